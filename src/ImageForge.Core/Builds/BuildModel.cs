@@ -1,0 +1,91 @@
+namespace ImageForge.Core.Builds;
+
+/// <summary>Why a build was started.</summary>
+public enum BuildTrigger
+{
+    Manual,
+    Schedule,
+    Cve,
+    BaseUpdate,
+}
+
+/// <summary>Lifecycle of a build. Terminal states: Succeeded, Failed, Cancelled, Interrupted.</summary>
+public enum BuildStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+/// <summary>A build as recorded in the catalog.</summary>
+public sealed record BuildRecord
+{
+    public required string Id { get; init; }
+    public required string Image { get; init; }
+    public required string Target { get; init; }
+    public required BuildTrigger Trigger { get; init; }
+    public required string Requester { get; init; }
+    public string? Reason { get; init; }
+    public required string Fingerprint { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public required BuildStatus Status { get; init; }
+    /// <summary>Failure or cancellation message (Packer's error text for failures).</summary>
+    public string? Message { get; init; }
+    /// <summary>The image version this build produced, when it succeeded.</summary>
+    public string? Version { get; init; }
+    /// <summary>PID of the process that runs the build (the imageforge process), while it runs.</summary>
+    public int? OwnerPid { get; init; }
+    /// <summary>Process group of the running Packer, while it runs; used to clean up after a dead owner.</summary>
+    public int? ToolProcessGroup { get; init; }
+    /// <summary>The build's work directory (Packer work dir, PACKER_TMP_DIR, mounts of the build live below it).</summary>
+    public string? WorkDir { get; init; }
+    public bool CancelRequested { get; init; }
+}
+
+/// <summary>What is needed to open a build row.</summary>
+public sealed record NewBuild(
+    string Image,
+    string Target,
+    BuildTrigger Trigger,
+    string Requester,
+    string? Reason,
+    string Fingerprint,
+    string WorkDir
+);
+
+/// <summary>One line of a build's log, already redacted.</summary>
+public sealed record LogLine(long Sequence, DateTimeOffset Time, string Stream, string Text);
+
+/// <summary>One file or provider image a build produced for one target and region.</summary>
+public sealed record Artifact
+{
+    public required string Target { get; init; }
+    /// <summary>Region for cloud targets; "local" for the local target.</summary>
+    public required string Region { get; init; }
+    /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw-ext4", "package-inventory", "ami".</summary>
+    public required string Kind { get; init; }
+    /// <summary>Absolute path for file artifacts; provider id for cloud images.</summary>
+    public required string Location { get; init; }
+    /// <summary>Lowercase hex sha256 of a file artifact; null for cloud images.</summary>
+    public string? Sha256 { get; init; }
+    public long? SizeBytes { get; init; }
+}
+
+/// <summary>One logical image version (YYYY.MM.DD.N) with its artifacts.</summary>
+public sealed record ImageVersion
+{
+    public required string Image { get; init; }
+    public required string Version { get; init; }
+    public required string BuildId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required string Status { get; init; }
+    public required string Fingerprint { get; init; }
+    public required IReadOnlyList<Artifact> Artifacts { get; init; }
+}
+
+/// <summary>Summary of one image for listings.</summary>
+public sealed record ImageSummary(string Image, int VersionCount, string? LatestVersion, DateTimeOffset? LatestCreatedAt);
