@@ -33,16 +33,18 @@ public sealed record BuildRecord
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? EndedAt { get; init; }
     public required BuildStatus Status { get; init; }
+
     /// <summary>Failure or cancellation message (Packer's error text for failures).</summary>
     public string? Message { get; init; }
+
     /// <summary>The image version this build produced, when it succeeded.</summary>
     public string? Version { get; init; }
+
     /// <summary>PID of the process that runs the build (the imageforge process), while it runs.</summary>
     public int? OwnerPid { get; init; }
+
     /// <summary>Process group of the running Packer, while it runs; used to clean up after a dead owner.</summary>
     public int? ToolProcessGroup { get; init; }
-    /// <summary>The build's work directory (Packer work dir, PACKER_TMP_DIR, mounts of the build live below it).</summary>
-    public string? WorkDir { get; init; }
     public bool CancelRequested { get; init; }
 }
 
@@ -53,8 +55,7 @@ public sealed record NewBuild(
     BuildTrigger Trigger,
     string Requester,
     string? Reason,
-    string Fingerprint,
-    string WorkDir
+    string Fingerprint
 );
 
 /// <summary>One line of a build's log, already redacted.</summary>
@@ -64,12 +65,16 @@ public sealed record LogLine(long Sequence, DateTimeOffset Time, string Stream, 
 public sealed record Artifact
 {
     public required string Target { get; init; }
+
     /// <summary>Region for cloud targets; "local" for the local target.</summary>
     public required string Region { get; init; }
+
     /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw-ext4", "package-inventory", "ami".</summary>
     public required string Kind { get; init; }
+
     /// <summary>Absolute path for file artifacts; provider id for cloud images.</summary>
     public required string Location { get; init; }
+
     /// <summary>Lowercase hex sha256 of a file artifact; null for cloud images.</summary>
     public string? Sha256 { get; init; }
     public long? SizeBytes { get; init; }
@@ -88,4 +93,9 @@ public sealed record ImageVersion
 }
 
 /// <summary>Summary of one image for listings.</summary>
-public sealed record ImageSummary(string Image, int VersionCount, string? LatestVersion, DateTimeOffset? LatestCreatedAt);
+public sealed record ImageSummary(
+    string Image,
+    int VersionCount,
+    string? LatestVersion,
+    DateTimeOffset? LatestCreatedAt
+);

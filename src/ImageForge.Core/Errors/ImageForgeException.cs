@@ -39,7 +39,12 @@ public sealed class InvalidInputException : ImageForgeException
 /// <summary>An external tool (Packer, mmdebstrap, oscap) failed: exit code 3. Carries the tail of its output.</summary>
 public sealed class ToolFailedException : ImageForgeException
 {
-    public ToolFailedException(string tool, string message, IReadOnlyList<string> lastLines, Exception? inner = null)
+    public ToolFailedException(
+        string tool,
+        string message,
+        IReadOnlyList<string> lastLines,
+        Exception? inner = null
+    )
         : base(message, inner)
     {
         Tool = tool;

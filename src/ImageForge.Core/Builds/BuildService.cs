@@ -1,0 +1,367 @@
+using System.Collections.Concurrent;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Errors;
+
+namespace ImageForge.Core.Builds;
+
+/// <summary>
+/// A request to build one image (by its definition's name) on one target (a provider; null when the definition has
+/// exactly one target).
+/// </summary>
+public sealed record BuildCommand(
+    string Image,
+    string? Target,
+    BuildTrigger Trigger,
+    string Requester,
+    string? Reason
+);
+
+/// <summary>How a build ended: the build row as recorded, and the version when it succeeded.</summary>
+public sealed record BuildOutcome(BuildRecord Build, ImageVersion? Version);
+
+/// <summary>What the caller sees of a running build (the command line prints it; the worker streams it).</summary>
+public interface IBuildObserver
+{
+    void Started(BuildRecord build);
+
+    void Progress(string stage, string detail, TimeSpan elapsed);
+
+    void Log(string stream, string text);
+}
+
+/// <summary>
+/// Runs one build: checks the inputs, opens the build row, runs the target builder, and records the version, or
+/// the failure or cancellation. Bad input throws <see cref="InvalidInputException"/> before anything is written;
+/// every other ending is a recorded <see cref="BuildOutcome"/>.
+/// </summary>
+public sealed class BuildService
+{
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly ICatalog _catalog;
+    private readonly IReadOnlyDictionary<string, ITargetBuilder> _builders;
+    private readonly DataPaths _data;
+    private readonly TimeProvider _time;
+    private readonly Func<string, string?> _environment;
+    private readonly int _ownerPid;
+
+    public BuildService(
+        ICatalog catalog,
+        IEnumerable<ITargetBuilder> builders,
+        DataPaths data,
+        TimeProvider time,
+        Func<string, string?> environment,
+        int ownerPid
+    )
+    {
+        _catalog = catalog;
+        _builders = builders.ToDictionary(b => b.Provider, StringComparer.Ordinal);
+        _data = data;
+        _time = time;
+        _environment = environment;
+        _ownerPid = ownerPid;
+    }
+
+    /// <summary>Checks a build command against the definitions without running anything.</summary>
+    public PreparedBuild Prepare(BuildCommand command, ContentPaths content)
+    {
+        var set = DefinitionLoader.Load(
+            content,
+            DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime)
+        );
+        var definition = set.FindImage(command.Image);
+        if (definition is null)
+        {
+            // An invalid definition is not in the set: show every problem, the wanted one is likely among them.
+            var known =
+                set.Images.Count == 0
+                    ? ""
+                    : $"; valid ones: {string.Join(", ", set.Images.Select(i => i.Name))}";
+            var problems =
+                set.Problems.Count == 0
+                    ? ". Check the name, or point --definitions at the directory that holds it."
+                    : ". These definitions have problems:"
+                        + Environment.NewLine
+                        + string.Join(Environment.NewLine, set.Problems);
+            throw new InvalidInputException(
+                $"no valid image definition named '{command.Image}' in {content.Definitions}{known}{problems}"
+            );
+        }
+
+        var baseline = set.FindBaseline(definition.Baseline);
+        var relevant = set
+            .Problems.Where(p =>
+                SameFile(p.File, definition.SourceFile)
+                || (baseline is not null && SameFile(p.File, baseline.SourceFile))
+            )
+            .ToList();
+        if (relevant.Count > 0 || baseline is null)
+        {
+            throw new InvalidInputException(
+                relevant.Count > 0
+                    ? relevant
+                    :
+                    [
+                        new InputProblem(
+                            definition.SourceFile,
+                            1,
+                            "baseline",
+                            $"baseline '{definition.Baseline}' not found"
+                        ),
+                    ]
+            );
+        }
+
+        var target = SelectTarget(definition, command.Target);
+        if (!_builders.ContainsKey(target.Provider))
+        {
+            throw new InvalidInputException(
+                $"{definition.SourceFile}: target '{target.Provider}' is valid, but this version of ImageForge builds only "
+                    + $"{string.Join(", ", _builders.Keys)}. Build with --target {string.Join("|", _builders.Keys)}."
+            );
+        }
+
+        var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        var missing = new List<InputProblem>();
+        foreach (var (variable, envName) in target.Secrets)
+        {
+            var value = _environment(envName);
+            if (string.IsNullOrEmpty(value))
+            {
+                missing.Add(
+                    new InputProblem(
+                        definition.SourceFile,
+                        1,
+                        $"targets[{target.Provider}].secrets.{variable}",
+                        $"environment variable {envName} is not set; export it with the secret's value before building"
+                    )
+                );
+            }
+            else
+            {
+                secrets[variable] = value;
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new InvalidInputException(missing);
+        }
+
+        var fingerprint = InputFingerprint.Compute([
+            ("definition", definition.SourceFile),
+            ("baseline", baseline.SourceFile),
+            ("templates", Path.Combine(content.PackerTemplates, target.Provider)),
+            ("hardening", Path.Combine(content.Hardening, baseline.Hardening)),
+        ]);
+        return new PreparedBuild(
+            command,
+            definition,
+            baseline,
+            target,
+            content,
+            secrets,
+            fingerprint
+        );
+    }
+
+    /// <summary>Runs a prepared build to its end and records the outcome.</summary>
+    public async Task<BuildOutcome> RunAsync(
+        PreparedBuild prepared,
+        IBuildObserver observer,
+        CancellationToken cancellationToken = default
+    )
+    {
+        var builder = _builders[prepared.Target.Provider];
+        var build = await _catalog.StartBuildAsync(
+            new NewBuild(
+                prepared.Definition.Name,
+                prepared.Target.Provider,
+                prepared.Command.Trigger,
+                prepared.Command.Requester,
+                prepared.Command.Reason,
+                prepared.Fingerprint
+            ),
+            _ownerPid,
+            CancellationToken.None
+        );
+        observer.Started(build);
+
+        var sink = new Sink(this, build.Id, observer);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopPump = new CancellationTokenSource();
+        var pump = PumpAsync(sink, build.Id, cancel, stopPump.Token);
+        var request = new TargetBuildRequest(
+            build.Id,
+            prepared.Definition,
+            prepared.Baseline,
+            prepared.Target,
+            prepared.Content,
+            _data.WorkFor(build.Id),
+            _data.ArtifactsFor(prepared.Definition.Name, build.Id),
+            _data.CacheFor(prepared.Target.Provider),
+            prepared.Secrets
+        );
+
+        BuildStatus status;
+        string message;
+        IReadOnlyList<Artifact>? artifacts = null;
+        try
+        {
+            artifacts = await builder.BuildAsync(request, sink, cancel.Token);
+            status = BuildStatus.Succeeded;
+            message = "";
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            status = BuildStatus.Cancelled;
+            message = cancellationToken.IsCancellationRequested
+                ? "cancelled by the user"
+                : "cancelled on request (builds cancel)";
+        }
+        catch (ImageForgeException e)
+        {
+            status = BuildStatus.Failed;
+            message = e.Message;
+        }
+        finally
+        {
+            await stopPump.CancelAsync();
+            await pump;
+            await sink.FlushAsync();
+        }
+
+        // The recording below must happen even when the caller has already cancelled.
+        if (status == BuildStatus.Succeeded)
+        {
+            var version = await _catalog.CompleteBuildAsync(
+                build.Id,
+                artifacts!,
+                _time.GetUtcNow(),
+                CancellationToken.None
+            );
+            return new BuildOutcome(
+                (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                version
+            );
+        }
+
+        await _catalog.EndBuildAsync(
+            build.Id,
+            status,
+            message,
+            _time.GetUtcNow(),
+            CancellationToken.None
+        );
+        return new BuildOutcome(
+            (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+            null
+        );
+    }
+
+    private static TargetSpec SelectTarget(ImageDefinition definition, string? requested)
+    {
+        if (requested is null)
+        {
+            return definition.Targets.Count == 1
+                ? definition.Targets[0]
+                : throw new InvalidInputException(
+                    $"{definition.SourceFile}: '{definition.Name}' has targets {string.Join(", ", definition.Targets.Select(t => t.Provider))}; "
+                        + "choose one with --target."
+                );
+        }
+
+        return definition.Targets.FirstOrDefault(t => t.Provider == requested)
+            ?? throw new InvalidInputException(
+                $"{definition.SourceFile}: '{definition.Name}' has no target '{requested}'; its targets are "
+                    + $"{string.Join(", ", definition.Targets.Select(t => t.Provider))}."
+            );
+    }
+
+    private static bool SameFile(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
+
+    // Flushes buffered log lines to the catalog and watches for a cancel request from another process.
+    private async Task PumpAsync(
+        Sink sink,
+        string buildId,
+        CancellationTokenSource cancel,
+        CancellationToken stop
+    )
+    {
+        using var timer = new PeriodicTimer(FlushInterval, _time);
+        var tick = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                await sink.FlushAsync();
+                if (++tick % 2 == 0 && !cancel.IsCancellationRequested)
+                {
+                    var current = await _catalog.GetBuildAsync(buildId, stop);
+                    if (current?.CancelRequested == true)
+                    {
+                        await cancel.CancelAsync();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+    }
+
+    private sealed class Sink(BuildService service, string buildId, IBuildObserver observer)
+        : ITargetBuildSink
+    {
+        private readonly ConcurrentQueue<(DateTimeOffset, string, string)> _pending = new();
+        private readonly DateTimeOffset _started = service._time.GetUtcNow();
+
+        public void Progress(string stage, string detail)
+        {
+            observer.Progress(stage, detail, service._time.GetUtcNow() - _started);
+            _pending.Enqueue((service._time.GetUtcNow(), "step", $"{stage} | {detail}"));
+        }
+
+        public void Log(string stream, string text)
+        {
+            observer.Log(stream, text);
+            _pending.Enqueue((service._time.GetUtcNow(), stream, text));
+        }
+
+        public void ToolStarted(int processGroup) =>
+            service
+                ._catalog.SetToolProcessGroupAsync(buildId, processGroup)
+                .GetAwaiter()
+                .GetResult();
+
+        // Called by the pump and once at the end, never at the same time, so lines keep their order.
+        public async Task FlushAsync()
+        {
+            var batch = new List<(DateTimeOffset, string, string)>();
+            while (_pending.TryDequeue(out var line))
+            {
+                batch.Add(line);
+            }
+
+            if (batch.Count > 0)
+            {
+                await service._catalog.AppendLogAsync(buildId, batch, CancellationToken.None);
+            }
+        }
+    }
+}
+
+/// <summary>A build command checked against the definitions: everything needed to run it.</summary>
+public sealed record PreparedBuild(
+    BuildCommand Command,
+    ImageDefinition Definition,
+    Baseline Baseline,
+    TargetSpec Target,
+    ContentPaths Content,
+    IReadOnlyDictionary<string, string> Secrets,
+    string Fingerprint
+)
+{
+    // The secret values are part of the record for the builder; never print them.
+    public override string ToString() =>
+        $"PreparedBuild {{ Image = {Definition.Name}, Target = {Target.Provider}, Fingerprint = {Fingerprint}, Secrets = [{string.Join(", ", Secrets.Keys)}] }}";
+}

@@ -1,0 +1,46 @@
+using ImageForge.Core.Definitions;
+
+namespace ImageForge.Core.Builds;
+
+/// <summary>Builds one target of an image definition (port; one implementation per provider).</summary>
+public interface ITargetBuilder
+{
+    /// <summary>The provider name this builder serves, as written in definitions: local, aws, azure, gcp.</summary>
+    string Provider { get; }
+
+    /// <summary>
+    /// Runs the build and returns its artifacts. Throws <see cref="OperationCanceledException"/> only after every
+    /// process it started is gone and nothing is left mounted; throws an <c>ImageForgeException</c> on failure.
+    /// </summary>
+    Task<IReadOnlyList<Artifact>> BuildAsync(
+        TargetBuildRequest request,
+        ITargetBuildSink sink,
+        CancellationToken cancellationToken = default
+    );
+}
+
+/// <summary>Everything a target builder needs for one build.</summary>
+public sealed record TargetBuildRequest(
+    string BuildId,
+    ImageDefinition Definition,
+    Baseline Baseline,
+    TargetSpec Target,
+    ContentPaths Content,
+    string WorkDirectory,
+    string OutputDirectory,
+    string CacheDirectory,
+    IReadOnlyDictionary<string, string> Secrets
+);
+
+/// <summary>Where a target builder reports what it is doing. Every text it passes is already redacted.</summary>
+public interface ITargetBuildSink
+{
+    /// <summary>A new step of a stage began (e.g. stage "bootstrap", detail "cache miss, running mmdebstrap").</summary>
+    void Progress(string stage, string detail);
+
+    /// <summary>One line of tool output.</summary>
+    void Log(string stream, string text);
+
+    /// <summary>The external tool now running has this process group (recorded so a dead owner's leftovers can be cleaned).</summary>
+    void ToolStarted(int processGroup);
+}

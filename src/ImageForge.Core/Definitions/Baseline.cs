@@ -1,0 +1,40 @@
+namespace ImageForge.Core.Definitions;
+
+/// <summary>
+/// A security baseline (<c>baselines/&lt;name&gt;.yaml</c>): how an image is hardened and what it must prove. Later
+/// versions add vulnerability thresholds, package rules, gates and promotion rules as further properties.
+/// </summary>
+public sealed record Baseline
+{
+    /// <summary>Baseline name; equal to the file name without its extension.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>What the baseline is, in a sentence.</summary>
+    public required string Description { get; init; }
+
+    /// <summary>The operating system the baseline applies to; images using it must have the same.</summary>
+    public required OsSpec Os { get; init; }
+
+    /// <summary>Directory of the hardening scripts, relative to the hardening root (e.g. cis/debian-11); contains run.sh.</summary>
+    public required string Hardening { get; init; }
+
+    /// <summary>OpenSCAP datastream and profile that measure compliance.</summary>
+    public required ScapSpec Scap { get; init; }
+
+    /// <summary>Minimum compliance score (0 to 100) after hardening.</summary>
+    public required int MinScore { get; init; }
+
+    /// <summary>Accepted deviations from the profile, each with a reason, an owner and an expiry date.</summary>
+    public required IReadOnlyList<Waiver> Waivers { get; init; }
+
+    /// <summary>The file the baseline was read from, as it was given to the loader.</summary>
+    public required string SourceFile { get; init; }
+}
+
+/// <summary>The SCAP content a baseline is measured with: datastream file name and XCCDF profile id.</summary>
+public sealed record ScapSpec(string Datastream, string Profile);
+
+/// <summary>
+/// An accepted failure of one rule: why, who owns the decision, and the last day (inclusive) it is accepted.
+/// </summary>
+public sealed record Waiver(string Rule, string Reason, string Owner, DateOnly Expires);

@@ -1,0 +1,318 @@
+using System.Globalization;
+
+namespace ImageForge.Core.Definitions;
+
+/// <summary>What the loader needs of a baseline file for checks across files, valid or not.</summary>
+internal sealed record BaselineDraft(
+    string File,
+    string? Name,
+    int NameLine,
+    OsSpec? Os,
+    Baseline? Baseline
+);
+
+/// <summary>
+/// Reads one baseline file. New sections (vulnerability thresholds, gates, promotion rules) are added as a key in
+/// <see cref="Keys"/>, a reader method and a property of <see cref="Baseline"/>.
+/// </summary>
+internal static class BaselineParser
+{
+    public static IReadOnlyList<string> Keys { get; } =
+    ["name", "description", "os", "hardening", "scap", "min_score", "waivers"];
+
+    private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
+    private static readonly IReadOnlyList<string> WaiverKeys =
+    [
+        "rule",
+        "reason",
+        "owner",
+        "expires",
+    ];
+
+    /// <summary>Parses the tree of one file. The draft carries a baseline only when this file had no problem.</summary>
+    public static BaselineDraft Parse(
+        YNode? root,
+        ProblemSink problems,
+        string hardeningRoot,
+        DateOnly today
+    )
+    {
+        var before = problems.Count;
+        var file = problems.File;
+        if (root is null)
+        {
+            return new BaselineDraft(file, null, 1, null, null);
+        }
+        var map = MappingReader.Open(
+            root,
+            "",
+            "a mapping of fields (" + string.Join(", ", Keys) + ")",
+            problems,
+            Keys
+        );
+        if (map is null)
+        {
+            return new BaselineDraft(file, null, root.Line, null, null);
+        }
+
+        var name = ImageDefinitionParser.ReadName(map, "name", "baseline name");
+        var stem = Path.GetFileNameWithoutExtension(file);
+        if (name is not null && name != stem)
+        {
+            problems.Add(
+                map.LineOf("name"),
+                "name",
+                $"baseline name '{name}' differs from its file name; expected '{stem}' (or rename the file to {name}.yaml)"
+            );
+            name = null;
+        }
+        var description = map.RequireScalar(
+            "description",
+            "a one-line description of the baseline"
+        );
+        var os = OsCatalog.Read(map);
+        var hardening = ReadHardening(map, hardeningRoot);
+        var scap = ReadScap(map);
+        var minScore = ReadMinScore(map);
+        var waivers = ReadWaivers(map, today);
+
+        Baseline? baseline = null;
+        if (problems.Count == before)
+        {
+            baseline = new Baseline
+            {
+                Name = name!,
+                Description = description!,
+                Os = os!,
+                Hardening = hardening!,
+                Scap = scap!,
+                MinScore = minScore!.Value,
+                Waivers = waivers,
+                SourceFile = file,
+            };
+        }
+        return new BaselineDraft(file, name, map.LineOf("name"), os, baseline);
+    }
+
+    private static string? ReadHardening(MappingReader map, string hardeningRoot)
+    {
+        var value = map.RequireScalar(
+            "hardening",
+            "a directory below the hardening root that contains run.sh, e.g. cis/debian-11"
+        );
+        if (value is null)
+        {
+            return null;
+        }
+        var line = map.LineOf("hardening");
+        if (
+            value.Split('/', '\\').Contains("..")
+            || value.StartsWith('/')
+            || value.StartsWith('\\')
+        )
+        {
+            map.Problems.Add(
+                line,
+                "hardening",
+                $"'{value}' must be a relative path below the hardening root without '..' segments, e.g. cis/debian-11"
+            );
+            return null;
+        }
+        if (!Patterns.RelativeDirectory().IsMatch(value))
+        {
+            map.Problems.Add(
+                line,
+                "hardening",
+                $"'{value}' is not a plain relative path; expected segments of letters, digits, '.', '_', '-' separated by '/', e.g. cis/debian-11"
+            );
+            return null;
+        }
+        var directory = Path.Combine(hardeningRoot, value);
+        if (!Directory.Exists(directory))
+        {
+            map.Problems.Add(
+                line,
+                "hardening",
+                $"hardening directory '{value}' not found in {hardeningRoot}; expected a directory there with a run.sh"
+            );
+            return null;
+        }
+        if (!File.Exists(Path.Combine(directory, "run.sh")))
+        {
+            map.Problems.Add(
+                line,
+                "hardening",
+                $"hardening directory '{directory}' has no run.sh; expected the entry point of the hardening scripts there"
+            );
+            return null;
+        }
+        return value;
+    }
+
+    private static ScapSpec? ReadScap(MappingReader map)
+    {
+        const string Expectation =
+            "a mapping with datastream (an SSG datastream file name) and profile (an XCCDF profile id)";
+        var node = map.Require("scap", Expectation);
+        if (node is null)
+        {
+            return null;
+        }
+        var scap = MappingReader.Open(node, "scap", Expectation, map.Problems, ScapKeys);
+        if (scap is null)
+        {
+            return null;
+        }
+        const string DatastreamExpectation =
+            "a datastream file name ending in .xml, e.g. ssg-debian11-ds.xml";
+        const string ProfileExpectation =
+            "an XCCDF profile id, e.g. xccdf_org.ssgproject.content_profile_anssi_np_nt28_high";
+        var datastream = scap.RequireScalar("datastream", DatastreamExpectation);
+        var profile = scap.RequireScalar("profile", ProfileExpectation);
+        if (datastream is not null && !Patterns.DatastreamFile().IsMatch(datastream))
+        {
+            map.Problems.Add(
+                scap.LineOf("datastream"),
+                scap.PathOf("datastream"),
+                $"invalid datastream '{datastream}'; expected {DatastreamExpectation} (a file name, no directories)"
+            );
+            datastream = null;
+        }
+        if (profile is not null && !Patterns.XccdfProfile().IsMatch(profile))
+        {
+            map.Problems.Add(
+                scap.LineOf("profile"),
+                scap.PathOf("profile"),
+                $"invalid profile '{profile}'; expected {ProfileExpectation}"
+            );
+            profile = null;
+        }
+        return datastream is null || profile is null ? null : new ScapSpec(datastream, profile);
+    }
+
+    private static int? ReadMinScore(MappingReader map)
+    {
+        const string Expectation = "a whole number from 0 to 100, e.g. 60";
+        var text = map.RequireScalar("min_score", Expectation);
+        if (text is null)
+        {
+            return null;
+        }
+        if (
+            !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var score)
+            || score is < 0 or > 100
+        )
+        {
+            map.Problems.Add(
+                map.LineOf("min_score"),
+                "min_score",
+                $"expected {Expectation}, found '{text}'"
+            );
+            return null;
+        }
+        return score;
+    }
+
+    private static List<Waiver> ReadWaivers(MappingReader map, DateOnly today)
+    {
+        var node = map.Get("waivers");
+        if (node is null)
+        {
+            return [];
+        }
+        var items = Schema.List(
+            node,
+            "waivers",
+            "waivers (mappings with rule, reason, owner, expires)",
+            map.Problems
+        );
+        if (items is null)
+        {
+            return [];
+        }
+        var waivers = new List<Waiver>();
+        var rules = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (item, path) in items)
+        {
+            var waiver = MappingReader.Open(
+                item,
+                path,
+                "a waiver mapping with rule, reason, owner and expires",
+                map.Problems,
+                WaiverKeys
+            );
+            if (waiver is null)
+            {
+                continue;
+            }
+            var rule = waiver.RequireScalar(
+                "rule",
+                "the id of the waived rule, e.g. xccdf_org.ssgproject.content_rule_partition_for_tmp"
+            );
+            var reason = waiver.RequireScalar("reason", "why the rule is waived");
+            var owner = waiver.RequireScalar("owner", "who owns the decision (a person or team)");
+            var expires = ReadExpiry(waiver, today);
+            if (rule is not null && !Patterns.RuleId().IsMatch(rule))
+            {
+                map.Problems.Add(
+                    waiver.LineOf("rule"),
+                    waiver.PathOf("rule"),
+                    $"invalid rule id '{rule}'; expected a rule id without spaces, e.g. xccdf_org.ssgproject.content_rule_partition_for_tmp"
+                );
+                rule = null;
+            }
+            if (rule is not null && !rules.TryAdd(rule, waiver.LineOf("rule")))
+            {
+                map.Problems.Add(
+                    waiver.LineOf("rule"),
+                    waiver.PathOf("rule"),
+                    $"rule '{rule}' is already waived (line {rules[rule]}); keep one waiver per rule"
+                );
+                rule = null;
+            }
+            if (rule is not null && reason is not null && owner is not null && expires is not null)
+            {
+                waivers.Add(new Waiver(rule, reason, owner, expires.Value));
+            }
+        }
+        return waivers;
+    }
+
+    private static DateOnly? ReadExpiry(MappingReader waiver, DateOnly today)
+    {
+        const string Expectation = "the last day the waiver holds, as YYYY-MM-DD, e.g. 2026-06-30";
+        var text = waiver.RequireScalar("expires", Expectation);
+        if (text is null)
+        {
+            return null;
+        }
+        if (
+            !Patterns.IsoDate().IsMatch(text)
+            || !DateOnly.TryParseExact(
+                text,
+                "yyyy-MM-dd",
+                CultureInfo.InvariantCulture,
+                DateTimeStyles.None,
+                out var date
+            )
+        )
+        {
+            waiver.Problems.Add(
+                waiver.LineOf("expires"),
+                waiver.PathOf("expires"),
+                $"expected {Expectation}, found '{text}'"
+            );
+            return null;
+        }
+        if (date < today)
+        {
+            waiver.Problems.Add(
+                waiver.LineOf("expires"),
+                waiver.PathOf("expires"),
+                $"the waiver expired on {text}; renew it with a new expiry date (YYYY-MM-DD) if it still holds, or remove it"
+            );
+            return null;
+        }
+        return date;
+    }
+}

@@ -1,0 +1,29 @@
+namespace ImageForge.Core.Definitions;
+
+/// <summary>
+/// Where the content users edit lives: image definitions, baselines, hardening scripts and Packer templates.
+/// A clone of the repository is a content root; the packaged tool carries one beside its binaries.
+/// </summary>
+public sealed record ContentPaths(
+    string Definitions,
+    string Baselines,
+    string Hardening,
+    string PackerTemplates
+)
+{
+    /// <summary>The standard layout below one root: templates/images, baselines, hardening, templates/packer.</summary>
+    public static ContentPaths UnderRoot(string root) =>
+        new(
+            Path.Combine(root, "templates", "images"),
+            Path.Combine(root, "baselines"),
+            Path.Combine(root, "hardening"),
+            Path.Combine(root, "templates", "packer")
+        );
+
+    /// <summary>Same content, image definitions taken from another directory (<c>--definitions DIR</c>).</summary>
+    public ContentPaths WithDefinitions(string definitions) =>
+        this with
+        {
+            Definitions = definitions,
+        };
+}
