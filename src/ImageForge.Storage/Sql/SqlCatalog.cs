@@ -1,0 +1,773 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using ImageForge.Core.Builds;
+
+namespace ImageForge.Storage.Sql;
+
+/// <summary>
+/// The catalog over any database with a <see cref="SqlDialect"/>: statements in SQL that SQLite and PostgreSQL both
+/// accept, one connection per operation (the provider pools them), and every change of several rows in one
+/// transaction.
+/// </summary>
+internal sealed class SqlCatalog : ICatalog
+{
+    private const string Running = "running";
+
+    private const string BuildColumns = """
+        id AS Id, image AS Image, target AS Target, "trigger" AS TriggerText, requester AS Requester,
+        reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
+        status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
+        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested
+        """;
+
+    private const string VersionColumns = """
+        image AS Image, version AS Version, build_id AS BuildId, created_at AS CreatedAt, status AS Status,
+        fingerprint AS Fingerprint
+        """;
+
+    private const string ArtifactColumns = """
+        a.version AS Version, a.target AS Target, a.region AS Region, a.kind AS Kind, a.location AS Location,
+        a.sha256 AS Sha256, a.size_bytes AS SizeBytes
+        """;
+
+    private const string NewestVersionsFirst = "ORDER BY version_day DESC, version_seq DESC";
+
+    private readonly SqlDialect _dialect;
+    private readonly Func<CancellationToken, Task<DbConnection>> _connect;
+    private readonly TimeProvider _time;
+
+    public SqlCatalog(
+        SqlDialect dialect,
+        Func<CancellationToken, Task<DbConnection>> connect,
+        TimeProvider time
+    )
+    {
+        _dialect = dialect;
+        _connect = connect;
+        _time = time;
+    }
+
+    public async Task<BuildRecord> StartBuildAsync(
+        NewBuild build,
+        int ownerPid,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ownerPid);
+        var startedAt = DbText.FromTime(_time.GetUtcNow());
+
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        // The image is listed from its first build on, with no versions until one succeeds.
+        await connection.ExecuteAsync(
+            Command(
+                "INSERT INTO images (image) VALUES (@Image) ON CONFLICT (image) DO NOTHING",
+                new { build.Image },
+                transaction,
+                cancellationToken
+            )
+        );
+        var id = await connection.ExecuteScalarAsync<long>(
+            Command(
+                """
+                INSERT INTO builds (image, target, "trigger", requester, reason, fingerprint, started_at, status,
+                                    owner_pid, cancel_requested)
+                VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @StartedAt, @Status,
+                        @OwnerPid, 0)
+                RETURNING id
+                """,
+                new
+                {
+                    build.Image,
+                    build.Target,
+                    Trigger = DbText.FromEnum(build.Trigger),
+                    build.Requester,
+                    build.Reason,
+                    build.Fingerprint,
+                    StartedAt = startedAt,
+                    Status = Running,
+                    OwnerPid = ownerPid,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+
+        return new BuildRecord
+        {
+            Id = DbText.FromId(id),
+            Image = build.Image,
+            Target = build.Target,
+            Trigger = build.Trigger,
+            Requester = build.Requester,
+            Reason = build.Reason,
+            Fingerprint = build.Fingerprint,
+            StartedAt = DbText.ToTime(startedAt),
+            Status = BuildStatus.Running,
+            OwnerPid = ownerPid,
+        };
+    }
+
+    public async Task SetToolProcessGroupAsync(
+        string buildId,
+        int? processGroup,
+        CancellationToken cancellationToken = default
+    )
+    {
+        const string Attempt = "record the tool process group of";
+        var id = ParseOrRefuse(buildId, Attempt);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        // Recording a process group is for running builds only; clearing it is harmless at any time.
+        var changed = await connection.ExecuteAsync(
+            Command(
+                processGroup is null
+                    ? "UPDATE builds SET tool_pgid = NULL WHERE id = @Id"
+                    : "UPDATE builds SET tool_pgid = @ProcessGroup WHERE id = @Id AND status = 'running'",
+                new { Id = id, ProcessGroup = processGroup },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (changed == 0)
+        {
+            throw await NotRunningAsync(connection, transaction, id, Attempt, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task AppendLogAsync(
+        string buildId,
+        IReadOnlyList<(DateTimeOffset Time, string Stream, string Text)> lines,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        const string Attempt = "append log lines to";
+        var id = ParseOrRefuse(buildId, Attempt);
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (lines[i].Stream is null || lines[i].Text is null)
+            {
+                throw new ArgumentException(
+                    $"Log line {i} has no stream or no text.",
+                    nameof(lines)
+                );
+            }
+        }
+
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        // Lines may follow the end of a build (a cleaner explaining an interruption), so any existing build will do.
+        var exists = await connection.ExecuteScalarAsync<long?>(
+            Command(
+                $"SELECT id FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (exists is null)
+        {
+            throw new BuildNotRunningException(buildId, null, Attempt);
+        }
+
+        var last = await connection.ExecuteScalarAsync<long>(
+            Command(
+                "SELECT COALESCE(MAX(seq), 0) FROM build_logs WHERE build_id = @Id",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        var rows = new LogRow[lines.Count];
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var (time, stream, text) = lines[i];
+            rows[i] = new LogRow(id, last + 1 + i, DbText.FromTime(time), stream, text);
+        }
+
+        // Dapper runs the one prepared insert once per row.
+        await connection.ExecuteAsync(
+            Command(
+                "INSERT INTO build_logs (build_id, seq, time, stream, text) VALUES (@BuildId, @Seq, @Time, @Stream, @Text)",
+                rows,
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<LogLine>> ReadLogAsync(
+        string buildId,
+        long afterSequence = 0,
+        int limit = 10_000,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (!DbText.TryParseId(buildId, out var id))
+        {
+            return [];
+        }
+
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<LogLineRow>(
+            Command(
+                """
+                SELECT seq AS Seq, time AS Time, stream AS Stream, text AS Text
+                FROM build_logs WHERE build_id = @Id AND seq > @After ORDER BY seq LIMIT @Limit
+                """,
+                new
+                {
+                    Id = id,
+                    After = afterSequence,
+                    Limit = limit,
+                },
+                null,
+                cancellationToken
+            )
+        );
+        return [.. rows.Select(r => new LogLine(r.Seq, DbText.ToTime(r.Time), r.Stream, r.Text))];
+    }
+
+    public async Task<ImageVersion> CompleteBuildAsync(
+        string buildId,
+        IReadOnlyList<Artifact> artifacts,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(artifacts);
+        const string Attempt = "complete";
+        var id = ParseOrRefuse(buildId, Attempt);
+        var createdAt = DbText.FromTime(at);
+        var day = at.UtcDateTime.ToString("yyyy.MM.dd", CultureInfo.InvariantCulture);
+
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var build = await connection.QuerySingleOrDefaultAsync<BuildRow>(
+            Command(
+                $"SELECT {BuildColumns} FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (build?.StatusText != Running)
+        {
+            throw new BuildNotRunningException(buildId, build?.Status, Attempt);
+        }
+
+        // Counting the version first also locks the image's row where the database locks rows, so two builds of
+        // one image allocate numbers one after the other.
+        await connection.ExecuteAsync(
+            Command(
+                """
+                INSERT INTO images (image, version_count) VALUES (@Image, 1)
+                ON CONFLICT (image) DO UPDATE SET version_count = images.version_count + 1
+                """,
+                new { build.Image },
+                transaction,
+                cancellationToken
+            )
+        );
+        var sequence =
+            1
+            + await connection.ExecuteScalarAsync<long>(
+                Command(
+                    "SELECT COALESCE(MAX(version_seq), 0) FROM image_versions WHERE image = @Image AND version_day = @Day",
+                    new { build.Image, Day = day },
+                    transaction,
+                    cancellationToken
+                )
+            );
+        var version = $"{day}.{sequence.ToString(CultureInfo.InvariantCulture)}";
+
+        await connection.ExecuteAsync(
+            Command(
+                """
+                INSERT INTO image_versions (image, version, version_day, version_seq, build_id, created_at, status,
+                                            fingerprint)
+                VALUES (@Image, @Version, @Day, @Sequence, @BuildId, @CreatedAt, 'built', @Fingerprint)
+                """,
+                new
+                {
+                    build.Image,
+                    Version = version,
+                    Day = day,
+                    Sequence = sequence,
+                    BuildId = id,
+                    CreatedAt = createdAt,
+                    build.Fingerprint,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (artifacts.Count > 0)
+        {
+            await connection.ExecuteAsync(
+                Command(
+                    """
+                    INSERT INTO artifacts (image, version, position, target, region, kind, location, sha256, size_bytes)
+                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @Sha256, @SizeBytes)
+                    """,
+                    artifacts.Select(
+                        (a, i) =>
+                            new
+                            {
+                                build.Image,
+                                Version = version,
+                                Position = i,
+                                a.Target,
+                                a.Region,
+                                a.Kind,
+                                a.Location,
+                                a.Sha256,
+                                a.SizeBytes,
+                            }
+                    ),
+                    transaction,
+                    cancellationToken
+                )
+            );
+        }
+
+        // The newest by number, not simply this one: a clock behind another writer's may date it earlier.
+        await connection.ExecuteAsync(
+            Command(
+                $"""
+                UPDATE images SET (latest_version, latest_created_at) =
+                    (SELECT version, created_at FROM image_versions WHERE image = @Image {NewestVersionsFirst} LIMIT 1)
+                WHERE image = @Image
+                """,
+                new { build.Image },
+                transaction,
+                cancellationToken
+            )
+        );
+        var changed = await connection.ExecuteAsync(
+            Command(
+                """
+                UPDATE builds
+                SET status = 'succeeded', ended_at = @EndedAt, version = @Version, owner_pid = NULL, tool_pgid = NULL
+                WHERE id = @Id AND status = 'running'
+                """,
+                new
+                {
+                    Id = id,
+                    EndedAt = createdAt,
+                    Version = version,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (changed == 0)
+        {
+            // Unreachable while the read above holds the lock; kept so a dialect that forgets to lock fails safe.
+            throw await NotRunningAsync(connection, transaction, id, Attempt, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+
+        return new ImageVersion
+        {
+            Image = build.Image,
+            Version = version,
+            BuildId = buildId,
+            CreatedAt = DbText.ToTime(createdAt),
+            Status = "built",
+            Fingerprint = build.Fingerprint,
+            Artifacts = [.. artifacts],
+        };
+    }
+
+    public async Task EndBuildAsync(
+        string buildId,
+        BuildStatus status,
+        string message,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (status is not (BuildStatus.Failed or BuildStatus.Cancelled or BuildStatus.Interrupted))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(status),
+                status,
+                "A build ends as Failed, Cancelled or Interrupted; success goes through CompleteBuildAsync."
+            );
+        }
+
+        ArgumentNullException.ThrowIfNull(message);
+        var attempt = $"mark as {DbText.FromEnum(status)}";
+        var id = ParseOrRefuse(buildId, attempt);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var changed = await connection.ExecuteAsync(
+            Command(
+                """
+                UPDATE builds
+                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL
+                WHERE id = @Id AND status = 'running'
+                """,
+                new
+                {
+                    Id = id,
+                    Status = DbText.FromEnum(status),
+                    Message = message,
+                    EndedAt = DbText.FromTime(at),
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (changed == 0)
+        {
+            throw await NotRunningAsync(connection, transaction, id, attempt, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> RequestCancelAsync(
+        string buildId,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (!DbText.TryParseId(buildId, out var id))
+        {
+            return false;
+        }
+
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var changed = await connection.ExecuteAsync(
+            Command(
+                "UPDATE builds SET cancel_requested = 1 WHERE id = @Id AND status = 'running'",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+        return changed > 0;
+    }
+
+    public async Task<BuildRecord?> GetBuildAsync(
+        string buildId,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (!DbText.TryParseId(buildId, out var id))
+        {
+            return null;
+        }
+
+        await using var connection = await _connect(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<BuildRow>(
+            Command(
+                $"SELECT {BuildColumns} FROM builds WHERE id = @Id",
+                new { Id = id },
+                null,
+                cancellationToken
+            )
+        );
+        return row?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<BuildRecord>> ListBuildsAsync(
+        string? image = null,
+        int limit = 50,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<BuildRow>(
+            Command(
+                $"""
+                SELECT {BuildColumns} FROM builds
+                {(image is null ? "" : "WHERE image = @Image")}
+                ORDER BY started_at DESC, id DESC LIMIT @Limit
+                """,
+                new { Image = image, Limit = limit },
+                null,
+                cancellationToken
+            )
+        );
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    /// <summary>Builds still marked running, oldest first, whether or not their owner is alive.</summary>
+    public async Task<IReadOnlyList<BuildRecord>> ListRunningBuildsAsync(
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<BuildRow>(
+            Command(
+                $"SELECT {BuildColumns} FROM builds WHERE status = 'running' ORDER BY id",
+                null,
+                null,
+                cancellationToken
+            )
+        );
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    public async Task<IReadOnlyList<ImageSummary>> ListImagesAsync(
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<ImageRow>(
+            Command(
+                """
+                SELECT image AS Image, version_count AS VersionCount, latest_version AS LatestVersion,
+                       latest_created_at AS LatestCreatedAt
+                FROM images ORDER BY image
+                """,
+                null,
+                null,
+                cancellationToken
+            )
+        );
+        return
+        [
+            .. rows.Select(r => new ImageSummary(
+                r.Image,
+                checked((int)r.VersionCount),
+                r.LatestVersion,
+                DbText.ToTimeOrNull(r.LatestCreatedAt)
+            )),
+        ];
+    }
+
+    public async Task<IReadOnlyList<ImageVersion>> ListVersionsAsync(
+        string image,
+        int limit = 50,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginReadTransaction(connection);
+        var versions = await connection.QueryAsync<VersionRow>(
+            Command(
+                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image {NewestVersionsFirst} LIMIT @Limit",
+                new { Image = image, Limit = limit },
+                transaction,
+                cancellationToken
+            )
+        );
+        var artifacts = await connection.QueryAsync<ArtifactRow>(
+            Command(
+                $"""
+                SELECT {ArtifactColumns}
+                FROM artifacts a
+                WHERE a.image = @Image
+                  AND a.version IN (SELECT version FROM image_versions WHERE image = @Image {NewestVersionsFirst} LIMIT @Limit)
+                ORDER BY a.version, a.position
+                """,
+                new { Image = image, Limit = limit },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+
+        var byVersion = artifacts.ToLookup(a => a.Version, StringComparer.Ordinal);
+        return [.. versions.Select(v => v.ToVersion(byVersion[v.Version]))];
+    }
+
+    public async Task<ImageVersion?> GetVersionAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(version);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginReadTransaction(connection);
+        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(
+            Command(
+                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image AND version = @Version",
+                new { Image = image, Version = version },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (row is null)
+        {
+            return null;
+        }
+
+        var artifacts = await connection.QueryAsync<ArtifactRow>(
+            Command(
+                $"SELECT {ArtifactColumns} FROM artifacts a WHERE a.image = @Image AND a.version = @Version ORDER BY a.position",
+                new { Image = image, Version = version },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+        return row.ToVersion(artifacts);
+    }
+
+    private static CommandDefinition Command(
+        string sql,
+        object? parameters,
+        DbTransaction? transaction,
+        CancellationToken cancellationToken
+    ) => new(sql, parameters, transaction, cancellationToken: cancellationToken);
+
+    private static long ParseOrRefuse(string buildId, string attempt)
+    {
+        ArgumentNullException.ThrowIfNull(buildId);
+        return DbText.TryParseId(buildId, out var id)
+            ? id
+            : throw new BuildNotRunningException(buildId, null, attempt);
+    }
+
+    private static async Task<BuildNotRunningException> NotRunningAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        long id,
+        string attempt,
+        CancellationToken cancellationToken
+    )
+    {
+        var status = await connection.ExecuteScalarAsync<string?>(
+            Command(
+                "SELECT status FROM builds WHERE id = @Id",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        return new BuildNotRunningException(
+            DbText.FromId(id),
+            status is null ? null : DbText.ToEnum<BuildStatus>(status, "builds.status"),
+            attempt
+        );
+    }
+
+    private sealed record LogRow(long BuildId, long Seq, string Time, string Stream, string Text);
+
+    // Rows as Dapper fills them: column types as the database returns them, converted to the model in one place.
+    private sealed class LogLineRow
+    {
+        public long Seq { get; init; }
+        public string Time { get; init; } = "";
+        public string Stream { get; init; } = "";
+        public string Text { get; init; } = "";
+    }
+
+    private sealed class BuildRow
+    {
+        public long Id { get; init; }
+        public string Image { get; init; } = "";
+        public string Target { get; init; } = "";
+        public string TriggerText { get; init; } = "";
+        public string Requester { get; init; } = "";
+        public string? Reason { get; init; }
+        public string Fingerprint { get; init; } = "";
+        public string StartedAt { get; init; } = "";
+        public string? EndedAt { get; init; }
+        public string StatusText { get; init; } = "";
+        public string? Message { get; init; }
+        public string? Version { get; init; }
+        public long? OwnerPid { get; init; }
+        public long? ToolProcessGroup { get; init; }
+        public long CancelRequested { get; init; }
+
+        public BuildStatus Status => DbText.ToEnum<BuildStatus>(StatusText, "builds.status");
+
+        public BuildRecord ToRecord() =>
+            new()
+            {
+                Id = DbText.FromId(Id),
+                Image = Image,
+                Target = Target,
+                Trigger = DbText.ToEnum<BuildTrigger>(TriggerText, "builds.trigger"),
+                Requester = Requester,
+                Reason = Reason,
+                Fingerprint = Fingerprint,
+                StartedAt = DbText.ToTime(StartedAt),
+                EndedAt = DbText.ToTimeOrNull(EndedAt),
+                Status = Status,
+                Message = Message,
+                Version = Version,
+                OwnerPid = checked((int?)OwnerPid),
+                ToolProcessGroup = checked((int?)ToolProcessGroup),
+                CancelRequested = CancelRequested != 0,
+            };
+    }
+
+    private sealed class ImageRow
+    {
+        public string Image { get; init; } = "";
+        public long VersionCount { get; init; }
+        public string? LatestVersion { get; init; }
+        public string? LatestCreatedAt { get; init; }
+    }
+
+    private sealed class VersionRow
+    {
+        public string Image { get; init; } = "";
+        public string Version { get; init; } = "";
+        public long BuildId { get; init; }
+        public string CreatedAt { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string Fingerprint { get; init; } = "";
+
+        public ImageVersion ToVersion(IEnumerable<ArtifactRow> artifacts) =>
+            new()
+            {
+                Image = Image,
+                Version = Version,
+                BuildId = DbText.FromId(BuildId),
+                CreatedAt = DbText.ToTime(CreatedAt),
+                Status = Status,
+                Fingerprint = Fingerprint,
+                Artifacts = [.. artifacts.Select(a => a.ToArtifact())],
+            };
+    }
+
+    private sealed class ArtifactRow
+    {
+        public string Version { get; init; } = "";
+        public string Target { get; init; } = "";
+        public string Region { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public string Location { get; init; } = "";
+        public string? Sha256 { get; init; }
+        public long? SizeBytes { get; init; }
+
+        public Artifact ToArtifact() =>
+            new()
+            {
+                Target = Target,
+                Region = Region,
+                Kind = Kind,
+                Location = Location,
+                Sha256 = Sha256,
+                SizeBytes = SizeBytes,
+            };
+    }
+}
