@@ -1,0 +1,113 @@
+# Inputs of the local target. The C# side (ImageForge.Providers.Local) passes them with a generated var file;
+# every value is a string. Packer 1.6.6's variable validation knows few functions (no regex), so the stage scripts
+# check formats again before using anything.
+
+variable "build_id" {
+  type        = string
+  description = "ImageForge build id; recorded in manifest.json."
+}
+
+variable "image_name" {
+  type        = string
+  description = "Image definition name; recorded in manifest.json."
+}
+
+variable "suite" {
+  type        = string
+  default     = "bullseye"
+  description = "Debian suite or codename to bootstrap."
+}
+
+variable "mirror" {
+  type        = string
+  default     = "http://deb.debian.org/debian"
+  description = "Debian archive URL, without credentials (see mirror_auth)."
+}
+
+variable "security_mirror" {
+  type        = string
+  default     = "http://deb.debian.org/debian-security"
+  description = "Debian security archive URL."
+}
+
+variable "security_updates" {
+  type        = string
+  default     = "true"
+  description = "\"true\" adds <suite>-security from security_mirror to the bootstrap sources."
+
+  validation {
+    condition     = contains(["true", "false"], var.security_updates)
+    error_message = "The security_updates variable must be \"true\" or \"false\"."
+  }
+}
+
+variable "variant" {
+  type        = string
+  default     = "minbase"
+  description = "mmdebstrap variant."
+
+  validation {
+    condition     = contains(["essential", "apt", "required", "minbase", "buildd", "important", "standard"], var.variant)
+    error_message = "The variant variable must be one of essential, apt, required, minbase, buildd, important, standard."
+  }
+}
+
+variable "packages_add" {
+  type        = string
+  default     = ""
+  description = "Space-separated packages installed at bootstrap (part of the base cache key)."
+}
+
+variable "packages_remove" {
+  type        = string
+  default     = ""
+  description = "Space-separated packages purged after the base is extracted."
+}
+
+variable "work_dir" {
+  type        = string
+  description = "Per-build scratch directory (absolute). Everything temporary goes below it."
+
+  validation {
+    condition     = substr(var.work_dir, 0, 1) == "/" && var.work_dir != "/"
+    error_message = "The work_dir variable must be an absolute path other than /."
+  }
+}
+
+variable "cache_dir" {
+  type        = string
+  description = "Directory shared across builds (absolute); bootstrapped bases live in <cache_dir>/base."
+
+  validation {
+    condition     = substr(var.cache_dir, 0, 1) == "/" && var.cache_dir != "/"
+    error_message = "The cache_dir variable must be an absolute path other than /."
+  }
+}
+
+variable "output_dir" {
+  type        = string
+  description = "Directory for the final artifacts (absolute)."
+
+  validation {
+    condition     = substr(var.output_dir, 0, 1) == "/" && var.output_dir != "/"
+    error_message = "The output_dir variable must be an absolute path other than /."
+  }
+}
+
+variable "hardening_dir" {
+  type        = string
+  description = "Hardening scripts to run inside the image, e.g. <repo>/hardening/cis/debian-11."
+}
+
+variable "disk_size" {
+  type        = string
+  default     = "1G"
+  description = "Size of disk.raw as mkfs.ext4 takes it (e.g. 1G, 1536M)."
+}
+
+variable "mirror_auth" {
+  type        = string
+  default     = ""
+  sensitive   = true
+  description = "login:password for a mirror behind HTTP basic auth. Used for the bootstrap only."
+}
