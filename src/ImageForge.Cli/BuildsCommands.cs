@@ -1,0 +1,250 @@
+using System.CommandLine;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
+using ImageForge.Storage;
+
+namespace ImageForge.Cli;
+
+/// <summary><c>imageforge builds list | show | logs | cancel</c>.</summary>
+internal static class BuildsCommands
+{
+    private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(60);
+
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var builds = new Command("builds", "List builds, show one, read its log, cancel it");
+        builds.Subcommands.Add(List(context));
+        builds.Subcommands.Add(Show(context));
+        builds.Subcommands.Add(Logs(context));
+        builds.Subcommands.Add(Cancel(context));
+        return builds;
+    }
+
+    private static Command List(Func<ParseResult, CliContext> context)
+    {
+        var image = new Option<string?>("--image") { Description = "Only builds of this image" };
+        var limit = new Option<int>("--limit")
+        {
+            Description = "At most this many builds",
+            DefaultValueFactory = _ => 50,
+        };
+        var command = new Command("list", "Builds, newest first") { image, limit };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                await StaleBuilds.ReapAsync(catalog, ctx, ct);
+                var rows = await catalog.ListBuildsAsync(
+                    parse.GetValue(image),
+                    parse.GetValue(limit),
+                    ct
+                );
+                if (ctx.Json)
+                {
+                    await Json.WriteAsync(ctx.Out, rows.Select(Report.BuildJson));
+                    return CliApp.Ok;
+                }
+
+                if (rows.Count == 0)
+                {
+                    await ctx.Out.WriteLineAsync("no builds yet: run 'imageforge build <image>'");
+                    return CliApp.Ok;
+                }
+
+                await ctx.Out.WriteLineAsync(
+                    $"{"ID", -6} {"IMAGE", -24} {"TARGET", -7} {"STATUS", -11} {"STARTED", -20} {"VERSION", -14} REASON"
+                );
+                foreach (var b in rows)
+                {
+                    await ctx.Out.WriteLineAsync(
+                        $"{b.Id, -6} {b.Image, -24} {b.Target, -7} {Report.Lower(b.Status), -11} {Report.Time(b.StartedAt), -20} {b.Version ?? "-", -14} {b.Reason}"
+                    );
+                }
+
+                return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+
+    private static Command Show(Func<ParseResult, CliContext> context)
+    {
+        var id = new Argument<string>("id") { Description = "Build id" };
+        var command = new Command("show", "One build: status, inputs, timing, outcome") { id };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                var b = await FindAsync(catalog, parse.GetValue(id)!, ct);
+                if (ctx.Json)
+                {
+                    await Json.WriteAsync(ctx.Out, Report.BuildJson(b));
+                    return CliApp.Ok;
+                }
+
+                var took = b.EndedAt is { } end ? Report.Duration(end - b.StartedAt) : "running";
+                await ctx.Out.WriteLineAsync(
+                    $"""
+                    build        {b.Id}
+                    image        {b.Image}
+                    target       {b.Target}
+                    status       {Report.Lower(b.Status)}
+                    trigger      {Report.Lower(b.Trigger)} by {b.Requester}
+                    reason       {b.Reason ?? "-"}
+                    fingerprint  {b.Fingerprint}
+                    started      {Report.Time(b.StartedAt)}
+                    ended        {Report.Time(b.EndedAt)} ({took})
+                    version      {b.Version ?? "-"}
+                    """
+                );
+                if (!string.IsNullOrEmpty(b.Message))
+                {
+                    await ctx.Out.WriteLineAsync(
+                        $"message      {b.Message.ReplaceLineEndings("\n             ")}"
+                    );
+                }
+
+                return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+
+    private static Command Logs(Func<ParseResult, CliContext> context)
+    {
+        var id = new Argument<string>("id") { Description = "Build id" };
+        var follow = new Option<bool>("--follow", "-f")
+        {
+            Description = "Keep printing new lines until the build ends",
+        };
+        var command = new Command("logs", "A build's log (secrets redacted)") { id, follow };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                var build = await FindAsync(catalog, parse.GetValue(id)!, ct);
+                var following = parse.GetValue(follow);
+                long after = 0;
+                while (true)
+                {
+                    // Status first, then lines: a build that ended before the read has flushed its last lines.
+                    var current = await catalog.GetBuildAsync(build.Id, ct);
+                    var lines = await catalog.ReadLogAsync(build.Id, after, 10_000, ct);
+                    foreach (var line in lines)
+                    {
+                        await ctx.Out.WriteLineAsync(
+                            ctx.Json
+                                ? System.Text.Json.JsonSerializer.Serialize(
+                                    new
+                                    {
+                                        seq = line.Sequence,
+                                        time = line.Time,
+                                        stream = line.Stream,
+                                        text = line.Text,
+                                    },
+                                    Json.Compact
+                                )
+                                : $"{Report.Time(line.Time)} {line.Stream, -6} {line.Text}"
+                        );
+                        after = line.Sequence;
+                    }
+
+                    var ended =
+                        current is null
+                        || current.Status is not (BuildStatus.Running or BuildStatus.Queued);
+                    if (!following || (ended && lines.Count == 0))
+                    {
+                        return CliApp.Ok;
+                    }
+
+                    if (lines.Count == 0)
+                    {
+                        await Task.Delay(FollowPoll, ctx.Time, ct);
+                    }
+                }
+            }
+        );
+        return command;
+    }
+
+    private static Command Cancel(Func<ParseResult, CliContext> context)
+    {
+        var id = new Argument<string>("id") { Description = "Build id" };
+        var command = new Command("cancel", "Cancel a running build and wait until it has stopped")
+        {
+            id,
+        };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                var build = await FindAsync(catalog, parse.GetValue(id)!, ct);
+                if (build.Status != BuildStatus.Running)
+                {
+                    throw new InvalidInputException(
+                        $"build {build.Id} is {Report.Lower(build.Status)}, not running: nothing to cancel"
+                    );
+                }
+
+                if (!StaleBuilds.OwnerAlive(build))
+                {
+                    await StaleBuilds.EndAsync(
+                        catalog,
+                        ctx,
+                        build,
+                        BuildStatus.Cancelled,
+                        "cancelled on request; its process was already gone",
+                        ct
+                    );
+                }
+                else
+                {
+                    await catalog.RequestCancelAsync(build.Id, ct);
+                    var deadline = ctx.Time.GetUtcNow() + CancelWait;
+                    while (
+                        (await catalog.GetBuildAsync(build.Id, ct))!.Status == BuildStatus.Running
+                    )
+                    {
+                        if (ctx.Time.GetUtcNow() > deadline)
+                        {
+                            await ctx.Error.WriteLineAsync(
+                                $"build {build.Id} has not stopped after {CancelWait.TotalSeconds:0}s; its process ({build.OwnerPid}) is still cleaning up"
+                            );
+                            return CliApp.ToolFailure;
+                        }
+
+                        await Task.Delay(FollowPoll, ctx.Time, ct);
+                    }
+                }
+
+                var ended = (await catalog.GetBuildAsync(build.Id, ct))!;
+                if (ctx.Json)
+                {
+                    await Json.WriteAsync(ctx.Out, Report.BuildJson(ended));
+                }
+                else
+                {
+                    await ctx.Out.WriteLineAsync($"build {ended.Id}: {Report.Lower(ended.Status)}");
+                }
+
+                return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+
+    private static async Task<BuildRecord> FindAsync(
+        SqliteCatalog catalog,
+        string id,
+        CancellationToken ct
+    ) =>
+        await catalog.GetBuildAsync(id, ct)
+        ?? throw new InvalidInputException(
+            $"no build with id '{id}'; 'imageforge builds list' shows the ids"
+        );
+}

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using ImageForge.Core.Errors;
+
+namespace ImageForge.Cli;
+
+/// <summary>The <c>imageforge</c> command tree. Exit codes: 0 ok, 1 not ok, 2 bad input, 3 tool failure, 130 cancelled.</summary>
+internal static class CliApp
+{
+    public const int Ok = 0;
+    public const int BadInput = 2;
+    public const int ToolFailure = 3;
+    public const int Cancelled = 130;
+
+    private static readonly Option<string?> DataDir = new("--data-dir")
+    {
+        Description =
+            "Where the catalog, artifacts and caches live [default: $IMAGEFORGE_DATA_DIR, else $XDG_DATA_HOME/imageforge]",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> Definitions = new("--definitions")
+    {
+        Description =
+            "Directory of image definitions [default: templates/images of the current directory]",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> Output = new("--output")
+    {
+        Description = "Output format: text for people, json for scripts",
+        Recursive = true,
+        DefaultValueFactory = _ => "text",
+    };
+
+    public static async Task<int> RunAsync(
+        string[] args,
+        CliHost host,
+        CancellationToken cancellationToken
+    )
+    {
+        var (stdout, stderr) = (host.Out, host.Error);
+        Output.AcceptOnlyFromAmong("text", "json");
+        // A named root rather than RootCommand, whose name is the host executable's (testhost under tests).
+        var root = new Command(
+            "imageforge",
+            "ImageForge: hardened golden images built with Packer, proven, and promoted."
+        )
+        {
+            DataDir,
+            Definitions,
+            Output,
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
+        Func<ParseResult, CliContext> context = parse => new CliContext
+        {
+            Host = host,
+            Content = CliContext.ResolveContent(host, parse.GetValue(Definitions)),
+            Data = new(CliContext.ResolveDataDirectory(host, parse.GetValue(DataDir))),
+            Json = parse.GetValue(Output) == "json",
+            Out = stdout,
+            Error = stderr,
+            Time = host.Time,
+        };
+        root.Subcommands.Add(ValidateCommand.Create(context));
+        root.Subcommands.Add(BuildCommandLine.Create(context));
+        root.Subcommands.Add(BuildsCommands.Create(context));
+        root.Subcommands.Add(ImagesCommands.Create(context));
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error.Message}");
+            }
+
+            await stderr.WriteLineAsync("Run 'imageforge --help' for usage.");
+            return BadInput;
+        }
+
+        try
+        {
+            // Signals are handled by Program (cancellation with cleanup), not by System.CommandLine's timeout kill.
+            return await parse.InvokeAsync(
+                new InvocationConfiguration
+                {
+                    Output = stdout,
+                    Error = stderr,
+                    ProcessTerminationTimeout = null,
+                    EnableDefaultExceptionHandler = false,
+                },
+                cancellationToken
+            );
+        }
+        catch (ImageForgeException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("cancelled");
+            return Cancelled;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
+
+namespace ImageForge.Cli;
+
+/// <summary><c>imageforge images list | show &lt;image&gt;[@&lt;version&gt;]</c>.</summary>
+internal static class ImagesCommands
+{
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var images = new Command("images", "Images and their versions in the catalog");
+        images.Subcommands.Add(List(context));
+        images.Subcommands.Add(Show(context));
+        return images;
+    }
+
+    private static Command List(Func<ParseResult, CliContext> context)
+    {
+        var command = new Command("list", "Every image with its version count and latest version");
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                var rows = await catalog.ListImagesAsync(ct);
+                if (ctx.Json)
+                {
+                    await Json.WriteAsync(
+                        ctx.Out,
+                        rows.Select(r => new
+                        {
+                            image = r.Image,
+                            versions = r.VersionCount,
+                            latest_version = r.LatestVersion,
+                            latest_created_at = r.LatestCreatedAt,
+                        })
+                    );
+                    return CliApp.Ok;
+                }
+
+                if (rows.Count == 0)
+                {
+                    await ctx.Out.WriteLineAsync(
+                        "no image versions yet: run 'imageforge build <image>'"
+                    );
+                    return CliApp.Ok;
+                }
+
+                await ctx.Out.WriteLineAsync(
+                    $"{"IMAGE", -28} {"VERSIONS", 8}  {"LATEST", -14} CREATED"
+                );
+                foreach (var r in rows)
+                {
+                    await ctx.Out.WriteLineAsync(
+                        $"{r.Image, -28} {r.VersionCount, 8}  {r.LatestVersion ?? "-", -14} {Report.Time(r.LatestCreatedAt)}"
+                    );
+                }
+
+                return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+
+    private static Command Show(Func<ParseResult, CliContext> context)
+    {
+        var reference = new Argument<string>("image")
+        {
+            Description = "An image, or one version of it: <image>@<version>",
+        };
+        var limit = new Option<int>("--limit")
+        {
+            Description = "At most this many versions",
+            DefaultValueFactory = _ => 20,
+        };
+        var command = new Command(
+            "show",
+            "An image's versions with their artifacts (path, size, sha256)"
+        )
+        {
+            reference,
+            limit,
+        };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                var (image, version) = ParseReference(parse.GetValue(reference)!);
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                IReadOnlyList<ImageVersion> versions =
+                    version is null
+                        ? await catalog.ListVersionsAsync(image, parse.GetValue(limit), ct)
+                    : (await catalog.GetVersionAsync(image, version, ct)) is { } one ? [one]
+                    : throw new InvalidInputException(
+                        $"{image} has no version {version}; 'imageforge images show {image}' lists its versions"
+                    );
+                if (versions.Count == 0)
+                {
+                    throw new InvalidInputException(
+                        $"no versions of '{image}' in the catalog at {ctx.Data.Root}; 'imageforge images list' shows what is there"
+                    );
+                }
+
+                if (ctx.Json)
+                {
+                    await Json.WriteAsync(
+                        ctx.Out,
+                        new { image, versions = versions.Select(Report.VersionJson) }
+                    );
+                    return CliApp.Ok;
+                }
+
+                foreach (var v in versions)
+                {
+                    await ctx.Out.WriteLineAsync(
+                        $"{v.Image}@{v.Version}  {v.Status}  built {Report.Time(v.CreatedAt)} by build {v.BuildId}"
+                    );
+                    await Report.ArtifactsAsync(ctx.Out, v.Artifacts);
+                }
+
+                return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+
+    /// <summary>Splits <c>image@version</c>; the version must look like YYYY.MM.DD.N.</summary>
+    internal static (string Image, string? Version) ParseReference(string text)
+    {
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return (text, null);
+        }
+
+        var version = text[(at + 1)..];
+        if (!System.Text.RegularExpressions.Regex.IsMatch(version, @"^\d{4}\.\d{2}\.\d{2}\.\d+$"))
+        {
+            throw new InvalidInputException(
+                $"'{text}': a version looks like 2026.11.22.1 (YYYY.MM.DD.N)"
+            );
+        }
+
+        return (text[..at], version);
+    }
+}

@@ -1,0 +1,344 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
+using ImageForge.Toolchain.Packer;
+using ImageForge.Toolchain.Processes;
+
+namespace ImageForge.Providers.Local;
+
+/// <summary>Options of the local target that are not part of an image definition.</summary>
+public sealed record LocalTargetOptions
+{
+    /// <summary>The longest a whole Packer build may run before it is stopped and recorded as failed.</summary>
+    public TimeSpan BuildTimeout { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>How long processes get to end after SIGTERM before they are killed.</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Variables Packer gets on top of the inherited environment.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } =
+        new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Builds the no-cloud target: real Packer runs templates/packer/local (null builder + shell-local), which
+/// bootstraps Debian with mmdebstrap, hardens it in a chroot, and exports a rootfs tarball and a raw ext4 disk.
+/// </summary>
+public sealed class LocalTargetBuilder : ITargetBuilder
+{
+    private const string StepMarker = "imageforge-step: ";
+
+    // Output file name -> artifact kind, in the order the template exports them.
+    private static readonly (string File, string Kind)[] Outputs =
+    [
+        ("rootfs.tar.zst", "rootfs-tar-zst"),
+        ("disk.raw", "disk-raw-ext4"),
+        ("packages.tsv", "package-inventory"),
+        ("hardening-report.tsv", "hardening-report"),
+    ];
+
+    private readonly PackerClient _packer;
+    private readonly LocalTargetOptions _options;
+
+    public LocalTargetBuilder(PackerClient packer, LocalTargetOptions options)
+    {
+        _packer = packer;
+        _options = options;
+    }
+
+    public string Provider => "local";
+
+    public async Task<IReadOnlyList<Artifact>> BuildAsync(
+        TargetBuildRequest request,
+        ITargetBuildSink sink,
+        CancellationToken cancellationToken = default
+    )
+    {
+        var succeeded = false;
+        try
+        {
+            sink.Progress("prepare", "probing packer and writing the work directory");
+            var version = await _packer.GetVersionAsync(cancellationToken);
+            var invocation = PrepareWorkDirectory(request, version);
+
+            sink.Progress("validate", $"packer validate (Packer {version.Version})");
+            await _packer.InitAsync(invocation, version, cancellationToken);
+            await _packer.ValidateAsync(invocation, cancellationToken);
+
+            sink.Progress("packer", "packer build");
+            await _packer.BuildAsync(invocation, e => OnEvent(e, sink), cancellationToken);
+
+            sink.Progress("record", "hashing artifacts");
+            var artifacts = await CollectArtifactsAsync(request, cancellationToken);
+            succeeded = true;
+            return artifacts;
+        }
+        finally
+        {
+            CleanUp(request, succeeded, sink);
+        }
+    }
+
+    private PackerInvocation PrepareWorkDirectory(
+        TargetBuildRequest request,
+        PackerVersionInfo version
+    )
+    {
+        var templateSource = Path.Combine(request.Content.PackerTemplates, "local");
+        if (!File.Exists(Path.Combine(templateSource, "local.pkr.hcl")))
+        {
+            throw new InvalidInputException(
+                $"{templateSource}: the local target's Packer template (local.pkr.hcl) is missing; "
+                    + "run from the repository root or pass --definitions with the content beside it."
+            );
+        }
+
+        var packerDir = Path.Combine(request.WorkDirectory, "packer");
+        var tmpDir = Path.Combine(request.WorkDirectory, "tmp");
+        Directory.CreateDirectory(tmpDir);
+        Directory.CreateDirectory(request.OutputDirectory);
+        Directory.CreateDirectory(request.CacheDirectory);
+        CopyDirectory(templateSource, packerDir);
+
+        // Built-in null builder and shell-local: no plugin to require, but newer Packer still wants the block to exist
+        // only when the template needs plugins, so an empty block is not written.
+        var plugins = _packer.RequiredPluginsBlock(version, []);
+        if (plugins.Length > 0)
+        {
+            File.WriteAllText(Path.Combine(packerDir, "plugins.pkr.hcl"), plugins);
+        }
+
+        var target = request.Target;
+        var variables = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["build_id"] = request.BuildId,
+            ["image_name"] = request.Definition.Name,
+            ["suite"] = target.BaseImage,
+            ["mirror"] = target.Options["mirror"],
+            ["security_mirror"] = target.Options["security_mirror"],
+            ["security_updates"] = target.Options["security_updates"],
+            ["variant"] = target.Options["variant"],
+            ["disk_size"] = target.Options["disk_size"],
+            ["packages_add"] = string.Join(' ', request.Definition.Packages.Add),
+            ["packages_remove"] = string.Join(' ', request.Definition.Packages.Remove),
+            ["work_dir"] = request.WorkDirectory,
+            ["cache_dir"] = request.CacheDirectory,
+            ["output_dir"] = request.OutputDirectory,
+            ["hardening_dir"] = Path.Combine(request.Content.Hardening, request.Baseline.Hardening),
+        };
+        var varFile = Path.Combine(request.WorkDirectory, "imageforge.pkrvars.hcl");
+        File.WriteAllText(varFile, ToVarFile(variables));
+
+        var invocation = new PackerInvocation(packerDir)
+            .WithWorkingDirectory(request.WorkDirectory)
+            .WithVarFile(varFile)
+            .WithTempDirectory(tmpDir)
+            .WithCleanupDirectory(request.WorkDirectory)
+            .WithTimeout(_options.BuildTimeout)
+            .WithGracePeriod(_options.GracePeriod);
+        foreach (var (name, value) in _options.Environment)
+        {
+            invocation = invocation.WithEnvironment(name, value);
+        }
+
+        foreach (var (name, value) in request.Secrets)
+        {
+            invocation = invocation.WithSensitiveVariable(name, value);
+        }
+
+        return invocation;
+    }
+
+    private static void OnEvent(PackerEvent e, ITargetBuildSink sink)
+    {
+        switch (e)
+        {
+            case PackerProcessStarted started:
+                sink.ToolStarted(started.ProcessGroup);
+                break;
+            case PackerUi ui:
+                foreach (var line in ui.Text.Split('\n'))
+                {
+                    var marker = line.IndexOf(StepMarker, StringComparison.Ordinal);
+                    if (marker >= 0)
+                    {
+                        var parts = line[(marker + StepMarker.Length)..].Split(" | ", 2);
+                        sink.Progress(parts[0].Trim(), parts.Length > 1 ? parts[1].Trim() : "");
+                    }
+                    else
+                    {
+                        sink.Log(ui.Level == PackerUiLevel.Error ? "error" : "packer", line);
+                    }
+                }
+
+                break;
+            case PackerError error:
+                sink.Log("error", error.Text);
+                break;
+            case PackerStderr stderr:
+                sink.Log("stderr", stderr.Text);
+                break;
+        }
+    }
+
+    private static async Task<IReadOnlyList<Artifact>> CollectArtifactsAsync(
+        TargetBuildRequest request,
+        CancellationToken cancellationToken
+    )
+    {
+        var manifestPath = Path.Combine(request.OutputDirectory, "manifest.json");
+        var manifest = PackerManifest.Read(manifestPath);
+        var files = manifest
+            .LastRun.SelectMany(b => b.Files)
+            .Select(f => Path.GetFullPath(f.Name))
+            .ToHashSet();
+
+        var artifacts = new List<Artifact>();
+        foreach (var (file, kind) in Outputs)
+        {
+            var path = Path.GetFullPath(Path.Combine(request.OutputDirectory, file));
+            if (!files.Contains(path) || !File.Exists(path))
+            {
+                throw new ToolFailedException(
+                    "packer",
+                    $"the build finished but {path} is not among the artifacts of {manifestPath}",
+                    []
+                );
+            }
+
+            var sha256 = await HashFileAsync(path, cancellationToken);
+            var recorded = Path.Combine(request.OutputDirectory, file + ".sha256");
+            if (File.Exists(recorded))
+            {
+                var expected = (await File.ReadAllTextAsync(recorded, cancellationToken))
+                    .Split(' ', 2)[0]
+                    .Trim();
+                if (!string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ToolFailedException(
+                        "packer",
+                        $"{path}: sha256 {sha256} differs from {expected} written by the export step",
+                        []
+                    );
+                }
+            }
+
+            artifacts.Add(
+                new Artifact
+                {
+                    Target = request.Target.Provider,
+                    Region = "local",
+                    Kind = kind,
+                    Location = path,
+                    Sha256 = sha256,
+                    SizeBytes = new FileInfo(path).Length,
+                }
+            );
+        }
+
+        return artifacts;
+    }
+
+    private static async Task<string> HashFileAsync(
+        string path,
+        CancellationToken cancellationToken
+    )
+    {
+        await using var stream = new FileStream(
+            path,
+            FileMode.Open,
+            FileAccess.Read,
+            FileShare.Read,
+            1 << 20,
+            FileOptions.Asynchronous | FileOptions.SequentialScan
+        );
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    private const int ToolLogTail = 200;
+
+    private static void CleanUp(TargetBuildRequest request, bool succeeded, ITargetBuildSink sink)
+    {
+        // The work directory goes away below; a failed build's tool logs (mmdebstrap, apt) live on in the build log.
+        var logs = Path.Combine(request.WorkDirectory, "logs");
+        if (!succeeded && Directory.Exists(logs))
+        {
+            var redactor = new Redactor(request.Secrets.Values);
+            foreach (var file in Directory.EnumerateFiles(logs).Order(StringComparer.Ordinal))
+            {
+                var lines = File.ReadAllLines(file);
+                sink.Log(
+                    "tool",
+                    $"--- {Path.GetFileName(file)} (last {Math.Min(lines.Length, ToolLogTail)} of {lines.Length} lines)"
+                );
+                foreach (var line in lines.TakeLast(ToolLogTail))
+                {
+                    sink.Log("tool", redactor.Redact(line));
+                }
+            }
+        }
+
+        // Deleting a tree that still holds a bind mount (/dev, /proc of a chroot) would delete through it.
+        MountTable.UnmountBelow(request.WorkDirectory);
+        var left = MountTable.MountsBelow(request.WorkDirectory);
+        if (left.Count > 0)
+        {
+            sink.Log(
+                "error",
+                $"not removing {request.WorkDirectory}: still mounted: {string.Join(", ", left)}"
+            );
+            return;
+        }
+
+        if (Directory.Exists(request.WorkDirectory))
+        {
+            Directory.Delete(request.WorkDirectory, recursive: true);
+        }
+
+        // A failed or cancelled build leaves no half-written artifacts behind.
+        if (!succeeded && Directory.Exists(request.OutputDirectory))
+        {
+            Directory.Delete(request.OutputDirectory, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        foreach (
+            var dir in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories)
+        )
+        {
+            Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, dir)));
+        }
+
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var to = Path.Combine(destination, Path.GetRelativePath(source, file));
+            File.Copy(file, to, overwrite: true);
+            File.SetUnixFileMode(to, File.GetUnixFileMode(file));
+        }
+    }
+
+    internal static string ToVarFile(IReadOnlyDictionary<string, string> variables)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, value) in variables)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name} = \"{EscapeHcl(value)}\"\n");
+        }
+
+        return text.ToString();
+    }
+
+    // HCL string literals: backslash, quote and the template sequences ${ and %{ must be escaped.
+    internal static string EscapeHcl(string value) =>
+        value
+            .Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("\"", "\\\"", StringComparison.Ordinal)
+            .Replace("\n", "\\n", StringComparison.Ordinal)
+            .Replace("${", "$${", StringComparison.Ordinal)
+            .Replace("%{", "%%{", StringComparison.Ordinal);
+}

@@ -1,0 +1,79 @@
+using ImageForge.TestSupport;
+using ImageForge.TestUtils;
+using ImageForge.Toolchain.Processes;
+
+namespace ImageForge.Cli.Tests;
+
+/// <summary>
+/// A data directory and an environment that points imageforge at fakepacker (tests/ImageForge.FakeTools), which
+/// replays a recorded Packer transcript, optionally hangs with children that ignore SIGTERM and a tmpfs mount.
+/// </summary>
+internal sealed class FakePackerBuild : IDisposable
+{
+    private readonly TempDirectory _dir = new("imageforge-cli");
+
+    public FakePackerBuild(string transcript, int exitCode = 0)
+    {
+        var transcriptFile = _dir.Combine("transcript.txt");
+        File.WriteAllText(transcriptFile, transcript);
+        Environment = new Dictionary<string, string>
+        {
+            ["IMAGEFORGE_PACKER"] = Path.Combine(AppContext.BaseDirectory, "fakepacker"),
+            ["FAKEPACKER_TRANSCRIPT"] = transcriptFile,
+            ["FAKEPACKER_EXIT"] = exitCode.ToString(
+                System.Globalization.CultureInfo.InvariantCulture
+            ),
+        };
+    }
+
+    public string DataDir => _dir.Combine("data");
+
+    public string PidFile => _dir.Combine("fakepacker.pid");
+
+    public Dictionary<string, string> Environment { get; }
+
+    /// <summary>Build 1's work directory (a fresh data directory numbers builds from 1).</summary>
+    public string WorkDir => Path.Combine(DataDir, "work", "1");
+
+    /// <summary>Makes fakepacker hang after its transcript, with a mount below the build's work directory.</summary>
+    public FakePackerBuild Hanging()
+    {
+        Environment["FAKEPACKER_HANG"] = "1";
+        Environment["FAKEPACKER_PID_FILE"] = PidFile;
+        Environment["FAKEPACKER_MOUNT_DIR"] = Path.Combine(WorkDir, "tmp", "mnt");
+        return this;
+    }
+
+    public Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args) =>
+        CliRunner.RunAsync(
+            RepoPaths.Root,
+            Environment,
+            cancellationToken,
+            [.. args, "--data-dir", DataDir]
+        );
+
+    /// <summary>fakepacker's pid (= its process group), once it has set everything up.</summary>
+    public async Task<int> WaitForFakePackerAsync(CancellationToken cancellationToken)
+    {
+        while (
+            !File.Exists(PidFile)
+            || (await File.ReadAllTextAsync(PidFile, cancellationToken)).Trim().Length == 0
+        )
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        return int.Parse(
+            (await File.ReadAllTextAsync(PidFile, cancellationToken)).Trim(),
+            System.Globalization.CultureInfo.InvariantCulture
+        );
+    }
+
+    public static bool GroupGone(int pgid) => ProcessGroup.Members(pgid).Count == 0;
+
+    public void Dispose()
+    {
+        MountTable.UnmountBelow(_dir.Path);
+        _dir.Dispose();
+    }
+}

@@ -1,0 +1,38 @@
+using ImageForge.TestSupport;
+using ImageForge.TestUtils;
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.Cli.Tests;
+
+/// <summary>
+/// The help text is a contract people and scripts rely on. A deliberate change: rerun with
+/// IMAGEFORGE_UPDATE_SNAPSHOTS=1 and commit the changed snapshot with the change.
+/// </summary>
+public sealed class HelpSnapshotSpecs
+{
+    [Theory]
+    [InlineData("root", new[] { "--help" })]
+    [InlineData("build", new[] { "build", "--help" })]
+    [InlineData("builds", new[] { "builds", "--help" })]
+    [InlineData("images-show", new[] { "images", "show", "--help" })]
+    public async Task Help_output_matches_its_snapshot(string name, string[] args)
+    {
+        var result = await CliRunner.RunAsync(RepoPaths.Root, args);
+        var snapshot = Path.Combine(
+            RepoPaths.Root,
+            "tests",
+            "ImageForge.Cli.Tests",
+            "Snapshots",
+            $"help-{name}.txt"
+        );
+
+        result.ExitCode.ShouldBe(0);
+        if (Environment.GetEnvironmentVariable("IMAGEFORGE_UPDATE_SNAPSHOTS") == "1")
+        {
+            await File.WriteAllTextAsync(snapshot, result.Out);
+        }
+
+        result.Out.ShouldBe(await File.ReadAllTextAsync(snapshot));
+    }
+}

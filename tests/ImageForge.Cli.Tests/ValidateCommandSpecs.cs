@@ -1,0 +1,113 @@
+using ImageForge.TestSupport;
+using ImageForge.TestUtils;
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.Cli.Tests;
+
+public sealed class ValidateCommandSpecs
+{
+    [Fact]
+    public async Task The_shipped_definitions_and_baselines_are_valid()
+    {
+        var result = await CliRunner.RunAsync(RepoPaths.Root, "validate");
+
+        result.ExitCode.ShouldBe(0, result.ToString());
+        result.Out.ShouldStartWith("ok: ");
+    }
+
+    [Theory]
+    [InlineData(
+        "missing-field",
+        "name: broken\nos: {family: debian, release: \"11\"}\nbaseline: debian-11-anssi\ntargets:\n  - provider: local\n    base_image: bullseye\n",
+        "description"
+    )]
+    [InlineData(
+        "wrong-type",
+        "name: broken\ndescription: d\nos: {family: debian, release: \"11\"}\nbaseline: debian-11-anssi\ntargets: local\n",
+        "targets"
+    )]
+    [InlineData(
+        "unknown-target",
+        "name: broken\ndescription: d\nos: {family: debian, release: \"11\"}\nbaseline: debian-11-anssi\ntargets:\n  - provider: openstack\n    base_image: bullseye\n",
+        "provider"
+    )]
+    [InlineData(
+        "bad-cron",
+        "name: broken\ndescription: d\nos: {family: debian, release: \"11\"}\nbaseline: debian-11-anssi\ntargets:\n  - provider: local\n    base_image: bullseye\nschedule: {cron: \"61 2 * * *\", time_zone: UTC}\n",
+        "cron"
+    )]
+    [InlineData(
+        "unknown-baseline",
+        "name: broken\ndescription: d\nos: {family: debian, release: \"11\"}\nbaseline: no-such-baseline\ntargets:\n  - provider: local\n    base_image: bullseye\n",
+        "baseline"
+    )]
+    [InlineData(
+        "path-traversal",
+        "name: ../../etc/evil\ndescription: d\nos: {family: debian, release: \"11\"}\nbaseline: debian-11-anssi\ntargets:\n  - provider: local\n    base_image: bullseye\n",
+        "name"
+    )]
+    public async Task A_bad_definition_gives_a_file_and_line_error_and_exit_code_2(
+        string file,
+        string yaml,
+        string field
+    )
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine(file + ".yaml");
+        await File.WriteAllTextAsync(path, yaml);
+
+        var result = await CliRunner.RunAsync(RepoPaths.Root, "validate", path);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Error.ShouldMatch(
+            $@"{System.Text.RegularExpressions.Regex.Escape(path)}:\d+: [^:]*{field}[^:]*: .+"
+        );
+    }
+
+    [Fact]
+    public async Task A_bad_definition_refuses_the_build_before_anything_is_recorded()
+    {
+        using var dir = new TempDirectory();
+        var definitions = dir.Combine("images");
+        Directory.CreateDirectory(definitions);
+        await File.WriteAllTextAsync(
+            Path.Combine(definitions, "broken.yaml"),
+            "name: broken\ndescription: d\nos: {family: debian, release: \"11\"}\nbaseline: debian-11-anssi\ntargets:\n  - provider: local\n    base_image: bullseye\nschedule: {cron: \"* * *\", time_zone: UTC}\n"
+        );
+        var data = dir.Combine("data");
+
+        var build = await CliRunner.RunAsync(
+            RepoPaths.Root,
+            "build",
+            "broken",
+            "--definitions",
+            definitions,
+            "--data-dir",
+            data
+        );
+        var builds = await CliRunner.RunAsync(
+            RepoPaths.Root,
+            "builds",
+            "list",
+            "--data-dir",
+            data,
+            "--output",
+            "json"
+        );
+
+        build.ExitCode.ShouldBe(2, build.ToString());
+        build.Error.ShouldContain("broken.yaml:8");
+        builds.Out.Trim().ShouldBe("[]");
+        Directory.Exists(Path.Combine(data, "work")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task An_unknown_option_is_bad_input()
+    {
+        var result = await CliRunner.RunAsync(RepoPaths.Root, "images", "list", "--colour");
+
+        result.ExitCode.ShouldBe(2);
+        result.Error.ShouldContain("--colour");
+    }
+}
