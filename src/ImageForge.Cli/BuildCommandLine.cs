@@ -62,6 +62,7 @@ internal static class BuildCommandLine
                 var service = new BuildService(
                     catalog,
                     [local],
+                    [],
                     ctx.Data,
                     ctx.Time,
                     ctx.Host.Variable,

@@ -116,7 +116,7 @@ internal static class ImagesCommands
                     await ctx.Out.WriteLineAsync(
                         $"{v.Image}@{v.Version}  {v.Status}  built {Report.Time(v.CreatedAt)} by build {v.BuildId}"
                     );
-                    await Report.ArtifactsAsync(ctx.Out, v.Artifacts);
+                    await Report.VersionFilesAsync(ctx.Out, v);
                 }
 
                 return CliApp.Ok;

@@ -24,7 +24,7 @@ internal static class Report
             await ctx.Out.WriteLineAsync(
                 $"succeeded: {version.Image}@{version.Version} (build {build.Id}) in {took}"
             );
-            await ArtifactsAsync(ctx.Out, version.Artifacts);
+            await VersionFilesAsync(ctx.Out, version);
         }
         else
         {
@@ -40,15 +40,35 @@ internal static class Report
         }
     }
 
-    public static async Task ArtifactsAsync(TextWriter writer, IReadOnlyList<Artifact> artifacts)
+    /// <summary>A version's artifacts, then its evidence: kind, size, sha256, and the path on the next line.</summary>
+    public static async Task VersionFilesAsync(TextWriter writer, ImageVersion version)
     {
-        foreach (var a in artifacts)
+        await writer.WriteLineAsync("  artifacts:");
+        foreach (var a in version.Artifacts)
         {
-            await writer.WriteLineAsync(
-                $"  {a.Kind, -18} {Size(a.SizeBytes), 9}  sha256:{a.Sha256}"
-            );
-            await writer.WriteLineAsync($"  {"", -18} {a.Location}");
+            await FileLineAsync(writer, a.Kind, a.SizeBytes, a.Sha256, a.Location);
         }
+
+        if (version.Evidence.Count > 0)
+        {
+            await writer.WriteLineAsync("  evidence:");
+            foreach (var e in version.Evidence)
+            {
+                await FileLineAsync(writer, e.Kind, e.SizeBytes, e.Sha256, e.Location);
+            }
+        }
+    }
+
+    private static async Task FileLineAsync(
+        TextWriter writer,
+        string kind,
+        long? size,
+        string? sha256,
+        string location
+    )
+    {
+        await writer.WriteLineAsync($"    {kind, -22} {Size(size), 9}  sha256:{sha256 ?? "-"}");
+        await writer.WriteLineAsync($"    {"", -22} {location}");
     }
 
     public static object BuildJson(BuildRecord b) =>
@@ -87,6 +107,15 @@ internal static class Report
                     path = a.Location,
                     sha256 = a.Sha256,
                     size_bytes = a.SizeBytes,
+                }),
+                evidence = v.Evidence.Select(e => new
+                {
+                    kind = e.Kind,
+                    path = e.Location,
+                    sha256 = e.Sha256,
+                    size_bytes = e.SizeBytes,
+                    media_type = e.MediaType,
+                    recorded_at = e.RecordedAt,
                 }),
             };
 

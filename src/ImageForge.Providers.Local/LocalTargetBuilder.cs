@@ -30,13 +30,14 @@ public sealed class LocalTargetBuilder : ITargetBuilder
 {
     private const string StepMarker = "imageforge-step: ";
 
-    // Output file name -> artifact kind, in the order the template exports them.
-    private static readonly (string File, string Kind)[] Outputs =
+    // Output file name -> kind, in the order the template exports them. Artifacts are what gets deployed; evidence
+    // documents what is inside them. A null media type marks an artifact.
+    private static readonly (string File, string Kind, string? MediaType)[] Outputs =
     [
-        ("rootfs.tar.zst", "rootfs-tar-zst"),
-        ("disk.raw", "disk-raw-ext4"),
-        ("packages.tsv", "package-inventory"),
-        ("hardening-report.tsv", "hardening-report"),
+        ("rootfs.tar.zst", "rootfs-tar-zst", null),
+        ("disk.raw", "disk-raw-ext4", null),
+        ("packages.tsv", "package-inventory", "text/tab-separated-values"),
+        ("hardening-report.tsv", "hardening-report", "text/tab-separated-values"),
     ];
 
     private readonly PackerClient _packer;
@@ -50,7 +51,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
 
     public string Provider => "local";
 
-    public async Task<IReadOnlyList<Artifact>> BuildAsync(
+    public async Task<TargetBuildResult> BuildAsync(
         TargetBuildRequest request,
         ITargetBuildSink sink,
         CancellationToken cancellationToken = default
@@ -71,9 +72,9 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             await _packer.BuildAsync(invocation, e => OnEvent(e, sink), cancellationToken);
 
             sink.Progress("record", "hashing artifacts");
-            var artifacts = await CollectArtifactsAsync(request, cancellationToken);
+            var result = await CollectOutputsAsync(request, cancellationToken);
             succeeded = true;
-            return artifacts;
+            return result;
         }
         finally
         {
@@ -183,7 +184,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         }
     }
 
-    private static async Task<IReadOnlyList<Artifact>> CollectArtifactsAsync(
+    private static async Task<TargetBuildResult> CollectOutputsAsync(
         TargetBuildRequest request,
         CancellationToken cancellationToken
     )
@@ -196,7 +197,8 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             .ToHashSet();
 
         var artifacts = new List<Artifact>();
-        foreach (var (file, kind) in Outputs)
+        var evidence = new List<EvidenceDocument>();
+        foreach (var (file, kind, mediaType) in Outputs)
         {
             var path = Path.GetFullPath(Path.Combine(request.OutputDirectory, file));
             if (!files.Contains(path) || !File.Exists(path))
@@ -225,20 +227,37 @@ public sealed class LocalTargetBuilder : ITargetBuilder
                 }
             }
 
-            artifacts.Add(
-                new Artifact
-                {
-                    Target = request.Target.Provider,
-                    Region = "local",
-                    Kind = kind,
-                    Location = path,
-                    Sha256 = sha256,
-                    SizeBytes = new FileInfo(path).Length,
-                }
-            );
+            var size = new FileInfo(path).Length;
+            if (mediaType is null)
+            {
+                artifacts.Add(
+                    new Artifact
+                    {
+                        Target = request.Target.Provider,
+                        Region = "local",
+                        Kind = kind,
+                        Location = path,
+                        Sha256 = sha256,
+                        SizeBytes = size,
+                    }
+                );
+            }
+            else
+            {
+                evidence.Add(
+                    new EvidenceDocument
+                    {
+                        Kind = kind,
+                        Location = path,
+                        Sha256 = sha256,
+                        SizeBytes = size,
+                        MediaType = mediaType,
+                    }
+                );
+            }
         }
 
-        return artifacts;
+        return new TargetBuildResult(artifacts, evidence);
     }
 
     private static async Task<string> HashFileAsync(

@@ -160,12 +160,29 @@ public sealed class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposable
     ) => Guard(_catalog.ReadLogAsync(buildId, afterSequence, limit, cancellationToken));
 
     /// <inheritdoc />
+    public Task<string> ReserveVersionAsync(
+        string buildId,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.ReserveVersionAsync(buildId, at, cancellationToken));
+
+    /// <inheritdoc />
     public Task<ImageVersion> CompleteBuildAsync(
         string buildId,
         IReadOnlyList<Artifact> artifacts,
+        IReadOnlyList<EvidenceDocument> evidence,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
-    ) => Guard(_catalog.CompleteBuildAsync(buildId, artifacts, at, cancellationToken));
+    ) => Guard(_catalog.CompleteBuildAsync(buildId, artifacts, evidence, at, cancellationToken));
+
+    /// <inheritdoc />
+    public Task AddEvidenceAsync(
+        string image,
+        string version,
+        IReadOnlyList<EvidenceDocument> evidence,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.AddEvidenceAsync(image, version, evidence, at, cancellationToken));
 
     /// <inheritdoc />
     public Task EndBuildAsync(

@@ -73,15 +73,20 @@ public sealed class LocalGoldenImageSpecs(GoldenImageFixture fixture)
         {
             version.GetProperty("version").GetString()!.ShouldMatch(@"^\d{4}\.\d{2}\.\d{2}\.[12]$");
             var kinds = new List<string>();
-            foreach (var artifact in version.GetProperty("artifacts").EnumerateArray())
+            foreach (
+                var file in version
+                    .GetProperty("artifacts")
+                    .EnumerateArray()
+                    .Concat(version.GetProperty("evidence").EnumerateArray())
+            )
             {
-                var path = artifact.GetProperty("path").GetString()!;
+                var path = file.GetProperty("path").GetString()!;
                 File.Exists(path).ShouldBeTrue(path);
                 await using var stream = File.OpenRead(path);
                 Convert
                     .ToHexStringLower(await SHA256.HashDataAsync(stream))
-                    .ShouldBe(artifact.GetProperty("sha256").GetString(), path);
-                kinds.Add(artifact.GetProperty("kind").GetString()!);
+                    .ShouldBe(file.GetProperty("sha256").GetString(), path);
+                kinds.Add(file.GetProperty("kind").GetString()!);
             }
 
             kinds.ShouldBe(
@@ -155,10 +160,11 @@ public sealed class LocalGoldenImageSpecs(GoldenImageFixture fixture)
             "1"
         );
         using var json = JsonDocument.Parse(show.Out);
-        return json
-            .RootElement.GetProperty("versions")[0]
+        var version = json.RootElement.GetProperty("versions")[0];
+        return version
             .GetProperty("artifacts")
             .EnumerateArray()
+            .Concat(version.GetProperty("evidence").EnumerateArray())
             .ToDictionary(
                 a => a.GetProperty("kind").GetString()!,
                 a => a.GetProperty("path").GetString()!

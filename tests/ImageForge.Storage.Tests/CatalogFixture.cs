@@ -81,21 +81,24 @@ internal static class Builds
     )
     {
         var build = await catalog.StartBuildAsync(For(image), ownerPid: 4242);
-        return await catalog.CompleteBuildAsync(build.Id, artifacts ?? [Tarball(image)], at);
+        return await catalog.CompleteBuildAsync(build.Id, artifacts ?? [Tarball(image)], [], at);
     }
 
     /// <summary>Versions are records holding a list, which records compare by reference; compare the list by items.</summary>
     public static void ShouldBeVersion(this ImageVersion? actual, ImageVersion expected)
     {
         actual.ShouldNotBeNull();
-        (actual with { Artifacts = NoArtifacts }).ShouldBe(
+        (actual with { Artifacts = NoArtifacts, Evidence = NoEvidence }).ShouldBe(
             expected with
             {
                 Artifacts = NoArtifacts,
+                Evidence = NoEvidence,
             }
         );
         actual.Artifacts.ShouldBe(expected.Artifacts);
+        actual.Evidence.ShouldBe(expected.Evidence);
     }
 
     private static readonly Artifact[] NoArtifacts = [];
+    private static readonly EvidenceDocument[] NoEvidence = [];
 }

@@ -43,7 +43,12 @@ public sealed class ConcurrencySpecs : IDisposable
                 Task.Run(async () =>
                 {
                     start.Wait();
-                    return await b.Catalog.CompleteBuildAsync(b.Id, [Builds.Tarball("web")], Noon);
+                    return await b.Catalog.CompleteBuildAsync(
+                        b.Id,
+                        [Builds.Tarball("web")],
+                        [],
+                        Noon
+                    );
                 })
             )
             .ToList();

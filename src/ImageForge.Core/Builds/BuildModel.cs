@@ -80,7 +80,31 @@ public sealed record Artifact
     public long? SizeBytes { get; init; }
 }
 
-/// <summary>One logical image version (YYYY.MM.DD.N) with its artifacts.</summary>
+/// <summary>
+/// A document that proves something about a version (package inventory, SBOM, scan results, hardening report).
+/// Evidence is recorded with the version and may be added later (a re-scan); the newest of a kind is current.
+/// </summary>
+public sealed record EvidenceDocument
+{
+    /// <summary>What it is, e.g. "package-inventory", "hardening-report", "sbom-cyclonedx", "compliance-after".</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Absolute path of the document.</summary>
+    public required string Location { get; init; }
+
+    /// <summary>Lowercase hex sha256 of the document.</summary>
+    public required string Sha256 { get; init; }
+
+    public long? SizeBytes { get; init; }
+
+    /// <summary>IANA media type, e.g. application/vnd.cyclonedx+json, text/tab-separated-values.</summary>
+    public required string MediaType { get; init; }
+
+    /// <summary>When it was recorded; set by the catalog.</summary>
+    public DateTimeOffset? RecordedAt { get; init; }
+}
+
+/// <summary>One logical image version (YYYY.MM.DD.N) with its artifacts and evidence.</summary>
 public sealed record ImageVersion
 {
     public required string Image { get; init; }
@@ -90,6 +114,9 @@ public sealed record ImageVersion
     public required string Status { get; init; }
     public required string Fingerprint { get; init; }
     public required IReadOnlyList<Artifact> Artifacts { get; init; }
+
+    /// <summary>Every evidence document recorded for the version, oldest first.</summary>
+    public IReadOnlyList<EvidenceDocument> Evidence { get; init; } = [];
 }
 
 /// <summary>Summary of one image for listings.</summary>

@@ -40,6 +40,7 @@ public sealed class BuildService
 
     private readonly ICatalog _catalog;
     private readonly IReadOnlyDictionary<string, ITargetBuilder> _builders;
+    private readonly IReadOnlyList<IEvidenceCollector> _collectors;
     private readonly DataPaths _data;
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _environment;
@@ -48,6 +49,7 @@ public sealed class BuildService
     public BuildService(
         ICatalog catalog,
         IEnumerable<ITargetBuilder> builders,
+        IEnumerable<IEvidenceCollector> collectors,
         DataPaths data,
         TimeProvider time,
         Func<string, string?> environment,
@@ -56,6 +58,7 @@ public sealed class BuildService
     {
         _catalog = catalog;
         _builders = builders.ToDictionary(b => b.Provider, StringComparer.Ordinal);
+        _collectors = [.. collectors];
         _data = data;
         _time = time;
         _environment = environment;
@@ -205,10 +208,18 @@ public sealed class BuildService
 
         BuildStatus status;
         string message;
-        IReadOnlyList<Artifact>? artifacts = null;
+        TargetBuildResult? result = null;
         try
         {
-            artifacts = await builder.BuildAsync(request, sink, cancel.Token);
+            result = await builder.BuildAsync(request, sink, cancel.Token);
+            result = await CollectEvidenceAsync(
+                prepared,
+                build.Id,
+                request,
+                result,
+                sink,
+                cancel.Token
+            );
             status = BuildStatus.Succeeded;
             message = "";
         }
@@ -236,7 +247,8 @@ public sealed class BuildService
         {
             var version = await _catalog.CompleteBuildAsync(
                 build.Id,
-                artifacts!,
+                result!.Artifacts,
+                result.Evidence,
                 _time.GetUtcNow(),
                 CancellationToken.None
             );
@@ -244,6 +256,12 @@ public sealed class BuildService
                 (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
                 version
             );
+        }
+
+        // A target build that succeeded before evidence failed has written output no version will point to.
+        if (result is not null && Directory.Exists(request.OutputDirectory))
+        {
+            Directory.Delete(request.OutputDirectory, recursive: true);
         }
 
         await _catalog.EndBuildAsync(
@@ -257,6 +275,52 @@ public sealed class BuildService
             (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
             null
         );
+    }
+
+    // Evidence names its version, so the number is reserved first (and given back if the build then fails).
+    private async Task<TargetBuildResult> CollectEvidenceAsync(
+        PreparedBuild prepared,
+        string buildId,
+        TargetBuildRequest request,
+        TargetBuildResult result,
+        Sink sink,
+        CancellationToken cancellationToken
+    )
+    {
+        if (_collectors.Count == 0)
+        {
+            return result;
+        }
+
+        var version = await _catalog.ReserveVersionAsync(
+            buildId,
+            _time.GetUtcNow(),
+            cancellationToken
+        );
+        var evidence = new List<EvidenceDocument>(result.Evidence);
+        var directory = Path.Combine(request.OutputDirectory, "evidence");
+        Directory.CreateDirectory(directory);
+        foreach (var collector in _collectors)
+        {
+            sink.Progress("evidence", $"{collector.Name} for {prepared.Definition.Name}@{version}");
+            var context = new EvidenceContext(
+                prepared.Definition,
+                prepared.Baseline,
+                prepared.Target,
+                version,
+                buildId,
+                result.Artifacts,
+                evidence,
+                directory,
+                _time.GetUtcNow()
+            );
+            evidence.AddRange(await collector.CollectAsync(context, sink, cancellationToken));
+        }
+
+        return result with
+        {
+            Evidence = evidence,
+        };
     }
 
     private static TargetSpec SelectTarget(ImageDefinition definition, string? requested)

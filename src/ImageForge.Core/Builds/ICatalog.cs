@@ -36,17 +36,42 @@ public interface ICatalog
     );
 
     /// <summary>
-    /// In one transaction: allocates the next version number of the image for the day of <paramref name="at"/>
-    /// (YYYY.MM.DD.N), records the version and its artifacts, and marks the build Succeeded with that version.
+    /// Allocates the next version number of the build's image for the UTC day of <paramref name="at"/>
+    /// (YYYY.MM.DD.N) and holds it as pending for this running build, so evidence can name its version before the
+    /// version exists. Pending versions are invisible to listings; a build that then fails or is cancelled gives the
+    /// number back.
     /// </summary>
-    Task<ImageVersion> CompleteBuildAsync(
+    Task<string> ReserveVersionAsync(
         string buildId,
-        IReadOnlyList<Artifact> artifacts,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     );
 
-    /// <summary>Ends a build as Failed, Cancelled or Interrupted with a message; no version is recorded.</summary>
+    /// <summary>
+    /// In one transaction: records the build's reserved version (reserving one first if it has none) with its
+    /// artifacts and evidence, and marks the build Succeeded.
+    /// </summary>
+    Task<ImageVersion> CompleteBuildAsync(
+        string buildId,
+        IReadOnlyList<Artifact> artifacts,
+        IReadOnlyList<EvidenceDocument> evidence,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Adds evidence to an existing version (a re-scan); earlier documents of the same kind are kept.</summary>
+    Task AddEvidenceAsync(
+        string image,
+        string version,
+        IReadOnlyList<EvidenceDocument> evidence,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// Ends a build as Failed, Cancelled or Interrupted with a message; no version is recorded (a reserved one is
+    /// released).
+    /// </summary>
     Task EndBuildAsync(
         string buildId,
         BuildStatus status,

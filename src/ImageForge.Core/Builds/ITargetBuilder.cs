@@ -9,15 +9,55 @@ public interface ITargetBuilder
     string Provider { get; }
 
     /// <summary>
-    /// Runs the build and returns its artifacts. Throws <see cref="OperationCanceledException"/> only after every
-    /// process it started is gone and nothing is left mounted; throws an <c>ImageForgeException</c> on failure.
+    /// Runs the build and returns its artifacts and the evidence it collected inside the image. Throws
+    /// <see cref="OperationCanceledException"/> only after every process it started is gone and nothing is left
+    /// mounted; throws an <c>ImageForgeException</c> on failure.
     /// </summary>
-    Task<IReadOnlyList<Artifact>> BuildAsync(
+    Task<TargetBuildResult> BuildAsync(
         TargetBuildRequest request,
         ITargetBuildSink sink,
         CancellationToken cancellationToken = default
     );
 }
+
+/// <summary>What a target build produced: deployable artifacts, and evidence about them.</summary>
+public sealed record TargetBuildResult(
+    IReadOnlyList<Artifact> Artifacts,
+    IReadOnlyList<EvidenceDocument> Evidence
+);
+
+/// <summary>
+/// Produces evidence for a version once its target build succeeded and its version number is known (an SBOM from
+/// the package inventory, findings from a vulnerability source, a compliance summary from scan results). Collectors
+/// run in order and each sees the evidence of those before it.
+/// </summary>
+public interface IEvidenceCollector
+{
+    /// <summary>Shown as the progress step while it runs.</summary>
+    string Name { get; }
+
+    Task<IReadOnlyList<EvidenceDocument>> CollectAsync(
+        EvidenceContext context,
+        ITargetBuildSink sink,
+        CancellationToken cancellationToken = default
+    );
+}
+
+/// <summary>
+/// What an evidence collector knows about the version it documents. Collectors write their documents into
+/// EvidenceDirectory (below the build's output directory).
+/// </summary>
+public sealed record EvidenceContext(
+    ImageDefinition Definition,
+    Baseline Baseline,
+    TargetSpec Target,
+    string Version,
+    string BuildId,
+    IReadOnlyList<Artifact> Artifacts,
+    IReadOnlyList<EvidenceDocument> Evidence,
+    string EvidenceDirectory,
+    DateTimeOffset At
+);
 
 /// <summary>Everything a target builder needs for one build.</summary>
 public sealed record TargetBuildRequest(

@@ -31,7 +31,15 @@ internal sealed class SqlCatalog : ICatalog
         a.sha256 AS Sha256, a.size_bytes AS SizeBytes
         """;
 
+    private const string EvidenceColumns = """
+        e.version AS Version, e.kind AS Kind, e.location AS Location, e.sha256 AS Sha256, e.size_bytes AS SizeBytes,
+        e.media_type AS MediaType, e.recorded_at AS RecordedAt
+        """;
+
     private const string NewestVersionsFirst = "ORDER BY version_day DESC, version_seq DESC";
+
+    private const string NewestVersionsOf =
+        $"SELECT version FROM image_versions WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT @Limit";
 
     private readonly SqlDialect _dialect;
     private readonly Func<CancellationToken, Task<DbConnection>> _connect;
@@ -241,76 +249,63 @@ internal sealed class SqlCatalog : ICatalog
         return [.. rows.Select(r => new LogLine(r.Seq, DbText.ToTime(r.Time), r.Stream, r.Text))];
     }
 
+    public async Task<string> ReserveVersionAsync(
+        string buildId,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    )
+    {
+        const string Attempt = "reserve a version for";
+        var id = ParseOrRefuse(buildId, Attempt);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var build = await RunningBuildAsync(
+            connection,
+            transaction,
+            buildId,
+            id,
+            Attempt,
+            cancellationToken
+        );
+        var version =
+            build.Version
+            ?? await ReserveAsync(connection, transaction, build, at, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return version;
+    }
+
     public async Task<ImageVersion> CompleteBuildAsync(
         string buildId,
         IReadOnlyList<Artifact> artifacts,
+        IReadOnlyList<EvidenceDocument> evidence,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(artifacts);
+        ArgumentNullException.ThrowIfNull(evidence);
         const string Attempt = "complete";
         var id = ParseOrRefuse(buildId, Attempt);
-        var createdAt = DbText.FromTime(at);
-        var day = at.UtcDateTime.ToString("yyyy.MM.dd", CultureInfo.InvariantCulture);
+        var endedAt = DbText.FromTime(at);
 
         await using var connection = await _connect(cancellationToken);
         await using var transaction = _dialect.BeginWriteTransaction(connection);
-        var build = await connection.QuerySingleOrDefaultAsync<BuildRow>(
-            Command(
-                $"SELECT {BuildColumns} FROM builds WHERE id = @Id{_dialect.ForUpdate}",
-                new { Id = id },
-                transaction,
-                cancellationToken
-            )
+        var build = await RunningBuildAsync(
+            connection,
+            transaction,
+            buildId,
+            id,
+            Attempt,
+            cancellationToken
         );
-        if (build?.StatusText != Running)
-        {
-            throw new BuildNotRunningException(buildId, build?.Status, Attempt);
-        }
-
-        // Counting the version first also locks the image's row where the database locks rows, so two builds of
-        // one image allocate numbers one after the other.
-        await connection.ExecuteAsync(
-            Command(
-                """
-                INSERT INTO images (image, version_count) VALUES (@Image, 1)
-                ON CONFLICT (image) DO UPDATE SET version_count = images.version_count + 1
-                """,
-                new { build.Image },
-                transaction,
-                cancellationToken
-            )
-        );
-        var sequence =
-            1
-            + await connection.ExecuteScalarAsync<long>(
-                Command(
-                    "SELECT COALESCE(MAX(version_seq), 0) FROM image_versions WHERE image = @Image AND version_day = @Day",
-                    new { build.Image, Day = day },
-                    transaction,
-                    cancellationToken
-                )
-            );
-        var version = $"{day}.{sequence.ToString(CultureInfo.InvariantCulture)}";
+        var version =
+            build.Version
+            ?? await ReserveAsync(connection, transaction, build, at, cancellationToken);
 
         await connection.ExecuteAsync(
             Command(
-                """
-                INSERT INTO image_versions (image, version, version_day, version_seq, build_id, created_at, status,
-                                            fingerprint)
-                VALUES (@Image, @Version, @Day, @Sequence, @BuildId, @CreatedAt, 'built', @Fingerprint)
-                """,
-                new
-                {
-                    build.Image,
-                    Version = version,
-                    Day = day,
-                    Sequence = sequence,
-                    BuildId = id,
-                    CreatedAt = createdAt,
-                    build.Fingerprint,
-                },
+                "UPDATE image_versions SET status = 'built' WHERE image = @Image AND version = @Version",
+                new { build.Image, Version = version },
                 transaction,
                 cancellationToken
             )
@@ -344,12 +339,26 @@ internal sealed class SqlCatalog : ICatalog
             );
         }
 
-        // The newest by number, not simply this one: a clock behind another writer's may date it earlier.
+        await InsertEvidenceAsync(
+            connection,
+            transaction,
+            build.Image,
+            version,
+            evidence,
+            endedAt,
+            cancellationToken
+        );
+
+        // The count and the newest by number, not simply this one: a clock behind another writer's may date it
+        // earlier.
         await connection.ExecuteAsync(
             Command(
                 $"""
+                INSERT INTO images (image, version_count) VALUES (@Image, 0) ON CONFLICT (image) DO NOTHING;
+                UPDATE images SET version_count = version_count + 1 WHERE image = @Image;
                 UPDATE images SET (latest_version, latest_created_at) =
-                    (SELECT version, created_at FROM image_versions WHERE image = @Image {NewestVersionsFirst} LIMIT 1)
+                    (SELECT version, created_at FROM image_versions
+                     WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT 1)
                 WHERE image = @Image
                 """,
                 new { build.Image },
@@ -357,29 +366,26 @@ internal sealed class SqlCatalog : ICatalog
                 cancellationToken
             )
         );
-        var changed = await connection.ExecuteAsync(
+        await connection.ExecuteAsync(
             Command(
                 """
                 UPDATE builds
-                SET status = 'succeeded', ended_at = @EndedAt, version = @Version, owner_pid = NULL, tool_pgid = NULL
+                SET status = 'succeeded', ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL
                 WHERE id = @Id AND status = 'running'
                 """,
-                new
-                {
-                    Id = id,
-                    EndedAt = createdAt,
-                    Version = version,
-                },
+                new { Id = id, EndedAt = endedAt },
                 transaction,
                 cancellationToken
             )
         );
-        if (changed == 0)
-        {
-            // Unreachable while the read above holds the lock; kept so a dialect that forgets to lock fails safe.
-            throw await NotRunningAsync(connection, transaction, id, Attempt, cancellationToken);
-        }
-
+        var created = await connection.ExecuteScalarAsync<string>(
+            Command(
+                "SELECT created_at FROM image_versions WHERE image = @Image AND version = @Version",
+                new { build.Image, Version = version },
+                transaction,
+                cancellationToken
+            )
+        );
         await transaction.CommitAsync(cancellationToken);
 
         return new ImageVersion
@@ -387,11 +393,156 @@ internal sealed class SqlCatalog : ICatalog
             Image = build.Image,
             Version = version,
             BuildId = buildId,
-            CreatedAt = DbText.ToTime(createdAt),
+            CreatedAt = DbText.ToTime(created!),
             Status = "built",
             Fingerprint = build.Fingerprint,
             Artifacts = [.. artifacts],
+            Evidence = [.. evidence.Select(e => e with { RecordedAt = DbText.ToTime(endedAt) })],
         };
+    }
+
+    public async Task AddEvidenceAsync(
+        string image,
+        string version,
+        IReadOnlyList<EvidenceDocument> evidence,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var exists = await connection.ExecuteScalarAsync<long>(
+            Command(
+                "SELECT COUNT(*) FROM image_versions WHERE image = @Image AND version = @Version AND status <> 'pending'",
+                new { Image = image, Version = version },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (exists == 0)
+        {
+            throw new CatalogException(
+                $"{image}@{version} is not in the catalog; evidence can only be added to a recorded version."
+            );
+        }
+
+        await InsertEvidenceAsync(
+            connection,
+            transaction,
+            image,
+            version,
+            evidence,
+            DbText.FromTime(at),
+            cancellationToken
+        );
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task<BuildRow> RunningBuildAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        string buildId,
+        long id,
+        string attempt,
+        CancellationToken cancellationToken
+    )
+    {
+        var build = await connection.QuerySingleOrDefaultAsync<BuildRow>(
+            Command(
+                $"SELECT {BuildColumns} FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        return build?.StatusText == Running
+            ? build
+            : throw new BuildNotRunningException(buildId, build?.Status, attempt);
+    }
+
+    // Allocates YYYY.MM.DD.N as a pending version of the build; pending numbers count, so two builds never share one.
+    private static async Task<string> ReserveAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        BuildRow build,
+        DateTimeOffset at,
+        CancellationToken cancellationToken
+    )
+    {
+        var day = at.UtcDateTime.ToString("yyyy.MM.dd", CultureInfo.InvariantCulture);
+        var sequence =
+            1
+            + await connection.ExecuteScalarAsync<long>(
+                Command(
+                    "SELECT COALESCE(MAX(version_seq), 0) FROM image_versions WHERE image = @Image AND version_day = @Day",
+                    new { build.Image, Day = day },
+                    transaction,
+                    cancellationToken
+                )
+            );
+        var version = $"{day}.{sequence.ToString(CultureInfo.InvariantCulture)}";
+        await connection.ExecuteAsync(
+            Command(
+                """
+                INSERT INTO image_versions (image, version, version_day, version_seq, build_id, created_at, status,
+                                            fingerprint)
+                VALUES (@Image, @Version, @Day, @Sequence, @BuildId, @CreatedAt, 'pending', @Fingerprint);
+                UPDATE builds SET version = @Version WHERE id = @BuildId;
+                """,
+                new
+                {
+                    build.Image,
+                    Version = version,
+                    Day = day,
+                    Sequence = sequence,
+                    BuildId = build.Id,
+                    CreatedAt = DbText.FromTime(at),
+                    build.Fingerprint,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        return version;
+    }
+
+    private static async Task InsertEvidenceAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        string image,
+        string version,
+        IReadOnlyList<EvidenceDocument> evidence,
+        string recordedAt,
+        CancellationToken cancellationToken
+    )
+    {
+        if (evidence.Count == 0)
+        {
+            return;
+        }
+
+        await connection.ExecuteAsync(
+            Command(
+                """
+                INSERT INTO evidence (image, version, kind, location, sha256, size_bytes, media_type, recorded_at)
+                VALUES (@Image, @Version, @Kind, @Location, @Sha256, @SizeBytes, @MediaType, @RecordedAt)
+                """,
+                evidence.Select(e => new
+                {
+                    Image = image,
+                    Version = version,
+                    e.Kind,
+                    e.Location,
+                    e.Sha256,
+                    e.SizeBytes,
+                    e.MediaType,
+                    RecordedAt = recordedAt,
+                }),
+                transaction,
+                cancellationToken
+            )
+        );
     }
 
     public async Task EndBuildAsync(
@@ -419,8 +570,11 @@ internal sealed class SqlCatalog : ICatalog
         var changed = await connection.ExecuteAsync(
             Command(
                 """
+                DELETE FROM image_versions WHERE build_id = @Id AND status = 'pending'
+                    AND EXISTS (SELECT 1 FROM builds WHERE id = @Id AND status = 'running');
                 UPDATE builds
-                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL
+                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL,
+                    version = NULL
                 WHERE id = @Id AND status = 'running'
                 """,
                 new
@@ -568,7 +722,7 @@ internal sealed class SqlCatalog : ICatalog
         await using var transaction = _dialect.BeginReadTransaction(connection);
         var versions = await connection.QueryAsync<VersionRow>(
             Command(
-                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image {NewestVersionsFirst} LIMIT @Limit",
+                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT @Limit",
                 new { Image = image, Limit = limit },
                 transaction,
                 cancellationToken
@@ -580,8 +734,21 @@ internal sealed class SqlCatalog : ICatalog
                 SELECT {ArtifactColumns}
                 FROM artifacts a
                 WHERE a.image = @Image
-                  AND a.version IN (SELECT version FROM image_versions WHERE image = @Image {NewestVersionsFirst} LIMIT @Limit)
+                  AND a.version IN ({NewestVersionsOf})
                 ORDER BY a.version, a.position
+                """,
+                new { Image = image, Limit = limit },
+                transaction,
+                cancellationToken
+            )
+        );
+        var evidence = await connection.QueryAsync<EvidenceRow>(
+            Command(
+                $"""
+                SELECT {EvidenceColumns}
+                FROM evidence e
+                WHERE e.image = @Image AND e.version IN ({NewestVersionsOf})
+                ORDER BY e.version, e.id
                 """,
                 new { Image = image, Limit = limit },
                 transaction,
@@ -591,7 +758,13 @@ internal sealed class SqlCatalog : ICatalog
         await transaction.CommitAsync(cancellationToken);
 
         var byVersion = artifacts.ToLookup(a => a.Version, StringComparer.Ordinal);
-        return [.. versions.Select(v => v.ToVersion(byVersion[v.Version]))];
+        var evidenceByVersion = evidence.ToLookup(e => e.Version, StringComparer.Ordinal);
+        return
+        [
+            .. versions.Select(v =>
+                v.ToVersion(byVersion[v.Version], evidenceByVersion[v.Version])
+            ),
+        ];
     }
 
     public async Task<ImageVersion?> GetVersionAsync(
@@ -606,7 +779,7 @@ internal sealed class SqlCatalog : ICatalog
         await using var transaction = _dialect.BeginReadTransaction(connection);
         var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(
             Command(
-                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image AND version = @Version",
+                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image AND version = @Version AND status <> 'pending'",
                 new { Image = image, Version = version },
                 transaction,
                 cancellationToken
@@ -625,8 +798,16 @@ internal sealed class SqlCatalog : ICatalog
                 cancellationToken
             )
         );
+        var evidence = await connection.QueryAsync<EvidenceRow>(
+            Command(
+                $"SELECT {EvidenceColumns} FROM evidence e WHERE e.image = @Image AND e.version = @Version ORDER BY e.id",
+                new { Image = image, Version = version },
+                transaction,
+                cancellationToken
+            )
+        );
         await transaction.CommitAsync(cancellationToken);
-        return row.ToVersion(artifacts);
+        return row.ToVersion(artifacts, evidence);
     }
 
     private static CommandDefinition Command(
@@ -736,7 +917,10 @@ internal sealed class SqlCatalog : ICatalog
         public string Status { get; init; } = "";
         public string Fingerprint { get; init; } = "";
 
-        public ImageVersion ToVersion(IEnumerable<ArtifactRow> artifacts) =>
+        public ImageVersion ToVersion(
+            IEnumerable<ArtifactRow> artifacts,
+            IEnumerable<EvidenceRow> evidence
+        ) =>
             new()
             {
                 Image = Image,
@@ -746,6 +930,29 @@ internal sealed class SqlCatalog : ICatalog
                 Status = Status,
                 Fingerprint = Fingerprint,
                 Artifacts = [.. artifacts.Select(a => a.ToArtifact())],
+                Evidence = [.. evidence.Select(e => e.ToDocument())],
+            };
+    }
+
+    private sealed class EvidenceRow
+    {
+        public string Version { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public string Location { get; init; } = "";
+        public string Sha256 { get; init; } = "";
+        public long? SizeBytes { get; init; }
+        public string MediaType { get; init; } = "";
+        public string RecordedAt { get; init; } = "";
+
+        public EvidenceDocument ToDocument() =>
+            new()
+            {
+                Kind = Kind,
+                Location = Location,
+                Sha256 = Sha256,
+                SizeBytes = SizeBytes,
+                MediaType = MediaType,
+                RecordedAt = DbText.ToTime(RecordedAt),
             };
     }
 
