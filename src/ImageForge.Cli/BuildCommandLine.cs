@@ -62,7 +62,7 @@ internal static class BuildCommandLine
                 var service = new BuildService(
                     catalog,
                     [local],
-                    [],
+                    Composition.EvidenceCollectors(ctx),
                     ctx.Data,
                     ctx.Time,
                     ctx.Host.Variable,
