@@ -22,6 +22,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cd "$(dirname "$0")/.."
+
+# JSON Schema validation for the tests (CycloneDX, SPDX, OSV): ajv from npm, pinned in eng/schema-validation.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "imageforge prereqs: installing nodejs npm" >&2
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if [ ! -f eng/schema-validation/node_modules/ajv/package.json ] ||
+  [ ! -f eng/schema-validation/node_modules/ajv-formats/package.json ]; then
+  npm install --prefix eng/schema-validation --no-audit --no-fund --silent --no-package-lock >/dev/null
+fi
+
 if [ -f .config/dotnet-tools.json ]; then
   dotnet tool restore >/dev/null
 fi

@@ -66,6 +66,12 @@ internal static class CliApp
         root.Subcommands.Add(BuildCommandLine.Create(context));
         root.Subcommands.Add(BuildsCommands.Create(context));
         root.Subcommands.Add(ImagesCommands.Create(context));
+        root.Subcommands.Add(ComplianceCommands.Create(context));
+        root.Subcommands.Add(SbomCommand.Create(context));
+        root.Subcommands.Add(ScanCommand.Create(context));
+        root.Subcommands.Add(DiffCommand.Create(context));
+        root.Subcommands.Add(VerifyCommand.Create(context));
+        root.Subcommands.Add(KeysCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -86,7 +86,7 @@ internal static class ImagesCommands
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                var (image, version) = ParseReference(parse.GetValue(reference)!);
+                var (image, version) = VersionReference.Parse(parse.GetValue(reference)!);
                 await using var catalog = await ctx.OpenCatalogAsync(ct);
                 IReadOnlyList<ImageVersion> versions =
                     version is null
@@ -123,25 +123,5 @@ internal static class ImagesCommands
             }
         );
         return command;
-    }
-
-    /// <summary>Splits <c>image@version</c>; the version must look like YYYY.MM.DD.N.</summary>
-    internal static (string Image, string? Version) ParseReference(string text)
-    {
-        var at = text.IndexOf('@', StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return (text, null);
-        }
-
-        var version = text[(at + 1)..];
-        if (!System.Text.RegularExpressions.Regex.IsMatch(version, @"^\d{4}\.\d{2}\.\d{2}\.\d+$"))
-        {
-            throw new InvalidInputException(
-                $"'{text}': a version looks like 2026.11.22.1 (YYYY.MM.DD.N)"
-            );
-        }
-
-        return (text[..at], version);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Compliance;
 using ImageForge.Core.Errors;
 using ImageForge.Toolchain.Packer;
 using ImageForge.Toolchain.Processes;
@@ -38,6 +39,10 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         ("disk.raw", "disk-raw-ext4", null),
         ("packages.tsv", "package-inventory", "text/tab-separated-values"),
         ("hardening-report.tsv", "hardening-report", "text/tab-separated-values"),
+        ("compliance-before-results.xml", ComplianceCollector.BeforeResultsKind, "application/xml"),
+        ("compliance-before-report.html", "compliance-before-report", "text/html"),
+        ("compliance-after-results.xml", ComplianceCollector.AfterResultsKind, "application/xml"),
+        ("compliance-after-report.html", "compliance-after-report", "text/html"),
     ];
 
     private readonly PackerClient _packer;
@@ -74,7 +79,10 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             sink.Progress("record", "hashing artifacts");
             var result = await CollectOutputsAsync(request, cancellationToken);
             succeeded = true;
-            return result;
+            return result with
+            {
+                Tools = new Dictionary<string, string> { ["packer"] = version.Version.ToString() },
+            };
         }
         finally
         {
@@ -129,6 +137,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             ["output_dir"] = request.OutputDirectory,
             ["hardening_dir"] = Path.Combine(request.Content.Hardening, request.Baseline.Hardening),
         };
+        AddScapVariables(request, variables);
         var varFile = Path.Combine(request.WorkDirectory, "imageforge.pkrvars.hcl");
         File.WriteAllText(varFile, ToVarFile(variables));
 
@@ -150,6 +159,36 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         }
 
         return invocation;
+    }
+
+    /// <summary>
+    /// The scan stages' inputs: the installed datastream, and the baseline's profile or, when the baseline turns
+    /// rules off, a tailoring file (written into the work directory) and the tailored profile's id.
+    /// </summary>
+    private static void AddScapVariables(
+        TargetBuildRequest request,
+        SortedDictionary<string, string> variables
+    )
+    {
+        var baseline = request.Baseline;
+        var datastream = Path.Combine(request.Content.ScapContent, baseline.Scap.Datastream);
+        if (!File.Exists(datastream))
+        {
+            throw new InvalidInputException(
+                $"{baseline.SourceFile}: the local target scans with {datastream}, which is not installed; "
+                    + "install the SSG content (Debian: apt-get install openscap-scanner ssg-debian ssg-debderived)"
+            );
+        }
+        variables["scap_datastream"] = datastream;
+        variables["scap_profile"] = baseline.Scap.Profile;
+        variables["scap_tailoring"] = "";
+        if (baseline.Tailoring.Count > 0)
+        {
+            var tailoring = Path.Combine(request.WorkDirectory, "scap-tailoring.xml");
+            TailoringWriter.Write(tailoring, baseline, datastream, DateTimeOffset.UnixEpoch);
+            variables["scap_tailoring"] = tailoring;
+            variables["scap_profile"] = TailoringWriter.TailoredProfileId(baseline);
+        }
     }
 
     private static void OnEvent(PackerEvent e, ITargetBuildSink sink)

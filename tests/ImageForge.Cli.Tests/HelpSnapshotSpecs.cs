@@ -16,6 +16,9 @@ public sealed class HelpSnapshotSpecs
     [InlineData("build", new[] { "build", "--help" })]
     [InlineData("builds", new[] { "builds", "--help" })]
     [InlineData("images-show", new[] { "images", "show", "--help" })]
+    [InlineData("sbom", new[] { "sbom", "--help" })]
+    [InlineData("scan", new[] { "scan", "--help" })]
+    [InlineData("diff", new[] { "diff", "--help" })]
     public async Task Help_output_matches_its_snapshot(string name, string[] args)
     {
         var result = await CliRunner.RunAsync(RepoPaths.Root, args);

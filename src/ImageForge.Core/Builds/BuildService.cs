@@ -156,6 +156,8 @@ public sealed class BuildService
             ("baseline", baseline.SourceFile),
             ("templates", Path.Combine(content.PackerTemplates, target.Provider)),
             ("hardening", Path.Combine(content.Hardening, baseline.Hardening)),
+            // Profiles run the shared rule library (hardening/lib): a change there changes the image too.
+            ("hardening-lib", Path.Combine(content.Hardening, "lib")),
         ]);
         return new PreparedBuild(
             command,
@@ -313,7 +315,10 @@ public sealed class BuildService
                 evidence,
                 directory,
                 _time.GetUtcNow()
-            );
+            )
+            {
+                Tools = result.Tools,
+            };
             evidence.AddRange(await collector.CollectAsync(context, sink, cancellationToken));
         }
 

@@ -24,7 +24,12 @@ public interface ITargetBuilder
 public sealed record TargetBuildResult(
     IReadOnlyList<Artifact> Artifacts,
     IReadOnlyList<EvidenceDocument> Evidence
-);
+)
+{
+    /// <summary>Versions of the tools the build ran, by name (e.g. packer -> 1.6.6), for provenance.</summary>
+    public IReadOnlyDictionary<string, string> Tools { get; init; } =
+        new Dictionary<string, string>();
+}
 
 /// <summary>
 /// Produces evidence for a version once its target build succeeded and its version number is known (an SBOM from
@@ -57,7 +62,12 @@ public sealed record EvidenceContext(
     IReadOnlyList<EvidenceDocument> Evidence,
     string EvidenceDirectory,
     DateTimeOffset At
-);
+)
+{
+    /// <summary>Versions of the tools the target build ran (<see cref="TargetBuildResult.Tools"/>).</summary>
+    public IReadOnlyDictionary<string, string> Tools { get; init; } =
+        new Dictionary<string, string>();
+}
 
 /// <summary>Everything a target builder needs for one build.</summary>
 public sealed record TargetBuildRequest(

@@ -27,6 +27,13 @@ public sealed record Baseline
     /// <summary>Accepted deviations from the profile, each with a reason, an owner and an expiry date.</summary>
     public required IReadOnlyList<Waiver> Waivers { get; init; }
 
+    /// <summary>Rules of the profile turned off for this baseline, each with its justification (an XCCDF tailoring).</summary>
+    public IReadOnlyList<TailoredRule> Tailoring { get; init; } = [];
+
+    /// <summary>Vulnerability sources and suppressions (the <c>vulnerabilities:</c> section); both sources and none when absent.</summary>
+    public ImageForge.Core.Vulnerabilities.VulnerabilityPolicy Vulnerabilities { get; init; } =
+        ImageForge.Core.Vulnerabilities.VulnerabilityPolicy.Default;
+
     /// <summary>The file the baseline was read from, as it was given to the loader.</summary>
     public required string SourceFile { get; init; }
 }
@@ -38,3 +45,6 @@ public sealed record ScapSpec(string Datastream, string Profile);
 /// An accepted failure of one rule: why, who owns the decision, and the last day (inclusive) it is accepted.
 /// </summary>
 public sealed record Waiver(string Rule, string Reason, string Owner, DateOnly Expires);
+
+/// <summary>A rule of the SCAP profile that this baseline does not evaluate, and why (written into an XCCDF tailoring).</summary>
+public sealed record TailoredRule(string Rule, string Justification);

@@ -18,9 +18,20 @@ internal sealed record BaselineDraft(
 internal static class BaselineParser
 {
     public static IReadOnlyList<string> Keys { get; } =
-    ["name", "description", "os", "hardening", "scap", "min_score", "waivers"];
+    [
+        "name",
+        "description",
+        "os",
+        "hardening",
+        "scap",
+        "min_score",
+        "waivers",
+        "tailoring",
+        "vulnerabilities",
+    ];
 
     private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
+    private static readonly IReadOnlyList<string> TailoringKeys = ["rule", "justification"];
     private static readonly IReadOnlyList<string> WaiverKeys =
     [
         "rule",
@@ -33,10 +44,11 @@ internal static class BaselineParser
     public static BaselineDraft Parse(
         YNode? root,
         ProblemSink problems,
-        string hardeningRoot,
+        ContentPaths content,
         DateOnly today
     )
     {
+        var hardeningRoot = content.Hardening;
         var before = problems.Count;
         var file = problems.File;
         if (root is null)
@@ -72,9 +84,11 @@ internal static class BaselineParser
         );
         var os = OsCatalog.Read(map);
         var hardening = ReadHardening(map, hardeningRoot);
-        var scap = ReadScap(map);
+        var scap = ReadScap(map, content, out var scapContent);
         var minScore = ReadMinScore(map);
-        var waivers = ReadWaivers(map, today);
+        var waivers = ReadWaivers(map, today, scapContent);
+        var tailoring = ReadTailoring(map, scapContent, waivers);
+        var vulnerabilities = BaselineVulnerabilitiesReader.Read(map);
 
         Baseline? baseline = null;
         if (problems.Count == before)
@@ -88,6 +102,8 @@ internal static class BaselineParser
                 Scap = scap!,
                 MinScore = minScore!.Value,
                 Waivers = waivers,
+                Tailoring = tailoring,
+                Vulnerabilities = vulnerabilities,
                 SourceFile = file,
             };
         }
@@ -149,8 +165,13 @@ internal static class BaselineParser
         return value;
     }
 
-    private static ScapSpec? ReadScap(MappingReader map)
+    private static ScapSpec? ReadScap(
+        MappingReader map,
+        ContentPaths content,
+        out ScapContentInfo? scapContent
+    )
     {
+        scapContent = null;
         const string Expectation =
             "a mapping with datastream (an SSG datastream file name) and profile (an XCCDF profile id)";
         var node = map.Require("scap", Expectation);
@@ -187,7 +208,148 @@ internal static class BaselineParser
             );
             profile = null;
         }
-        return datastream is null || profile is null ? null : new ScapSpec(datastream, profile);
+        if (datastream is null || profile is null)
+        {
+            return null;
+        }
+        scapContent = ScapContentCatalog.Find(content, datastream);
+        if (scapContent is null)
+        {
+            map.Problems.Add(
+                scap.LineOf("datastream"),
+                scap.PathOf("datastream"),
+                $"datastream '{datastream}' is not installed in {content.ScapContent} and ImageForge ships no profile list for it"
+                    + (
+                        content.ScapProfileLists is null
+                            ? ""
+                            : $" ({Path.Combine(content.ScapProfileLists, datastream + ".txt")})"
+                    )
+                    + "; install the SSG content (Debian: apt-get install ssg-debian ssg-debderived) or add the list"
+            );
+            return null;
+        }
+        if (!scapContent.Profiles.Contains(profile))
+        {
+            map.Problems.Add(
+                scap.LineOf("profile"),
+                scap.PathOf("profile"),
+                $"unknown profile '{profile}' in {datastream} (checked against {scapContent.Source}); known profiles: "
+                    + string.Join(", ", scapContent.Profiles.Order(StringComparer.Ordinal))
+            );
+            return null;
+        }
+        return new ScapSpec(datastream, profile);
+    }
+
+    /// <summary>A problem when the datastream's rules are known and the id is not among them.</summary>
+    private static bool RuleKnown(
+        MappingReader item,
+        string key,
+        string rule,
+        ScapContentInfo? scapContent
+    )
+    {
+        if (scapContent?.Rules is null || scapContent.Rules.Contains(rule))
+        {
+            return true;
+        }
+        var suggestion = scapContent
+            .Rules.Where(r => r.EndsWith("_rule_" + rule, StringComparison.Ordinal))
+            .FirstOrDefault();
+        item.Problems.Add(
+            item.LineOf(key),
+            item.PathOf(key),
+            $"unknown rule '{rule}' in {Path.GetFileName(scapContent.Source)}"
+                + (
+                    suggestion is null
+                        ? "; use the full XCCDF rule id"
+                        : $"; did you mean '{suggestion}'?"
+                )
+        );
+        return false;
+    }
+
+    private static List<TailoredRule> ReadTailoring(
+        MappingReader map,
+        ScapContentInfo? scapContent,
+        IReadOnlyList<Waiver> waivers
+    )
+    {
+        var node = map.Get("tailoring");
+        if (node is null)
+        {
+            return [];
+        }
+        var items = Schema.List(
+            node,
+            "tailoring",
+            "rules turned off (mappings with rule and justification)",
+            map.Problems
+        );
+        if (items is null)
+        {
+            return [];
+        }
+        var result = new List<TailoredRule>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (item, path) in items)
+        {
+            var entry = MappingReader.Open(
+                item,
+                path,
+                "a mapping with rule and justification",
+                map.Problems,
+                TailoringKeys
+            );
+            if (entry is null)
+            {
+                continue;
+            }
+            var rule = entry.RequireScalar(
+                "rule",
+                "the id of the rule turned off, e.g. xccdf_org.ssgproject.content_rule_package_ntp_installed"
+            );
+            var justification = entry.RequireScalar(
+                "justification",
+                "why the rule does not apply to this baseline"
+            );
+            if (rule is not null && !Patterns.RuleId().IsMatch(rule))
+            {
+                map.Problems.Add(
+                    entry.LineOf("rule"),
+                    entry.PathOf("rule"),
+                    $"invalid rule id '{rule}'; expected a rule id without spaces, e.g. xccdf_org.ssgproject.content_rule_package_ntp_installed"
+                );
+                rule = null;
+            }
+            if (rule is not null && !RuleKnown(entry, "rule", rule, scapContent))
+            {
+                rule = null;
+            }
+            if (rule is not null && !seen.TryAdd(rule, entry.LineOf("rule")))
+            {
+                map.Problems.Add(
+                    entry.LineOf("rule"),
+                    entry.PathOf("rule"),
+                    $"rule '{rule}' is already turned off (line {seen[rule]}); keep one entry per rule"
+                );
+                rule = null;
+            }
+            if (rule is not null && waivers.Any(w => w.Rule == rule))
+            {
+                map.Problems.Add(
+                    entry.LineOf("rule"),
+                    entry.PathOf("rule"),
+                    $"rule '{rule}' is both waived and turned off; a rule turned off is not evaluated, so remove its waiver"
+                );
+                rule = null;
+            }
+            if (rule is not null && justification is not null)
+            {
+                result.Add(new TailoredRule(rule, justification));
+            }
+        }
+        return result;
     }
 
     private static int? ReadMinScore(MappingReader map)
@@ -213,7 +375,11 @@ internal static class BaselineParser
         return score;
     }
 
-    private static List<Waiver> ReadWaivers(MappingReader map, DateOnly today)
+    private static List<Waiver> ReadWaivers(
+        MappingReader map,
+        DateOnly today,
+        ScapContentInfo? scapContent
+    )
     {
         var node = map.Get("waivers");
         if (node is null)
@@ -261,6 +427,10 @@ internal static class BaselineParser
                 );
                 rule = null;
             }
+            if (rule is not null && !RuleKnown(waiver, "rule", rule, scapContent))
+            {
+                rule = null;
+            }
             if (rule is not null && !rules.TryAdd(rule, waiver.LineOf("rule")))
             {
                 map.Problems.Add(
@@ -280,36 +450,21 @@ internal static class BaselineParser
 
     private static DateOnly? ReadExpiry(MappingReader waiver, DateOnly today)
     {
-        const string Expectation = "the last day the waiver holds, as YYYY-MM-DD, e.g. 2026-06-30";
-        var text = waiver.RequireScalar("expires", Expectation);
-        if (text is null)
+        var date = waiver.RequireDate(
+            "expires",
+            "the last day the waiver holds, as YYYY-MM-DD, e.g. 2026-06-30"
+        );
+        if (date is null)
         {
             return null;
         }
-        if (
-            !Patterns.IsoDate().IsMatch(text)
-            || !DateOnly.TryParseExact(
-                text,
-                "yyyy-MM-dd",
-                CultureInfo.InvariantCulture,
-                DateTimeStyles.None,
-                out var date
-            )
-        )
-        {
-            waiver.Problems.Add(
-                waiver.LineOf("expires"),
-                waiver.PathOf("expires"),
-                $"expected {Expectation}, found '{text}'"
-            );
-            return null;
-        }
+
         if (date < today)
         {
             waiver.Problems.Add(
                 waiver.LineOf("expires"),
                 waiver.PathOf("expires"),
-                $"the waiver expired on {text}; renew it with a new expiry date (YYYY-MM-DD) if it still holds, or remove it"
+                $"the waiver expired on {date:yyyy-MM-dd}; renew it with a new expiry date (YYYY-MM-DD) if it still holds, or remove it"
             );
             return null;
         }

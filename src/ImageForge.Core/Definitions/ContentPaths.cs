@@ -11,6 +11,15 @@ public sealed record ContentPaths(
     string PackerTemplates
 )
 {
+    /// <summary>Where the SCAP datastreams installed on this machine live (Debian: ssg-debian, ssg-debderived).</summary>
+    public string ScapContent { get; init; } = "/usr/share/xml/scap/ssg/content";
+
+    /// <summary>
+    /// Profile lists shipped for datastreams that may be absent here (<c>&lt;datastream&gt;.txt</c>, one profile id a
+    /// line); null when the content has none.
+    /// </summary>
+    public string? ScapProfileLists { get; init; }
+
     /// <summary>The standard layout below one root: templates/images, baselines, hardening, templates/packer.</summary>
     public static ContentPaths UnderRoot(string root) =>
         new(
@@ -18,7 +27,10 @@ public sealed record ContentPaths(
             Path.Combine(root, "baselines"),
             Path.Combine(root, "hardening"),
             Path.Combine(root, "templates", "packer")
-        );
+        )
+        {
+            ScapProfileLists = Path.Combine(root, "baselines", "scap-profiles"),
+        };
 
     /// <summary>Same content, image definitions taken from another directory (<c>--definitions DIR</c>).</summary>
     public ContentPaths WithDefinitions(string definitions) =>

@@ -284,7 +284,7 @@ public static class DefinitionLoader
         var sink = new ProblemSink(file, problems);
         var text = ReadText(file, sink);
         var root = text is null ? null : YamlTreeReader.Read(text, sink);
-        return BaselineParser.Parse(root, sink, paths.Hardening, today);
+        return BaselineParser.Parse(root, sink, paths, today);
     }
 
     private static string? ReadText(string file, ProblemSink sink)

@@ -129,6 +129,33 @@ internal sealed class MappingReader
         return node is null ? null : Schema.Scalar(node, PathOf(key), expectation, _problems);
     }
 
+    /// <summary>A required calendar date written YYYY-MM-DD; null (reported) when missing or malformed.</summary>
+    public DateOnly? RequireDate(string key, string expectation)
+    {
+        var text = RequireScalar(key, expectation);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (
+            Patterns.IsoDate().IsMatch(text)
+            && DateOnly.TryParseExact(
+                text,
+                "yyyy-MM-dd",
+                System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.None,
+                out var date
+            )
+        )
+        {
+            return date;
+        }
+
+        _problems.Add(LineOf(key), PathOf(key), $"expected {expectation}, found '{text}'");
+        return null;
+    }
+
     /// <summary>An optional scalar, as text; null when absent or when it is not a scalar (reported).</summary>
     public string? OptionalScalar(string key, string expectation)
     {

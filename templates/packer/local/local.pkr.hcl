@@ -18,6 +18,12 @@ locals {
     "IMAGEFORGE_WORK_DIR=${var.work_dir}",
     "IMAGEFORGE_OUTPUT_DIR=${var.output_dir}",
   ]
+
+  scan_env = [
+    "IMAGEFORGE_SCAP_DATASTREAM=${var.scap_datastream}",
+    "IMAGEFORGE_SCAP_PROFILE=${var.scap_profile}",
+    "IMAGEFORGE_SCAP_TAILORING=${var.scap_tailoring}",
+  ]
 }
 
 source "null" "local" {
@@ -44,12 +50,30 @@ build {
     ])
   }
 
+  # 2a. OpenSCAP scan of the base, through a read-only bind mount -> compliance-before-results.xml / -report.html.
+  provisioner "shell-local" {
+    script          = "${local.scripts}/scan.sh"
+    execute_command = local.execute_command
+    environment_vars = concat(local.common_env, local.scan_env, [
+      "IMAGEFORGE_SCAN_PHASE=before",
+    ])
+  }
+
   # 2. Hardening rules (apply, then audit) -> hardening-report.tsv.
   provisioner "shell-local" {
     script          = "${local.scripts}/harden.sh"
     execute_command = local.execute_command
     environment_vars = concat(local.common_env, [
       "IMAGEFORGE_HARDENING_DIR=${var.hardening_dir}",
+    ])
+  }
+
+  # 2b. OpenSCAP scan of the hardened tree -> compliance-after-results.xml / -report.html.
+  provisioner "shell-local" {
+    script          = "${local.scripts}/scan.sh"
+    execute_command = local.execute_command
+    environment_vars = concat(local.common_env, local.scan_env, [
+      "IMAGEFORGE_SCAN_PHASE=after",
     ])
   }
 
@@ -76,6 +100,10 @@ build {
         "${var.output_dir}/disk.raw",
         "${var.output_dir}/packages.tsv",
         "${var.output_dir}/hardening-report.tsv",
+        "${var.output_dir}/compliance-before-results.xml",
+        "${var.output_dir}/compliance-before-report.html",
+        "${var.output_dir}/compliance-after-results.xml",
+        "${var.output_dir}/compliance-after-report.html",
       ]
     }
 

@@ -99,6 +99,27 @@ variable "hardening_dir" {
   description = "Hardening scripts to run inside the image, e.g. <repo>/hardening/cis/debian-11."
 }
 
+variable "scap_datastream" {
+  type        = string
+  description = "SCAP source datastream to scan with (absolute), e.g. /usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml."
+
+  validation {
+    condition     = substr(var.scap_datastream, 0, 1) == "/"
+    error_message = "The scap_datastream variable must be an absolute path."
+  }
+}
+
+variable "scap_profile" {
+  type        = string
+  description = "XCCDF profile id to evaluate; the tailored profile's id when scap_tailoring is set."
+}
+
+variable "scap_tailoring" {
+  type        = string
+  default     = ""
+  description = "XCCDF tailoring file (absolute) written by ImageForge from the baseline's tailoring section, or empty."
+}
+
 variable "disk_size" {
   type        = string
   default     = "1G"

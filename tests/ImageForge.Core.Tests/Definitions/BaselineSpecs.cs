@@ -190,7 +190,7 @@ public sealed class BaselineSpecs : IDisposable
             ContentFixture.ValidBaseline.Replace("waivers: []\n", "")
                 + """
                 waivers:
-                  - rule: xccdf_org.ssgproject.content_rule_a
+                  - rule: xccdf_org.ssgproject.content_rule_partition_for_home
                     expiry: 2026-01-01
                 """
         );
@@ -224,7 +224,9 @@ public sealed class BaselineSpecs : IDisposable
     public void A_waiver_expiry_must_be_an_iso_date(string date)
     {
         // Arrange
-        var file = WriteBaseline(Waiver("xccdf_org.ssgproject.content_rule_a", date));
+        var file = WriteBaseline(
+            Waiver("xccdf_org.ssgproject.content_rule_partition_for_home", date)
+        );
 
         // Act
         var set = _content.Load();
@@ -237,10 +239,12 @@ public sealed class BaselineSpecs : IDisposable
     public void An_expired_waiver_is_a_problem_and_one_expiring_today_is_not()
     {
         // Arrange
-        var expired = WriteBaseline(Waiver("xccdf_org.ssgproject.content_rule_a", "2025-05-31"));
+        var expired = WriteBaseline(
+            Waiver("xccdf_org.ssgproject.content_rule_partition_for_home", "2025-05-31")
+        );
         var today = _content.Baseline(
             "today.yaml",
-            Waiver("xccdf_org.ssgproject.content_rule_a", "2025-06-01")
+            Waiver("xccdf_org.ssgproject.content_rule_partition_for_home", "2025-06-01")
                 .Replace("name: debian-11-anssi", "name: today")
         );
 
@@ -266,9 +270,9 @@ public sealed class BaselineSpecs : IDisposable
     {
         // Arrange
         var file = WriteBaseline(
-            Waiver("xccdf_org.ssgproject.content_rule_a", "2026-01-01")
+            Waiver("xccdf_org.ssgproject.content_rule_partition_for_home", "2026-01-01")
                 + """
-                  - rule: xccdf_org.ssgproject.content_rule_a
+                  - rule: xccdf_org.ssgproject.content_rule_partition_for_home
                     reason: again
                     owner: someone
                     expires: 2026-01-01

@@ -20,9 +20,25 @@ public sealed class ShippedContentSpecs : IDisposable
         _paths = ContentPaths.UnderRoot(_root.Path);
         Copy(shipped.Definitions, _paths.Definitions);
         Copy(shipped.Baselines, _paths.Baselines);
-        var hardening = Path.Combine(_paths.Hardening, "cis", "debian-11");
-        Directory.CreateDirectory(hardening);
-        File.WriteAllText(Path.Combine(hardening, "run.sh"), "#!/bin/sh\n");
+        Directory.CreateDirectory(_paths.ScapProfileLists!);
+        foreach (var list in Directory.EnumerateFiles(shipped.ScapProfileLists!, "*.txt"))
+        {
+            File.Copy(list, Path.Combine(_paths.ScapProfileLists!, Path.GetFileName(list)));
+        }
+        foreach (
+            var profile in new[]
+            {
+                "cis/debian-11",
+                "cis/debian-12",
+                "cis/ubuntu-22.04",
+                "stig/rhel-9",
+            }
+        )
+        {
+            var hardening = Path.Combine(_paths.Hardening, profile);
+            Directory.CreateDirectory(hardening);
+            File.WriteAllText(Path.Combine(hardening, "run.sh"), "#!/bin/sh\n");
+        }
     }
 
     public void Dispose() => _root.Dispose();

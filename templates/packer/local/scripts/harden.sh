@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stage 2 of the local target: CIS-style hardening inside the root filesystem.
 #
-# Copies hardening_dir into a temporary directory of the image, runs `run.sh apply` and then `run.sh audit` in a
+# Copies hardening_dir (a profile such as <hardening root>/cis/debian-11) and the shared rule library
+# (<hardening root>/lib) into a temporary directory of the image, keeping their relative layout, runs `run.sh apply`
+# and then `run.sh audit` in a
 # chroot (with a policy-rc.d that keeps every service down), writes <output_dir>/hardening-report.tsv and removes
 # the copied scripts and the policy-rc.d again. The build fails when the audit after apply finds a failing rule
 # (skipped rules do not count).
@@ -18,8 +20,13 @@ require_abs_path IMAGEFORGE_OUTPUT_DIR
 require_rootfs
 hardening_dir="${IMAGEFORGE_HARDENING_DIR%/}"
 output_dir="${IMAGEFORGE_OUTPUT_DIR%/}"
-[[ -f "$hardening_dir/run.sh" && -f "$hardening_dir/lib.sh" ]] ||
-    die "hardening_dir '$hardening_dir' has no run.sh and lib.sh"
+# A profile lives two levels below the hardening root (<benchmark>/<os>); the rule library is <root>/lib.
+hardening_root="$(dirname "$(dirname "$hardening_dir")")"
+profile_rel="${hardening_dir#"$hardening_root"/}"
+[[ -f "$hardening_dir/run.sh" && -f "$hardening_dir/profile.sh" ]] ||
+    die "hardening_dir '$hardening_dir' has no run.sh and profile.sh"
+[[ -f "$hardening_root/lib/run.sh" && -f "$hardening_root/lib/lib.sh" ]] ||
+    die "no rule library at $hardening_root/lib (hardening_dir must be <hardening root>/<benchmark>/<os>)"
 mkdir -p "$output_dir"
 
 step "copying hardening scripts into the image"
@@ -29,7 +36,9 @@ cleanup() {
     remove_policy_rcd
 }
 trap cleanup EXIT
-cp -R "$hardening_dir/." "$inside/"
+mkdir -p "$inside/$profile_rel"
+cp -R "$hardening_root/lib" "$inside/lib"
+cp -R "$hardening_dir/." "$inside/$profile_rel/"
 chown -R 0:0 "$inside"
 chmod -R go-w "$inside"
 in_image="/${inside#"$IF_ROOTFS"/}"
@@ -40,7 +49,7 @@ audit_out="$IF_LOG_DIR/hardening-audit.tsv"
 
 step "applying hardening rules"
 rc=0
-if_chroot /bin/bash "$in_image/run.sh" apply >"$apply_out" 2>"$IF_LOG_DIR/hardening-apply.err" || rc=$?
+if_chroot /bin/bash "$in_image/$profile_rel/run.sh" apply >"$apply_out" 2>"$IF_LOG_DIR/hardening-apply.err" || rc=$?
 if ((rc > 1)); then
     cat "$IF_LOG_DIR/hardening-apply.err" >&2
     die "run.sh apply could not run (exit $rc)"
@@ -49,7 +58,7 @@ awk -F'\t' '{ n[$3]++ } END { printf "apply: %d applied, %d unchanged, %d skippe
 
 step "auditing hardening rules"
 rc=0
-if_chroot /bin/bash "$in_image/run.sh" audit >"$audit_out" 2>"$IF_LOG_DIR/hardening-audit.err" || rc=$?
+if_chroot /bin/bash "$in_image/$profile_rel/run.sh" audit >"$audit_out" 2>"$IF_LOG_DIR/hardening-audit.err" || rc=$?
 if ((rc > 1)); then
     cat "$IF_LOG_DIR/hardening-audit.err" >&2
     die "run.sh audit could not run (exit $rc)"

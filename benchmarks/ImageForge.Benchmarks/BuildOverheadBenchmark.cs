@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using ImageForge.Core.Definitions;
+using ImageForge.TestUtils;
+using ImageForge.Toolchain.Processes;
+
+namespace ImageForge.Benchmarks;
+
+/// <summary>
+/// `imageforge build` against bare `packer build` of the same template with the same variables and the same warm
+/// base cache (goal: ratio at most 1.05, fixed cost under 2 s), and a cold build against a warm one.
+/// </summary>
+internal sealed class BuildOverheadBenchmark : IBenchmark
+{
+    private const int Rounds = 3;
+    private const string Image = "debian-11-cis";
+
+    public string Name => "build-overhead";
+
+    public string Description =>
+        "imageforge build vs bare packer build (warm cache), and cold vs warm";
+
+    public async Task<string> RunAsync()
+    {
+        using var dir = new TempDirectory("imageforge-bench");
+        var data = dir.Combine("data");
+        var imageforge = Path.Combine(AppContext.BaseDirectory, "imageforge");
+
+        var cold = await TimeAsync(
+            imageforge,
+            "build",
+            Image,
+            "--data-dir",
+            data,
+            "--reason",
+            "benchmark cold"
+        );
+        var ours = new List<TimeSpan>();
+        var bare = new List<TimeSpan>();
+        for (var round = 0; round < Rounds; round++)
+        {
+            // Interleaved, so drift of the machine (page cache, other load) hits both sides alike.
+            ours.Add(
+                await TimeAsync(
+                    imageforge,
+                    "build",
+                    Image,
+                    "--data-dir",
+                    data,
+                    "--reason",
+                    "benchmark warm"
+                )
+            );
+            bare.Add(await BarePackerAsync(dir, data, round));
+        }
+
+        var ourMean = Mean(ours);
+        var bareMean = Mean(bare);
+        var ratio = ourMean.TotalSeconds / bareMean.TotalSeconds;
+        var fixedCost = ourMean - bareMean;
+        return new Report(
+            "Build overhead: imageforge build vs bare packer build",
+            "./build.sh --target=Benchmarks --bench=build-overhead"
+        )
+            .Line(
+                $"Image `{Image}` (local target: Packer 1.6.6, null builder + shell-local, mmdebstrap base cache). "
+                    + $"{Rounds} interleaved rounds with a warm base cache; both sides run the same template with the same variables."
+            )
+            .Line("")
+            .Table(
+                ["run", "times", "mean"],
+                [
+                    [
+                        "imageforge build (warm)",
+                        string.Join(", ", ours.Select(Report.Seconds)),
+                        Report.Seconds(ourMean),
+                    ],
+                    [
+                        "bare packer build (warm)",
+                        string.Join(", ", bare.Select(Report.Seconds)),
+                        Report.Seconds(bareMean),
+                    ],
+                    [
+                        "imageforge build (cold: mmdebstrap)",
+                        Report.Seconds(cold),
+                        Report.Seconds(cold),
+                    ],
+                ]
+            )
+            .Table(
+                ["measure", "value", "goal", "met"],
+                [
+                    [
+                        "overhead ratio (imageforge / packer)",
+                        Report.Number(ratio),
+                        "<= 1.05",
+                        ratio <= 1.05 ? "yes" : "no",
+                    ],
+                    [
+                        "fixed cost (difference of means)",
+                        Report.Seconds(fixedCost),
+                        "< 2 s",
+                        fixedCost < TimeSpan.FromSeconds(2) ? "yes" : "no",
+                    ],
+                    [
+                        "cold / warm (imageforge)",
+                        Report.Number(cold.TotalSeconds / ourMean.TotalSeconds, "0.0") + "x",
+                        "warm takes seconds",
+                        "-",
+                    ],
+                ]
+            )
+            .ToString();
+    }
+
+    // The same work LocalTargetBuilder asks of Packer: template copy, var file, packer build -machine-readable.
+    private static async Task<TimeSpan> BarePackerAsync(TempDirectory dir, string data, int round)
+    {
+        var content = ContentPaths.UnderRoot(RepoPaths.Root);
+        var set = DefinitionLoader.Load(
+            content,
+            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime)
+        );
+        var definition =
+            set.FindImage(Image) ?? throw new InvalidOperationException($"{Image} is not valid");
+        var baseline = set.FindBaseline(definition.Baseline)!;
+        var target = definition.Targets.Single();
+        var work = dir.Combine($"bare-{round}", "work");
+        var output = dir.Combine($"bare-{round}", "out");
+        Directory.CreateDirectory(Path.Combine(work, "tmp"));
+        Directory.CreateDirectory(output);
+        var started = Stopwatch.GetTimestamp();
+        foreach (
+            var file in Directory.EnumerateFiles(
+                Path.Combine(content.PackerTemplates, "local"),
+                "*",
+                SearchOption.AllDirectories
+            )
+        )
+        {
+            var to = Path.Combine(
+                work,
+                "packer",
+                Path.GetRelativePath(Path.Combine(content.PackerTemplates, "local"), file)
+            );
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+
+        var variables = new Dictionary<string, string>
+        {
+            ["build_id"] = $"bare-{round}",
+            ["image_name"] = Image,
+            ["suite"] = target.BaseImage,
+            ["mirror"] = target.Options["mirror"],
+            ["security_mirror"] = target.Options["security_mirror"],
+            ["security_updates"] = target.Options["security_updates"],
+            ["variant"] = target.Options["variant"],
+            ["disk_size"] = target.Options["disk_size"],
+            ["packages_add"] = string.Join(' ', definition.Packages.Add),
+            ["packages_remove"] = string.Join(' ', definition.Packages.Remove),
+            ["work_dir"] = work,
+            ["cache_dir"] = Path.Combine(data, "cache", "local"),
+            ["output_dir"] = output,
+            ["hardening_dir"] = Path.Combine(content.Hardening, baseline.Hardening),
+            // The compliance scan stages (issue 3) need these; without tailoring the full profile is scanned.
+            ["scap_datastream"] = Path.Combine(content.ScapContent, baseline.Scap.Datastream),
+            ["scap_profile"] = baseline.Scap.Profile,
+        };
+        var varFile = Path.Combine(work, "vars.pkrvars.hcl");
+        await File.WriteAllLinesAsync(varFile, variables.Select(v => $"{v.Key} = \"{v.Value}\""));
+        var spec = new ProcessSpec("packer")
+            .WithArguments(
+                "build",
+                "-machine-readable",
+                "-var-file",
+                varFile,
+                Path.Combine(work, "packer")
+            )
+            .WithWorkingDirectory(work)
+            .WithEnvironment("PACKER_TMP_DIR", Path.Combine(work, "tmp"))
+            .WithEnvironment("CHECKPOINT_DISABLE", "1");
+        await RunToEndAsync(spec);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        MountTable.UnmountBelow(work);
+        Directory.Delete(dir.Combine($"bare-{round}"), recursive: true);
+        return elapsed;
+    }
+
+    private static async Task<TimeSpan> TimeAsync(string file, params string[] args)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await RunToEndAsync(
+            new ProcessSpec(file).WithArguments(args).WithWorkingDirectory(RepoPaths.Root)
+        );
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    private static async Task RunToEndAsync(ProcessSpec spec)
+    {
+        var tail = new Queue<string>();
+        await foreach (var e in new ProcessRunner(TimeProvider.System).StreamAsync(spec))
+        {
+            switch (e)
+            {
+                case OutputLine line:
+                    Remember(tail, line.Text);
+                    break;
+                case ErrorLine line:
+                    Remember(tail, line.Text);
+                    break;
+                case ProcessExited { ExitCode: not 0 } exited:
+                    throw new InvalidOperationException(
+                        $"{spec} exited with {exited.ExitCode}:\n{string.Join('\n', tail)}"
+                    );
+            }
+        }
+    }
+
+    private static void Remember(Queue<string> tail, string line)
+    {
+        tail.Enqueue(line);
+        if (tail.Count > 30)
+        {
+            tail.Dequeue();
+        }
+    }
+
+    private static TimeSpan Mean(IReadOnlyList<TimeSpan> times) =>
+        TimeSpan.FromTicks((long)times.Average(t => t.Ticks));
+}

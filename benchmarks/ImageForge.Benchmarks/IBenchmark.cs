@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ImageForge.Benchmarks;
+
+/// <summary>One benchmark: runs, measures, and returns its report as Markdown.</summary>
+internal interface IBenchmark
+{
+    /// <summary>The name given on the command line and used for benchmarks/results/&lt;name&gt;.md.</summary>
+    string Name { get; }
+
+    string Description { get; }
+
+    Task<string> RunAsync();
+}
+
+/// <summary>Builds the Markdown report every benchmark writes: what ran where, a table, and the verdicts.</summary>
+internal sealed class Report
+{
+    private readonly StringBuilder _text = new();
+
+    public Report(string title, string command)
+    {
+        _text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
+        _text.AppendLine();
+        _text.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm}Z on {Environment.ProcessorCount} cores, "
+                + $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}. Rerun: `{command}`."
+        );
+        _text.AppendLine();
+    }
+
+    public Report Line(string text)
+    {
+        _text.AppendLine(text);
+        return this;
+    }
+
+    public Report Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        _text.AppendLine("| " + string.Join(" | ", header) + " |");
+        _text.AppendLine("|" + string.Concat(header.Select(_ => " --- |")));
+        foreach (var row in rows)
+        {
+            _text.AppendLine("| " + string.Join(" | ", row) + " |");
+        }
+
+        _text.AppendLine();
+        return this;
+    }
+
+    public override string ToString() => _text.ToString();
+
+    public static string Seconds(TimeSpan t) =>
+        t.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
+
+    public static string Number(double value, string format = "0.000") =>
+        value.ToString(format, CultureInfo.InvariantCulture);
+}

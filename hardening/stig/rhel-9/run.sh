@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# STIG hardening for Red Hat Enterprise Linux 9: the rules listed in profile.sh, implemented in ../../lib.
+# Usage, output and exit codes: ../../lib/run.sh and README.md.
+set -euo pipefail
+IF_PROFILE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+IF_LIB_DIR="$(cd "$IF_PROFILE_DIR/../../lib" && pwd)"
+# shellcheck source=SCRIPTDIR/../../lib/run.sh
+source "$IF_LIB_DIR/run.sh"

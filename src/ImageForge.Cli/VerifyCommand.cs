@@ -1,0 +1,128 @@
+using System.CommandLine;
+using ImageForge.Core.Errors;
+using ImageForge.Signing;
+
+namespace ImageForge.Cli;
+
+/// <summary><c>imageforge verify &lt;image&gt;@&lt;version&gt;</c>: digests, signature and signed subjects of one version.</summary>
+internal static class VerifyCommand
+{
+    public const int NotOk = 1;
+
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var reference = new Argument<string>("image")
+        {
+            Description =
+                "The version to verify: <image>@<version>, or <image> for its latest version",
+        };
+        var key = new Option<string?>("--key")
+        {
+            Description =
+                "Check the signature with this trusted public key (PEM) instead of the one recorded with the version",
+        };
+        var command = new Command(
+            "verify",
+            "Re-hash a version's artifacts and evidence and check its signed provenance; exit 1 when anything changed"
+        )
+        {
+            reference,
+            key,
+        };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                var text = parse.GetValue(reference)!;
+                string? trusted = null;
+                if (parse.GetValue(key) is { } keyPath)
+                {
+                    var full = Path.GetFullPath(keyPath, ctx.Host.CurrentDirectory);
+                    trusted = File.Exists(full)
+                        ? await File.ReadAllTextAsync(full, ct)
+                        : throw new InvalidInputException($"--key {keyPath}: no such file");
+                }
+
+                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                var found = await VersionReference.ResolveAsync(catalog, text, ct);
+                var report = await VersionVerifier.VerifyAsync(found, trusted, ct);
+                await WriteAsync(ctx, report, trusted is not null);
+                return report.Ok ? CliApp.Ok : NotOk;
+            }
+        );
+        return command;
+    }
+
+    private static async Task WriteAsync(CliContext ctx, VerificationReport report, bool trustedKey)
+    {
+        if (ctx.Json)
+        {
+            await Json.WriteAsync(
+                ctx.Out,
+                new
+                {
+                    image = report.Image,
+                    version = report.Version,
+                    ok = report.Ok,
+                    key_id = report.KeyId,
+                    algorithm = report.Algorithm,
+                    trusted_key = trustedKey,
+                    signature_valid = report.SignatureValid,
+                    subjects = report.SubjectCount,
+                    items = report.Items.Select(i => new
+                    {
+                        role = i.Role,
+                        kind = i.Kind,
+                        path = i.Location,
+                        status = Status(i.Status),
+                        recorded_sha256 = i.RecordedSha256,
+                        actual_sha256 = i.ActualSha256,
+                        signed = i.Covered,
+                    }),
+                    problems = report.Problems,
+                }
+            );
+            return;
+        }
+
+        await ctx.Out.WriteLineAsync($"verifying {report.Image}@{report.Version}");
+        foreach (var i in report.Items)
+        {
+            var label = i.Status switch
+            {
+                ItemStatus.Changed => "CHANGED",
+                _ => Status(i.Status),
+            };
+            var note = i.Covered ? "" : "  (not signed: recorded after the signature)";
+            await ctx.Out.WriteLineAsync(
+                $"  {label, -8} {i.Role, -8} {i.Kind, -22} {i.Location}{note}"
+            );
+        }
+
+        var signature = report.SignatureValid ? "ok" : "NOT VALID";
+        await ctx.Out.WriteLineAsync(
+            $"  {(report.SignatureValid ? "ok" : "FAILED"), -8} signature {signature}: keyid {report.KeyId ?? "-"}, "
+                + $"{report.Algorithm ?? "-"}, {report.SubjectCount} signed subjects"
+                + (
+                    trustedKey
+                        ? ", checked with the trusted --key"
+                        : ", checked with the recorded public key"
+                )
+        );
+        if (report.Ok)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"verified: {report.Items.Count(i => i.Status == ItemStatus.Ok)} files re-hashed, signature valid"
+            );
+            return;
+        }
+
+        await ctx.Out.WriteLineAsync($"verification FAILED ({report.Problems.Count}):");
+        foreach (var problem in report.Problems)
+        {
+            await ctx.Out.WriteLineAsync($"  - {problem}");
+        }
+    }
+
+    private static string Status(ItemStatus status) => status.ToString().ToLowerInvariant();
+}
