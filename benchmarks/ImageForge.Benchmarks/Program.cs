@@ -8,6 +8,7 @@ IBenchmark[] benchmarks =
     new BuildOverheadBenchmark(),
     new VulnerabilityMatchingBenchmark(),
     new ComplianceBenchmark(),
+    new CatalogScaleBenchmark(),
 ];
 
 var wanted = args.FirstOrDefault() ?? "all";

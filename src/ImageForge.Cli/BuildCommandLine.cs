@@ -66,7 +66,8 @@ internal static class BuildCommandLine
                     ctx.Data,
                     ctx.Time,
                     ctx.Host.Variable,
-                    Environment.ProcessId
+                    Environment.ProcessId,
+                    new ImageForge.Core.Audit.BuildAudit(catalog, catalog, ctx.Time)
                 );
                 var prepared = service.Prepare(
                     new BuildCommand(
@@ -85,6 +86,11 @@ internal static class BuildCommandLine
                     cancellationToken
                 );
                 await Report.BuildOutcomeAsync(ctx, outcome);
+                if (outcome.Version is { Status: "rejected" } rejected)
+                {
+                    await PolicyCommand.ReportRejectionAsync(ctx, rejected);
+                    return 1;
+                }
                 return outcome.Build.Status switch
                 {
                     BuildStatus.Succeeded => CliApp.Ok,

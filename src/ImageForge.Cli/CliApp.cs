@@ -72,6 +72,14 @@ internal static class CliApp
         root.Subcommands.Add(DiffCommand.Create(context));
         root.Subcommands.Add(VerifyCommand.Create(context));
         root.Subcommands.Add(KeysCommand.Create(context));
+        root.Subcommands.Add(PromoteCommand.Create(context));
+        root.Subcommands.Add(ApproveCommand.Create(context));
+        root.Subcommands.Add(RollbackCommand.Create(context));
+        root.Subcommands.Add(RevokeCommand.Create(context));
+        root.Subcommands.Add(ChannelsCommand.Create(context));
+        root.Subcommands.Add(AuditCommand.Create(context));
+        root.Subcommands.Add(GcCommand.Create(context));
+        root.Subcommands.Add(PolicyCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -21,6 +21,10 @@ internal static class Composition
                 Scanner(ctx),
                 OsvDirectory(ctx, null)
             ),
+            // After the evidence it judges, before provenance, so the decision is signed with the rest.
+            new ImageForge.Core.Gates.GateCollector(
+                ImageForge.Core.Gates.NoRevocationData.Instance
+            ),
             ProvenanceCollector(ctx), // last: it signs the evidence of every collector above
         ];
     }

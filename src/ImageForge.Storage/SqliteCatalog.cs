@@ -18,7 +18,7 @@ namespace ImageForge.Storage;
 /// <see cref="BuildNotRunningException"/> when the build does not exist or has already ended; nothing is written then.
 /// Ending a build clears its owner PID and tool process group. Times are kept to the millisecond, in UTC.
 /// </remarks>
-public sealed class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposable
+public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposable
 {
     /// <summary>The catalog's file name inside the data directory.</summary>
     public const string FileName = "catalog.db";
@@ -171,9 +171,13 @@ public sealed class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposable
         string buildId,
         IReadOnlyList<Artifact> artifacts,
         IReadOnlyList<EvidenceDocument> evidence,
+        string status,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
-    ) => Guard(_catalog.CompleteBuildAsync(buildId, artifacts, evidence, at, cancellationToken));
+    ) =>
+        Guard(
+            _catalog.CompleteBuildAsync(buildId, artifacts, evidence, status, at, cancellationToken)
+        );
 
     /// <inheritdoc />
     public Task AddEvidenceAsync(

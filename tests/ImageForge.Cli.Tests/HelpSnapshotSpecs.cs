@@ -19,6 +19,10 @@ public sealed class HelpSnapshotSpecs
     [InlineData("sbom", new[] { "sbom", "--help" })]
     [InlineData("scan", new[] { "scan", "--help" })]
     [InlineData("diff", new[] { "diff", "--help" })]
+    [InlineData("promote", new[] { "promote", "--help" })]
+    [InlineData("rollback", new[] { "rollback", "--help" })]
+    [InlineData("revoke", new[] { "revoke", "--help" })]
+    [InlineData("gc", new[] { "gc", "--help" })]
     public async Task Help_output_matches_its_snapshot(string name, string[] args)
     {
         var result = await CliRunner.RunAsync(RepoPaths.Root, args);

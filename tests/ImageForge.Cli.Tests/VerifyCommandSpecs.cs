@@ -234,6 +234,7 @@ public sealed class VerifyCommandSpecs : IDisposable
             build.Id,
             artifacts,
             [.. evidence, .. signature],
+            "built",
             TimeProvider.System.GetUtcNow()
         );
     }

@@ -98,7 +98,13 @@ public sealed class BuildLifecycleSpecs : IDisposable
         ];
 
         // Act
-        var version = await catalog.CompleteBuildAsync(started.Id, artifacts, [], Finished);
+        var version = await catalog.CompleteBuildAsync(
+            started.Id,
+            artifacts,
+            [],
+            "built",
+            Finished
+        );
 
         // Assert
         running.ShouldBe(started with { ToolProcessGroup = 777 });
@@ -277,7 +283,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
 
         // Act
         var refused = await Should.ThrowAsync<BuildNotRunningException>(() =>
-            catalog.CompleteBuildAsync(failed.Id, [Builds.Tarball("web")], [], Finished)
+            catalog.CompleteBuildAsync(failed.Id, [Builds.Tarball("web")], [], "built", Finished)
         );
 
         // Assert
@@ -295,11 +301,11 @@ public sealed class BuildLifecycleSpecs : IDisposable
         // Arrange
         var catalog = await _data.OpenAsync();
         var build = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 1);
-        await catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], Finished);
+        await catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], "built", Finished);
 
         // Act
         var refused = await Should.ThrowAsync<BuildNotRunningException>(() =>
-            catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], Finished)
+            catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], "built", Finished)
         );
 
         // Assert
@@ -355,7 +361,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
 
         // Act
         var complete = await Should.ThrowAsync<BuildNotRunningException>(() =>
-            catalog.CompleteBuildAsync(id, [], [], Finished)
+            catalog.CompleteBuildAsync(id, [], [], "built", Finished)
         );
         var end = await Should.ThrowAsync<BuildNotRunningException>(() =>
             catalog.EndBuildAsync(id, BuildStatus.Failed, "x", Finished)

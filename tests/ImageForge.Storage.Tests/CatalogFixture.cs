@@ -81,7 +81,13 @@ internal static class Builds
     )
     {
         var build = await catalog.StartBuildAsync(For(image), ownerPid: 4242);
-        return await catalog.CompleteBuildAsync(build.Id, artifacts ?? [Tarball(image)], [], at);
+        return await catalog.CompleteBuildAsync(
+            build.Id,
+            artifacts ?? [Tarball(image)],
+            [],
+            "built",
+            at
+        );
     }
 
     /// <summary>Versions are records holding a list, which records compare by reference; compare the list by items.</summary>

@@ -47,6 +47,7 @@ public sealed class ConcurrencySpecs : IDisposable
                         b.Id,
                         [Builds.Tarball("web")],
                         [],
+                        "built",
                         Noon
                     );
                 })

@@ -45,6 +45,7 @@ public sealed class BuildService
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _environment;
     private readonly int _ownerPid;
+    private readonly Audit.BuildAudit? _audit;
 
     public BuildService(
         ICatalog catalog,
@@ -53,7 +54,8 @@ public sealed class BuildService
         DataPaths data,
         TimeProvider time,
         Func<string, string?> environment,
-        int ownerPid
+        int ownerPid,
+        Audit.BuildAudit? audit = null
     )
     {
         _catalog = catalog;
@@ -63,6 +65,7 @@ public sealed class BuildService
         _time = time;
         _environment = environment;
         _ownerPid = ownerPid;
+        _audit = audit;
     }
 
     /// <summary>Checks a build command against the definitions without running anything.</summary>
@@ -191,6 +194,7 @@ public sealed class BuildService
             CancellationToken.None
         );
         observer.Started(build);
+        await (_audit?.StartedAsync(build, CancellationToken.None) ?? Task.CompletedTask);
 
         var sink = new Sink(this, build.Id, observer);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -211,6 +215,7 @@ public sealed class BuildService
         BuildStatus status;
         string message;
         TargetBuildResult? result = null;
+        var versionStatus = "built";
         try
         {
             result = await builder.BuildAsync(request, sink, cancel.Token);
@@ -222,6 +227,7 @@ public sealed class BuildService
                 sink,
                 cancel.Token
             );
+            versionStatus = VersionStatusFor(result.Evidence);
             status = BuildStatus.Succeeded;
             message = "";
         }
@@ -251,12 +257,16 @@ public sealed class BuildService
                 build.Id,
                 result!.Artifacts,
                 result.Evidence,
+                versionStatus,
                 _time.GetUtcNow(),
                 CancellationToken.None
             );
-            return new BuildOutcome(
-                (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
-                version
+            return await AuditedAsync(
+                prepared,
+                new BuildOutcome(
+                    (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                    version
+                )
             );
         }
 
@@ -273,10 +283,28 @@ public sealed class BuildService
             _time.GetUtcNow(),
             CancellationToken.None
         );
-        return new BuildOutcome(
-            (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
-            null
+        return await AuditedAsync(
+            prepared,
+            new BuildOutcome(
+                (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                null
+            )
         );
+    }
+
+    private async Task<BuildOutcome> AuditedAsync(PreparedBuild prepared, BuildOutcome outcome)
+    {
+        if (_audit is not null)
+        {
+            await _audit.EndedAsync(
+                outcome.Build,
+                prepared,
+                outcome.Version,
+                CancellationToken.None
+            );
+        }
+
+        return outcome;
     }
 
     // Evidence names its version, so the number is reserved first (and given back if the build then fails).
@@ -326,6 +354,17 @@ public sealed class BuildService
         {
             Evidence = evidence,
         };
+    }
+
+    // The build worked either way; a failing gate decision only marks the version rejected (it keeps its evidence).
+    private static string VersionStatusFor(IReadOnlyList<EvidenceDocument> evidence)
+    {
+        var decision = evidence.LastOrDefault(e => e.Kind == Gates.GateDecision.Kind);
+        return
+            decision is not null
+            && Gates.GateDecision.Read(decision.Location).Decision == Gates.GateOutcome.Fail
+            ? "rejected"
+            : "built";
     }
 
     private static TargetSpec SelectTarget(ImageDefinition definition, string? requested)

@@ -34,6 +34,10 @@ public sealed record Baseline
     public ImageForge.Core.Vulnerabilities.VulnerabilityPolicy Vulnerabilities { get; init; } =
         ImageForge.Core.Vulnerabilities.VulnerabilityPolicy.Default;
 
+    /// <summary>Release gates (the <c>gates:</c> section) every version is judged by; none when absent.</summary>
+    public ImageForge.Core.Gates.GatePolicy Gates { get; init; } =
+        ImageForge.Core.Gates.GatePolicy.None;
+
     /// <summary>The file the baseline was read from, as it was given to the loader.</summary>
     public required string SourceFile { get; init; }
 }

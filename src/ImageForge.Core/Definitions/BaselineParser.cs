@@ -28,6 +28,7 @@ internal static class BaselineParser
         "waivers",
         "tailoring",
         "vulnerabilities",
+        "gates",
     ];
 
     private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
@@ -89,6 +90,7 @@ internal static class BaselineParser
         var waivers = ReadWaivers(map, today, scapContent);
         var tailoring = ReadTailoring(map, scapContent, waivers);
         var vulnerabilities = BaselineVulnerabilitiesReader.Read(map);
+        var gates = BaselineGatesReader.Read(map);
 
         Baseline? baseline = null;
         if (problems.Count == before)
@@ -104,6 +106,7 @@ internal static class BaselineParser
                 Waivers = waivers,
                 Tailoring = tailoring,
                 Vulnerabilities = vulnerabilities,
+                Gates = gates,
                 SourceFile = file,
             };
         }

@@ -278,12 +278,20 @@ internal sealed class SqlCatalog : ICatalog
         string buildId,
         IReadOnlyList<Artifact> artifacts,
         IReadOnlyList<EvidenceDocument> evidence,
+        string status,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(evidence);
+        if (status is not ("built" or "rejected"))
+        {
+            throw new ArgumentException(
+                $"a completed version is 'built' or 'rejected', not '{status}'",
+                nameof(status)
+            );
+        }
         const string Attempt = "complete";
         var id = ParseOrRefuse(buildId, Attempt);
         var endedAt = DbText.FromTime(at);
@@ -304,8 +312,13 @@ internal sealed class SqlCatalog : ICatalog
 
         await connection.ExecuteAsync(
             Command(
-                "UPDATE image_versions SET status = 'built' WHERE image = @Image AND version = @Version",
-                new { build.Image, Version = version },
+                "UPDATE image_versions SET status = @Status WHERE image = @Image AND version = @Version",
+                new
+                {
+                    build.Image,
+                    Version = version,
+                    Status = status,
+                },
                 transaction,
                 cancellationToken
             )
@@ -394,7 +407,7 @@ internal sealed class SqlCatalog : ICatalog
             Version = version,
             BuildId = buildId,
             CreatedAt = DbText.ToTime(created!),
-            Status = "built",
+            Status = status,
             Fingerprint = build.Fingerprint,
             Artifacts = [.. artifacts],
             Evidence = [.. evidence.Select(e => e with { RecordedAt = DbText.ToTime(endedAt) })],

@@ -310,7 +310,7 @@ public sealed class BaselineSpecs : IDisposable
     public void An_unknown_baseline_key_is_reported_with_the_expected_ones()
     {
         // Arrange
-        var file = WriteBaseline(ContentFixture.ValidBaseline + "gates: {}\n");
+        var file = WriteBaseline(ContentFixture.ValidBaseline + "release_rules: {}\n");
 
         // Act
         var set = _content.Load();
@@ -319,8 +319,8 @@ public sealed class BaselineSpecs : IDisposable
         set.ShouldHaveProblem(
             file,
             12,
-            "gates",
-            "unknown key 'gates'",
+            "release_rules",
+            "unknown key 'release_rules'",
             "expected one of: name, description, os, hardening, scap, min_score, waivers"
         );
     }

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Gates;
+
+namespace ImageForge.Cli;
+
+/// <summary>
+/// <c>imageforge policy test [PATH...]</c>: runs the test cases beside each baseline (<c>tests/&lt;baseline&gt;/*.yaml</c>)
+/// against its gates. Exit 0 when every case holds, 1 when a case flipped, 2 for malformed baselines or cases.
+/// </summary>
+internal static class PolicyCommand
+{
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var paths = new Argument<string[]>("path")
+        {
+            Description = "Baseline files or directories of baselines [default: baselines/]",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var test = new Command(
+            "test",
+            "Run each baseline's policy test cases (tests/<baseline>/*.yaml beside it): evidence in, expected decision out"
+        )
+        {
+            paths,
+        };
+        test.SetAction(
+            async (parse, _) =>
+            {
+                var ctx = context(parse);
+                var now = ctx.Time.GetUtcNow();
+                var given = parse.GetValue(paths) ?? [];
+                var set = DefinitionLoader.LoadFiles(
+                    given.Length == 0
+                        ? [ctx.Content.Baselines]
+                        : given.Select(p => Path.GetFullPath(p, ctx.Host.CurrentDirectory)),
+                    ctx.Content,
+                    DateOnly.FromDateTime(now.UtcDateTime)
+                );
+                var report = set.IsValid
+                    ? PolicyTests.Run(set.Baselines, now)
+                    : new PolicyTestReport([], [], []);
+                var problems = set.Problems.Concat(report.Problems).ToList();
+                if (ctx.Json)
+                {
+                    await Json.WriteAsync(
+                        ctx.Out,
+                        new
+                        {
+                            passed = problems.Count == 0 && report.Cases.All(c => c.Passed),
+                            problems,
+                            cases = report.Cases.Select(c => new
+                            {
+                                c.Baseline,
+                                @case = c.Case,
+                                c.File,
+                                c.Passed,
+                                expected = GateDecision.Name(c.Expected),
+                                actual = GateDecision.Name(c.Decision.Decision),
+                                missing_reasons = c.MissingReasons,
+                                unexpected_reasons = c.UnexpectedReasons,
+                                reasons = c.Decision.Reasons,
+                            }),
+                            untested = report.Untested.Select(b => b.Name),
+                        }
+                    );
+                }
+                else
+                {
+                    await WriteTextAsync(ctx, report, problems);
+                }
+                return problems.Count > 0 ? CliApp.BadInput
+                    : report.Cases.All(c => c.Passed) ? CliApp.Ok
+                    : 1;
+            }
+        );
+        return new Command("policy", "Baseline gates as code: test them") { test };
+    }
+
+    /// <summary>Says on stderr why a version was rejected: every gate reason that failed.</summary>
+    public static async Task ReportRejectionAsync(CliContext ctx, ImageVersion version)
+    {
+        var document = version.Evidence.LastOrDefault(e => e.Kind == GateDecision.Kind);
+        await ctx.Error.WriteLineAsync(
+            $"rejected: {version.Image}@{version.Version} failed its baseline's gates; it keeps its evidence and cannot be promoted"
+        );
+        if (document is null || !File.Exists(document.Location))
+        {
+            return;
+        }
+        foreach (var reason in GateDecision.Read(document.Location).Violations)
+        {
+            await ctx.Error.WriteLineAsync($"  {reason}");
+        }
+    }
+
+    private static async Task WriteTextAsync(
+        CliContext ctx,
+        PolicyTestReport report,
+        List<Core.Errors.InputProblem> problems
+    )
+    {
+        foreach (var problem in problems)
+        {
+            await ctx.Error.WriteLineAsync(problem.ToString());
+        }
+        foreach (var group in report.Cases.GroupBy(c => c.Baseline, StringComparer.Ordinal))
+        {
+            await ctx.Out.WriteLineAsync($"{group.Key}:");
+            foreach (var c in group)
+            {
+                var actual = GateDecision.Name(c.Decision.Decision);
+                if (c.Passed)
+                {
+                    await ctx.Out.WriteLineAsync($"  ok    {c.Case}: {actual}");
+                    continue;
+                }
+                await ctx.Out.WriteLineAsync(
+                    $"  FAIL  {c.Case}: expected {GateDecision.Name(c.Expected)}, got {actual} ({c.File})"
+                );
+                foreach (var missing in c.MissingReasons)
+                {
+                    await ctx.Out.WriteLineAsync($"          missing reason: {missing}");
+                }
+                foreach (var extra in c.UnexpectedReasons)
+                {
+                    await ctx.Out.WriteLineAsync($"          unexpected reason: {extra}");
+                }
+            }
+        }
+        foreach (var baseline in report.Untested)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"{baseline.Name}: no test cases in {PolicyTests.CaseDirectory(baseline)}"
+            );
+        }
+        var failed = report.Cases.Count(c => !c.Passed);
+        await ctx.Out.WriteLineAsync(
+            problems.Count > 0
+                ? $"{problems.Count} problem(s); fix them and run again"
+                : $"{report.Cases.Count} case(s): {report.Cases.Count - failed} passed, {failed} failed"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Promotion;
+
+namespace ImageForge.Cli;
+
+/// <summary><c>imageforge promote &lt;image&gt;@&lt;version&gt; --to &lt;channel&gt; [--resume] [--skip-reason TEXT]</c>.</summary>
+internal static class PromoteCommand
+{
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var reference = new Argument<string>("version")
+        {
+            Description = "The version to promote: <image>@<version>",
+        };
+        var to = new Option<string>("--to")
+        {
+            Description = "The channel to promote into",
+            Required = true,
+        };
+        var resume = new Option<bool>("--resume")
+        {
+            Description =
+                "Retry only the failed steps of this version's unfinished promotion, then move the channel",
+        };
+        var skip = new Option<string?>("--skip-reason")
+        {
+            Description =
+                "Admins only: promote without the version having been in the previous channel, saying why",
+        };
+        var command = new Command(
+            "promote",
+            "Check the preconditions, publish the version's artifacts to the channel step by step, then move the channel"
+        )
+        {
+            reference,
+            to,
+            resume,
+            skip,
+        };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
+                var definition = PromotionCli.Definition(ctx, image);
+                var channel = parse.GetValue(to)!;
+                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
+                var result = await cli.Service.PromoteAsync(
+                    new PromoteRequest(
+                        image,
+                        version,
+                        channel,
+                        definition.Channels,
+                        PromotionRulesFor(ctx, definition),
+                        cli.Actor,
+                        cli.Policy.IsRestricted(channel, definition.Channels),
+                        parse.GetValue(resume),
+                        parse.GetValue(skip)
+                    ),
+                    ct
+                );
+                return await WriteAsync(ctx, image, version, channel, result);
+            }
+        );
+        return command;
+    }
+
+    // The baseline's promotion rules; none until baselines carry a promotion section (docs/promotion.md).
+    private static PromotionRules PromotionRulesFor(CliContext ctx, ImageDefinition definition)
+    {
+        _ = ctx;
+        _ = definition;
+        return PromotionRules.None;
+    }
+
+    private static async Task<int> WriteAsync(
+        CliContext ctx,
+        string image,
+        string version,
+        string channel,
+        PromotionResult result
+    )
+    {
+        if (result.Refusals.Count > 0)
+        {
+            await ctx.Error.WriteLineAsync(
+                $"promotion of {image}@{version} to {channel} refused; nothing changed:"
+            );
+            foreach (var reason in result.Refusals)
+            {
+                await ctx.Error.WriteLineAsync($"  - {reason}");
+            }
+
+            return 1;
+        }
+
+        if (result.AlreadyCurrent)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"{channel} already points at {image}@{version}; nothing to do"
+            );
+            return CliApp.Ok;
+        }
+
+        await ctx.Out.WriteLineAsync(
+            $"promotion #{result.Promotion!.Id} of {image}@{version} to {channel}:"
+        );
+        foreach (var (step, ran) in result.Steps)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"  {step.Status.ToString().ToLowerInvariant(), -9} {step.Target}/{step.Region}{(ran ? "" : " (done before)")}: {step.Detail}"
+            );
+        }
+
+        if (result.Assignment is { } a)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"{channel} now points at {image}@{version} (was {a.PreviousVersion ?? "empty"})"
+            );
+            return CliApp.Ok;
+        }
+
+        await ctx.Error.WriteLineAsync(
+            $"promotion #{result.Promotion.Id} failed; {channel} did not move. Fix the cause, then run "
+                + $"'imageforge promote {image}@{version} --to {channel} --resume' to retry only the failed steps"
+        );
+        return CliApp.ToolFailure;
+    }
+}

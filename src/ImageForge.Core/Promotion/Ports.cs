@@ -1,0 +1,185 @@
+using ImageForge.Core.Audit;
+using ImageForge.Core.Builds;
+
+namespace ImageForge.Core.Promotion;
+
+/// <summary>
+/// One provider's half of promotion and revocation (the local registry now, the clouds later). Both operations are
+/// idempotent: running a step that already succeeded does nothing and succeeds again.
+/// </summary>
+public interface IDistributionTarget
+{
+    /// <summary>The target (provider) whose artifacts this publishes: local, aws, azure, gcp.</summary>
+    string Target { get; }
+
+    /// <summary>Makes the step's artifacts available in the channel (copy, share, tag).</summary>
+    Task<StepOutcome> PublishAsync(
+        ImageVersion version,
+        string channel,
+        DistributionStep planned,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Marks every published copy of the version deprecated or revoked, with the reason.</summary>
+    Task<StepOutcome> DeprecateAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    );
+}
+
+/// <summary>
+/// Channels, promotions, approvals, revocations, lineage and retention in the catalog (port; ImageForge.Storage
+/// implements it). Every method that changes state also appends its audit event, in the same transaction.
+/// </summary>
+public interface IPromotionStore
+{
+    Task<IReadOnlyList<ChannelState>> GetChannelsAsync(
+        string image,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Assignments oldest first, of one channel or all of an image's.</summary>
+    Task<IReadOnlyList<ChannelAssignment>> GetHistoryAsync(
+        string image,
+        string? channel = null,
+        CancellationToken cancellationToken = default
+    );
+
+    Task<IReadOnlyList<Approval>> GetApprovalsAsync(
+        string image,
+        string version,
+        string channel,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Records an approval; a second approval by the same actor replaces the first (it counts once).</summary>
+    Task AddApprovalAsync(
+        Approval approval,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// Opens a promotion with its steps pending. Throws <see cref="PromotionConflictException"/> when another
+    /// promotion of the channel is running; a failed one of another version is abandoned.
+    /// </summary>
+    Task<PromotionRecord> StartPromotionAsync(
+        string image,
+        string version,
+        string channel,
+        string actor,
+        string? skipReason,
+        IReadOnlyList<DistributionStep> steps,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>The newest open (running or failed) promotion of the channel, if any.</summary>
+    Task<PromotionRecord?> FindOpenPromotionAsync(
+        string image,
+        string channel,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Takes a failed promotion back to running for --resume; conflict when it is running already.</summary>
+    Task<PromotionRecord> ResumePromotionAsync(
+        long promotionId,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    Task RecordStepAsync(
+        long promotionId,
+        int position,
+        StepStatus status,
+        string detail,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Marks the promotion failed (its failed steps wait for --resume); the channel does not move.</summary>
+    Task FailPromotionAsync(
+        long promotionId,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>In one transaction: every step must have succeeded; moves the pointer, records the assignment.</summary>
+    Task<ChannelAssignment> CompletePromotionAsync(
+        long promotionId,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// Moves a channel pointer if it still points at <paramref name="expectedCurrent"/> (a rollback); throws
+    /// <see cref="PromotionConflictException"/> when it moved meanwhile or a promotion of it is running.
+    /// </summary>
+    Task<ChannelAssignment> MovePointerAsync(
+        string image,
+        string channel,
+        string? expectedCurrent,
+        string version,
+        string action,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// In one transaction: marks the version revoked, moves every channel pointing at it to its last good version
+    /// (or empties it when there is none), flags versions built on it, and appends the audit event.
+    /// </summary>
+    Task<RevocationRecord> RevokeAsync(
+        string image,
+        string version,
+        string reason,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    Task ScheduleRevocationAsync(
+        ScheduledRevocation revocation,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Scheduled revocations not yet applied whose time is at or before <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<ScheduledRevocation>> DueRevocationsAsync(
+        DateTimeOffset now,
+        CancellationToken cancellationToken = default
+    );
+
+    Task MarkRevocationAppliedAsync(
+        long id,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    );
+
+    Task RecordLineageAsync(Lineage lineage, CancellationToken cancellationToken = default);
+
+    Task<Lineage?> GetLineageAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    );
+
+    Task<IReadOnlyList<VersionFlag>> GetFlagsAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Every version not deleted nor pending, newest first.</summary>
+    Task<IReadOnlyList<RetentionCandidate>> ListRetainableAsync(
+        string image,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Marks versions deleted in one transaction, with one audit event.</summary>
+    Task MarkDeletedAsync(
+        IReadOnlyList<(string Image, string Version)> versions,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+}

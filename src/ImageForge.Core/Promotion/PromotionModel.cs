@@ -1,0 +1,201 @@
+using ImageForge.Core.Builds;
+
+namespace ImageForge.Core.Promotion;
+
+/// <summary>What an actor may do, each role including the ones before it.</summary>
+public enum Role
+{
+    Viewer,
+    Builder,
+    ReleaseManager,
+    Admin,
+}
+
+/// <summary>Who acts: the name recorded in the audit trail and the role the roles file gives it.</summary>
+public sealed record Actor(string Name, Role Role)
+{
+    /// <summary>viewer, builder, release-manager, admin.</summary>
+    public string RoleName => RoleNames.Of(Role);
+}
+
+/// <summary>The text form of roles as written in roles.yaml and the audit trail.</summary>
+public static class RoleNames
+{
+    public static string Of(Role role) =>
+        role switch
+        {
+            Role.Viewer => "viewer",
+            Role.Builder => "builder",
+            Role.ReleaseManager => "release-manager",
+            _ => "admin",
+        };
+
+    public static Role? Parse(string text) =>
+        text switch
+        {
+            "viewer" => Role.Viewer,
+            "builder" => Role.Builder,
+            "release-manager" => Role.ReleaseManager,
+            "admin" => Role.Admin,
+            _ => null,
+        };
+}
+
+/// <summary>Version statuses beyond the build's own (built, rejected).</summary>
+public static class VersionStatuses
+{
+    public const string Built = "built";
+    public const string Rejected = "rejected";
+    public const string Revoked = "revoked";
+    public const string Deleted = "deleted";
+}
+
+/// <summary>Where a channel points now; <see cref="Version"/> null when it is empty.</summary>
+public sealed record ChannelState(
+    string Image,
+    string Channel,
+    string? Version,
+    DateTimeOffset? Since
+);
+
+/// <summary>How a channel assignment came about.</summary>
+public static class AssignmentActions
+{
+    public const string Promote = "promote";
+    public const string Rollback = "rollback";
+    public const string Revoke = "revoke";
+}
+
+/// <summary>One move of a channel pointer; history is every assignment, oldest first.</summary>
+public sealed record ChannelAssignment(
+    long Id,
+    string Image,
+    string Channel,
+    string? Version,
+    string? PreviousVersion,
+    string Action,
+    string Actor,
+    string? Reason,
+    DateTimeOffset At
+);
+
+/// <summary>A release manager's approval of a version for a channel.</summary>
+public sealed record Approval(
+    string Image,
+    string Version,
+    string Channel,
+    string Actor,
+    string Role,
+    DateTimeOffset At,
+    string? Reason
+);
+
+/// <summary>One step of a distribution plan: the artifacts of one target and region.</summary>
+public sealed record DistributionStep(
+    string Target,
+    string Region,
+    IReadOnlyList<Artifact> Artifacts
+)
+{
+    public override string ToString() => $"{Target}/{Region}";
+}
+
+/// <summary>Status of one recorded step.</summary>
+public enum StepStatus
+{
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>State of a promotion: open ones (running, failed) hold the channel.</summary>
+public enum PromotionState
+{
+    Running,
+    Failed,
+    Completed,
+    Abandoned,
+}
+
+/// <summary>A step as recorded: attempts so far and what the provider said last.</summary>
+public sealed record PromotionStep(
+    int Position,
+    string Target,
+    string Region,
+    StepStatus Status,
+    int Attempts,
+    string? Detail,
+    DateTimeOffset? UpdatedAt
+);
+
+/// <summary>A promotion as recorded, with its plan's steps in order.</summary>
+public sealed record PromotionRecord(
+    long Id,
+    string Image,
+    string Version,
+    string Channel,
+    PromotionState State,
+    string Actor,
+    string? SkipReason,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    IReadOnlyList<PromotionStep> Steps
+);
+
+/// <summary>What a provider's step did: expected failures are values, with a detail that says what to do.</summary>
+public sealed record StepOutcome(bool Succeeded, string Detail)
+{
+    public static StepOutcome Done(string detail) => new(true, detail);
+
+    public static StepOutcome Failed(string detail) => new(false, detail);
+}
+
+/// <summary>A channel moved by a revocation: from the revoked version to the last good one, or to nothing.</summary>
+public sealed record ChannelMove(string Channel, string? From, string? To);
+
+/// <summary>What a revocation changed in the catalog, in one transaction.</summary>
+public sealed record RevocationRecord(
+    string Image,
+    string Version,
+    string Reason,
+    DateTimeOffset EffectiveAt,
+    IReadOnlyList<ChannelMove> Channels,
+    IReadOnlyList<(string Image, string Version)> FlaggedDescendants
+);
+
+/// <summary>A revocation waiting for its time.</summary>
+public sealed record ScheduledRevocation(
+    long Id,
+    string Image,
+    string Version,
+    string Reason,
+    DateTimeOffset EffectiveAt,
+    string Actor,
+    string Role
+);
+
+/// <summary>A version's ancestry: the base it was built from, or the ImageForge version it was built on.</summary>
+public sealed record Lineage(
+    string Image,
+    string Version,
+    string? BaseImage,
+    string? ParentImage,
+    string? ParentVersion
+);
+
+/// <summary>A warning attached to a version, e.g. that its parent was revoked.</summary>
+public sealed record VersionFlag(
+    string Image,
+    string Version,
+    string Flag,
+    string Reason,
+    DateTimeOffset At
+);
+
+/// <summary>What retention needs of one version.</summary>
+public sealed record RetentionCandidate(
+    string Image,
+    string Version,
+    string Status,
+    DateTimeOffset CreatedAt
+);

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Signing;
+using ImageForge.Storage;
+using ImageForge.TestUtils;
+
+namespace ImageForge.Cli.Tests.Promotion;
+
+/// <summary>
+/// Versions recorded as the pipeline records them, without Packer: build row, reserved version, artifact files, a
+/// gate decision written here, the provenance collector's signature, completion through the real SQLite catalog.
+/// </summary>
+internal static class SignedVersions
+{
+    public static async Task<ImageVersion> RecordAsync(
+        string dataDir,
+        TimeProvider time,
+        string decision = "pass",
+        IReadOnlyList<(string Target, string Region)>? places = null
+    )
+    {
+        var content = ContentPaths.UnderRoot(RepoPaths.Root);
+        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2));
+        var definition = set.FindImage("debian-11-cis")!;
+        var baseline = set.FindBaseline(definition.Baseline)!;
+        await using var catalog = await SqliteCatalog.OpenAsync(dataDir, time);
+        var build = await catalog.StartBuildAsync(
+            new NewBuild(definition.Name, "local", BuildTrigger.Manual, "tester", "spec", "fp"),
+            Environment.ProcessId
+        );
+        var version = await catalog.ReserveVersionAsync(build.Id, time.GetUtcNow());
+        var output = new DataPaths(dataDir).ArtifactsFor(definition.Name, build.Id);
+        var evidenceDir = Path.Combine(output, "evidence");
+        Directory.CreateDirectory(evidenceDir);
+        var artifacts = new List<Artifact>();
+        foreach (var (target, region) in places ?? [("local", "local")])
+        {
+            var file = Path.Combine(output, $"{target}-{region}-disk.raw");
+            await File.WriteAllTextAsync(file, $"disk of {version} for {target}/{region}");
+            artifacts.Add(
+                new Artifact
+                {
+                    Target = target,
+                    Region = region,
+                    Kind = "disk-raw-ext4",
+                    Location = file,
+                    Sha256 = Sha(file),
+                    SizeBytes = new FileInfo(file).Length,
+                }
+            );
+        }
+
+        var gate = Path.Combine(evidenceDir, "gate-decision.json");
+        await File.WriteAllTextAsync(
+            gate,
+            JsonSerializer.Serialize(
+                new
+                {
+                    decision,
+                    baseline = baseline.Name,
+                    evaluated_at = time.GetUtcNow(),
+                    reasons = Array.Empty<object>(),
+                }
+            )
+        );
+        var evidence = new List<EvidenceDocument>
+        {
+            new()
+            {
+                Kind = "gate-decision",
+                Location = gate,
+                Sha256 = Sha(gate),
+                MediaType = "application/json",
+            },
+        };
+        var signer = Signers.Create(null, dataDir);
+        var collector = new ProvenanceCollector(
+            signer,
+            content,
+            (id, ct) => catalog.GetBuildAsync(id, ct)
+        );
+        var signature = await collector.CollectAsync(
+            new EvidenceContext(
+                definition,
+                baseline,
+                definition.Targets[0],
+                version,
+                build.Id,
+                artifacts,
+                evidence,
+                evidenceDir,
+                time.GetUtcNow()
+            ),
+            new NullSink()
+        );
+        (signer as IDisposable)?.Dispose();
+        return await catalog.CompleteBuildAsync(
+            build.Id,
+            artifacts,
+            [.. evidence, .. signature],
+            decision == "fail" ? "rejected" : "built",
+            time.GetUtcNow()
+        );
+    }
+
+    private static string Sha(string path) =>
+        Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    private sealed class NullSink : ITargetBuildSink
+    {
+        public void Progress(string stage, string detail) { }
+
+        public void Log(string stream, string text) { }
+
+        public void ToolStarted(int processGroup) { }
+    }
+}
