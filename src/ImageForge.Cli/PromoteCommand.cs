@@ -66,13 +66,13 @@ internal static class PromoteCommand
         return command;
     }
 
-    // The baseline's promotion rules; none until baselines carry a promotion section (docs/promotion.md).
-    private static PromotionRules PromotionRulesFor(CliContext ctx, ImageDefinition definition)
-    {
-        _ = ctx;
-        _ = definition;
-        return PromotionRules.None;
-    }
+    // The rules of the image's baseline (its promotion: section, docs/promotion.md).
+    private static PromotionRules PromotionRulesFor(CliContext ctx, ImageDefinition definition) =>
+        DefinitionLoader
+            .Load(ctx.Content, DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime))
+            .FindBaseline(definition.Baseline)
+            ?.Promotion
+        ?? PromotionRules.None;
 
     private static async Task<int> WriteAsync(
         CliContext ctx,

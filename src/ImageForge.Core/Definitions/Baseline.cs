@@ -34,6 +34,10 @@ public sealed record Baseline
     public ImageForge.Core.Vulnerabilities.VulnerabilityPolicy Vulnerabilities { get; init; } =
         ImageForge.Core.Vulnerabilities.VulnerabilityPolicy.Default;
 
+    /// <summary>What a version must meet to enter each channel (the <c>promotion:</c> section); none when absent.</summary>
+    public ImageForge.Core.Promotion.PromotionRules Promotion { get; init; } =
+        ImageForge.Core.Promotion.PromotionRules.None;
+
     /// <summary>Release gates (the <c>gates:</c> section) every version is judged by; none when absent.</summary>
     public ImageForge.Core.Gates.GatePolicy Gates { get; init; } =
         ImageForge.Core.Gates.GatePolicy.None;

@@ -29,6 +29,7 @@ internal static class BaselineParser
         "tailoring",
         "vulnerabilities",
         "gates",
+        "promotion",
     ];
 
     private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
@@ -91,6 +92,7 @@ internal static class BaselineParser
         var tailoring = ReadTailoring(map, scapContent, waivers);
         var vulnerabilities = BaselineVulnerabilitiesReader.Read(map);
         var gates = BaselineGatesReader.Read(map);
+        var promotion = BaselinePromotionReader.Read(map);
 
         Baseline? baseline = null;
         if (problems.Count == before)
@@ -107,6 +109,7 @@ internal static class BaselineParser
                 Tailoring = tailoring,
                 Vulnerabilities = vulnerabilities,
                 Gates = gates,
+                Promotion = promotion,
                 SourceFile = file,
             };
         }

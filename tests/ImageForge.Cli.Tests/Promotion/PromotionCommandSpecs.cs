@@ -206,6 +206,26 @@ public sealed class PromotionCommandSpecs : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_shipped_baselines_promotion_rules_hold_prod_back_until_soaked_and_approved()
+    {
+        var v = await SignedVersions.RecordAsync(DataDir, TimeProvider.System);
+        await RunAsync("alice", "promote", $"debian-11-cis@{v.Version}", "--to", "dev");
+        await RunAsync("alice", "promote", $"debian-11-cis@{v.Version}", "--to", "staging");
+
+        var result = await RunAsync(
+            "alice",
+            "promote",
+            $"debian-11-cis@{v.Version}",
+            "--to",
+            "prod"
+        );
+
+        result.ExitCode.ShouldBe(1, result.ToString());
+        result.Error.ShouldContain("soak");
+        result.Error.ShouldContain("approval");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_rejected_version_is_refused_with_the_gate_named()
     {
         var v = await SignedVersions.RecordAsync(DataDir, TimeProvider.System, decision: "fail");

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ImageForge.Core.Promotion;
+
+namespace ImageForge.Core.Definitions;
+
+/// <summary>
+/// Reads a baseline's <c>promotion:</c> section, the rules a version must meet to enter a channel:
+/// <code>
+/// promotion:
+///   staging: { soak: 24h, approvals: 0 }   # at least 24 h in the previous channel first
+///   prod: { soak: 3d, approvals: 1 }       # and one release manager's approval
+/// </code>
+/// Channel names are those of the images' paths; a channel without a rule needs neither soak nor approvals.
+/// </summary>
+internal static partial class BaselinePromotionReader
+{
+    private static readonly IReadOnlyList<string> RuleKeys = ["soak", "approvals"];
+
+    public static PromotionRules Read(MappingReader baseline)
+    {
+        var node = baseline.Get("promotion");
+        if (node is null)
+        {
+            return PromotionRules.None;
+        }
+
+        var map = MappingReader.Open(
+            node,
+            "promotion",
+            "a mapping of channel name to its rule, e.g. prod: { soak: 3d, approvals: 1 }",
+            baseline.Problems,
+            null
+        );
+        if (map is null)
+        {
+            return PromotionRules.None;
+        }
+
+        var rules = new Dictionary<string, ChannelRule>(StringComparer.Ordinal);
+        foreach (var (key, value) in map.Entries)
+        {
+            if (!Patterns.ChannelName().IsMatch(key.Value))
+            {
+                map.Problems.Add(
+                    key.Line,
+                    map.PathOf(key.Value),
+                    "expected a channel name like staging or prod"
+                );
+                continue;
+            }
+
+            var rule = MappingReader.Open(
+                value,
+                map.PathOf(key.Value),
+                "a mapping with soak (e.g. 24h, 3d) and approvals (a whole number)",
+                map.Problems,
+                RuleKeys
+            );
+            if (rule is null)
+            {
+                continue;
+            }
+
+            var soak = ReadSoak(rule);
+            var approvals = ReadApprovals(rule);
+            if (soak is not null && approvals is not null)
+            {
+                rules[key.Value] = new ChannelRule(soak.Value, approvals.Value);
+            }
+        }
+
+        return new PromotionRules(rules);
+    }
+
+    private static TimeSpan? ReadSoak(MappingReader rule)
+    {
+        var text = rule.OptionalScalar("soak", "a duration like 30m, 24h or 3d");
+        if (text is null)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var match = Duration().Match(text);
+        if (!match.Success)
+        {
+            rule.Problems.Add(
+                rule.LineOf("soak"),
+                rule.PathOf("soak"),
+                $"expected a duration like 30m, 24h or 3d, found '{text}'"
+            );
+            return null;
+        }
+
+        var amount = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch
+        {
+            "m" => TimeSpan.FromMinutes(amount),
+            "h" => TimeSpan.FromHours(amount),
+            _ => TimeSpan.FromDays(amount),
+        };
+    }
+
+    private static int? ReadApprovals(MappingReader rule)
+    {
+        var text = rule.OptionalScalar("approvals", "a whole number of approvals, 0 or more");
+        if (text is null)
+        {
+            return 0;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        {
+            return count;
+        }
+
+        rule.Problems.Add(
+            rule.LineOf("approvals"),
+            rule.PathOf("approvals"),
+            $"expected a whole number of approvals, 0 or more, found '{text}'"
+        );
+        return null;
+    }
+
+    [GeneratedRegex(@"^(\d{1,5})([mhd])$")]
+    private static partial Regex Duration();
+}

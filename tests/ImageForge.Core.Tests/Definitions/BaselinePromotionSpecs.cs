@@ -1,0 +1,62 @@
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.Core.Tests.Definitions;
+
+public sealed class BaselinePromotionSpecs : IDisposable
+{
+    private readonly ContentFixture _content = new(withBaseline: false);
+
+    public void Dispose() => _content.Dispose();
+
+    private string WriteBaseline(string promotion) =>
+        _content.Baseline("debian-11-anssi.yaml", ContentFixture.ValidBaseline + promotion);
+
+    [Fact]
+    public void Promotion_rules_give_each_channel_its_soak_and_approvals()
+    {
+        WriteBaseline(
+            """
+            promotion:
+              staging: { soak: 30m }
+              prod: { soak: 3d, approvals: 2 }
+            """
+        );
+
+        var set = _content.Load();
+
+        set.ShouldHaveNoProblems();
+        var rules = set.FindBaseline("debian-11-anssi").ShouldNotBeNull().Promotion;
+        rules.For("staging").ShouldBe(new(TimeSpan.FromMinutes(30), 0));
+        rules.For("prod").ShouldBe(new(TimeSpan.FromDays(3), 2));
+        rules.For("dev").ShouldBe(new(TimeSpan.Zero, 0));
+    }
+
+    [Theory]
+    [InlineData(
+        "  prod: { soak: 3 days }\n",
+        "promotion.prod.soak",
+        "a duration like 30m, 24h or 3d"
+    )]
+    [InlineData(
+        "  prod: { approvals: -1 }\n",
+        "promotion.prod.approvals",
+        "a whole number of approvals"
+    )]
+    [InlineData("  prod: { soak: 1h, quorum: 2 }\n", "promotion.prod.quorum", "unknown")]
+    [InlineData("  Prod!: { soak: 1h }\n", "promotion.Prod!", "channel name")]
+    public void A_bad_promotion_rule_is_a_problem_at_its_line(
+        string rule,
+        string field,
+        string message
+    )
+    {
+        var file = WriteBaseline("promotion:\n" + rule);
+
+        var set = _content.Load();
+
+        // The rule sits on the line after "promotion:" (line numbers count from 1).
+        var ruleLine = Array.IndexOf(File.ReadAllLines(file), "promotion:") + 2;
+        set.ShouldHaveProblem(file, ruleLine, field, message);
+    }
+}
