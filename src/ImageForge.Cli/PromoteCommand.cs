@@ -1,5 +1,7 @@
 using System.CommandLine;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Gates;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Cli;
@@ -46,13 +48,38 @@ internal static class PromoteCommand
                 var definition = PromotionCli.Definition(ctx, image);
                 var channel = parse.GetValue(to)!;
                 await using var cli = await PromotionCli.OpenAsync(ctx, ct);
+                var rules = PromotionRulesFor(ctx, definition);
+                if (rules.For(channel).Rescan && !parse.GetValue(resume))
+                {
+                    var refusals = await FreshRescanRefusalsAsync(
+                        ctx,
+                        cli,
+                        definition,
+                        image,
+                        version,
+                        ct
+                    );
+                    if (refusals.Count > 0)
+                    {
+                        await ctx.Error.WriteLineAsync(
+                            $"promotion of {image}@{version} to {channel} refused; nothing changed:"
+                        );
+                        foreach (var reason in refusals)
+                        {
+                            await ctx.Error.WriteLineAsync($"  - {reason}");
+                        }
+
+                        return 1;
+                    }
+                }
+
                 var result = await cli.Service.PromoteAsync(
                     new PromoteRequest(
                         image,
                         version,
                         channel,
                         definition.Channels,
-                        PromotionRulesFor(ctx, definition),
+                        rules,
                         cli.Actor,
                         cli.Policy.IsRestricted(channel, definition.Channels),
                         parse.GetValue(resume),
@@ -64,6 +91,70 @@ internal static class PromoteCommand
             }
         );
         return command;
+    }
+
+    // The channel asks for a fresh re-scan: scan the stored SBOM with the newest data (recorded as new findings
+    // evidence, like 'imageforge scan'), then judge the version's current evidence by the baseline's gates again.
+    private static async Task<IReadOnlyList<string>> FreshRescanRefusalsAsync(
+        CliContext ctx,
+        PromotionCli cli,
+        ImageDefinition definition,
+        string image,
+        string version,
+        CancellationToken ct
+    )
+    {
+        var found = await VersionReference.ResolveAsync(cli.Catalog, $"{image}@{version}", ct);
+        var baseline = DefinitionLoader
+            .Load(ctx.Content, DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime))
+            .FindBaseline(definition.Baseline);
+        if (baseline is null)
+        {
+            return
+            [
+                $"baseline '{definition.Baseline}' is missing or invalid; run 'imageforge validate'",
+            ];
+        }
+
+        var (_, rescan, _) = await ScanCommand.RescanAsync(
+            ctx,
+            cli.Catalog,
+            found,
+            definition,
+            baseline,
+            null,
+            [],
+            ct
+        );
+        var target = definition.FindTarget("local") ?? definition.Targets[0];
+        var evidence = new EvidenceContext(
+            definition,
+            baseline,
+            target,
+            found.Version,
+            found.BuildId,
+            found.Artifacts,
+            [.. found.Evidence, rescan],
+            Path.GetDirectoryName(rescan.Location)!,
+            ctx.Time.GetUtcNow()
+        );
+        var decision = GateEvaluator.Evaluate(
+            baseline.Name,
+            baseline.Gates,
+            GateEvidence.From(
+                evidence,
+                await NoRevocationData.Instance.LookupAsync(target.Provider, target.BaseImage, ct)
+            ),
+            ctx.Time.GetUtcNow()
+        );
+        return decision.Decision == GateOutcome.Fail
+            ?
+            [
+                .. decision
+                    .Violations.Where(v => v.Outcome == GateOutcome.Fail)
+                    .Select(v => $"fresh re-scan: {v}"),
+            ]
+            : [];
     }
 
     // The rules of the image's baseline (its promotion: section, docs/promotion.md).

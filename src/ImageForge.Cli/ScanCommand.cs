@@ -71,32 +71,16 @@ internal static class ScanCommand
                 {
                     throw new InvalidInputException($"{report}: no such report file");
                 }
-                var inventory = EvidenceFiles.ReadInventory(version);
-                var options = new ScanOptions(
-                    baseline.Vulnerabilities.Sources,
-                    Composition.OsvDirectory(ctx, parse.GetValue(osv)),
-                    definition.FindTarget("local")?.Option("security_mirror")
-                        ?? VulnerabilityCollector.DefaultSecurityMirror,
-                    given.Select(r => Path.GetFullPath(r, ctx.Host.CurrentDirectory)).ToList(),
-                    baseline.Vulnerabilities.Suppressions,
-                    today
-                );
-                var result = await Composition
-                    .Scanner(ctx)
-                    .ScanAsync(inventory, definition.Os, options, ct);
-                var document = FindingsDocument.From(version.Image, version.Version, now, result);
-                var directory = EvidenceDirectory(version);
-                var evidence = await EvidenceFiles.WriteAsync(
-                    Path.Combine(
-                        directory,
-                        $"vulnerabilities-{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json"
-                    ),
-                    document.ToJson(),
-                    EvidenceFiles.VulnerabilityFindings,
-                    FindingsDocument.MediaType,
+                var (document, evidence, result) = await RescanAsync(
+                    ctx,
+                    catalog,
+                    version,
+                    definition,
+                    baseline,
+                    parse.GetValue(osv),
+                    [.. given.Select(r => Path.GetFullPath(r, ctx.Host.CurrentDirectory))],
                     ct
                 );
-                await catalog.AddEvidenceAsync(version.Image, version.Version, [evidence], now, ct);
 
                 if (ctx.Json)
                 {
@@ -119,6 +103,53 @@ internal static class ScanCommand
             }
         );
         return command;
+    }
+
+    /// <summary>
+    /// Scans a version's stored inventory with the newest data of the baseline's sources and records the findings as
+    /// new evidence of the version (also used by promote's fresh re-scan).
+    /// </summary>
+    internal static async Task<(
+        FindingsDocument Document,
+        Core.Builds.EvidenceDocument Evidence,
+        ScanResult Result
+    )> RescanAsync(
+        CliContext ctx,
+        Core.Builds.ICatalog catalog,
+        Core.Builds.ImageVersion version,
+        ImageDefinition definition,
+        Baseline baseline,
+        string? osv,
+        IReadOnlyList<string> reports,
+        CancellationToken ct
+    )
+    {
+        var now = ctx.Time.GetUtcNow();
+        var options = new ScanOptions(
+            baseline.Vulnerabilities.Sources,
+            Composition.OsvDirectory(ctx, osv),
+            definition.FindTarget("local")?.Option("security_mirror")
+                ?? VulnerabilityCollector.DefaultSecurityMirror,
+            reports,
+            baseline.Vulnerabilities.Suppressions,
+            DateOnly.FromDateTime(now.UtcDateTime)
+        );
+        var result = await Composition
+            .Scanner(ctx)
+            .ScanAsync(EvidenceFiles.ReadInventory(version), definition.Os, options, ct);
+        var document = FindingsDocument.From(version.Image, version.Version, now, result);
+        var evidence = await EvidenceFiles.WriteAsync(
+            Path.Combine(
+                EvidenceDirectory(version),
+                $"vulnerabilities-{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json"
+            ),
+            document.ToJson(),
+            EvidenceFiles.VulnerabilityFindings,
+            FindingsDocument.MediaType,
+            ct
+        );
+        await catalog.AddEvidenceAsync(version.Image, version.Version, [evidence], now, ct);
+        return (document, evidence, result);
     }
 
     private static string EvidenceDirectory(Core.Builds.ImageVersion version)

@@ -304,6 +304,86 @@ public sealed class InsecureImageFixture : IAsyncLifetime
 public sealed class SecuritySuiteSpecs(InsecureImageFixture fixture, ITestOutputHelper output)
     : IClassFixture<InsecureImageFixture>
 {
+    [Fact(Timeout = 180_000)]
+    public async Task A_channel_asking_for_a_fresh_rescan_refuses_a_version_whose_new_findings_fail_the_gates()
+    {
+        // Arrange: the same content, but dev asks for a fresh re-scan and any fixable finding fails the gates.
+        fixture.Build.ExitCode.ShouldBe(0, fixture.Build.ToString());
+        var version = await SbomAndFindingsSpecs.LatestAsync(
+            fixture.Run,
+            InsecureImageFixture.Image
+        );
+        using var content = new TempDirectory("imageforge-e2e-rescan");
+        foreach (var folder in new[] { "templates", "baselines", "hardening" })
+        {
+            foreach (
+                var file in Directory.EnumerateFiles(
+                    Path.Combine(RepoPaths.Root, folder),
+                    "*",
+                    SearchOption.AllDirectories
+                )
+            )
+            {
+                var to = Path.Combine(
+                    content.Path,
+                    folder,
+                    Path.GetRelativePath(Path.Combine(RepoPaths.Root, folder), file)
+                );
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(file, to);
+            }
+        }
+
+        var baseline = content.Combine("baselines", "debian-11-anssi.yaml");
+        var yaml = await File.ReadAllTextAsync(baseline);
+        yaml = yaml.Replace(
+                "promotion:\n",
+                "promotion:\n  dev:\n    rescan: true\n",
+                StringComparison.Ordinal
+            )
+            .Replace(
+                "max: { critical: 0, high: 0 }",
+                "max: { critical: 0, high: 0, unknown: 0 }",
+                StringComparison.Ordinal
+            )
+            .Replace(
+                "    on_violation: warn\n",
+                "    on_violation: fail\n",
+                StringComparison.Ordinal
+            );
+        yaml.ShouldContain("rescan: true");
+        await File.WriteAllTextAsync(baseline, yaml);
+
+        // Act
+        var promote = await CliRunner.RunAsync(
+            content.Path,
+            null,
+            CancellationToken.None,
+            [
+                "promote",
+                version.Reference,
+                "--to",
+                "dev",
+                "--data-dir",
+                fixture.Data.Path,
+                "--definitions",
+                fixture.Definitions.Path,
+            ]
+        );
+        var channels = await fixture.Run(
+            CancellationToken.None,
+            ["channels", "show", InsecureImageFixture.Image]
+        );
+        var after = await SbomAndFindingsSpecs.LatestAsync(fixture.Run, InsecureImageFixture.Image);
+
+        // Assert
+        output.WriteLine(promote.ToString());
+        promote.ExitCode.ShouldBe(1, promote.ToString());
+        promote.Error.ShouldContain("fresh re-scan:");
+        channels.Out.ShouldNotContain(version.Version);
+        after.EvidenceCount.ShouldBe(version.EvidenceCount + 1);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_bullseye_image_built_without_the_security_suite_shows_real_findings_with_CVE_ids_from_changelogs()
     {

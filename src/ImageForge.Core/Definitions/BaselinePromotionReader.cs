@@ -9,13 +9,13 @@ namespace ImageForge.Core.Definitions;
 /// <code>
 /// promotion:
 ///   staging: { soak: 24h, approvals: 0 }   # at least 24 h in the previous channel first
-///   prod: { soak: 3d, approvals: 1 }       # and one release manager's approval
+///   prod: { soak: 3d, approvals: 1, rescan: true }  # one approval, and a fresh re-scan passing the gates
 /// </code>
 /// Channel names are those of the images' paths; a channel without a rule needs neither soak nor approvals.
 /// </summary>
 internal static partial class BaselinePromotionReader
 {
-    private static readonly IReadOnlyList<string> RuleKeys = ["soak", "approvals"];
+    private static readonly IReadOnlyList<string> RuleKeys = ["soak", "approvals", "rescan"];
 
     public static PromotionRules Read(MappingReader baseline)
     {
@@ -53,7 +53,7 @@ internal static partial class BaselinePromotionReader
             var rule = MappingReader.Open(
                 value,
                 map.PathOf(key.Value),
-                "a mapping with soak (e.g. 24h, 3d) and approvals (a whole number)",
+                "a mapping with soak (e.g. 24h, 3d), approvals (a whole number) and rescan (true or false)",
                 map.Problems,
                 RuleKeys
             );
@@ -64,9 +64,10 @@ internal static partial class BaselinePromotionReader
 
             var soak = ReadSoak(rule);
             var approvals = ReadApprovals(rule);
-            if (soak is not null && approvals is not null)
+            var rescan = ReadRescan(rule);
+            if (soak is not null && approvals is not null && rescan is not null)
             {
-                rules[key.Value] = new ChannelRule(soak.Value, approvals.Value);
+                rules[key.Value] = new ChannelRule(soak.Value, approvals.Value, rescan.Value);
             }
         }
 
@@ -120,6 +121,25 @@ internal static partial class BaselinePromotionReader
             $"expected a whole number of approvals, 0 or more, found '{text}'"
         );
         return null;
+    }
+
+    private static bool? ReadRescan(MappingReader rule)
+    {
+        var text = rule.OptionalScalar("rescan", "true or false");
+        switch (text)
+        {
+            case null or "false":
+                return false;
+            case "true":
+                return true;
+            default:
+                rule.Problems.Add(
+                    rule.LineOf("rescan"),
+                    rule.PathOf("rescan"),
+                    $"expected true or false, found '{text}'"
+                );
+                return null;
+        }
     }
 
     [GeneratedRegex(@"^(\d{1,5})([mhd])$")]

@@ -122,8 +122,11 @@ public sealed class AccessPolicy
     }
 }
 
-/// <summary>Promotion rules for one channel: how long the version must have been in the previous channel, and how many approvals.</summary>
-public sealed record ChannelRule(TimeSpan Soak, int Approvals);
+/// <summary>
+/// Promotion rules for one channel: how long the version must have been in the previous channel, how many approvals,
+/// and whether a fresh vulnerability re-scan must pass the baseline's gates first.
+/// </summary>
+public sealed record ChannelRule(TimeSpan Soak, int Approvals, bool Rescan = false);
 
 /// <summary>A baseline's promotion rules by target channel; channels without a rule need neither soak nor approvals.</summary>
 public sealed record PromotionRules(IReadOnlyDictionary<string, ChannelRule> Channels)

@@ -19,7 +19,7 @@ public sealed class BaselinePromotionSpecs : IDisposable
             """
             promotion:
               staging: { soak: 30m }
-              prod: { soak: 3d, approvals: 2 }
+              prod: { soak: 3d, approvals: 2, rescan: true }
             """
         );
 
@@ -28,7 +28,7 @@ public sealed class BaselinePromotionSpecs : IDisposable
         set.ShouldHaveNoProblems();
         var rules = set.FindBaseline("debian-11-anssi").ShouldNotBeNull().Promotion;
         rules.For("staging").ShouldBe(new(TimeSpan.FromMinutes(30), 0));
-        rules.For("prod").ShouldBe(new(TimeSpan.FromDays(3), 2));
+        rules.For("prod").ShouldBe(new(TimeSpan.FromDays(3), 2, Rescan: true));
         rules.For("dev").ShouldBe(new(TimeSpan.Zero, 0));
     }
 
@@ -44,6 +44,7 @@ public sealed class BaselinePromotionSpecs : IDisposable
         "a whole number of approvals"
     )]
     [InlineData("  prod: { soak: 1h, quorum: 2 }\n", "promotion.prod.quorum", "unknown")]
+    [InlineData("  prod: { rescan: yes please }\n", "promotion.prod.rescan", "true or false")]
     [InlineData("  Prod!: { soak: 1h }\n", "promotion.Prod!", "channel name")]
     public void A_bad_promotion_rule_is_a_problem_at_its_line(
         string rule,
