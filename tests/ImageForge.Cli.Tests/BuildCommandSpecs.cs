@@ -145,13 +145,7 @@ public sealed class BuildCommandSpecs
         using var build = new FakePackerBuild(
             "1795329432,,ui,say,==> null.local: Running local shell script\n"
         ).Hanging();
-        var imageforge = new ProcessSpec(Path.Combine(AppContext.BaseDirectory, "imageforge"))
-            .WithArguments("build", "debian-11-cis", "--data-dir", build.DataDir)
-            .WithWorkingDirectory(RepoPaths.Root);
-        foreach (var (name, value) in build.Environment)
-        {
-            imageforge = imageforge.WithEnvironment(name, value);
-        }
+        var imageforge = build.ImageforgeProcess("build", "debian-11-cis");
 
         var exitCode = -1;
         var output = new List<string>();
@@ -202,13 +196,7 @@ public sealed class BuildCommandSpecs
         using var build = new FakePackerBuild(
             "1795329432,,ui,say,==> null.local: Running local shell script\n"
         ).Hanging();
-        var imageforge = new ProcessSpec(Path.Combine(AppContext.BaseDirectory, "imageforge"))
-            .WithArguments("build", "debian-11-cis", "--data-dir", build.DataDir)
-            .WithWorkingDirectory(RepoPaths.Root);
-        foreach (var (name, value) in build.Environment)
-        {
-            imageforge = imageforge.WithEnvironment(name, value);
-        }
+        var imageforge = build.ImageforgeProcess("build", "debian-11-cis");
 
         var fakePacker = 0;
         await foreach (var e in new ProcessRunner(TimeProvider.System).StreamAsync(imageforge))

@@ -52,6 +52,20 @@ internal sealed class FakePackerBuild : IDisposable
             [.. args, "--data-dir", DataDir]
         );
 
+    /// <summary>The real imageforge executable as a separate process, with this build's data dir and environment.</summary>
+    public ProcessSpec ImageforgeProcess(params string[] args)
+    {
+        var spec = new ProcessSpec(Path.Combine(AppContext.BaseDirectory, "imageforge"))
+            .WithArguments([.. args, "--data-dir", DataDir])
+            .WithWorkingDirectory(RepoPaths.Root);
+        foreach (var (name, value) in Environment)
+        {
+            spec = spec.WithEnvironment(name, value);
+        }
+
+        return spec;
+    }
+
     /// <summary>fakepacker's pid (= its process group), once it has set everything up.</summary>
     public async Task<int> WaitForFakePackerAsync(CancellationToken cancellationToken)
     {
