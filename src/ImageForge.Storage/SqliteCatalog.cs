@@ -159,6 +159,18 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         CancellationToken cancellationToken = default
     ) => Guard(_catalog.ReadLogAsync(buildId, afterSequence, limit, cancellationToken));
 
+    /// <summary>The versions holding an artifact of this target with this location or sha256 (for admission checks).</summary>
+    public Task<IReadOnlyList<(string Image, string Version)>> FindArtifactOwnersAsync(
+        string target,
+        string? location,
+        string? sha256,
+        string? region,
+        CancellationToken cancellationToken = default
+    ) =>
+        Guard(
+            _catalog.FindArtifactOwnersAsync(target, location, sha256, region, cancellationToken)
+        );
+
     /// <inheritdoc />
     public Task<string> ReserveVersionAsync(
         string buildId,

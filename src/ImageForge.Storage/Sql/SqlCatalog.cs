@@ -823,6 +823,43 @@ internal sealed class SqlCatalog : ICatalog
         return row.ToVersion(artifacts, evidence);
     }
 
+    /// <summary>
+    /// The versions (image, version) holding an artifact of this target with this location (a provider image id or a
+    /// file path) or this sha256; pending versions are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Image, string Version)>> FindArtifactOwnersAsync(
+        string target,
+        string? location,
+        string? sha256,
+        string? region,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(string Image, string Version)>(
+            Command(
+                """
+                SELECT DISTINCT a.image, a.version
+                FROM artifacts a JOIN image_versions v ON v.image = a.image AND v.version = a.version
+                WHERE a.target = @Target AND v.status <> 'pending'
+                  AND (a.location = @Location OR a.sha256 = @Sha256)
+                  AND (@Region IS NULL OR a.region = @Region)
+                ORDER BY a.image, a.version
+                """,
+                new
+                {
+                    Target = target,
+                    Location = location,
+                    Sha256 = sha256,
+                    Region = region,
+                },
+                null,
+                cancellationToken
+            )
+        );
+        return [.. rows];
+    }
+
     private static CommandDefinition Command(
         string sql,
         object? parameters,
