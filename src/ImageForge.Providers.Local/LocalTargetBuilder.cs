@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
+using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Toolchain.Packer;
 using ImageForge.Toolchain.Processes;
@@ -56,6 +57,36 @@ public sealed class LocalTargetBuilder : ITargetBuilder
 
     public string Provider => "local";
 
+    /// <inheritdoc />
+    public IReadOnlyList<string> Preflight(
+        Baseline baseline,
+        TargetSpec target,
+        ContentPaths content
+    )
+    {
+        var problems = new List<string>();
+        var template = Path.Combine(content.PackerTemplates, "local", "local.pkr.hcl");
+        if (!File.Exists(template))
+        {
+            problems.Add(
+                $"{template}: the local target's Packer template is missing; run from the repository root or from the "
+                    + "content packaged with the tool"
+            );
+        }
+
+        var datastream = Path.Combine(content.ScapContent, baseline.Scap.Datastream);
+        if (!File.Exists(datastream))
+        {
+            problems.Add(
+                $"{baseline.SourceFile}: scap.datastream: the local target scans with {datastream}, which is not "
+                    + "installed; install the SSG content (eng/prereqs.sh, or apt-get install openscap-scanner "
+                    + "ssg-debian ssg-debderived)"
+            );
+        }
+
+        return problems;
+    }
+
     public async Task<TargetBuildResult> BuildAsync(
         TargetBuildRequest request,
         ITargetBuildSink sink,
@@ -96,14 +127,6 @@ public sealed class LocalTargetBuilder : ITargetBuilder
     )
     {
         var templateSource = Path.Combine(request.Content.PackerTemplates, "local");
-        if (!File.Exists(Path.Combine(templateSource, "local.pkr.hcl")))
-        {
-            throw new InvalidInputException(
-                $"{templateSource}: the local target's Packer template (local.pkr.hcl) is missing; "
-                    + "run from the repository root or pass --definitions with the content beside it."
-            );
-        }
-
         var packerDir = Path.Combine(request.WorkDirectory, "packer");
         var tmpDir = Path.Combine(request.WorkDirectory, "tmp");
         Directory.CreateDirectory(tmpDir);
@@ -171,14 +194,8 @@ public sealed class LocalTargetBuilder : ITargetBuilder
     )
     {
         var baseline = request.Baseline;
+        // Checked by Preflight before the build was recorded.
         var datastream = Path.Combine(request.Content.ScapContent, baseline.Scap.Datastream);
-        if (!File.Exists(datastream))
-        {
-            throw new InvalidInputException(
-                $"{baseline.SourceFile}: the local target scans with {datastream}, which is not installed; "
-                    + "install the SSG content (Debian: apt-get install openscap-scanner ssg-debian ssg-debderived)"
-            );
-        }
         variables["scap_datastream"] = datastream;
         variables["scap_profile"] = baseline.Scap.Profile;
         variables["scap_tailoring"] = "";

@@ -103,6 +103,54 @@ public sealed class ValidateCommandSpecs
     }
 
     [Fact]
+    public async Task A_build_whose_target_lacks_its_template_is_refused_before_anything_is_recorded()
+    {
+        using var dir = new TempDirectory();
+        foreach (var folder in new[] { "templates/images", "baselines", "hardening" })
+        {
+            foreach (
+                var file in Directory.EnumerateFiles(
+                    Path.Combine(RepoPaths.Root, folder),
+                    "*",
+                    SearchOption.AllDirectories
+                )
+            )
+            {
+                var to = Path.Combine(
+                    dir.Path,
+                    folder,
+                    Path.GetRelativePath(Path.Combine(RepoPaths.Root, folder), file)
+                );
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(file, to);
+            }
+        }
+
+        var data = dir.Combine("data");
+
+        var build = await CliRunner.RunAsync(
+            dir.Path,
+            "build",
+            "debian-11-cis",
+            "--data-dir",
+            data
+        );
+        var builds = await CliRunner.RunAsync(
+            dir.Path,
+            "builds",
+            "list",
+            "--data-dir",
+            data,
+            "--output",
+            "json"
+        );
+
+        build.ExitCode.ShouldBe(2, build.ToString());
+        build.Error.ShouldContain("the local target's Packer template is missing");
+        builds.Out.Trim().ShouldBe("[]");
+    }
+
+    [Fact]
     public async Task An_unknown_option_is_bad_input()
     {
         var result = await CliRunner.RunAsync(RepoPaths.Root, "images", "list", "--colour");

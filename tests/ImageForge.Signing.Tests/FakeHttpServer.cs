@@ -19,7 +19,7 @@ internal sealed record RecordedRequest(
 /// </summary>
 internal sealed class FakeHttpServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Func<RecordedRequest, (int Status, string ContentType, string Body)> _handler;
     private readonly Task _loop;
     private readonly List<RecordedRequest> _requests = [];
@@ -30,10 +30,26 @@ internal sealed class FakeHttpServer : IAsyncDisposable
     )
     {
         _handler = handler;
-        var port = FreePort();
-        Url = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Url.ToString());
-        _listener.Start();
+        // A free port can be taken again between the probe and Start (other specs run in parallel, and the managed
+        // listener keeps a process-wide table of ports): try a few.
+        for (var attempt = 1; ; attempt++)
+        {
+            var listener = new HttpListener();
+            var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+            listener.Prefixes.Add(url.ToString());
+            try
+            {
+                listener.Start();
+                _listener = listener;
+                Url = url;
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+            }
+        }
+
         _loop = Task.Run(LoopAsync);
     }
 
@@ -114,8 +130,16 @@ internal sealed class FakeHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // Closing reports the port's shared registration going away; the listener is stopped either way.
+        }
+
         await _loop;
     }
 

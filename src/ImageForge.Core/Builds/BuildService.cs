@@ -119,12 +119,18 @@ public sealed class BuildService
         }
 
         var target = SelectTarget(definition, command.Target);
-        if (!_builders.ContainsKey(target.Provider))
+        if (!_builders.TryGetValue(target.Provider, out var builder))
         {
             throw new InvalidInputException(
                 $"{definition.SourceFile}: target '{target.Provider}' is valid, but this version of ImageForge builds only "
                     + $"{string.Join(", ", _builders.Keys)}. Build with --target {string.Join("|", _builders.Keys)}."
             );
+        }
+
+        var unprepared = builder.Preflight(baseline, target, content);
+        if (unprepared.Count > 0)
+        {
+            throw new InvalidInputException(string.Join(Environment.NewLine, unprepared));
         }
 
         var secrets = new Dictionary<string, string>(StringComparer.Ordinal);

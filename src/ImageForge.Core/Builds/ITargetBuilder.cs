@@ -9,6 +9,12 @@ public interface ITargetBuilder
     string Provider { get; }
 
     /// <summary>
+    /// What this provider needs on this machine before a build may start (its template, scan content...), checked
+    /// before anything is recorded: each missing thing is a problem saying how to fix it.
+    /// </summary>
+    IReadOnlyList<string> Preflight(Baseline baseline, TargetSpec target, ContentPaths content);
+
+    /// <summary>
     /// Runs the build and returns its artifacts and the evidence it collected inside the image. Throws
     /// <see cref="OperationCanceledException"/> only after every process it started is gone and nothing is left
     /// mounted; throws an <c>ImageForgeException</c> on failure.
