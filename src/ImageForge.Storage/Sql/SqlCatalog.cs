@@ -723,7 +723,7 @@ internal sealed class SqlCatalog : ICatalog
         ];
     }
 
-    public async Task<IReadOnlyList<ImageVersion>> ListVersionsAsync(
+    public Task<IReadOnlyList<ImageVersion>> ListVersionsAsync(
         string image,
         int limit = 50,
         CancellationToken cancellationToken = default
@@ -731,12 +731,47 @@ internal sealed class SqlCatalog : ICatalog
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return ReadVersionsAsync(
+            NewestVersionsOf,
+            new { Image = image, Limit = limit },
+            cancellationToken
+        );
+    }
+
+    public async Task<ImageVersion?> GetVersionAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(version);
+        var found = await ReadVersionsAsync(
+            "SELECT version FROM image_versions WHERE image = @Image AND version = @Version AND status <> 'pending'",
+            new { Image = image, Version = version },
+            cancellationToken
+        );
+        return found.Count == 0 ? null : found[0];
+    }
+
+    // Versions of one image chosen by a subquery over @Image, newest first, each with its artifacts and evidence:
+    // three queries in one read transaction, so a version is never seen without the files recorded with it.
+    private async Task<IReadOnlyList<ImageVersion>> ReadVersionsAsync(
+        string chosenVersions,
+        object parameters,
+        CancellationToken cancellationToken
+    )
+    {
         await using var connection = await _connect(cancellationToken);
         await using var transaction = _dialect.BeginReadTransaction(connection);
         var versions = await connection.QueryAsync<VersionRow>(
             Command(
-                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT @Limit",
-                new { Image = image, Limit = limit },
+                $"""
+                SELECT {VersionColumns} FROM image_versions
+                WHERE image = @Image AND version IN ({chosenVersions})
+                {NewestVersionsFirst}
+                """,
+                parameters,
                 transaction,
                 cancellationToken
             )
@@ -744,13 +779,11 @@ internal sealed class SqlCatalog : ICatalog
         var artifacts = await connection.QueryAsync<ArtifactRow>(
             Command(
                 $"""
-                SELECT {ArtifactColumns}
-                FROM artifacts a
-                WHERE a.image = @Image
-                  AND a.version IN ({NewestVersionsOf})
+                SELECT {ArtifactColumns} FROM artifacts a
+                WHERE a.image = @Image AND a.version IN ({chosenVersions})
                 ORDER BY a.version, a.position
                 """,
-                new { Image = image, Limit = limit },
+                parameters,
                 transaction,
                 cancellationToken
             )
@@ -758,12 +791,11 @@ internal sealed class SqlCatalog : ICatalog
         var evidence = await connection.QueryAsync<EvidenceRow>(
             Command(
                 $"""
-                SELECT {EvidenceColumns}
-                FROM evidence e
-                WHERE e.image = @Image AND e.version IN ({NewestVersionsOf})
+                SELECT {EvidenceColumns} FROM evidence e
+                WHERE e.image = @Image AND e.version IN ({chosenVersions})
                 ORDER BY e.version, e.id
                 """,
-                new { Image = image, Limit = limit },
+                parameters,
                 transaction,
                 cancellationToken
             )
@@ -778,49 +810,6 @@ internal sealed class SqlCatalog : ICatalog
                 v.ToVersion(byVersion[v.Version], evidenceByVersion[v.Version])
             ),
         ];
-    }
-
-    public async Task<ImageVersion?> GetVersionAsync(
-        string image,
-        string version,
-        CancellationToken cancellationToken = default
-    )
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        ArgumentNullException.ThrowIfNull(version);
-        await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginReadTransaction(connection);
-        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(
-            Command(
-                $"SELECT {VersionColumns} FROM image_versions WHERE image = @Image AND version = @Version AND status <> 'pending'",
-                new { Image = image, Version = version },
-                transaction,
-                cancellationToken
-            )
-        );
-        if (row is null)
-        {
-            return null;
-        }
-
-        var artifacts = await connection.QueryAsync<ArtifactRow>(
-            Command(
-                $"SELECT {ArtifactColumns} FROM artifacts a WHERE a.image = @Image AND a.version = @Version ORDER BY a.position",
-                new { Image = image, Version = version },
-                transaction,
-                cancellationToken
-            )
-        );
-        var evidence = await connection.QueryAsync<EvidenceRow>(
-            Command(
-                $"SELECT {EvidenceColumns} FROM evidence e WHERE e.image = @Image AND e.version = @Version ORDER BY e.id",
-                new { Image = image, Version = version },
-                transaction,
-                cancellationToken
-            )
-        );
-        await transaction.CommitAsync(cancellationToken);
-        return row.ToVersion(artifacts, evidence);
     }
 
     /// <summary>
