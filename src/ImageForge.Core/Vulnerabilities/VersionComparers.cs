@@ -13,45 +13,19 @@ public sealed class DebianVersionComparer : IComparer<string>
     /// <summary>Negative when <paramref name="x"/> is older than <paramref name="y"/>, zero when equal, positive when newer.</summary>
     public int Compare(string? x, string? y)
     {
-        if (ReferenceEquals(x, y))
+        if (EpochVersion.CompareEnds(x, y) is { } ends)
         {
-            return 0;
+            return ends;
         }
-        if (x is null)
+        var (ea, ua, ra) = EpochVersion.Split(x!);
+        var (eb, ub, rb) = EpochVersion.Split(y!);
+        if (ea != eb)
         {
-            return -1;
+            return ea.CompareTo(eb);
         }
-        if (y is null)
-        {
-            return 1;
-        }
-        var (ea, ua, ra) = Split(x.Trim());
-        var (eb, ub, rb) = Split(y.Trim());
-        var c = ea.CompareTo(eb);
-        if (c != 0)
-        {
-            return Math.Sign(c);
-        }
-        c = VerRevCmp(ua, ub);
-        return c != 0 ? Math.Sign(c) : Math.Sign(VerRevCmp(ra, rb));
-    }
-
-    private static (long Epoch, string Upstream, string Revision) Split(string version)
-    {
-        long epoch = 0;
-        var colon = version.IndexOf(':', StringComparison.Ordinal);
-        if (colon >= 0)
-        {
-            _ = long.TryParse(
-                version.AsSpan(0, colon),
-                System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture,
-                out epoch
-            );
-            version = version[(colon + 1)..];
-        }
-        var dash = version.LastIndexOf('-');
-        return dash >= 0 ? (epoch, version[..dash], version[(dash + 1)..]) : (epoch, version, "");
+        var c = VerRevCmp(ua, ub);
+        // A missing Debian revision is an empty one.
+        return c != 0 ? Math.Sign(c) : Math.Sign(VerRevCmp(ra ?? "", rb ?? ""));
     }
 
     private static int Order(string s, int i)
@@ -137,50 +111,23 @@ public sealed class RpmVersionComparer : IComparer<string>
     /// <summary>Negative when <paramref name="x"/> is older than <paramref name="y"/>, zero when equal, positive when newer.</summary>
     public int Compare(string? x, string? y)
     {
-        if (ReferenceEquals(x, y))
+        if (EpochVersion.CompareEnds(x, y) is { } ends)
         {
-            return 0;
+            return ends;
         }
-        if (x is null)
+        var (ea, va, ra) = EpochVersion.Split(x!);
+        var (eb, vb, rb) = EpochVersion.Split(y!);
+        if (ea != eb)
         {
-            return -1;
+            return ea.CompareTo(eb);
         }
-        if (y is null)
-        {
-            return 1;
-        }
-        var (ea, va, ra) = Split(x.Trim());
-        var (eb, vb, rb) = Split(y.Trim());
-        var c = ea.CompareTo(eb);
-        if (c != 0)
-        {
-            return Math.Sign(c);
-        }
-        c = RpmVerCmp(va, vb);
+        var c = RpmVerCmp(va, vb);
         if (c != 0 || ra is null || rb is null)
         {
             // A missing release matches any release (as rpm does when one side gives only a version).
             return c;
         }
         return RpmVerCmp(ra, rb);
-    }
-
-    private static (long Epoch, string Version, string? Release) Split(string evr)
-    {
-        long epoch = 0;
-        var colon = evr.IndexOf(':', StringComparison.Ordinal);
-        if (colon >= 0)
-        {
-            _ = long.TryParse(
-                evr.AsSpan(0, colon),
-                System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture,
-                out epoch
-            );
-            evr = evr[(colon + 1)..];
-        }
-        var dash = evr.LastIndexOf('-');
-        return dash >= 0 ? (epoch, evr[..dash], evr[(dash + 1)..]) : (epoch, evr, null);
     }
 
     /// <summary>rpmvercmp: -1, 0 or 1.</summary>
@@ -313,5 +260,39 @@ public static class VersionOrdering
                 RpmVersionComparer.Instance,
             _ => null,
         };
+    }
+}
+
+/// <summary>
+/// What Debian and RPM version strings share: <c>[epoch:]version[-release]</c> with a numeric epoch (missing is 0),
+/// the release after the last dash, and null sorting before any version.
+/// </summary>
+internal static class EpochVersion
+{
+    /// <summary>The order when either side is null or both are the same string; null when the versions must be compared.</summary>
+    public static int? CompareEnds(string? x, string? y) =>
+        ReferenceEquals(x, y) ? 0
+        : x is null ? -1
+        : y is null ? 1
+        : null;
+
+    /// <summary>Splits a trimmed version; the release is null when there is no dash.</summary>
+    public static (long Epoch, string Version, string? Release) Split(string text)
+    {
+        var version = text.Trim();
+        long epoch = 0;
+        var colon = version.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0)
+        {
+            _ = long.TryParse(
+                version.AsSpan(0, colon),
+                System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture,
+                out epoch
+            );
+            version = version[(colon + 1)..];
+        }
+        var dash = version.LastIndexOf('-');
+        return dash >= 0 ? (epoch, version[..dash], version[(dash + 1)..]) : (epoch, version, null);
     }
 }
