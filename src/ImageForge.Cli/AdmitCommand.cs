@@ -68,6 +68,10 @@ internal static class AdmitCommand
                         "admit needs --provider and --image-id, or --terraform-plan plan.json"
                     );
 
+                // Definitions are read once, and only when a channel's path has to be checked.
+                var definitions = new Lazy<Core.Definitions.DefinitionSet>(() =>
+                    PromotionCli.LoadDefinitions(ctx)
+                );
                 await using var cli = await PromotionCli.OpenAsync(ctx, ct);
                 var decisions = new List<Decision>();
                 foreach (var image in images)
@@ -75,6 +79,7 @@ internal static class AdmitCommand
                     decisions.Add(
                         await DecideAsync(
                             ctx,
+                            definitions,
                             cli.Catalog,
                             image,
                             parse.GetValue(region),
@@ -129,6 +134,7 @@ internal static class AdmitCommand
 
     private static async Task<Decision> DecideAsync(
         CliContext ctx,
+        Lazy<Core.Definitions.DefinitionSet> definitions,
         SqliteCatalog catalog,
         PlannedImage image,
         string? region,
@@ -190,7 +196,7 @@ internal static class AdmitCommand
             var serving = channels.Where(c => c.Version == number).Select(c => c.Channel).ToList();
             if (channel is not null)
             {
-                var path = PromotionCli.Definition(ctx, name).Channels;
+                var path = PromotionCli.Definition(ctx, definitions.Value, name).Channels;
                 if (!path.Contains(channel))
                 {
                     throw new InvalidInputException(

@@ -45,16 +45,20 @@ internal static class PromoteCommand
             {
                 var ctx = context(parse);
                 var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
-                var definition = PromotionCli.Definition(ctx, image);
+                var definitions = PromotionCli.LoadDefinitions(ctx);
+                var definition = PromotionCli.Definition(ctx, definitions, image);
+                var baseline = definitions.FindBaseline(definition.Baseline);
                 var channel = parse.GetValue(to)!;
                 await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var rules = PromotionRulesFor(ctx, definition);
+                // The rules of the image's baseline (its promotion: section, docs/promotion.md).
+                var rules = baseline?.Promotion ?? PromotionRules.None;
                 if (rules.For(channel).Rescan && !parse.GetValue(resume))
                 {
                     var refusals = await FreshRescanRefusalsAsync(
                         ctx,
                         cli,
                         definition,
+                        baseline,
                         image,
                         version,
                         ct
@@ -99,15 +103,13 @@ internal static class PromoteCommand
         CliContext ctx,
         PromotionCli cli,
         ImageDefinition definition,
+        Baseline? baseline,
         string image,
         string version,
         CancellationToken ct
     )
     {
         var found = await VersionReference.ResolveAsync(cli.Catalog, $"{image}@{version}", ct);
-        var baseline = DefinitionLoader
-            .Load(ctx.Content, DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime))
-            .FindBaseline(definition.Baseline);
         if (baseline is null)
         {
             return
@@ -156,14 +158,6 @@ internal static class PromoteCommand
             ]
             : [];
     }
-
-    // The rules of the image's baseline (its promotion: section, docs/promotion.md).
-    private static PromotionRules PromotionRulesFor(CliContext ctx, ImageDefinition definition) =>
-        DefinitionLoader
-            .Load(ctx.Content, DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime))
-            .FindBaseline(definition.Baseline)
-            ?.Promotion
-        ?? PromotionRules.None;
 
     private static async Task<int> WriteAsync(
         CliContext ctx,

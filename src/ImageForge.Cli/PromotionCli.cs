@@ -64,12 +64,16 @@ internal sealed class PromotionCli : IAsyncDisposable
     }
 
     /// <summary>The image's definition (for its channel path); an unknown image is bad input.</summary>
-    public static ImageDefinition Definition(CliContext ctx, string image)
+    public static ImageDefinition Definition(CliContext ctx, string image) =>
+        Definition(ctx, LoadDefinitions(ctx), image);
+
+    /// <summary>Every definition and baseline, loaded once per command.</summary>
+    public static DefinitionSet LoadDefinitions(CliContext ctx) =>
+        DefinitionLoader.Load(ctx.Content, DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime));
+
+    /// <summary>The image's definition out of an already loaded set; an unknown image is bad input.</summary>
+    public static ImageDefinition Definition(CliContext ctx, DefinitionSet set, string image)
     {
-        var set = DefinitionLoader.Load(
-            ctx.Content,
-            DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime)
-        );
         return set.FindImage(image)
             ?? throw new InvalidInputException(
                 $"no image definition named '{image}' in {ctx.Content.Definitions}; known: {string.Join(", ", set.Images.Select(i => i.Name))}"
