@@ -97,19 +97,29 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         var opened = false;
         try
         {
-            await using var connection = await catalog.ConnectAsync(cancellationToken);
-            // Persistent in the file; readers then never block the writer nor the writer them.
-            await using (var wal = ((SqliteConnection)connection).CreateCommand())
+            await using var connection = (SqliteConnection)
+                await catalog.ConnectAsync(cancellationToken);
+            // Every command opens the catalog: a current one is recognised by two small reads, without loading the
+            // schema files or touching the write lock.
+            if (
+                await SchemaVersionAsync(connection, cancellationToken)
+                != SchemaMigrator.CountEmbedded(SqliteDialect.Instance)
+            )
             {
-                wal.CommandText = "PRAGMA journal_mode = WAL";
-                await wal.ExecuteNonQueryAsync(cancellationToken);
+                // Persistent in the file; readers then never block the writer nor the writer them.
+                await using (var wal = connection.CreateCommand())
+                {
+                    wal.CommandText = "PRAGMA journal_mode = WAL";
+                    await wal.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await new SchemaMigrator(SqliteDialect.Instance, timeProvider).ApplyAsync(
+                    connection,
+                    path,
+                    cancellationToken
+                );
             }
 
-            await new SchemaMigrator(SqliteDialect.Instance, timeProvider).ApplyAsync(
-                connection,
-                path,
-                cancellationToken
-            );
             opened = true;
             return catalog;
         }
@@ -128,6 +138,24 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
                 await catalog.DisposeAsync();
             }
         }
+    }
+
+    // The newest applied migration, or 0 for a new file (no schema_migrations table yet).
+    private static async Task<long> SchemaVersionAsync(
+        SqliteConnection connection,
+        CancellationToken cancellationToken
+    )
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            return 0;
+        }
+
+        command.CommandText = "SELECT coalesce(MAX(version), 0) FROM schema_migrations";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <inheritdoc />

@@ -54,12 +54,24 @@ internal sealed partial class SchemaMigrator
 
     public int LatestVersion => Migrations.Count;
 
+    /// <summary>How many schema files of the dialect are embedded (the newest version), without reading them.</summary>
+    public static int CountEmbedded(SqlDialect dialect)
+    {
+        var prefix = ResourcePrefix(dialect);
+        return typeof(SchemaMigrator)
+            .Assembly.GetManifestResourceNames()
+            .Count(r => r.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    // The SDK names embedded files <root namespace>.<folders>.<file>.
+    private static string ResourcePrefix(SqlDialect dialect) =>
+        $"ImageForge.Storage.Schema.{dialect.SchemaFolder}.";
+
     /// <summary>The dialect's schema files embedded in this assembly, in version order.</summary>
     public static IReadOnlyList<Migration> Load(SqlDialect dialect)
     {
         var assembly = typeof(SchemaMigrator).Assembly;
-        // The SDK names embedded files <root namespace>.<folders>.<file>.
-        var prefix = $"ImageForge.Storage.Schema.{dialect.SchemaFolder}.";
+        var prefix = ResourcePrefix(dialect);
         var migrations = new List<Migration>();
         foreach (var resource in assembly.GetManifestResourceNames())
         {

@@ -22,8 +22,8 @@ internal sealed class SqlCatalog : ICatalog
         """;
 
     private const string VersionColumns = """
-        image AS Image, version AS Version, build_id AS BuildId, created_at AS CreatedAt, status AS Status,
-        fingerprint AS Fingerprint
+        v.image AS Image, v.version AS Version, v.build_id AS BuildId, v.created_at AS CreatedAt, v.status AS Status,
+        v.fingerprint AS Fingerprint
         """;
 
     private const string ArtifactColumns = """
@@ -764,12 +764,15 @@ internal sealed class SqlCatalog : ICatalog
     {
         await using var connection = await _connect(cancellationToken);
         await using var transaction = _dialect.BeginReadTransaction(connection);
+        // The chosen few first, then each by its key: filtering the image's versions by an IN list while ordering
+        // them lets SQLite walk every version of the image in index order (30 ms at 100,000 versions).
         var versions = await connection.QueryAsync<VersionRow>(
             Command(
                 $"""
-                SELECT {VersionColumns} FROM image_versions
-                WHERE image = @Image AND version IN ({chosenVersions})
-                {NewestVersionsFirst}
+                WITH chosen AS MATERIALIZED ({chosenVersions})
+                SELECT {VersionColumns} FROM chosen c
+                JOIN image_versions v ON v.image = @Image AND v.version = c.version
+                ORDER BY v.version_day DESC, v.version_seq DESC
                 """,
                 parameters,
                 transaction,
