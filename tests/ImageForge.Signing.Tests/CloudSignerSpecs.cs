@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Amazon.KeyManagementService;
 using Amazon.Runtime;
+using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
 

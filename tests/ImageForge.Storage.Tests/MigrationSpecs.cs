@@ -193,4 +193,47 @@ public sealed class MigrationSpecs : IDisposable
         refused.Message.ShouldContain("--data-dir");
         refused.ExitCode.ShouldBe(3);
     }
+
+    [Fact]
+    public async Task A_catalog_at_schema_version_3_is_migrated_to_the_worker_schema_and_keeps_its_builds()
+    {
+        // Arrange: a catalog as ImageForge wrote it before the worker, with a running and a finished build.
+        Directory.CreateDirectory(_data.Path);
+        var known = SchemaMigrator.Load(SqliteDialect.Instance);
+        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
+        {
+            await new SchemaMigrator(
+                SqliteDialect.Instance,
+                _data.Time,
+                [.. known.Take(3)]
+            ).ApplyAsync(db, _data.DatabasePath);
+            await Raw.ExecuteAsync(
+                db,
+                """
+                INSERT INTO builds (image, target, "trigger", requester, fingerprint, started_at, status, owner_pid)
+                VALUES ('web', 'local', 'manual', 'alice', 'sha256:a', '2025-03-01T00:00:00.000Z', 'running', 7),
+                       ('web', 'local', 'manual', 'alice', 'sha256:b', '2025-03-02T00:00:00.000Z', 'failed', NULL)
+                """
+            );
+        }
+
+        // Act
+        var catalog = await _data.OpenAsync();
+
+        // Assert
+        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
+        {
+            (await Raw.MigrationsAsync(db)).Select(m => m.Version).ShouldBe([1L, 2L, 3L, 4L]);
+        }
+
+        (await catalog.ListBuildsAsync())
+            .Select(b => b.Status)
+            .ShouldBe([Core.Builds.BuildStatus.Failed, Core.Builds.BuildStatus.Running]);
+        var queued = await catalog.EnqueueAsync(
+            new Core.Worker.BuildRequest(Builds.For("web"), "key-1", Coalesce: true),
+            _data.Time.GetUtcNow()
+        );
+        queued.Build.Status.ShouldBe(Core.Builds.BuildStatus.Queued);
+        (await catalog.ListRunningBuildsAsync()).Select(b => b.Id).ShouldBe(["1"]);
+    }
 }

@@ -9,7 +9,10 @@ public enum BuildTrigger
     BaseUpdate,
 }
 
-/// <summary>Lifecycle of a build. Terminal states: Succeeded, Failed, Cancelled, Interrupted.</summary>
+/// <summary>
+/// Lifecycle of a build. Terminal states: Succeeded, Failed, Cancelled, Interrupted, and Skipped (a scheduled build
+/// whose inputs had not changed: recorded, never run).
+/// </summary>
 public enum BuildStatus
 {
     Queued,
@@ -18,6 +21,7 @@ public enum BuildStatus
     Failed,
     Cancelled,
     Interrupted,
+    Skipped,
 }
 
 /// <summary>A build as recorded in the catalog.</summary>

@@ -46,6 +46,7 @@ public sealed class BuildService
     private readonly Func<string, string?> _environment;
     private readonly int _ownerPid;
     private readonly Audit.BuildAudit? _audit;
+    private readonly Dictionary<string, IInputResolver> _resolvers;
 
     public BuildService(
         ICatalog catalog,
@@ -55,9 +56,11 @@ public sealed class BuildService
         TimeProvider time,
         Func<string, string?> environment,
         int ownerPid,
-        Audit.BuildAudit? audit = null
+        Audit.BuildAudit? audit = null,
+        IEnumerable<IInputResolver>? resolvers = null
     )
     {
+        _resolvers = (resolvers ?? []).ToDictionary(r => r.Provider, StringComparer.Ordinal);
         _catalog = catalog;
         _builders = builders.ToDictionary(b => b.Provider, StringComparer.Ordinal);
         _collectors = [.. collectors];
@@ -179,26 +182,102 @@ public sealed class BuildService
         );
     }
 
-    /// <summary>Runs a prepared build to its end and records the outcome.</summary>
-    public async Task<BuildOutcome> RunAsync(
+    /// <summary>
+    /// Prepares a build (see <see cref="Prepare"/>) and extends its fingerprint with what the target resolves now:
+    /// the base image and the version the mirror would install of every package of the image's newest version and
+    /// of its definition. When the target cannot resolve (mirror unreachable) the fingerprint says so, which never
+    /// equals an earlier one: a scheduled build then runs rather than being skipped on a guess.
+    /// </summary>
+    public async Task<PreparedBuild> PrepareResolvedAsync(
+        BuildCommand command,
+        ContentPaths content,
+        CancellationToken cancellationToken
+    )
+    {
+        var prepared = Prepare(command, content);
+        if (!_resolvers.TryGetValue(prepared.Target.Provider, out var resolver))
+        {
+            return prepared;
+        }
+
+        var packages = new SortedSet<string>(
+            prepared.Definition.Packages.Add,
+            StringComparer.Ordinal
+        );
+        var newest = await _catalog.ListVersionsAsync(
+            prepared.Definition.Name,
+            1,
+            cancellationToken
+        );
+        if (newest.Count > 0)
+        {
+            try
+            {
+                packages.UnionWith(
+                    Sbom.EvidenceFiles.ReadInventory(newest[0]).Packages.Select(p => p.Name)
+                );
+            }
+            catch (InvalidInputException)
+            {
+                // A version whose files were collected: resolve the definition's packages only.
+            }
+        }
+
+        IReadOnlyList<(string Name, string Digest)> resolved;
+        try
+        {
+            resolved = await resolver.ResolveAsync(prepared.Target, packages, cancellationToken);
+        }
+        catch (ImageForgeException e)
+        {
+            resolved = [("unresolved", $"{_time.GetUtcNow():O} {e.Message}")];
+        }
+
+        return prepared with
+        {
+            Fingerprint = InputFingerprint.WithResolved(prepared.Fingerprint, resolved),
+        };
+    }
+
+    /// <summary>Runs a prepared build to its end in a new build row and records the outcome.</summary>
+    public Task<BuildOutcome> RunAsync(
         PreparedBuild prepared,
         IBuildObserver observer,
         CancellationToken cancellationToken = default
+    ) => RunCoreAsync(prepared, observer, null, cancellationToken);
+
+    /// <summary>
+    /// Runs a queued build the worker has claimed (its row exists and is running) and records the outcome.
+    /// </summary>
+    public Task<BuildOutcome> RunClaimedAsync(
+        PreparedBuild prepared,
+        IBuildObserver observer,
+        BuildRecord claimed,
+        CancellationToken cancellationToken = default
+    ) => RunCoreAsync(prepared, observer, claimed, cancellationToken);
+
+    private async Task<BuildOutcome> RunCoreAsync(
+        PreparedBuild prepared,
+        IBuildObserver observer,
+        BuildRecord? claimed,
+        CancellationToken cancellationToken
     )
     {
         var builder = _builders[prepared.Target.Provider];
-        var build = await _catalog.StartBuildAsync(
-            new NewBuild(
-                prepared.Definition.Name,
-                prepared.Target.Provider,
-                prepared.Command.Trigger,
-                prepared.Command.Requester,
-                prepared.Command.Reason,
-                prepared.Fingerprint
-            ),
-            _ownerPid,
-            CancellationToken.None
-        );
+        var build =
+            claimed
+            ?? await _catalog.StartBuildAsync(
+                new NewBuild(
+                    prepared.Definition.Name,
+                    prepared.Target.Provider,
+                    prepared.Command.Trigger,
+                    prepared.Command.Requester,
+                    prepared.Command.Reason,
+                    prepared.Fingerprint
+                ),
+                _ownerPid,
+                CancellationToken.None
+            );
         observer.Started(build);
         await (_audit?.StartedAsync(build, CancellationToken.None) ?? Task.CompletedTask);
 

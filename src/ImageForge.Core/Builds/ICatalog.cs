@@ -4,7 +4,7 @@ namespace ImageForge.Core.Builds;
 /// The catalog of builds and image versions (port; ImageForge.Storage implements it). Every method that changes more
 /// than one row does it in one transaction.
 /// </summary>
-public interface ICatalog
+public interface ICatalog : ICatalogReader
 {
     /// <summary>Opens a build row in state Running, owned by <paramref name="ownerPid"/>. Returns it with its new id.</summary>
     Task<BuildRecord> StartBuildAsync(
@@ -24,14 +24,6 @@ public interface ICatalog
     Task AppendLogAsync(
         string buildId,
         IReadOnlyList<(DateTimeOffset Time, string Stream, string Text)> lines,
-        CancellationToken cancellationToken = default
-    );
-
-    /// <summary>Log lines with sequence greater than <paramref name="afterSequence"/>, in order.</summary>
-    Task<IReadOnlyList<LogLine>> ReadLogAsync(
-        string buildId,
-        long afterSequence = 0,
-        int limit = 10_000,
         CancellationToken cancellationToken = default
     );
 
@@ -85,6 +77,21 @@ public interface ICatalog
 
     /// <summary>Asks a running build to cancel (seen by its owner, which polls). Returns false when the build is not running.</summary>
     Task<bool> RequestCancelAsync(string buildId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// What may be read of the catalog: builds, their logs, images and versions. The command line reads it from the local
+/// catalog or, with <c>--server</c>, from a worker's HTTP API.
+/// </summary>
+public interface ICatalogReader
+{
+    /// <summary>Log lines with sequence greater than <paramref name="afterSequence"/>, in order.</summary>
+    Task<IReadOnlyList<LogLine>> ReadLogAsync(
+        string buildId,
+        long afterSequence = 0,
+        int limit = 10_000,
+        CancellationToken cancellationToken = default
+    );
 
     Task<BuildRecord?> GetBuildAsync(string buildId, CancellationToken cancellationToken = default);
 

@@ -46,4 +46,24 @@ public static class InputFingerprint
 
         return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    /// <summary>
+    /// Extends a file fingerprint with what the target resolved now (base image, package versions on the mirror):
+    /// named digests, order-independent.
+    /// </summary>
+    public static string WithResolved(
+        string fingerprint,
+        IEnumerable<(string Name, string Digest)> resolved
+    )
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(fingerprint));
+        foreach (var (name, digest) in resolved.OrderBy(r => r.Name, StringComparer.Ordinal))
+        {
+            hash.AppendData([0]);
+            hash.AppendData(Encoding.UTF8.GetBytes($"{name}={digest}"));
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 }

@@ -42,6 +42,9 @@ public sealed record Baseline
     public ImageForge.Core.Gates.GatePolicy Gates { get; init; } =
         ImageForge.Core.Gates.GatePolicy.None;
 
+    /// <summary>When the worker rebuilds an image on its own (the <c>rebuild:</c> section); never when absent.</summary>
+    public RebuildPolicy Rebuild { get; init; } = RebuildPolicy.None;
+
     /// <summary>The file the baseline was read from, as it was given to the loader.</summary>
     public required string SourceFile { get; init; }
 }
@@ -56,3 +59,18 @@ public sealed record Waiver(string Rule, string Reason, string Owner, DateOnly E
 
 /// <summary>A rule of the SCAP profile that this baseline does not evaluate, and why (written into an XCCDF tailoring).</summary>
 public sealed record TailoredRule(string Rule, string Justification);
+
+/// <summary>
+/// A baseline's <c>rebuild:</c> section: when the worker queues a patch build of a version a channel points at
+/// without anyone asking (docs/worker.md, CVE-driven rebuilds).
+/// </summary>
+/// <param name="CveMinSeverity">
+/// <c>on_fixable_cve.min_severity</c>: a fixable advisory of at least this severity queues a rebuild; null when the
+/// baseline does not opt in.
+/// </param>
+public sealed record RebuildPolicy(ImageForge.Core.Vulnerabilities.Severity? CveMinSeverity)
+{
+    /// <summary>No automatic rebuilds: what a baseline without the section gets.</summary>
+    public static RebuildPolicy None { get; } =
+        new((ImageForge.Core.Vulnerabilities.Severity?)null);
+}

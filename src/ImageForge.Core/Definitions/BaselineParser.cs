@@ -30,6 +30,7 @@ internal static class BaselineParser
         "vulnerabilities",
         "gates",
         "promotion",
+        "rebuild",
     ];
 
     private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
@@ -93,6 +94,7 @@ internal static class BaselineParser
         var vulnerabilities = BaselineVulnerabilitiesReader.Read(map);
         var gates = BaselineGatesReader.Read(map);
         var promotion = BaselinePromotionReader.Read(map);
+        var rebuild = BaselineRebuildReader.Read(map);
 
         Baseline? baseline = null;
         if (problems.Count == before)
@@ -110,6 +112,7 @@ internal static class BaselineParser
                 Vulnerabilities = vulnerabilities,
                 Gates = gates,
                 Promotion = promotion,
+                Rebuild = rebuild,
                 SourceFile = file,
             };
         }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Core.Definitions;
@@ -13,7 +12,7 @@ namespace ImageForge.Core.Definitions;
 /// </code>
 /// Channel names are those of the images' paths; a channel without a rule needs neither soak nor approvals.
 /// </summary>
-internal static partial class BaselinePromotionReader
+internal static class BaselinePromotionReader
 {
     private static readonly IReadOnlyList<string> RuleKeys = ["soak", "approvals", "rescan"];
 
@@ -82,24 +81,17 @@ internal static partial class BaselinePromotionReader
             return TimeSpan.Zero;
         }
 
-        var match = Duration().Match(text);
-        if (!match.Success)
+        if (Durations.TryParse(text, out var soak))
         {
-            rule.Problems.Add(
-                rule.LineOf("soak"),
-                rule.PathOf("soak"),
-                $"expected a duration like 30m, 24h or 3d, found '{text}'"
-            );
-            return null;
+            return soak;
         }
 
-        var amount = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        return match.Groups[2].Value switch
-        {
-            "m" => TimeSpan.FromMinutes(amount),
-            "h" => TimeSpan.FromHours(amount),
-            _ => TimeSpan.FromDays(amount),
-        };
+        rule.Problems.Add(
+            rule.LineOf("soak"),
+            rule.PathOf("soak"),
+            $"expected a duration like 30m, 24h or 3d, found '{text}'"
+        );
+        return null;
     }
 
     private static int? ReadApprovals(MappingReader rule)
@@ -141,7 +133,4 @@ internal static partial class BaselinePromotionReader
                 return null;
         }
     }
-
-    [GeneratedRegex(@"^(\d{1,5})([mhd])$")]
-    private static partial Regex Duration();
 }

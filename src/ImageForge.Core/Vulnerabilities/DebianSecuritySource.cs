@@ -19,16 +19,6 @@ public interface IDebPackageReader
     );
 }
 
-/// <summary>One binary package of a Packages index.</summary>
-internal sealed record ArchivePackage(
-    string Name,
-    string Version,
-    string Architecture,
-    string SourceName,
-    string SourceVersion,
-    string Filename
-);
-
 /// <summary>One entry of a Debian changelog: its version and the CVE ids it mentions.</summary>
 internal sealed record ChangelogEntry(string Version, IReadOnlyList<string> Cves);
 
@@ -71,7 +61,7 @@ public sealed partial class DebianSecuritySource(
         var index = await DownloadIndexAsync(indexUrl, cancellationToken);
         var candidates = ParsePackages(index);
 
-        var outdated = new List<(InstalledPackage Installed, ArchivePackage Candidate)>();
+        var outdated = new List<(InstalledPackage Installed, DebianArchivePackage Candidate)>();
         foreach (var p in inventory.Packages)
         {
             if (
@@ -154,7 +144,7 @@ public sealed partial class DebianSecuritySource(
     private static Finding Make(
         string advisory,
         InstalledPackage installed,
-        ArchivePackage candidate,
+        DebianArchivePackage candidate,
         string title
     ) =>
         new(
@@ -173,7 +163,7 @@ public sealed partial class DebianSecuritySource(
 
     private async Task<IReadOnlyList<ChangelogEntry>> ChangelogAsync(
         string mirror,
-        IEnumerable<ArchivePackage> binaries,
+        IEnumerable<DebianArchivePackage> binaries,
         CancellationToken cancellationToken
     )
     {
@@ -243,78 +233,8 @@ public sealed partial class DebianSecuritySource(
     }
 
     /// <summary>Packages index stanzas by package name (the newest version when a name appears twice).</summary>
-    internal static Dictionary<string, ArchivePackage> ParsePackages(string index)
-    {
-        var result = new Dictionary<string, ArchivePackage>(StringComparer.Ordinal);
-        foreach (var stanza in index.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
-        {
-            string? name = null,
-                version = null,
-                arch = null,
-                source = null,
-                filename = null;
-            foreach (var line in stanza.Split('\n'))
-            {
-                if (line.Length == 0 || line[0] == ' ')
-                {
-                    continue;
-                }
-                var colon = line.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
-                {
-                    continue;
-                }
-                var value = line[(colon + 1)..].Trim();
-                switch (line[..colon])
-                {
-                    case "Package":
-                        name = value;
-                        break;
-                    case "Version":
-                        version = value;
-                        break;
-                    case "Architecture":
-                        arch = value;
-                        break;
-                    case "Source":
-                        source = value;
-                        break;
-                    case "Filename":
-                        filename = value;
-                        break;
-                }
-            }
-            if (name is null || version is null || filename is null)
-            {
-                continue;
-            }
-            // "Source: openssl" or, for binNMUs and version skew, "Source: openssl (1.1.1n-0+deb11u4)".
-            var sourceName = name;
-            var sourceVersion = version;
-            if (source is not null)
-            {
-                var paren = source.IndexOf('(', StringComparison.Ordinal);
-                sourceName = (paren >= 0 ? source[..paren] : source).Trim();
-                sourceVersion = paren >= 0 ? source[(paren + 1)..].TrimEnd(')').Trim() : version;
-            }
-            var candidate = new ArchivePackage(
-                name,
-                version,
-                arch ?? "",
-                sourceName,
-                sourceVersion,
-                filename
-            );
-            if (
-                !result.TryGetValue(name, out var existing)
-                || DebianVersionComparer.Instance.Compare(version, existing.Version) > 0
-            )
-            {
-                result[name] = candidate;
-            }
-        }
-        return result;
-    }
+    internal static Dictionary<string, DebianArchivePackage> ParsePackages(string index) =>
+        DebianPackagesIndex.Parse(index);
 
     /// <summary>The entries of a Debian changelog, newest first, with the CVE ids each one mentions.</summary>
     internal static IReadOnlyList<ChangelogEntry> ParseChangelog(string text)

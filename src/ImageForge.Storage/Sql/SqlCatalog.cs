@@ -14,7 +14,8 @@ internal sealed class SqlCatalog : ICatalog
 {
     private const string Running = "running";
 
-    private const string BuildColumns = """
+    // Shared with SqlWorkerStore, so a build row is read one way only.
+    internal const string BuildColumns = """
         id AS Id, image AS Image, target AS Target, "trigger" AS TriggerText, requester AS Requester,
         reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
         status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
@@ -901,7 +902,7 @@ internal sealed class SqlCatalog : ICatalog
         public string Text { get; init; } = "";
     }
 
-    private sealed class BuildRow
+    internal sealed class BuildRow
     {
         public long Id { get; init; }
         public string Image { get; init; } = "";

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace ImageForge.Signing.Tests;
+namespace ImageForge.TestUtils;
 
 /// <summary>One request as the fake received it.</summary>
-internal sealed record RecordedRequest(
+public sealed record RecordedRequest(
     string Method,
     string Path,
     string Query,
@@ -13,21 +13,38 @@ internal sealed record RecordedRequest(
     string Body
 );
 
+/// <summary>An answer of the fake with a body of any bytes (a gzip file, a .deb).</summary>
+public sealed record FakeHttpResponse(int Status, string ContentType, byte[] Body)
+{
+    /// <summary>A 404 with a short text body.</summary>
+    public static FakeHttpResponse NotFound { get; } =
+        new(404, "text/plain", Encoding.UTF8.GetBytes("not found"));
+}
+
 /// <summary>
-/// A real HTTP server on 127.0.0.1 (HttpListener) that records every request and answers with a handler, so cloud key
-/// clients are exercised over the wire, headers and all.
+/// A real HTTP server on 127.0.0.1 (HttpListener) that records every request and answers with a handler, so HTTP
+/// clients (cloud key services, apt mirrors) are exercised over the wire, headers and all.
 /// </summary>
-internal sealed class FakeHttpServer : IAsyncDisposable
+public sealed class FakeHttpServer : IAsyncDisposable
 {
     private readonly HttpListener _listener;
-    private readonly Func<RecordedRequest, (int Status, string ContentType, string Body)> _handler;
+    private readonly Func<RecordedRequest, FakeHttpResponse> _handler;
     private readonly Task _loop;
     private readonly List<RecordedRequest> _requests = [];
     private readonly Lock _gate = new();
 
+    /// <summary>A server whose handler answers with text.</summary>
     public FakeHttpServer(
         Func<RecordedRequest, (int Status, string ContentType, string Body)> handler
     )
+        : this(request =>
+        {
+            var (status, contentType, body) = handler(request);
+            return new FakeHttpResponse(status, contentType, Encoding.UTF8.GetBytes(body));
+        }) { }
+
+    /// <summary>A server whose handler answers with bytes.</summary>
+    public FakeHttpServer(Func<RecordedRequest, FakeHttpResponse> handler)
     {
         _handler = handler;
         // A free port can be taken again between the probe and Start (other specs run in parallel, and the managed
@@ -53,8 +70,10 @@ internal sealed class FakeHttpServer : IAsyncDisposable
         _loop = Task.Run(LoopAsync);
     }
 
+    /// <summary>The server's root, ending in '/'.</summary>
     public Uri Url { get; }
 
+    /// <summary>Every request received so far, in order.</summary>
     public IReadOnlyList<RecordedRequest> Requests
     {
         get
@@ -65,6 +84,9 @@ internal sealed class FakeHttpServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Assertion failures raised inside the handler.</summary>
+    public List<string> Problems { get; } = [];
 
     private async Task LoopAsync()
     {
@@ -101,7 +123,7 @@ internal sealed class FakeHttpServer : IAsyncDisposable
                 _requests.Add(request);
             }
 
-            (int Status, string ContentType, string Body) answer;
+            FakeHttpResponse answer;
             try
             {
                 answer = _handler(request);
@@ -109,25 +131,29 @@ internal sealed class FakeHttpServer : IAsyncDisposable
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A failed check in the handler becomes a 599 the client reports; the spec then asserts on Problems.
-                answer = (599, "text/plain", e.Message);
+                answer = new FakeHttpResponse(599, "text/plain", Encoding.UTF8.GetBytes(e.Message));
                 lock (_gate)
                 {
                     Problems.Add(e.Message);
                 }
             }
 
-            var bytes = Encoding.UTF8.GetBytes(answer.Body);
-            context.Response.StatusCode = answer.Status;
-            context.Response.ContentType = answer.ContentType;
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
+            try
+            {
+                context.Response.StatusCode = answer.Status;
+                context.Response.ContentType = answer.ContentType;
+                context.Response.ContentLength64 = answer.Body.Length;
+                await context.Response.OutputStream.WriteAsync(answer.Body);
+                context.Response.Close();
+            }
+            catch (HttpListenerException)
+            {
+                // The client went away (cancelled or timed out) before the answer was written.
+            }
         }
     }
 
-    /// <summary>Assertion failures raised inside the handler.</summary>
-    public List<string> Problems { get; } = [];
-
+    /// <summary>Stops listening and waits for the request loop to end.</summary>
     public async ValueTask DisposeAsync()
     {
         try
