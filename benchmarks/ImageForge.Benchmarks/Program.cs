@@ -9,6 +9,7 @@ IBenchmark[] benchmarks =
     new VulnerabilityMatchingBenchmark(),
     new ComplianceBenchmark(),
     new CatalogScaleBenchmark(),
+    new WorkerLoadBenchmark(),
 ];
 
 var wanted = args.FirstOrDefault() ?? "all";

@@ -1,10 +1,6 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using ImageForge.Core.Admission;
 using ImageForge.Core.Errors;
-using ImageForge.Core.Promotion;
-using ImageForge.Signing;
-using ImageForge.Storage;
 
 namespace ImageForge.Cli;
 
@@ -68,37 +64,22 @@ internal static class AdmitCommand
                         "admit needs --provider and --image-id, or --terraform-plan plan.json"
                     );
 
-                // Definitions are read once, and only when a channel's path has to be checked.
-                var definitions = new Lazy<Core.Definitions.DefinitionSet>(() =>
-                    PromotionCli.LoadDefinitions(ctx)
-                );
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var decisions = new List<Decision>();
-                foreach (var image in images)
-                {
-                    decisions.Add(
-                        await DecideAsync(
-                            ctx,
-                            definitions,
-                            cli.Catalog,
-                            image,
-                            parse.GetValue(region),
-                            parse.GetValue(channel),
-                            ct
-                        )
+                var admission = await PromotionCli
+                    .Operations(ctx)
+                    .AdmitAsync(
+                        images,
+                        parse.GetValue(region),
+                        parse.GetValue(channel),
+                        ctx.Host.CurrentDirectory,
+                        ct
                     );
-                }
-
                 if (ctx.Json)
                 {
-                    await Json.WriteAsync(
-                        ctx.Out,
-                        new { admitted = decisions.All(d => d.Admitted), images = decisions }
-                    );
+                    await Json.WriteAsync(ctx.Out, admission);
                 }
                 else
                 {
-                    foreach (var d in decisions)
+                    foreach (var d in admission.Images)
                     {
                         var subject =
                             d.Address == "--image-id"
@@ -116,137 +97,9 @@ internal static class AdmitCommand
                     }
                 }
 
-                return decisions.All(d => d.Admitted) ? CliApp.Ok : 1;
+                return admission.Admitted ? CliApp.Ok : 1;
             }
         );
         return command;
     }
-
-    private sealed record Decision(
-        string Address,
-        string Provider,
-        string ImageId,
-        bool Admitted,
-        string? Version,
-        string? Channel,
-        IReadOnlyList<string> Reasons
-    );
-
-    private static async Task<Decision> DecideAsync(
-        CliContext ctx,
-        Lazy<Core.Definitions.DefinitionSet> definitions,
-        SqliteCatalog catalog,
-        PlannedImage image,
-        string? region,
-        string? channel,
-        CancellationToken ct
-    )
-    {
-        // A local image is named by its file (hashed) or its digest; a cloud image by the provider's id.
-        string? sha256 = null;
-        var location = image.ImageId;
-        if (image.Provider == "local")
-        {
-            var path = Path.GetFullPath(image.ImageId, ctx.Host.CurrentDirectory);
-            if (File.Exists(path))
-            {
-                await using var stream = File.OpenRead(path);
-                sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
-                location = path;
-            }
-            else if (image.ImageId.StartsWith("sha256:", StringComparison.Ordinal))
-            {
-                sha256 = image.ImageId["sha256:".Length..].ToLowerInvariant();
-            }
-        }
-
-        var owners = await catalog.FindArtifactOwnersAsync(
-            image.Provider,
-            location,
-            sha256,
-            region,
-            ct
-        );
-        if (owners.Count == 0)
-        {
-            return Refused(
-                image,
-                null,
-                [$"no ImageForge version has a {image.Provider} artifact {image.ImageId}"]
-            );
-        }
-
-        var reasons = new List<string>();
-        foreach (var (name, number) in owners)
-        {
-            var reference = $"{name}@{number}";
-            var version = await catalog.GetVersionAsync(name, number, ct);
-            if (version is null)
-            {
-                continue;
-            }
-
-            var problems = new List<string>();
-            if (version.Status != VersionStatuses.Built)
-            {
-                problems.Add($"{reference} is {version.Status}");
-            }
-
-            var channels = await catalog.GetChannelsAsync(name, ct);
-            var serving = channels.Where(c => c.Version == number).Select(c => c.Channel).ToList();
-            if (channel is not null)
-            {
-                var path = PromotionCli.Definition(ctx, definitions.Value, name).Channels;
-                if (!path.Contains(channel))
-                {
-                    throw new InvalidInputException(
-                        $"{name} has no channel '{channel}'; its channels are {string.Join(", ", path)}"
-                    );
-                }
-
-                if (!serving.Contains(channel))
-                {
-                    var now = channels.FirstOrDefault(c => c.Channel == channel)?.Version;
-                    problems.Add(
-                        $"{reference} is not what {channel} points at (it points at {now ?? "nothing"})"
-                    );
-                }
-            }
-            else if (serving.Count == 0)
-            {
-                problems.Add($"{reference} is in no channel now");
-            }
-
-            var report = await VersionVerifier.VerifyAsync(version, null, ct);
-            if (!report.Ok)
-            {
-                problems.Add(
-                    $"{reference}: provenance does not verify: {string.Join("; ", report.Problems)}"
-                );
-            }
-
-            if (problems.Count == 0)
-            {
-                return new Decision(
-                    image.Address,
-                    image.Provider,
-                    image.ImageId,
-                    true,
-                    reference,
-                    channel ?? string.Join(", ", serving),
-                    []
-                );
-            }
-
-            reasons.AddRange(problems);
-        }
-
-        return Refused(image, null, reasons);
-    }
-
-    private static Decision Refused(
-        PlannedImage image,
-        string? version,
-        IReadOnlyList<string> reasons
-    ) => new(image.Address, image.Provider, image.ImageId, false, version, null, reasons);
 }

@@ -24,28 +24,37 @@ internal static class ApproveCommand
             reason,
         };
         command.SetAction(
-            async (parse, ct) =>
+            (parse, ct) =>
             {
                 var ctx = context(parse);
-                var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
-                var definition = PromotionCli.Definition(ctx, image);
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var approval = await cli.Service.ApproveAsync(
-                    image,
-                    version,
-                    parse.GetValue(channel)!,
-                    definition.Channels,
-                    cli.Actor,
-                    parse.GetValue(reason),
-                    ct
+                return PromotionCli.RunAsync(
+                    ctx,
+                    async () =>
+                    {
+                        var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
+                        var operations = PromotionCli.Operations(ctx);
+                        var approval = await operations.ApproveAsync(
+                            PromotionCli.Actor(ctx, operations),
+                            image,
+                            version,
+                            parse.GetValue(channel)!,
+                            parse.GetValue(reason),
+                            ct
+                        );
+                        if (ctx.Json)
+                        {
+                            await Json.WriteAsync(ctx.Out, approval);
+                        }
+                        else
+                        {
+                            await ctx.Out.WriteLineAsync(
+                                $"{approval.Actor} ({approval.Role}) approved {image}@{version} for {approval.Channel}; {approval.Approvals} approval(s) now"
+                            );
+                        }
+
+                        return CliApp.Ok;
+                    }
                 );
-                var count = (
-                    await cli.Catalog.GetApprovalsAsync(image, version, approval.Channel, ct)
-                ).Count;
-                await ctx.Out.WriteLineAsync(
-                    $"{approval.Actor} ({approval.Role}) approved {image}@{version} for {approval.Channel}; {count} approval(s) now"
-                );
-                return CliApp.Ok;
             }
         );
         return command;

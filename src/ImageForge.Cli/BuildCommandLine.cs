@@ -1,8 +1,5 @@
 using System.CommandLine;
 using ImageForge.Core.Builds;
-using ImageForge.Providers.Local;
-using ImageForge.Toolchain.Packer;
-using ImageForge.Toolchain.Processes;
 
 namespace ImageForge.Cli;
 
@@ -43,31 +40,25 @@ internal static class BuildCommandLine
             async (parse, cancellationToken) =>
             {
                 var ctx = context(parse);
+                if (ctx.Server is not null)
+                {
+                    return await QueueOnServerAsync(
+                        ctx,
+                        parse.GetValue(image)!,
+                        parse.GetValue(target),
+                        parse.GetValue(reason),
+                        cancellationToken
+                    );
+                }
+
                 await using var catalog = await ctx.OpenCatalogAsync(cancellationToken);
-                await StaleBuilds.ReapAsync(catalog, ctx, cancellationToken);
+                await CliStaleBuilds.ReapAsync(catalog, ctx, cancellationToken);
 
                 var minutes = parse.GetValue(timeout);
-                var packer = new PackerClient(
-                    new ProcessRunner(ctx.Time),
-                    ctx.Host.PackerExecutable
-                );
-                var local = new LocalTargetBuilder(
-                    packer,
-                    new LocalTargetOptions
-                    {
-                        BuildTimeout = TimeSpan.FromMinutes(minutes is > 0 ? minutes.Value : 60),
-                        Environment = ctx.Host.ToolEnvironment,
-                    }
-                );
-                var service = new BuildService(
+                var service = ctx.Pipeline.BuildService(
                     catalog,
-                    [local],
-                    Composition.EvidenceCollectors(ctx),
-                    ctx.Data,
-                    ctx.Time,
-                    ctx.Host.Variable,
-                    Environment.ProcessId,
-                    new ImageForge.Core.Audit.BuildAudit(catalog, catalog, ctx.Time)
+                    TimeSpan.FromMinutes(minutes is > 0 ? minutes.Value : 60),
+                    Environment.ProcessId
                 );
                 var prepared = service.Prepare(
                     new BuildCommand(
@@ -100,6 +91,60 @@ internal static class BuildCommandLine
             }
         );
         return command;
+    }
+
+    // With --server: the worker queues the build (or joins one already queued) and runs it; this process follows its
+    // log until it ends. Ctrl-C stops following, not the build ('imageforge builds cancel ID --server ...' does).
+    private static async Task<int> QueueOnServerAsync(
+        CliContext ctx,
+        string image,
+        string? target,
+        string? reason,
+        CancellationToken cancellationToken
+    )
+    {
+        await using var session = await ctx.OpenSessionAsync(cancellationToken);
+        var (build, joined) = await session.Remote!.QueueBuildAsync(
+            image,
+            target,
+            reason,
+            null,
+            cancellationToken
+        );
+        await ctx.Error.WriteLineAsync(
+            joined
+                ? $"build {build.Id} of {build.Image} was already queued on {ctx.Server}; following it"
+                : $"build {build.Id} of {build.Image} queued on {ctx.Server}; following its log (Ctrl-C stops following)"
+        );
+        // The log is progress for people (stderr); with --output json only the ended build goes to stdout.
+        var ended = await BuildsCommands.PrintLogAsync(
+            ctx,
+            ctx.Error,
+            false,
+            session.Reader,
+            build.Id,
+            follow: true,
+            cancellationToken
+        );
+        if (ctx.Json)
+        {
+            await Json.WriteAsync(ctx.Out, Report.BuildJson(ended));
+        }
+        else
+        {
+            await ctx.Error.WriteLineAsync(
+                $"{Report.Lower(ended.Status)}: build {ended.Id} of {ended.Image}"
+                    + (ended.Version is null ? "" : $", version {ended.Image}@{ended.Version}")
+                    + (string.IsNullOrEmpty(ended.Message) ? "" : $": {ended.Message}")
+            );
+        }
+
+        return ended.Status switch
+        {
+            BuildStatus.Succeeded => CliApp.Ok,
+            BuildStatus.Cancelled => CliApp.Cancelled,
+            _ => CliApp.ToolFailure,
+        };
     }
 
     private sealed class ConsoleBuildObserver(TextWriter error, bool verbose) : IBuildObserver

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
-using ImageForge.Storage;
+using ImageForge.Server;
 
 namespace ImageForge.Cli;
 
@@ -34,9 +34,13 @@ internal static class BuildsCommands
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                await using var catalog = await ctx.OpenCatalogAsync(ct);
-                await StaleBuilds.ReapAsync(catalog, ctx, ct);
-                var rows = await catalog.ListBuildsAsync(
+                await using var session = await ctx.OpenSessionAsync(ct);
+                if (session.Local is { } local)
+                {
+                    await CliStaleBuilds.ReapAsync(local, ctx, ct);
+                }
+
+                var rows = await session.Reader.ListBuildsAsync(
                     parse.GetValue(image),
                     parse.GetValue(limit),
                     ct
@@ -77,8 +81,8 @@ internal static class BuildsCommands
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                await using var catalog = await ctx.OpenCatalogAsync(ct);
-                var b = await FindAsync(catalog, parse.GetValue(id)!, ct);
+                await using var session = await ctx.OpenSessionAsync(ct);
+                var b = await FindAsync(session.Reader, parse.GetValue(id)!, ct);
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(ctx.Out, Report.BuildJson(b));
@@ -125,50 +129,74 @@ internal static class BuildsCommands
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                await using var catalog = await ctx.OpenCatalogAsync(ct);
-                var build = await FindAsync(catalog, parse.GetValue(id)!, ct);
-                var following = parse.GetValue(follow);
-                long after = 0;
-                while (true)
-                {
-                    // Status first, then lines: a build that ended before the read has flushed its last lines.
-                    var current = await catalog.GetBuildAsync(build.Id, ct);
-                    var lines = await catalog.ReadLogAsync(build.Id, after, 10_000, ct);
-                    foreach (var line in lines)
-                    {
-                        await ctx.Out.WriteLineAsync(
-                            ctx.Json
-                                ? System.Text.Json.JsonSerializer.Serialize(
-                                    new
-                                    {
-                                        seq = line.Sequence,
-                                        time = line.Time,
-                                        stream = line.Stream,
-                                        text = line.Text,
-                                    },
-                                    Json.Compact
-                                )
-                                : $"{Report.Time(line.Time)} {line.Stream, -6} {line.Text}"
-                        );
-                        after = line.Sequence;
-                    }
-
-                    var ended =
-                        current is null
-                        || current.Status is not (BuildStatus.Running or BuildStatus.Queued);
-                    if (!following || (ended && lines.Count == 0))
-                    {
-                        return CliApp.Ok;
-                    }
-
-                    if (lines.Count == 0)
-                    {
-                        await Task.Delay(FollowPoll, ctx.Time, ct);
-                    }
-                }
+                await using var session = await ctx.OpenSessionAsync(ct);
+                var build = await FindAsync(session.Reader, parse.GetValue(id)!, ct);
+                await PrintLogAsync(
+                    ctx,
+                    ctx.Out,
+                    ctx.Json,
+                    session.Reader,
+                    build.Id,
+                    parse.GetValue(follow),
+                    ct
+                );
+                return CliApp.Ok;
             }
         );
         return command;
+    }
+
+    /// <summary>
+    /// Prints a build's log; with <paramref name="follow"/> keeps printing new lines until the build has ended and
+    /// every line was printed, to <paramref name="writer"/>, as JSON lines or text. Returns the build as it ended (or
+    /// is now, without follow).
+    /// </summary>
+    public static async Task<BuildRecord> PrintLogAsync(
+        CliContext ctx,
+        TextWriter writer,
+        bool json,
+        ICatalogReader catalog,
+        string buildId,
+        bool follow,
+        CancellationToken ct
+    )
+    {
+        long after = 0;
+        while (true)
+        {
+            // Status first, then lines: a build that ended before the read has flushed its last lines.
+            var current = await FindAsync(catalog, buildId, ct);
+            var lines = await catalog.ReadLogAsync(buildId, after, 10_000, ct);
+            foreach (var line in lines)
+            {
+                await writer.WriteLineAsync(
+                    json
+                        ? System.Text.Json.JsonSerializer.Serialize(
+                            new
+                            {
+                                seq = line.Sequence,
+                                time = line.Time,
+                                stream = line.Stream,
+                                text = line.Text,
+                            },
+                            Json.Compact
+                        )
+                        : $"{Report.Time(line.Time)} {line.Stream, -6} {line.Text}"
+                );
+                after = line.Sequence;
+            }
+
+            var ended = current.Status is not (BuildStatus.Running or BuildStatus.Queued);
+            if (!follow || (ended && lines.Count == 0))
+            {
+                return current;
+            }
+
+            if (lines.Count == 0)
+            {
+                await Task.Delay(FollowPoll, ctx.Time, ct);
+            }
+        }
     }
 
     private static Command Cancel(Func<ParseResult, CliContext> context)
@@ -182,6 +210,11 @@ internal static class BuildsCommands
             async (parse, ct) =>
             {
                 var ctx = context(parse);
+                if (ctx.Server is not null)
+                {
+                    return await CancelRemoteAsync(ctx, parse.GetValue(id)!, ct);
+                }
+
                 await using var catalog = await ctx.OpenCatalogAsync(ct);
                 var build = await FindAsync(catalog, parse.GetValue(id)!, ct);
                 if (build.Status != BuildStatus.Running)
@@ -195,7 +228,8 @@ internal static class BuildsCommands
                 {
                     await StaleBuilds.EndAsync(
                         catalog,
-                        ctx,
+                        ctx.Data,
+                        ctx.Time,
                         build,
                         BuildStatus.Cancelled,
                         "cancelled on request; its process was already gone",
@@ -238,8 +272,44 @@ internal static class BuildsCommands
         return command;
     }
 
+    // The worker cancels a queued build at once and stops a running one within seconds; wait for that.
+    private static async Task<int> CancelRemoteAsync(
+        CliContext ctx,
+        string id,
+        CancellationToken ct
+    )
+    {
+        await using var session = await ctx.OpenSessionAsync(ct);
+        var build = await session.Remote!.CancelBuildAsync(id, ct);
+        var deadline = ctx.Time.GetUtcNow() + CancelWait;
+        while (build.Status is BuildStatus.Running or BuildStatus.Queued)
+        {
+            if (ctx.Time.GetUtcNow() > deadline)
+            {
+                await ctx.Error.WriteLineAsync(
+                    $"build {build.Id} has not stopped after {CancelWait.TotalSeconds:0}s; the worker is still cleaning up"
+                );
+                return CliApp.ToolFailure;
+            }
+
+            await Task.Delay(FollowPoll, ctx.Time, ct);
+            build = await FindAsync(session.Reader, id, ct);
+        }
+
+        if (ctx.Json)
+        {
+            await Json.WriteAsync(ctx.Out, Report.BuildJson(build));
+        }
+        else
+        {
+            await ctx.Out.WriteLineAsync($"build {build.Id}: {Report.Lower(build.Status)}");
+        }
+
+        return CliApp.Ok;
+    }
+
     private static async Task<BuildRecord> FindAsync(
-        SqliteCatalog catalog,
+        ICatalogReader catalog,
         string id,
         CancellationToken ct
     ) =>

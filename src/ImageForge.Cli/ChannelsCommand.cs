@@ -28,24 +28,25 @@ internal static class ChannelsCommand
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                var name = parse.GetValue(image)!;
-                var definition = PromotionCli.Definition(ctx, name);
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var states = await cli.Catalog.GetChannelsAsync(name, ct);
-                var assignments = await cli.Catalog.GetHistoryAsync(name, null, ct);
-                await ctx.Out.WriteLineAsync($"{"CHANNEL", -12} {"VERSION", -14} SINCE");
-                foreach (var channel in definition.Channels)
+                var view = await PromotionCli
+                    .Operations(ctx)
+                    .ChannelsAsync(parse.GetValue(image)!, parse.GetValue(history), ct);
+                if (ctx.Json)
                 {
-                    var state = states.FirstOrDefault(s => s.Channel == channel);
-                    var restricted = cli.Policy.IsRestricted(channel, definition.Channels)
-                        ? "  (release managers)"
-                        : "";
+                    await Json.WriteAsync(ctx.Out, view);
+                    return CliApp.Ok;
+                }
+
+                await ctx.Out.WriteLineAsync($"{"CHANNEL", -12} {"VERSION", -14} SINCE");
+                foreach (var c in view.Channels)
+                {
+                    var restricted = c.Restricted ? "  (release managers)" : "";
                     await ctx.Out.WriteLineAsync(
-                        $"{channel, -12} {state?.Version ?? "-", -14} {(state?.Since is { } s ? Report.Time(s) : "-")}{restricted}"
+                        $"{c.Channel, -12} {c.Version ?? "-", -14} {(c.Since is { } s ? Report.Time(s) : "-")}{restricted}"
                     );
                 }
 
-                if (parse.GetValue(history))
+                if (view.History is { } assignments)
                 {
                     await ctx.Out.WriteLineAsync("history:");
                     foreach (var a in assignments)

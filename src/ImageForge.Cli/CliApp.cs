@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using ImageForge.Core.Errors;
 
 namespace ImageForge.Cli;
@@ -25,12 +26,50 @@ internal static class CliApp
         Recursive = true,
     };
 
+    private static readonly Option<string?> ServerUrl = new("--server")
+    {
+        Description =
+            "A worker's URL: build, builds and images then act on its catalog (token: $IMAGEFORGE_TOKEN) [default: $IMAGEFORGE_SERVER]",
+        Recursive = true,
+    };
+
     private static readonly Option<string> Output = new("--output")
     {
         Description = "Output format: text for people, json for scripts",
         Recursive = true,
         DefaultValueFactory = _ => "text",
     };
+
+    // The commands that act on a worker's catalog with --server; content-only commands ignore it.
+    private static readonly HashSet<string> RemoteCommands = ["build", "builds", "images"];
+    private static readonly HashSet<string> ContentCommands = ["validate", "policy"];
+
+    private static bool RemoteCapable(ParseResult parse) =>
+        RemoteCommands.Contains(TopCommand(parse)) || ContentCommands.Contains(TopCommand(parse));
+
+    // A command that works on the local catalog must not quietly do so when the user meant a worker.
+    private static Uri? RefuseServer(CliHost host, ParseResult parse)
+    {
+        var server = CliContext.ResolveServer(host, parse.GetValue(ServerUrl));
+        return server is null
+            ? null
+            : throw new InvalidInputException(
+                $"--server {server} (or IMAGEFORGE_SERVER): '{TopCommand(parse)}' works on the local catalog only; with "
+                    + "--server use build, builds (list, show, logs, cancel) and images (list, show), or run it on the "
+                    + "worker's machine without --server"
+            );
+    }
+
+    private static string TopCommand(ParseResult parse)
+    {
+        var command = parse.CommandResult;
+        while (command.Parent is CommandResult parent && parent.Parent is CommandResult)
+        {
+            command = parent;
+        }
+
+        return command.Command.Name;
+    }
 
     public static async Task<int> RunAsync(
         string[] args,
@@ -48,6 +87,7 @@ internal static class CliApp
         {
             DataDir,
             Definitions,
+            ServerUrl,
             Output,
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
@@ -58,6 +98,9 @@ internal static class CliApp
             Content = CliContext.ResolveContent(host, parse.GetValue(Definitions)),
             Data = new(CliContext.ResolveDataDirectory(host, parse.GetValue(DataDir))),
             Json = parse.GetValue(Output) == "json",
+            Server = RemoteCapable(parse)
+                ? CliContext.ResolveServer(host, parse.GetValue(ServerUrl))
+                : RefuseServer(host, parse),
             Out = stdout,
             Error = stderr,
             Time = host.Time,
@@ -78,6 +121,8 @@ internal static class CliApp
         root.Subcommands.Add(RollbackCommand.Create(context));
         root.Subcommands.Add(RevokeCommand.Create(context));
         root.Subcommands.Add(ChannelsCommand.Create(context));
+        root.Subcommands.Add(WorkerCommand.Create(context));
+        root.Subcommands.Add(TokensCommand.Create(context));
         root.Subcommands.Add(AuditCommand.Create(context));
         root.Subcommands.Add(GcCommand.Create(context));
         root.Subcommands.Add(PolicyCommand.Create(context));

@@ -1,5 +1,7 @@
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Errors;
+using ImageForge.Server;
 using ImageForge.Storage;
 
 namespace ImageForge.Cli;
@@ -15,8 +17,49 @@ internal sealed class CliContext
     public required TextWriter Error { get; init; }
     public required TimeProvider Time { get; init; }
 
+    /// <summary>The worker this command talks to (<c>--server</c>, else IMAGEFORGE_SERVER); null for the local catalog.</summary>
+    public Uri? Server { get; init; }
+
+    /// <summary>The local catalog (commands without --server support never get a <see cref="Server"/>: see CliApp).</summary>
     public Task<SqliteCatalog> OpenCatalogAsync(CancellationToken cancellationToken) =>
         SqliteCatalog.OpenAsync(Data.Root, Time, cancellationToken);
+
+    /// <summary>The catalog for reading: the worker's when <c>--server</c> is given, else the local one.</summary>
+    public async Task<CatalogSession> OpenSessionAsync(CancellationToken cancellationToken) =>
+        Server is null
+            ? CatalogSession.Of(await SqliteCatalog.OpenAsync(Data.Root, Time, cancellationToken))
+            : CatalogSession.Of(
+                new RemoteCatalog(Server, Host.Variable(RemoteCatalog.TokenVariable))
+            );
+
+    /// <summary>--server, else IMAGEFORGE_SERVER; null for neither. A value that is not an http(s) URL is bad input.</summary>
+    public static Uri? ResolveServer(CliHost host, string? option)
+    {
+        var value = !string.IsNullOrEmpty(option) ? option : host.Variable("IMAGEFORGE_SERVER");
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        return
+            Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new InvalidInputException(
+                $"--server: '{value}' is not an http or https URL; give the worker's address, e.g. http://imageforge:5000"
+            );
+    }
+
+    /// <summary>The pipeline's parts (builders, collectors, scanner, signer), assembled as the worker does.</summary>
+    public Pipeline Pipeline =>
+        new(
+            new PipelineHost(
+                new WorkerPaths(Content, Data),
+                Time,
+                Host.Variable,
+                Host.CurrentDirectory,
+                Host.ToolEnvironment
+            )
+        );
 
     /// <summary>
     /// The content root: the current directory when it holds ImageForge content (a clone), else the content packaged
@@ -84,8 +127,4 @@ internal sealed record CliHost(
             Environment.GetEnvironmentVariable,
             new Dictionary<string, string>()
         );
-
-    /// <summary>IMAGEFORGE_PACKER names another packer executable (tests use a fake one); default: packer on PATH.</summary>
-    public string PackerExecutable =>
-        Variable("IMAGEFORGE_PACKER") is { Length: > 0 } path ? path : "packer";
 }

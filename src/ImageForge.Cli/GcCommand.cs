@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ImageForge.Server.Operations;
 
 namespace ImageForge.Cli;
 
@@ -31,52 +32,61 @@ internal static class GcCommand
             apply,
         };
         command.SetAction(
-            async (parse, ct) =>
+            (parse, ct) =>
             {
                 var ctx = context(parse);
-                if (parse.GetValue(window) < 0)
-                {
-                    throw new ImageForge.Core.Errors.InvalidInputException(
-                        "--window must be 0 or more days"
-                    );
-                }
+                return PromotionCli.RunAsync(
+                    ctx,
+                    async () =>
+                    {
+                        var operations = PromotionCli.Operations(ctx);
+                        var plan = await operations.CollectGarbageAsync(
+                            PromotionCli.Actor(ctx, operations),
+                            parse.GetValue(keep),
+                            parse.GetValue(window),
+                            parse.GetValue(apply),
+                            ct
+                        );
+                        if (ctx.Json)
+                        {
+                            await Json.WriteAsync(ctx.Out, plan);
+                        }
+                        else
+                        {
+                            await WriteTextAsync(ctx, plan);
+                        }
 
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var plan = await cli.Service.CollectGarbageAsync(
-                    parse.GetValue(keep),
-                    TimeSpan.FromDays(parse.GetValue(window)),
-                    parse.GetValue(apply),
-                    cli.Actor,
-                    ctx.Data,
-                    ct
+                        return plan.Problems.Count == 0 ? CliApp.Ok : CliApp.ToolFailure;
+                    }
                 );
-                foreach (var (v, why) in plan.Kept)
-                {
-                    await ctx.Out.WriteLineAsync(
-                        $"  keep    {v.Image}@{v.Version} ({v.Status}): {why}"
-                    );
-                }
-
-                foreach (var v in plan.Removed)
-                {
-                    await ctx.Out.WriteLineAsync(
-                        $"  {(plan.Applied ? "deleted" : "delete?"), -7} {v.Image}@{v.Version} ({v.Status})"
-                    );
-                }
-
-                foreach (var problem in plan.Problems)
-                {
-                    await ctx.Error.WriteLineAsync($"  problem: {problem}");
-                }
-
-                await ctx.Out.WriteLineAsync(
-                    plan.Applied
-                        ? $"deleted {plan.Removed.Count} version(s), kept {plan.Kept.Count}"
-                        : $"dry run: {plan.Removed.Count} version(s) would be deleted, {plan.Kept.Count} kept; run with --apply to delete"
-                );
-                return plan.Problems.Count == 0 ? CliApp.Ok : CliApp.ToolFailure;
             }
         );
         return command;
+    }
+
+    private static async Task WriteTextAsync(CliContext ctx, RetentionView plan)
+    {
+        foreach (var v in plan.Kept)
+        {
+            await ctx.Out.WriteLineAsync($"  keep    {v.Image}@{v.Version} ({v.Status}): {v.Why}");
+        }
+
+        foreach (var v in plan.Removed)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"  {(plan.Applied ? "deleted" : "delete?"), -7} {v.Image}@{v.Version} ({v.Status})"
+            );
+        }
+
+        foreach (var problem in plan.Problems)
+        {
+            await ctx.Error.WriteLineAsync($"  problem: {problem}");
+        }
+
+        await ctx.Out.WriteLineAsync(
+            plan.Applied
+                ? $"deleted {plan.Removed.Count} version(s), kept {plan.Kept.Count}"
+                : $"dry run: {plan.Removed.Count} version(s) would be deleted, {plan.Kept.Count} kept; run with --apply to delete"
+        );
     }
 }

@@ -22,8 +22,8 @@ internal static class ImagesCommands
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                await using var catalog = await ctx.OpenCatalogAsync(ct);
-                var rows = await catalog.ListImagesAsync(ct);
+                await using var session = await ctx.OpenSessionAsync(ct);
+                var rows = await session.Reader.ListImagesAsync(ct);
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(
@@ -87,7 +87,8 @@ internal static class ImagesCommands
             {
                 var ctx = context(parse);
                 var (image, version) = VersionReference.Parse(parse.GetValue(reference)!);
-                await using var catalog = await ctx.OpenCatalogAsync(ct);
+                await using var session = await ctx.OpenSessionAsync(ct);
+                var catalog = session.Reader;
                 IReadOnlyList<ImageVersion> versions =
                     version is null
                         ? await catalog.ListVersionsAsync(image, parse.GetValue(limit), ct)
@@ -98,7 +99,7 @@ internal static class ImagesCommands
                 if (versions.Count == 0)
                 {
                     throw new InvalidInputException(
-                        $"no versions of '{image}' in the catalog at {ctx.Data.Root}; 'imageforge images list' shows what is there"
+                        $"no versions of '{image}' in the catalog at {(object?)ctx.Server ?? ctx.Data.Root}; 'imageforge images list' shows what is there"
                     );
                 }
 

@@ -1,21 +1,15 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using ImageForge.Server;
 
 namespace ImageForge.Cli;
 
-/// <summary>The one JSON shape of machine-readable output: snake_case names, enums as lower-case strings.</summary>
+/// <summary>Writes machine-readable output in the one JSON shape (<see cref="ImageForgeJson"/>).</summary>
 internal static class Json
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+    public static readonly JsonSerializerOptions Options = ImageForgeJson.Indented;
 
     /// <summary>One object per line (log streams).</summary>
-    public static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
+    public static readonly JsonSerializerOptions Compact = ImageForgeJson.Compact;
 
     public static Task WriteAsync<T>(TextWriter writer, T value) =>
         writer.WriteLineAsync(JsonSerializer.Serialize(value, Options));

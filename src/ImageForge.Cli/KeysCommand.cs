@@ -29,7 +29,7 @@ internal static class KeysCommand
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                var signer = Composition.SignerFor(ctx);
+                var signer = ctx.Pipeline.Signer();
                 try
                 {
                     var pem = await signer.GetPublicKeyPemAsync(ct);

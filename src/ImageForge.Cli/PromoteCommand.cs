@@ -1,8 +1,5 @@
 using System.CommandLine;
-using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
-using ImageForge.Core.Gates;
-using ImageForge.Core.Promotion;
+using ImageForge.Server.Operations;
 
 namespace ImageForge.Cli;
 
@@ -41,175 +38,86 @@ internal static class PromoteCommand
             skip,
         };
         command.SetAction(
-            async (parse, ct) =>
+            (parse, ct) =>
             {
                 var ctx = context(parse);
-                var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
-                var definitions = PromotionCli.LoadDefinitions(ctx);
-                var definition = PromotionCli.Definition(ctx, definitions, image);
-                var baseline = definitions.FindBaseline(definition.Baseline);
-                var channel = parse.GetValue(to)!;
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                // The rules of the image's baseline (its promotion: section, docs/promotion.md).
-                var rules = baseline?.Promotion ?? PromotionRules.None;
-                if (rules.For(channel).Rescan && !parse.GetValue(resume))
-                {
-                    var refusals = await FreshRescanRefusalsAsync(
-                        ctx,
-                        cli,
-                        definition,
-                        baseline,
-                        image,
-                        version,
-                        ct
-                    );
-                    if (refusals.Count > 0)
+                return PromotionCli.RunAsync(
+                    ctx,
+                    async () =>
                     {
-                        await ctx.Error.WriteLineAsync(
-                            $"promotion of {image}@{version} to {channel} refused; nothing changed:"
+                        var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
+                        var operations = PromotionCli.Operations(ctx);
+                        var view = await operations.PromoteAsync(
+                            PromotionCli.Actor(ctx, operations),
+                            new PromoteInput(
+                                image,
+                                version,
+                                parse.GetValue(to)!,
+                                parse.GetValue(resume),
+                                parse.GetValue(skip)
+                            ),
+                            ct
                         );
-                        foreach (var reason in refusals)
-                        {
-                            await ctx.Error.WriteLineAsync($"  - {reason}");
-                        }
-
-                        return 1;
+                        return await WriteAsync(ctx, view);
                     }
-                }
-
-                var result = await cli.Service.PromoteAsync(
-                    new PromoteRequest(
-                        image,
-                        version,
-                        channel,
-                        definition.Channels,
-                        rules,
-                        cli.Actor,
-                        cli.Policy.IsRestricted(channel, definition.Channels),
-                        parse.GetValue(resume),
-                        parse.GetValue(skip)
-                    ),
-                    ct
                 );
-                return await WriteAsync(ctx, image, version, channel, result);
             }
         );
         return command;
     }
 
-    // The channel asks for a fresh re-scan: scan the stored SBOM with the newest data (recorded as new findings
-    // evidence, like 'imageforge scan'), then judge the version's current evidence by the baseline's gates again.
-    private static async Task<IReadOnlyList<string>> FreshRescanRefusalsAsync(
-        CliContext ctx,
-        PromotionCli cli,
-        ImageDefinition definition,
-        Baseline? baseline,
-        string image,
-        string version,
-        CancellationToken ct
-    )
+    private static async Task<int> WriteAsync(CliContext ctx, PromotionView view)
     {
-        var found = await VersionReference.ResolveAsync(cli.Catalog, $"{image}@{version}", ct);
-        if (baseline is null)
+        var (image, version, channel) = (view.Image, view.Version, view.Channel);
+        if (view.Status == PromotionStatuses.Refused)
         {
-            return
-            [
-                $"baseline '{definition.Baseline}' is missing or invalid; run 'imageforge validate'",
-            ];
-        }
-
-        var (_, rescan, _) = await ScanCommand.RescanAsync(
-            ctx,
-            cli.Catalog,
-            found,
-            definition,
-            baseline,
-            null,
-            [],
-            ct
-        );
-        var target = definition.FindTarget("local") ?? definition.Targets[0];
-        var evidence = new EvidenceContext(
-            definition,
-            baseline,
-            target,
-            found.Version,
-            found.BuildId,
-            found.Artifacts,
-            [.. found.Evidence, rescan],
-            Path.GetDirectoryName(rescan.Location)!,
-            ctx.Time.GetUtcNow()
-        );
-        var decision = GateEvaluator.Evaluate(
-            baseline.Name,
-            baseline.Gates,
-            GateEvidence.From(
-                evidence,
-                await NoRevocationData.Instance.LookupAsync(target.Provider, target.BaseImage, ct)
-            ),
-            ctx.Time.GetUtcNow()
-        );
-        return decision.Decision == GateOutcome.Fail
-            ?
-            [
-                .. decision
-                    .Violations.Where(v => v.Outcome == GateOutcome.Fail)
-                    .Select(v => $"fresh re-scan: {v}"),
-            ]
-            : [];
-    }
-
-    private static async Task<int> WriteAsync(
-        CliContext ctx,
-        string image,
-        string version,
-        string channel,
-        PromotionResult result
-    )
-    {
-        if (result.Refusals.Count > 0)
-        {
-            await ctx.Error.WriteLineAsync(
-                $"promotion of {image}@{version} to {channel} refused; nothing changed:"
+            return await PromotionCli.RefusedAsync(
+                ctx,
+                $"promotion of {image}@{version} to {channel} refused; nothing changed",
+                view.Refusals
             );
-            foreach (var reason in result.Refusals)
-            {
-                await ctx.Error.WriteLineAsync($"  - {reason}");
-            }
-
-            return 1;
         }
 
-        if (result.AlreadyCurrent)
+        var exit = view.Status == PromotionStatuses.Failed ? CliApp.ToolFailure : CliApp.Ok;
+        if (ctx.Json)
+        {
+            await Json.WriteAsync(ctx.Out, view);
+        }
+        else if (view.Status == PromotionStatuses.AlreadyCurrent)
         {
             await ctx.Out.WriteLineAsync(
                 $"{channel} already points at {image}@{version}; nothing to do"
             );
-            return CliApp.Ok;
+            return exit;
         }
-
-        await ctx.Out.WriteLineAsync(
-            $"promotion #{result.Promotion!.Id} of {image}@{version} to {channel}:"
-        );
-        foreach (var (step, ran) in result.Steps)
+        else
         {
             await ctx.Out.WriteLineAsync(
-                $"  {step.Status.ToString().ToLowerInvariant(), -9} {step.Target}/{step.Region}{(ran ? "" : " (done before)")}: {step.Detail}"
+                $"promotion #{view.PromotionId} of {image}@{version} to {channel}:"
+            );
+            foreach (var step in view.Steps)
+            {
+                await ctx.Out.WriteLineAsync(
+                    $"  {step.Status, -9} {step.Target}/{step.Region}{(step.RanNow ? "" : " (done before)")}: {step.Detail}"
+                );
+            }
+
+            if (view.Status == PromotionStatuses.Promoted)
+            {
+                await ctx.Out.WriteLineAsync(
+                    $"{channel} now points at {image}@{version} (was {view.PreviousVersion ?? "empty"})"
+                );
+            }
+        }
+
+        if (view.Status == PromotionStatuses.Failed)
+        {
+            await ctx.Error.WriteLineAsync(
+                $"promotion #{view.PromotionId} failed; {channel} did not move. Fix the cause, then run "
+                    + $"'imageforge promote {image}@{version} --to {channel} --resume' to retry only the failed steps"
             );
         }
 
-        if (result.Assignment is { } a)
-        {
-            await ctx.Out.WriteLineAsync(
-                $"{channel} now points at {image}@{version} (was {a.PreviousVersion ?? "empty"})"
-            );
-            return CliApp.Ok;
-        }
-
-        await ctx.Error.WriteLineAsync(
-            $"promotion #{result.Promotion.Id} failed; {channel} did not move. Fix the cause, then run "
-                + $"'imageforge promote {image}@{version} --to {channel} --resume' to retry only the failed steps"
-        );
-        return CliApp.ToolFailure;
+        return exit;
     }
 }

@@ -1,83 +1,49 @@
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
-using ImageForge.Providers.Local;
-using ImageForge.Signing;
+using ImageForge.Server;
+using ImageForge.Server.Operations;
 using ImageForge.Storage;
 
 namespace ImageForge.Cli;
 
 /// <summary>
-/// What the promotion commands share: who acts (the OS user, or IMAGEFORGE_ACTOR), their role from roles.yaml, the
-/// image's channel path from its definition, and the service over the catalog and the local registry. Opening it
-/// also applies scheduled revocations whose time has come.
+/// What the promotion commands share: who acts (the OS user, or IMAGEFORGE_ACTOR) with the role roles.yaml gives
+/// it, the operations they share with the worker's API (<see cref="PromotionOperations"/>), and how a refusal is
+/// printed. Opening the catalog applies scheduled revocations whose time has come, with a note on stderr.
 /// </summary>
 internal sealed class PromotionCli : IAsyncDisposable
 {
     /// <summary>Overrides the OS user as the actor (automation, tests); the CLI trusts whoever runs it.</summary>
     public const string ActorVariable = "IMAGEFORGE_ACTOR";
 
-    private PromotionCli(
-        SqliteCatalog catalog,
-        PromotionService service,
-        AccessPolicy policy,
-        Actor actor
-    )
-    {
-        Catalog = catalog;
-        Service = service;
-        Policy = policy;
-        Actor = actor;
-    }
+    private readonly PromotionSession _session;
 
-    public SqliteCatalog Catalog { get; }
-    public PromotionService Service { get; }
-    public AccessPolicy Policy { get; }
-    public Actor Actor { get; }
+    private PromotionCli(PromotionSession session) => _session = session;
 
-    public static async Task<PromotionCli> OpenAsync(CliContext ctx, CancellationToken ct)
+    public SqliteCatalog Catalog => _session.Catalog;
+
+    /// <summary>The catalog for commands that only read it (audit), after applying due scheduled revocations.</summary>
+    public static async Task<PromotionCli> OpenAsync(CliContext ctx, CancellationToken ct) =>
+        new(await PromotionSession.OpenAsync(ctx.Data, ctx.Time, Noted(ctx), ct));
+
+    /// <summary>The promotion operations over this command's content and data, with the pipeline's scanner.</summary>
+    public static PromotionOperations Operations(CliContext ctx) =>
+        new(
+            new WorkerPaths(ctx.Content, ctx.Data),
+            ctx.Time,
+            new RescanSource(() => ctx.Pipeline.Scanner(), () => ctx.Pipeline.OsvDirectory(null))
+        )
+        {
+            RevocationApplied = Noted(ctx),
+        };
+
+    /// <summary>The OS user (or IMAGEFORGE_ACTOR) with its role from roles.yaml.</summary>
+    public static Actor Actor(CliContext ctx, PromotionOperations operations)
     {
-        var policy = AccessPolicy.Load(ctx.Data.Root);
         var name = ctx.Host.Variable(ActorVariable) is { Length: > 0 } env
             ? env
             : Environment.UserName;
-        var catalog = await ctx.OpenCatalogAsync(ct);
-        var service = new PromotionService(
-            catalog,
-            catalog,
-            catalog,
-            [new LocalRegistry(ctx.Data.Root, ctx.Time)],
-            async (version, token) =>
-                (await VersionVerifier.VerifyAsync(version, null, token)).Problems,
-            ctx.Time
-        );
-        var cli = new PromotionCli(catalog, service, policy, policy.Resolve(name));
-        foreach (var applied in await service.ApplyDueRevocationsAsync(ct))
-        {
-            await ctx.Error.WriteLineAsync(
-                $"note: the revocation of {applied.Scheduled!.Image}@{applied.Scheduled.Version} scheduled for "
-                    + $"{Report.Time(applied.Scheduled.EffectiveAt)} took effect now"
-            );
-        }
-
-        return cli;
-    }
-
-    /// <summary>The image's definition (for its channel path); an unknown image is bad input.</summary>
-    public static ImageDefinition Definition(CliContext ctx, string image) =>
-        Definition(ctx, LoadDefinitions(ctx), image);
-
-    /// <summary>Every definition and baseline, loaded once per command.</summary>
-    public static DefinitionSet LoadDefinitions(CliContext ctx) =>
-        DefinitionLoader.Load(ctx.Content, DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime));
-
-    /// <summary>The image's definition out of an already loaded set; an unknown image is bad input.</summary>
-    public static ImageDefinition Definition(CliContext ctx, DefinitionSet set, string image)
-    {
-        return set.FindImage(image)
-            ?? throw new InvalidInputException(
-                $"no image definition named '{image}' in {ctx.Content.Definitions}; known: {string.Join(", ", set.Images.Select(i => i.Name))}"
-            );
+        return operations.LoadPolicy().Resolve(name);
     }
 
     /// <summary><c>image@version</c> with the version required.</summary>
@@ -91,5 +57,72 @@ internal sealed class PromotionCli : IAsyncDisposable
             : (image, version);
     }
 
-    public ValueTask DisposeAsync() => Catalog.DisposeAsync();
+    /// <summary>
+    /// Runs a command's action; with <c>--output json</c> a refusal (exit 1: a rule, the actor's role, a concurrent
+    /// action) is also printed on stdout as <c>{ "error", "reasons" }</c>. In text it is left to the usual handler
+    /// (<c>error: ...</c> on stderr, exit 1).
+    /// </summary>
+    public static async Task<int> RunAsync(CliContext ctx, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RefusedException e) when (ctx.Json)
+        {
+            return await RefusedJsonAsync(ctx, e.Message, e.Reasons);
+        }
+        catch (ActionForbiddenException e) when (ctx.Json)
+        {
+            return await RefusedJsonAsync(ctx, e.Message, e.Reasons);
+        }
+        catch (PromotionConflictException e) when (ctx.Json)
+        {
+            return await RefusedJsonAsync(ctx, e.Message, [e.Message]);
+        }
+    }
+
+    /// <summary>
+    /// Prints a refusal with its reasons, one a line, on stderr (and with --output json the refusal object on
+    /// stdout); returns exit 1.
+    /// </summary>
+    public static async Task<int> RefusedAsync(
+        CliContext ctx,
+        string error,
+        IReadOnlyList<string> reasons
+    )
+    {
+        await ctx.Error.WriteLineAsync($"{error}:");
+        foreach (var reason in reasons)
+        {
+            await ctx.Error.WriteLineAsync($"  - {reason}");
+        }
+
+        if (ctx.Json)
+        {
+            await Json.WriteAsync(ctx.Out, new RefusalView(error, reasons));
+        }
+
+        return 1;
+    }
+
+    private static async Task<int> RefusedJsonAsync(
+        CliContext ctx,
+        string error,
+        IReadOnlyList<string> reasons
+    )
+    {
+        await ctx.Error.WriteLineAsync($"error: {error}");
+        await Json.WriteAsync(ctx.Out, new RefusalView(error, reasons));
+        return 1;
+    }
+
+    public ValueTask DisposeAsync() => _session.DisposeAsync();
+
+    private static Func<RevocationResult, CancellationToken, Task> Noted(CliContext ctx) =>
+        (applied, _) =>
+            ctx.Error.WriteLineAsync(
+                $"note: the revocation of {applied.Scheduled!.Image}@{applied.Scheduled.Version} scheduled for "
+                    + $"{Report.Time(applied.Scheduled.EffectiveAt)} took effect now"
+            );
 }

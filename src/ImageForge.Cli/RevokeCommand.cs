@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
-using ImageForge.Core.Errors;
+using ImageForge.Server.Operations;
 
 namespace ImageForge.Cli;
 
@@ -34,88 +33,93 @@ internal static class RevokeCommand
             at,
         };
         command.SetAction(
-            async (parse, ct) =>
+            (parse, ct) =>
             {
                 var ctx = context(parse);
-                var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
-                DateTimeOffset? when = null;
-                if (parse.GetValue(at) is { } text)
-                {
-                    when = DateTimeOffset.TryParse(
-                        text,
-                        CultureInfo.InvariantCulture,
-                        DateTimeStyles.AssumeUniversal,
-                        out var parsed
-                    )
-                        ? parsed
-                        : throw new InvalidInputException(
-                            $"--at {text}: expected an ISO-8601 time such as 2026-12-01T00:00Z"
+                return PromotionCli.RunAsync(
+                    ctx,
+                    async () =>
+                    {
+                        var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
+                        var when = parse.GetValue(at) is { } text
+                            ? PromotionOperations.ParseTime(text, "--at")
+                            : (DateTimeOffset?)null;
+                        var operations = PromotionCli.Operations(ctx);
+                        var result = await operations.RevokeAsync(
+                            PromotionCli.Actor(ctx, operations),
+                            image,
+                            version,
+                            parse.GetValue(reason)!,
+                            when,
+                            ct
                         );
-                }
+                        if (ctx.Json)
+                        {
+                            await Json.WriteAsync(ctx.Out, result);
+                        }
+                        else
+                        {
+                            await WriteTextAsync(ctx, result);
+                        }
 
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var result = await cli.Service.RevokeAsync(
-                    image,
-                    version,
-                    parse.GetValue(reason)!,
-                    when,
-                    cli.Actor,
-                    ct
+                        if (result.DeprecationFailed)
+                        {
+                            await ctx.Error.WriteLineAsync(
+                                "a deprecation step failed; rerun the same revoke to retry it"
+                            );
+                            return CliApp.ToolFailure;
+                        }
+
+                        return CliApp.Ok;
+                    }
                 );
-                if (result.Scheduled is { } s)
-                {
-                    await ctx.Out.WriteLineAsync(
-                        $"{image}@{version} will be revoked at {Report.Time(s.EffectiveAt)}, by the first promotion command run after then"
-                    );
-                    return CliApp.Ok;
-                }
-
-                if (result.Record is { } r)
-                {
-                    await ctx.Out.WriteLineAsync($"revoked {image}@{version}: {r.Reason}");
-                    foreach (var move in r.Channels)
-                    {
-                        await ctx.Out.WriteLineAsync(
-                            move.To is null
-                                ? $"  {move.Channel}: now EMPTY - no earlier good version to fall back to; promote one"
-                                : $"  {move.Channel}: rolled back {move.From} -> {move.To}"
-                        );
-                    }
-
-                    foreach (var (childImage, childVersion) in r.FlaggedDescendants)
-                    {
-                        await ctx.Out.WriteLineAsync(
-                            $"  flagged {childImage}@{childVersion}: built on the revoked version"
-                        );
-                    }
-                }
-                else
-                {
-                    await ctx.Out.WriteLineAsync(
-                        $"{image}@{version} was already revoked; deprecation steps run again"
-                    );
-                }
-
-                var failed = false;
-                foreach (var (target, outcome) in result.Deprecations)
-                {
-                    failed |= !outcome.Succeeded;
-                    await ctx.Out.WriteLineAsync(
-                        $"  {(outcome.Succeeded ? "deprecated" : "FAILED"), -10} {target}: {outcome.Detail}"
-                    );
-                }
-
-                if (failed)
-                {
-                    await ctx.Error.WriteLineAsync(
-                        "a deprecation step failed; rerun the same revoke to retry it"
-                    );
-                    return CliApp.ToolFailure;
-                }
-
-                return CliApp.Ok;
             }
         );
         return command;
+    }
+
+    private static async Task WriteTextAsync(CliContext ctx, RevocationView r)
+    {
+        var (image, version) = (r.Image, r.Version);
+        if (r.Status == RevocationStatuses.Scheduled)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"{image}@{version} will be revoked at {Report.Time(r.EffectiveAt)}, by the first promotion command run after then"
+            );
+            return;
+        }
+
+        if (r.Status == RevocationStatuses.Revoked)
+        {
+            await ctx.Out.WriteLineAsync($"revoked {image}@{version}: {r.Reason}");
+            foreach (var move in r.Channels)
+            {
+                await ctx.Out.WriteLineAsync(
+                    move.To is null
+                        ? $"  {move.Channel}: now EMPTY - no earlier good version to fall back to; promote one"
+                        : $"  {move.Channel}: rolled back {move.From} -> {move.To}"
+                );
+            }
+
+            foreach (var child in r.Flagged)
+            {
+                await ctx.Out.WriteLineAsync(
+                    $"  flagged {child.Image}@{child.Version}: built on the revoked version"
+                );
+            }
+        }
+        else
+        {
+            await ctx.Out.WriteLineAsync(
+                $"{image}@{version} was already revoked; deprecation steps run again"
+            );
+        }
+
+        foreach (var d in r.Deprecations)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"  {(d.Succeeded ? "deprecated" : "FAILED"), -10} {d.Target}: {d.Detail}"
+            );
+        }
     }
 }

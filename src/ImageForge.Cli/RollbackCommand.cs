@@ -30,30 +30,40 @@ internal static class RollbackCommand
             reason,
         };
         command.SetAction(
-            async (parse, ct) =>
+            (parse, ct) =>
             {
                 var ctx = context(parse);
-                var image = parse.GetValue(imageArgument)!;
-                var target = parse.GetValue(to) is { } t
-                    ? PromotionCli.Exact($"{image}@{t}").Version
-                    : null;
-                var definition = PromotionCli.Definition(ctx, image);
-                var name = parse.GetValue(channel)!;
-                await using var cli = await PromotionCli.OpenAsync(ctx, ct);
-                var moved = await cli.Service.RollbackAsync(
-                    image,
-                    name,
-                    target,
-                    definition.Channels,
-                    cli.Actor,
-                    cli.Policy.IsRestricted(name, definition.Channels),
-                    parse.GetValue(reason),
-                    ct
+                return PromotionCli.RunAsync(
+                    ctx,
+                    async () =>
+                    {
+                        var image = parse.GetValue(imageArgument)!;
+                        var target = parse.GetValue(to) is { } t
+                            ? PromotionCli.Exact($"{image}@{t}").Version
+                            : null;
+                        var operations = PromotionCli.Operations(ctx);
+                        var moved = await operations.RollbackAsync(
+                            PromotionCli.Actor(ctx, operations),
+                            image,
+                            parse.GetValue(channel)!,
+                            target,
+                            parse.GetValue(reason),
+                            ct
+                        );
+                        if (ctx.Json)
+                        {
+                            await Json.WriteAsync(ctx.Out, moved);
+                        }
+                        else
+                        {
+                            await ctx.Out.WriteLineAsync(
+                                $"{moved.Channel} of {image} rolled back: {moved.PreviousVersion ?? "empty"} -> {moved.Version}"
+                            );
+                        }
+
+                        return CliApp.Ok;
+                    }
                 );
-                await ctx.Out.WriteLineAsync(
-                    $"{name} of {image} rolled back: {moved.PreviousVersion ?? "empty"} -> {moved.Version}"
-                );
-                return CliApp.Ok;
             }
         );
         return command;

@@ -1,9 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
-using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
+using ImageForge.Server.Operations;
 
 namespace ImageForge.Cli;
 
@@ -71,14 +70,15 @@ internal static class ScanCommand
                 {
                     throw new InvalidInputException($"{report}: no such report file");
                 }
-                var (document, evidence, result) = await RescanAsync(
-                    ctx,
+                var (document, evidence, result) = await VersionRescan.ScanAndRecordAsync(
                     catalog,
                     version,
                     definition,
                     baseline,
-                    parse.GetValue(osv),
+                    ctx.Pipeline.Scanner(),
+                    ctx.Pipeline.OsvDirectory(parse.GetValue(osv)),
                     [.. given.Select(r => Path.GetFullPath(r, ctx.Host.CurrentDirectory))],
+                    ctx.Time,
                     ct
                 );
 
@@ -103,68 +103,6 @@ internal static class ScanCommand
             }
         );
         return command;
-    }
-
-    /// <summary>
-    /// Scans a version's stored inventory with the newest data of the baseline's sources and records the findings as
-    /// new evidence of the version (also used by promote's fresh re-scan).
-    /// </summary>
-    internal static async Task<(
-        FindingsDocument Document,
-        Core.Builds.EvidenceDocument Evidence,
-        ScanResult Result
-    )> RescanAsync(
-        CliContext ctx,
-        Core.Builds.ICatalog catalog,
-        Core.Builds.ImageVersion version,
-        ImageDefinition definition,
-        Baseline baseline,
-        string? osv,
-        IReadOnlyList<string> reports,
-        CancellationToken ct
-    )
-    {
-        var now = ctx.Time.GetUtcNow();
-        var options = new ScanOptions(
-            baseline.Vulnerabilities.Sources,
-            Composition.OsvDirectory(ctx, osv),
-            definition.FindTarget("local")?.Option("security_mirror")
-                ?? VulnerabilityCollector.DefaultSecurityMirror,
-            reports,
-            baseline.Vulnerabilities.Suppressions,
-            DateOnly.FromDateTime(now.UtcDateTime)
-        );
-        var result = await Composition
-            .Scanner(ctx)
-            .ScanAsync(EvidenceFiles.ReadInventory(version), definition.Os, options, ct);
-        var document = FindingsDocument.From(version.Image, version.Version, now, result);
-        var evidence = await EvidenceFiles.WriteAsync(
-            Path.Combine(
-                EvidenceDirectory(version),
-                $"vulnerabilities-{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json"
-            ),
-            document.ToJson(),
-            EvidenceFiles.VulnerabilityFindings,
-            FindingsDocument.MediaType,
-            ct
-        );
-        await catalog.AddEvidenceAsync(version.Image, version.Version, [evidence], now, ct);
-        return (document, evidence, result);
-    }
-
-    private static string EvidenceDirectory(Core.Builds.ImageVersion version)
-    {
-        var existing =
-            version.Evidence.Select(e => e.Location).FirstOrDefault()
-            ?? version
-                .Artifacts.Where(a => a.Sha256 is not null)
-                .Select(a => a.Location)
-                .FirstOrDefault()
-            ?? throw new InvalidInputException(
-                $"{version.Image}@{version.Version} has no files on disk to scan"
-            );
-        var dir = Path.GetDirectoryName(existing)!;
-        return Path.GetFileName(dir) == "evidence" ? dir : Path.Combine(dir, "evidence");
     }
 
     internal static async Task WriteTextAsync(TextWriter o, FindingsDocument d, string location)

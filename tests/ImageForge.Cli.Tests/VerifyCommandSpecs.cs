@@ -130,7 +130,7 @@ public sealed class VerifyCommandSpecs : IDisposable
     }
 
     [Fact]
-    public void The_provenance_collector_runs_last_so_it_covers_every_other_collectors_evidence()
+    public async Task The_provenance_collector_runs_last_so_it_covers_every_other_collectors_evidence()
     {
         var ctx = new CliContext
         {
@@ -150,7 +150,8 @@ public sealed class VerifyCommandSpecs : IDisposable
             Time = TimeProvider.System,
         };
 
-        var collectors = Composition.EvidenceCollectors(ctx);
+        await using var catalog = await ctx.OpenCatalogAsync(CancellationToken.None);
+        var collectors = ctx.Pipeline.EvidenceCollectors(catalog);
 
         collectors[^1].ShouldBeOfType<ProvenanceCollector>();
     }

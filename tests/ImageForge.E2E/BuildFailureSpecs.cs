@@ -133,7 +133,7 @@ public sealed class BuildFailureSpecs
         using var json = JsonDocument.Parse(show.Out);
         json.RootElement.GetProperty("status").GetString().ShouldBe("cancelled");
         MmdebstrapRunning(dir.Path).ShouldBeFalse();
-        ProcessesMentioning(dir.Path).ShouldBeEmpty();
+        Processes.Mentioning(dir.Path).ShouldBeEmpty();
         NothingLeft(dir);
     }
 
@@ -175,37 +175,7 @@ public sealed class BuildFailureSpecs
     }
 
     private static bool MmdebstrapRunning(string below) =>
-        ProcessesMentioning(below).Any(c => c.Contains("mmdebstrap", StringComparison.Ordinal));
-
-    // Command lines of live processes that mention a path (every process of a build names its work directory).
-    private static List<string> ProcessesMentioning(string path)
-    {
-        var found = new List<string>();
-        foreach (var proc in Directory.EnumerateDirectories("/proc"))
-        {
-            if (
-                !int.TryParse(Path.GetFileName(proc), out var pid)
-                || pid == Environment.ProcessId
-                || !ProcessGroup.IsAlive(pid)
-            )
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(path, StringComparison.Ordinal))
-                {
-                    found.Add($"{pid}: {cmdline}");
-                }
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-
-        return found;
-    }
+        Processes.Mentioning(below).Any(c => c.Contains("mmdebstrap", StringComparison.Ordinal));
 
     private static void CopyDirectory(string source, string destination)
     {

@@ -2,47 +2,55 @@ using ImageForge.Core.Builds;
 using ImageForge.Storage;
 using ImageForge.Toolchain.Processes;
 
-namespace ImageForge.Cli;
+namespace ImageForge.Server;
 
 /// <summary>
 /// Cleans up after builds whose owning process died (killed, machine rebooted): stops what is left of their tool's
-/// process group, releases mounts below their work directory, and ends them with the given status.
+/// process group, releases mounts below their work directory, deletes it, and ends them with the given status. The
+/// command line runs it before a build and when listing builds; the worker runs it when it starts.
 /// </summary>
-internal static class StaleBuilds
+public static class StaleBuilds
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
-    public static async Task ReapAsync(
+    /// <summary>Ends every running build whose owner process is gone as Interrupted; returns them.</summary>
+    public static async Task<IReadOnlyList<BuildRecord>> ReapAsync(
         SqliteCatalog catalog,
-        CliContext ctx,
+        DataPaths data,
+        TimeProvider time,
         CancellationToken cancellationToken
     )
     {
+        var reaped = new List<BuildRecord>();
         foreach (var build in await catalog.ListRunningBuildsAsync(cancellationToken))
         {
             if (!OwnerAlive(build))
             {
                 await EndAsync(
                     catalog,
-                    ctx,
+                    data,
+                    time,
                     build,
                     BuildStatus.Interrupted,
                     "its imageforge process ended while it ran; leftovers cleaned",
                     cancellationToken
                 );
-                await ctx.Error.WriteLineAsync(
-                    $"build {build.Id} of {build.Image} was interrupted (its process is gone); cleaned up"
-                );
+                reaped.Add(build);
             }
         }
+
+        return reaped;
     }
 
+    /// <summary>Whether the process that owns a running build is still there.</summary>
     public static bool OwnerAlive(BuildRecord build) =>
         build.OwnerPid is { } pid && Directory.Exists($"/proc/{pid}");
 
+    /// <summary>Stops the build's leftovers (process group, mounts, work directory) and ends it.</summary>
     public static async Task EndAsync(
         SqliteCatalog catalog,
-        CliContext ctx,
+        DataPaths data,
+        TimeProvider time,
         BuildRecord build,
         BuildStatus status,
         string message,
@@ -54,19 +62,13 @@ internal static class StaleBuilds
             await ProcessGroup.KillAndWaitAsync(group, Grace, cancellationToken);
         }
 
-        var work = ctx.Data.WorkFor(build.Id);
+        var work = data.WorkFor(build.Id);
         MountTable.UnmountBelow(work);
         if (Directory.Exists(work) && MountTable.MountsBelow(work).Count == 0)
         {
             Directory.Delete(work, recursive: true);
         }
 
-        await catalog.EndBuildAsync(
-            build.Id,
-            status,
-            message,
-            ctx.Time.GetUtcNow(),
-            cancellationToken
-        );
+        await catalog.EndBuildAsync(build.Id, status, message, time.GetUtcNow(), cancellationToken);
     }
 }

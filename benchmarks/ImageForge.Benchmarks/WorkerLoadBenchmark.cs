@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Worker;
+using ImageForge.Server;
+using ImageForge.Server.Api;
+using ImageForge.TestUtils;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImageForge.Benchmarks;
+
+/// <summary>
+/// One worker (Kestrel, the real catalog) under 200 concurrent API reads and 20 concurrent build requests for the
+/// same image, each sent twice (a client retrying with its Idempotency-Key): errors, builds created, read latency.
+/// The runner is held (limit 0 for the local target) so the queue is measured, not Packer.
+/// </summary>
+internal sealed class WorkerLoadBenchmark : IBenchmark
+{
+    private const int Readers = 200;
+    private const int ReadsEach = 10;
+    private const int Requesters = 20;
+
+    public string Name => "worker-load";
+
+    public string Description =>
+        "200 concurrent API reads and 20 concurrent build requests against one worker";
+
+    public async Task<string> RunAsync()
+    {
+        using var dir = new TempDirectory("imageforge-bench-worker");
+        var paths = new WorkerPaths(
+            ContentPaths.UnderRoot(RepoPaths.Root),
+            new DataPaths(dir.Combine("data"))
+        );
+        var host = new PipelineHost(
+            paths,
+            TimeProvider.System,
+            Environment.GetEnvironmentVariable,
+            RepoPaths.Root,
+            new Dictionary<string, string>()
+        )
+        {
+            Resolvers = [],
+        };
+        var config = WorkerConfig.Default with
+        {
+            QueueLimits = new Dictionary<string, int>(StringComparer.Ordinal) { ["local"] = 0 },
+        };
+        await using var worker = await WorkerHost.CreateAsync(
+            new WorkerOptions(host, config, ["--urls", "http://127.0.0.1:0"]),
+            CancellationToken.None
+        );
+        await worker.App.StartAsync();
+        var address = worker
+            .App.Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
+        var builderSecret = ApiTokens.Generate();
+        await worker.Catalog.CreateTokenAsync(
+            "bench-builder",
+            "builder",
+            ApiTokens.Hash(builderSecret),
+            TimeProvider.System.GetUtcNow()
+        );
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512 };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(address) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Bearer",
+            builderSecret
+        );
+
+        // 20 engineers ask for a rebuild at once, and each client retries once with the same key.
+        var errors = new ConcurrentBag<string>();
+        var buildIds = new ConcurrentBag<string>();
+        var requests = Stopwatch.StartNew();
+        await Task.WhenAll(
+            Enumerable
+                .Range(0, Requesters)
+                .Select(async i =>
+                {
+                    for (var attempt = 0; attempt < 2; attempt++)
+                    {
+                        using var message = new HttpRequestMessage(HttpMethod.Post, "/api/builds")
+                        {
+                            Content = JsonContent.Create(
+                                new { image = "debian-11-cis", reason = $"engineer {i}" }
+                            ),
+                        };
+                        message.Headers.Add("Idempotency-Key", $"engineer-{i}");
+                        using var response = await http.SendAsync(message);
+                        var body = await response.Content.ReadAsStringAsync();
+                        if (!response.IsSuccessStatusCode)
+                        {
+                            errors.Add($"POST {(int)response.StatusCode}: {body}");
+                            continue;
+                        }
+
+                        using var json = JsonDocument.Parse(body);
+                        buildIds.Add(
+                            json.RootElement.GetProperty("build").GetProperty("id").GetString()!
+                        );
+                    }
+                })
+        );
+        requests.Stop();
+        var builds = await worker.Catalog.ListBuildsAsync();
+        var someBuild = builds.Count > 0 ? builds[0].Id : "1";
+
+        // 200 readers, 10 reads each, over the read endpoints.
+        string[] paths2 =
+        [
+            "/api/builds",
+            $"/api/builds/{someBuild}",
+            "/api/images",
+            "/health",
+            "/api/audit?limit=20",
+        ];
+        var latencies = new ConcurrentBag<double>();
+        var reads = Stopwatch.StartNew();
+        await Task.WhenAll(
+            Enumerable
+                .Range(0, Readers)
+                .Select(async r =>
+                {
+                    for (var i = 0; i < ReadsEach; i++)
+                    {
+                        var path = paths2[(r + i) % paths2.Length];
+                        var watch = Stopwatch.StartNew();
+                        try
+                        {
+                            using var response = await http.GetAsync(path);
+                            await response.Content.ReadAsByteArrayAsync();
+                            watch.Stop();
+                            if (!response.IsSuccessStatusCode)
+                            {
+                                errors.Add($"GET {path} {(int)response.StatusCode}");
+                            }
+                        }
+                        catch (HttpRequestException e)
+                        {
+                            errors.Add($"GET {path}: {e.Message}");
+                        }
+
+                        latencies.Add(watch.Elapsed.TotalMilliseconds);
+                    }
+                })
+        );
+        reads.Stop();
+        await worker.App.StopAsync();
+
+        var sorted = latencies.Order().ToArray();
+        var distinct = buildIds.Distinct(StringComparer.Ordinal).Count();
+        var rows = new List<IReadOnlyList<string>>
+        {
+            Row(
+                "build requests (20 clients x 2 tries)",
+                (Requesters * 2).ToString(CultureInfo.InvariantCulture)
+            ),
+            Row("builds created", builds.Count.ToString(CultureInfo.InvariantCulture)),
+            Row("distinct build ids returned", distinct.ToString(CultureInfo.InvariantCulture)),
+            Row("build requests, wall time", $"{requests.Elapsed.TotalMilliseconds:0} ms"),
+            Row("API reads", sorted.Length.ToString(CultureInfo.InvariantCulture)),
+            Row("reads, wall time", $"{reads.Elapsed.TotalMilliseconds:0} ms"),
+            Row("reads per second", $"{sorted.Length / reads.Elapsed.TotalSeconds:0}"),
+            Row("read latency p50", $"{Percentile(sorted, 0.50):0.0} ms"),
+            Row("read latency p95", $"{Percentile(sorted, 0.95):0.0} ms"),
+            Row("read latency p99", $"{Percentile(sorted, 0.99):0.0} ms"),
+            Row("read latency max", $"{sorted[^1]:0.0} ms"),
+            Row("errors", errors.Count.ToString(CultureInfo.InvariantCulture)),
+        };
+        var verdict =
+            errors.IsEmpty && builds.Count == 1 && distinct == 1
+                ? "met: no errors, one build for twenty concurrent requests and their retries"
+                : $"NOT met: {errors.Count} error(s), {builds.Count} build(s); first errors: {string.Join("; ", errors.Take(3))}";
+        return new Report(
+            "Worker under load",
+            "dotnet run -c Release --project benchmarks/ImageForge.Benchmarks -- worker-load"
+        )
+            .Line(
+                $"One worker on Kestrel (127.0.0.1) over a fresh catalog; {Readers} concurrent readers x {ReadsEach} "
+                    + $"GETs over {string.Join(", ", paths2)}; {Requesters} concurrent POST /api/builds for one image, each "
+                    + "retried once with its Idempotency-Key. The runner is held (queue limit 0) so no Packer runs."
+            )
+            .Line("")
+            .Table(["measure", "value"], rows)
+            .Line($"Goal (no errors, no duplicate builds, p99 of reads reported): {verdict}.")
+            .ToString();
+    }
+
+    private static IReadOnlyList<string> Row(string name, string value) => [name, value];
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+}

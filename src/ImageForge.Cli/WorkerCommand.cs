@@ -1,0 +1,72 @@
+using System.CommandLine;
+using ImageForge.Core.Worker;
+using ImageForge.Server;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ImageForge.Cli;
+
+/// <summary><c>imageforge worker</c>: schedules, the build queue, the HTTP API and webhooks in one process.</summary>
+internal static class WorkerCommand
+{
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var urls = new Option<string?>("--urls")
+        {
+            Description =
+                "Where the HTTP API listens, as ASP.NET Core reads it (e.g. http://0.0.0.0:8080) [default: http://localhost:5000]",
+        };
+        var config = new Option<string?>("--config")
+        {
+            Description =
+                "The worker's settings [default: worker.yaml in the content root, else built-in defaults]",
+        };
+        var command = new Command(
+            "worker",
+            "Run unattended: nightly schedules, the build queue, CVE rebuilds, the HTTP API and webhooks"
+        )
+        {
+            urls,
+            config,
+        };
+        command.SetAction(
+            async (parse, ct) =>
+            {
+                var ctx = context(parse);
+                var settings = WorkerConfigParser.LoadOrDefault(
+                    parse.GetValue(config) is { } file
+                        ? Path.GetFullPath(file, ctx.Host.CurrentDirectory)
+                        : Path.Combine(Path.GetDirectoryName(ctx.Content.Baselines)!, "worker.yaml")
+                );
+                string[] hostArguments = parse.GetValue(urls) is { } at ? ["--urls", at] : [];
+                await using var worker = await WorkerHost.CreateAsync(
+                    new WorkerOptions(ctx.Pipeline.Host, settings, hostArguments),
+                    ct
+                );
+                await worker.App.StartAsync(ct);
+                var addresses =
+                    worker
+                        .App.Services.GetRequiredService<IServer>()
+                        .Features.Get<IServerAddressesFeature>()
+                        ?.Addresses
+                    ?? [];
+                await ctx.Error.WriteLineAsync(
+                    $"worker on {ctx.Data.Root}: API at {string.Join(", ", addresses)}; Ctrl-C or SIGTERM stops it "
+                        + $"(running builds: {settings.Shutdown.ToString().ToLowerInvariant()})"
+                );
+                try
+                {
+                    await worker.App.WaitForShutdownAsync(ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+
+                await ctx.Error.WriteLineAsync("worker stopping");
+                await worker.App.StopAsync(CancellationToken.None);
+                return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+}

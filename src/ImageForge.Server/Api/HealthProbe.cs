@@ -1,0 +1,153 @@
+using ImageForge.Core.Errors;
+using ImageForge.Toolchain.Packer;
+using ImageForge.Toolchain.Processes;
+using Microsoft.Extensions.Options;
+
+namespace ImageForge.Server.Api;
+
+/// <summary>What <c>GET /health</c> checks, and for how long an answer is reused.</summary>
+public sealed class ApiHealthOptions
+{
+    /// <summary>The Packer executable (a path, or a name on the search path); default <c>$IMAGEFORGE_PACKER</c>, else <c>packer</c>.</summary>
+    public string PackerExecutable { get; set; } =
+        Environment.GetEnvironmentVariable("IMAGEFORGE_PACKER") is { Length: > 0 } packer
+            ? packer
+            : "packer";
+
+    /// <summary>Directories searched for the tools, separated by ':'; default <c>$PATH</c>.</summary>
+    public string SearchPath { get; set; } = Environment.GetEnvironmentVariable("PATH") ?? "";
+
+    /// <summary>How long one probe's answer is served before the tools are looked at again (default 60 s).</summary>
+    public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// Finds the build tools on the search path (plus the sbin directories, where mkfs lives) and asks Packer its
+/// version through the Toolchain's <see cref="PackerClient"/>; the answer is cached, so a monitoring system polling
+/// /health does not start a process per request.
+/// </summary>
+internal sealed class HealthProbe(IOptions<ApiHealthOptions> options, TimeProvider time)
+    : IDisposable
+{
+    /// <summary>The tools a local build needs, in the order /health lists them.</summary>
+    public static readonly IReadOnlyList<string> ToolNames =
+    [
+        "packer",
+        "mmdebstrap",
+        "oscap",
+        "zstd",
+        "mkfs.ext4",
+        "dpkg-deb",
+    ];
+
+    private static readonly string[] SbinDirectories = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
+    // `packer version` answers at once; a hang is a broken install, and /health must answer regardless.
+    private static readonly TimeSpan VersionTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (HealthReport Report, DateTimeOffset At)? _cached;
+
+    public async Task<HealthReport> GetAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_cached is { } cached && time.GetUtcNow() - cached.At < options.Value.CacheFor)
+            {
+                return cached.Report;
+            }
+
+            var report = await ProbeAsync(cancellationToken);
+            _cached = (report, time.GetUtcNow());
+            return report;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task<HealthReport> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var tools = new Dictionary<string, ToolHealth>(StringComparer.Ordinal);
+        foreach (var name in ToolNames)
+        {
+            var path = Find(
+                name == "packer" ? settings.PackerExecutable : name,
+                settings.SearchPath
+            );
+            tools[name] = new ToolHealth(path is not null, path);
+        }
+
+        var packer = tools["packer"].Path is { } packerPath
+            ? await PackerVersionAsync(packerPath, cancellationToken)
+            : new PackerHealth(false, null);
+        var ok = packer.Available && tools.Values.All(t => t.Available);
+        return new HealthReport(ok ? "ok" : "degraded", packer, tools);
+    }
+
+    private async Task<PackerHealth> PackerVersionAsync(
+        string packerPath,
+        CancellationToken cancellationToken
+    )
+    {
+        using var timeout = new CancellationTokenSource(VersionTimeout, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(
+            cancellationToken,
+            timeout.Token
+        );
+        try
+        {
+            var info = await new PackerClient(new ProcessRunner(time), packerPath).GetVersionAsync(
+                stop.Token
+            );
+            return new PackerHealth(true, info.Version.ToString());
+        }
+        catch (Exception e)
+            when (e is ImageForgeException or IOException or System.ComponentModel.Win32Exception
+                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            )
+        {
+            return new PackerHealth(false, null);
+        }
+    }
+
+    /// <summary>The executable's full path: a path is taken as is, a name is searched for; null when absent.</summary>
+    internal static string? Find(string executable, string searchPath)
+    {
+        if (executable.Contains('/', StringComparison.Ordinal))
+        {
+            return IsExecutable(executable) ? Path.GetFullPath(executable) : null;
+        }
+
+        return searchPath
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(SbinDirectories)
+            .Select(directory => Path.Combine(directory, executable))
+            .FirstOrDefault(IsExecutable);
+    }
+
+    private static bool IsExecutable(string path)
+    {
+        try
+        {
+            return File.Exists(path)
+                && (
+                    File.GetUnixFileMode(path)
+                    & (
+                        UnixFileMode.UserExecute
+                        | UnixFileMode.GroupExecute
+                        | UnixFileMode.OtherExecute
+                    )
+                ) != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

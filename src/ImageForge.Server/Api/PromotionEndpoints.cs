@@ -1,0 +1,434 @@
+using System.Security.Claims;
+using ImageForge.Core.Admission;
+using ImageForge.Core.Promotion;
+using ImageForge.Server.Operations;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImageForge.Server.Api;
+
+/// <summary>Body of <c>POST /api/images/{image}/versions/{version}/promote</c>.</summary>
+internal sealed record PromoteBody(string? Channel, string? SkipReason, bool? Resume);
+
+/// <summary>Body of <c>POST /api/images/{image}/versions/{version}/approve</c>.</summary>
+internal sealed record ApproveBody(string? Channel, string? Reason);
+
+/// <summary>Body of <c>POST /api/images/{image}/channels/{channel}/rollback</c>.</summary>
+internal sealed record RollbackBody(string? To, string? Reason);
+
+/// <summary>Body of <c>POST /api/images/{image}/versions/{version}/revoke</c>; <c>at</c> is ISO-8601.</summary>
+internal sealed record RevokeBody(string? Reason, string? At);
+
+/// <summary>Body of <c>POST /api/admit</c>.</summary>
+internal sealed record AdmitBody(
+    string? Provider,
+    string? ImageId,
+    string? Region,
+    string? Channel
+);
+
+/// <summary>
+/// Promotion, approval, rollback, revocation, channels and admission under /api: the same operations as the
+/// command line (<see cref="PromotionOperations"/>), acted by the token's name with the token's role, audited the
+/// same way. A rule's refusal is 409 with <c>reasons</c>, a refusal for the token's role 403; after a promotion,
+/// rollback or revocation the webhook event is published.
+/// </summary>
+internal static class PromotionEndpoints
+{
+    private static readonly string[] Providers = ["local", "aws", "azure", "gcp"];
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        var images = api.MapGroup("/images").WithTags("promotion");
+
+        images
+            .MapPost("/{image}/versions/{version}/promote", PromoteAsync)
+            .WithName("PromoteVersion")
+            .WithSummary("Promote a version into a channel")
+            .WithDescription(
+                "Checks every precondition (built, gate pass or warn, a verifying signature, the previous channel, "
+                    + "soak time, approvals, a fresh re-scan when the channel asks for one), publishes one step per "
+                    + "target and region, and moves the channel when all succeeded. Skipping a channel (skip_reason) "
+                    + "takes admin; a restricted channel takes release-manager. 502 with the steps when a step "
+                    + "failed (the channel did not move; resume: true retries only the failed steps)."
+            )
+            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .Produces<PromotionView>(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        images
+            .MapPost("/{image}/versions/{version}/approve", ApproveAsync)
+            .WithName("ApproveVersion")
+            .WithSummary("Approve a version for a channel")
+            .WithDescription(
+                "Counted by the channel's approvals rule; approving twice counts once."
+            )
+            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        images
+            .MapPost("/{image}/channels/{channel}/rollback", RollbackAsync)
+            .WithName("RollbackChannel")
+            .WithSummary("Move a channel back to its previous good version")
+            .WithDescription(
+                "In one step, to the version the channel had before the current one (skipping revoked and "
+                    + "deleted ones), or to 'to', which must have been in the channel and still be built."
+            )
+            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        images
+            .MapPost("/{image}/versions/{version}/revoke", RevokeAsync)
+            .WithName("RevokeVersion")
+            .WithSummary("Revoke a version, now or at a given time")
+            .WithDescription(
+                "Channels pointing at it fall back to their last good version (or are left empty), versions "
+                    + "built on it are flagged, providers deprecate it. With 'at' in the future the revocation is "
+                    + "scheduled (status scheduled). 502 when a deprecation step failed: the version is revoked; "
+                    + "revoking again retries the step."
+            )
+            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .Produces<RevocationView>(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        images
+            .MapGet("/{image}/channels", ChannelsAsync)
+            .WithName("GetChannels")
+            .WithSummary("Where each channel of an image points, and optionally every assignment")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        api.MapPost("/admit", AdmitAsync)
+            .WithTags("promotion")
+            .WithName("Admit")
+            .WithSummary("May this image be deployed? Signed, not revoked, and in the channel")
+            .WithDescription(
+                "Answers 200 either way: 'admitted' says whether the image is an artifact of a built version whose "
+                    + "signed provenance verifies and that the channel (or any channel) points at now; 'reasons' "
+                    + "says why not. A local image is named by an absolute file path or sha256:<hex>."
+            )
+            .ProducesValidationProblem();
+    }
+
+    private static async Task<
+        Results<
+            Ok<PromotionView>,
+            JsonHttpResult<PromotionView>,
+            ProblemHttpResult,
+            ValidationProblem
+        >
+    > PromoteAsync(
+        string image,
+        string version,
+        PromoteBody? body,
+        HttpContext http,
+        CancellationToken cancellationToken
+    )
+    {
+        if (string.IsNullOrWhiteSpace(body?.Channel))
+        {
+            return Required("channel", "the channel to promote into, e.g. dev");
+        }
+
+        var actor = ActorOf(http.User);
+        var view = await Operations(http)
+            .PromoteAsync(
+                actor,
+                new PromoteInput(
+                    image,
+                    version,
+                    body.Channel.Trim(),
+                    body.Resume ?? false,
+                    Blank(body.SkipReason)
+                ),
+                cancellationToken
+            );
+        switch (view.Status)
+        {
+            case PromotionStatuses.Refused:
+                return Refused(
+                    view.Forbidden,
+                    $"promotion of {image}@{version} to {view.Channel} refused; nothing changed",
+                    view.Refusals
+                );
+            case PromotionStatuses.Failed:
+                return TypedResults.Json(view, statusCode: StatusCodes.Status502BadGateway);
+            case PromotionStatuses.Promoted:
+                await Events(http)
+                    .PublishAsync(
+                        WorkerEventTypes.Promoted,
+                        new
+                        {
+                            image,
+                            version,
+                            channel = view.Channel,
+                            previous_version = view.PreviousVersion,
+                            promotion_id = view.PromotionId,
+                            skip_reason = Blank(body.SkipReason),
+                            actor = actor.Name,
+                            role = actor.RoleName,
+                        },
+                        CancellationToken.None
+                    );
+                break;
+        }
+
+        return TypedResults.Ok(view);
+    }
+
+    private static async Task<
+        Results<Ok<ApprovalView>, ProblemHttpResult, ValidationProblem>
+    > ApproveAsync(
+        string image,
+        string version,
+        ApproveBody? body,
+        HttpContext http,
+        CancellationToken cancellationToken
+    )
+    {
+        if (string.IsNullOrWhiteSpace(body?.Channel))
+        {
+            return Required("channel", "the channel the approval is for, e.g. prod");
+        }
+
+        try
+        {
+            return TypedResults.Ok(
+                await Operations(http)
+                    .ApproveAsync(
+                        ActorOf(http.User),
+                        image,
+                        version,
+                        body.Channel.Trim(),
+                        Blank(body.Reason),
+                        cancellationToken
+                    )
+            );
+        }
+        catch (ActionForbiddenException e)
+        {
+            return Refused(true, e.Message, e.Reasons);
+        }
+    }
+
+    private static async Task<Results<Ok<AssignmentView>, ProblemHttpResult>> RollbackAsync(
+        string image,
+        string channel,
+        RollbackBody? body,
+        HttpContext http,
+        CancellationToken cancellationToken
+    )
+    {
+        var actor = ActorOf(http.User);
+        AssignmentView moved;
+        try
+        {
+            moved = await Operations(http)
+                .RollbackAsync(
+                    actor,
+                    image,
+                    channel,
+                    Blank(body?.To),
+                    Blank(body?.Reason),
+                    cancellationToken
+                );
+        }
+        catch (ActionForbiddenException e)
+        {
+            return Refused(true, e.Message, e.Reasons);
+        }
+
+        await Events(http)
+            .PublishAsync(
+                WorkerEventTypes.RolledBack,
+                new
+                {
+                    image,
+                    version = moved.Version,
+                    channel = moved.Channel,
+                    previous_version = moved.PreviousVersion,
+                    reason = moved.Reason,
+                    actor = actor.Name,
+                    role = actor.RoleName,
+                },
+                CancellationToken.None
+            );
+        return TypedResults.Ok(moved);
+    }
+
+    private static async Task<
+        Results<
+            Ok<RevocationView>,
+            JsonHttpResult<RevocationView>,
+            ProblemHttpResult,
+            ValidationProblem
+        >
+    > RevokeAsync(
+        string image,
+        string version,
+        RevokeBody? body,
+        HttpContext http,
+        CancellationToken cancellationToken
+    )
+    {
+        if (string.IsNullOrWhiteSpace(body?.Reason))
+        {
+            return Required("reason", "say why the version is revoked");
+        }
+
+        var at = Blank(body.At) is { } text
+            ? PromotionOperations.ParseTime(text, "at")
+            : (DateTimeOffset?)null;
+        var actor = ActorOf(http.User);
+        RevocationView view;
+        try
+        {
+            view = await Operations(http)
+                .RevokeAsync(actor, image, version, body.Reason.Trim(), at, cancellationToken);
+        }
+        catch (ActionForbiddenException e)
+        {
+            return Refused(true, e.Message, e.Reasons);
+        }
+
+        if (view.Status == RevocationStatuses.Revoked)
+        {
+            await PublishRevokedAsync(http, view, actor.Name, actor.RoleName);
+        }
+
+        return view.DeprecationFailed
+            ? TypedResults.Json(view, statusCode: StatusCodes.Status502BadGateway)
+            : TypedResults.Ok(view);
+    }
+
+    private static async Task<Ok<ChannelsView>> ChannelsAsync(
+        string image,
+        HttpContext http,
+        CancellationToken cancellationToken,
+        bool history = false
+    ) => TypedResults.Ok(await Operations(http).ChannelsAsync(image, history, cancellationToken));
+
+    private static async Task<Results<Ok<AdmissionView>, ValidationProblem>> AdmitAsync(
+        AdmitBody? body,
+        HttpContext http,
+        CancellationToken cancellationToken
+    )
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (body?.Provider is null || !Providers.Contains(body.Provider.Trim()))
+        {
+            errors["provider"] = [$"required: one of {string.Join(", ", Providers)}"];
+        }
+
+        if (string.IsNullOrWhiteSpace(body?.ImageId))
+        {
+            errors["image_id"] =
+            [
+                "required: the provider's image id (AMI id, gallery image version id, GCP image); local: an absolute file path or sha256:<hex>",
+            ];
+        }
+
+        if (errors.Count > 0 || body?.Provider is null || body.ImageId is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var paths = http.RequestServices.GetRequiredService<WorkerPaths>();
+        return TypedResults.Ok(
+            await Operations(http)
+                .AdmitAsync(
+                    [new PlannedImage("image_id", body.Provider.Trim(), body.ImageId.Trim())],
+                    Blank(body.Region),
+                    Blank(body.Channel),
+                    paths.Data.Root,
+                    cancellationToken
+                )
+        );
+    }
+
+    // One set of operations per request, over the worker's content and data; a scheduled revocation an action applies
+    // because its time came is published like any other.
+    private static PromotionOperations Operations(HttpContext http)
+    {
+        var services = http.RequestServices;
+        return new PromotionOperations(
+            services.GetRequiredService<WorkerPaths>(),
+            services.GetRequiredService<TimeProvider>(),
+            RescanSource.From(services.GetRequiredService<Pipeline>)
+        )
+        {
+            RevocationApplied = (applied, _) =>
+                applied.Scheduled is { } s && applied.Record is not null
+                    ? PublishRevokedAsync(
+                        http,
+                        PromotionOperations.Revocation(s.Image, s.Version, s.Reason, applied),
+                        s.Actor,
+                        s.Role
+                    )
+                    : Task.CompletedTask,
+        };
+    }
+
+    private static Task PublishRevokedAsync(
+        HttpContext http,
+        RevocationView view,
+        string actor,
+        string role
+    ) =>
+        Events(http)
+            .PublishAsync(
+                WorkerEventTypes.Revoked,
+                new
+                {
+                    image = view.Image,
+                    version = view.Version,
+                    reason = view.Reason,
+                    effective_at = view.EffectiveAt,
+                    channels = view.Channels,
+                    actor,
+                    role,
+                },
+                // The revocation happened: its event is recorded even when the client has gone away.
+                CancellationToken.None
+            );
+
+    private static IWorkerEvents Events(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IWorkerEvents>();
+
+    // The token's name and role (the authorization policy has already checked the role is a known one).
+    private static Actor ActorOf(ClaimsPrincipal user)
+    {
+        var name =
+            user.Identity?.Name
+            ?? throw new InvalidOperationException("an authorized request without a token name");
+        var role =
+            RoleNames.Parse(user.FindFirst(ClaimTypes.Role)?.Value ?? "")
+            ?? throw new InvalidOperationException($"the token of {name} has no known role");
+        return new Actor(name, role);
+    }
+
+    private static ProblemHttpResult Refused(
+        bool forbidden,
+        string detail,
+        IReadOnlyList<string> reasons
+    ) =>
+        TypedResults.Problem(
+            detail: detail,
+            statusCode: forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict,
+            extensions: new Dictionary<string, object?> { ["reasons"] = reasons }
+        );
+
+    private static ValidationProblem Required(string field, string what) =>
+        TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { [field] = [$"required: {what}"] }
+        );
+
+    private static string? Blank(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

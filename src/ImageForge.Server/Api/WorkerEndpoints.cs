@@ -1,0 +1,173 @@
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Worker;
+using ImageForge.Server.Scheduling;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace ImageForge.Server.Api;
+
+/// <summary>One image's schedule: when it runs next and what its last firing did.</summary>
+internal sealed record ScheduleView(
+    string Image,
+    string Target,
+    string Cron,
+    string TimeZone,
+    DateTimeOffset? NextRun,
+    ScheduleFiringView? LastFiring
+);
+
+/// <summary>A recorded firing of a schedule: queued, skipped (inputs unchanged), misfired or invalid, and why.</summary>
+internal sealed record ScheduleFiringView(
+    DateTimeOffset ScheduledFor,
+    DateTimeOffset FiredAt,
+    string Outcome,
+    string? BuildId,
+    string Reason
+)
+{
+    public static ScheduleFiringView From(ScheduleFiring f) =>
+        new(f.ScheduledFor, f.FiredAt, f.Outcome, f.BuildId, f.Reason);
+}
+
+/// <summary>A webhook delivery with its attempts so far.</summary>
+internal sealed record WebhookDeliveryView(
+    string Id,
+    string EventId,
+    string EventType,
+    string Url,
+    string State,
+    int Attempts,
+    int? LastStatusCode,
+    string? LastError,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? NextAttemptAt,
+    DateTimeOffset? DeliveredAt
+)
+{
+    public static WebhookDeliveryView From(WebhookDelivery d) =>
+        new(
+            d.Id,
+            d.EventId,
+            d.EventType,
+            d.Url,
+            d.State,
+            d.Attempts,
+            d.LastStatusCode,
+            d.LastError,
+            d.CreatedAt,
+            d.NextAttemptAt,
+            d.DeliveredAt
+        );
+}
+
+/// <summary>/api/schedules (see and run the images' schedules) and /api/webhooks/deliveries (the delivery log).</summary>
+internal static class WorkerEndpoints
+{
+    // The targets the worker builds today; the others are validated but have no builder yet.
+    private const string Target = "local";
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        var schedules = api.MapGroup("/schedules").WithTags("schedules");
+        schedules
+            .MapGet("", ListSchedulesAsync)
+            .WithName("ListSchedules")
+            .WithSummary("Every image's schedule: next run in its time zone and the last firing");
+        schedules
+            .MapPost("/{image}/run", RunScheduleAsync)
+            .WithName("RunSchedule")
+            .WithSummary("Fire an image's schedule now")
+            .WithDescription(
+                "The same firing as at a scheduled instant: skipped (recorded, with the reason) when the inputs "
+                    + "equal the last successful build's, unless force=true."
+            )
+            .RequireAuthorization(ApiRoles.Builder)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/webhooks/deliveries", ListDeliveriesAsync)
+            .WithTags("webhooks")
+            .WithName("ListWebhookDeliveries")
+            .WithSummary(
+                "The webhook delivery log, newest first: state, attempts, last status or error"
+            )
+            .RequireAuthorization(ApiRoles.Admin)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+    }
+
+    private static async Task<Ok<IReadOnlyList<ScheduleView>>> ListSchedulesAsync(
+        [FromServices] WorkerPaths paths,
+        [FromServices] IScheduleLedger ledger,
+        [FromServices] TimeProvider time,
+        CancellationToken cancellationToken
+    )
+    {
+        var now = time.GetUtcNow();
+        var set = DefinitionLoader.Load(paths.Content, DateOnly.FromDateTime(now.UtcDateTime));
+        var views = new List<ScheduleView>();
+        foreach (var image in set.Images.Where(i => i.Schedule is not null))
+        {
+            var last = await ledger.LastFiringAsync(image.Name, Target, cancellationToken);
+            views.Add(
+                new ScheduleView(
+                    image.Name,
+                    Target,
+                    image.Schedule!.Cron.Text,
+                    image.Schedule.TimeZone,
+                    image.Schedule.GetNextOccurrence(now),
+                    last is null ? null : ScheduleFiringView.From(last)
+                )
+            );
+        }
+
+        return TypedResults.Ok<IReadOnlyList<ScheduleView>>(views);
+    }
+
+    private static async Task<
+        Results<Ok<ScheduleFiringView>, Conflict<string>, ValidationProblem>
+    > RunScheduleAsync(
+        string image,
+        [FromServices] ScheduledBuilds schedules,
+        [FromServices] WorkerPaths paths,
+        [FromServices] TimeProvider time,
+        CancellationToken cancellationToken,
+        bool force = false
+    )
+    {
+        var now = time.GetUtcNow();
+        var set = DefinitionLoader.Load(paths.Content, DateOnly.FromDateTime(now.UtcDateTime));
+        if (set.FindImage(image)?.Schedule is null)
+        {
+            throw new NotFoundException(
+                $"no valid image definition named '{image}' with a schedule; GET /api/schedules lists them"
+            );
+        }
+
+        var firing = await schedules.FireAsync(image, Target, now, force, cancellationToken);
+        return firing is null
+            ? TypedResults.Conflict("this instant was already handled; try again")
+            : TypedResults.Ok(ScheduleFiringView.From(firing));
+    }
+
+    private static async Task<
+        Results<Ok<IReadOnlyList<WebhookDeliveryView>>, ValidationProblem>
+    > ListDeliveriesAsync(
+        [FromServices] IWebhookLog log,
+        CancellationToken cancellationToken,
+        int limit = ApiValidation.MaxLimit
+    )
+    {
+        if (ApiValidation.Limit(limit) is { } problem)
+        {
+            return problem;
+        }
+
+        var deliveries = await log.ListAsync(limit, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<WebhookDeliveryView>>([
+            .. deliveries.Select(WebhookDeliveryView.From),
+        ]);
+    }
+}

@@ -1,0 +1,607 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using ImageForge.Core.Admission;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Promotion;
+using ImageForge.Signing;
+using ImageForge.Storage;
+
+namespace ImageForge.Server.Operations;
+
+/// <summary>What to promote where (<c>imageforge promote</c>, <c>POST .../promote</c>).</summary>
+/// <param name="Image">The image.</param>
+/// <param name="Version">The version (YYYY.MM.DD.N).</param>
+/// <param name="Channel">The target channel.</param>
+/// <param name="Resume">Retry only the failed steps of this version's unfinished promotion.</param>
+/// <param name="SkipReason">Admins only: promote without the version having been in the previous channel.</param>
+public sealed record PromoteInput(
+    string Image,
+    string Version,
+    string Channel,
+    bool Resume = false,
+    string? SkipReason = null
+);
+
+/// <summary>
+/// The promotion actions as the command line and the worker's API both perform them: the definitions and the roles
+/// file read, the catalog opened (applying due scheduled revocations), the same checks, the same audit trail. The
+/// caller says who acts (<see cref="Actor"/>: the CLI's OS user and roles.yaml, or the API token's name and role) and
+/// prints or serializes the result records. A rule's refusal is a <see cref="RefusedException"/> (or
+/// <see cref="ActionForbiddenException"/> when it is the actor's role), except for promote, whose refusals are
+/// values (<see cref="PromotionView.Refusals"/>); bad input is an <see cref="InvalidInputException"/>.
+/// </summary>
+public sealed class PromotionOperations
+{
+    private readonly WorkerPaths _paths;
+    private readonly TimeProvider _time;
+    private readonly RescanSource _rescan;
+
+    /// <summary>Creates the operations over the content and data directories.</summary>
+    /// <param name="paths">Definitions and baselines (content); catalog, registry and roles.yaml (data).</param>
+    /// <param name="time">The clock (soak times, audit times, scheduled revocations).</param>
+    /// <param name="rescan">Where promote's fresh re-scan gets its scanner and OSV data.</param>
+    public PromotionOperations(WorkerPaths paths, TimeProvider time, RescanSource rescan)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(rescan);
+        _paths = paths;
+        _time = time;
+        _rescan = rescan;
+    }
+
+    /// <summary>
+    /// Called for each scheduled revocation that an action applied because its time had come (the command line prints
+    /// a note; the worker publishes the revoked event).
+    /// </summary>
+    public Func<RevocationResult, CancellationToken, Task>? RevocationApplied { get; init; }
+
+    /// <summary>The roles file of the data directory (the command line resolves its actor with it).</summary>
+    public AccessPolicy LoadPolicy() => AccessPolicy.Load(_paths.Data.Root);
+
+    /// <summary>
+    /// Checks every precondition (and, when the channel's rule asks for it and this is not a resume, a fresh re-scan
+    /// that must pass the baseline's gates), then publishes step by step and moves the channel when all succeeded.
+    /// </summary>
+    public async Task<PromotionView> PromoteAsync(
+        Actor actor,
+        PromoteInput input,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(input);
+        var definitions = LoadDefinitions();
+        var definition = Definition(definitions, input.Image);
+        var baseline = definitions.FindBaseline(definition.Baseline);
+        await using var session = await OpenAsync(cancellationToken);
+        // The rules of the image's baseline (its promotion: section, docs/promotion.md).
+        var rules = baseline?.Promotion ?? PromotionRules.None;
+        var restricted = session.Policy.IsRestricted(input.Channel, definition.Channels);
+        if (rules.For(input.Channel).Rescan && !input.Resume)
+        {
+            var version =
+                await session.Catalog.GetVersionAsync(input.Image, input.Version, cancellationToken)
+                ?? throw new InvalidInputException(
+                    $"{input.Image} has no version {input.Version}; 'imageforge images show {input.Image}' lists its versions"
+                );
+            var refusals = await FreshRescan.RefusalsAsync(
+                session.Catalog,
+                version,
+                definition,
+                baseline,
+                _rescan,
+                _time,
+                cancellationToken
+            );
+            if (refusals.Count > 0)
+            {
+                return new PromotionView(
+                    input.Image,
+                    input.Version,
+                    input.Channel,
+                    PromotionStatuses.Refused,
+                    null,
+                    null,
+                    [],
+                    refusals
+                );
+            }
+        }
+
+        var result = await session.Service.PromoteAsync(
+            new PromoteRequest(
+                input.Image,
+                input.Version,
+                input.Channel,
+                definition.Channels,
+                rules,
+                actor,
+                restricted,
+                input.Resume,
+                input.SkipReason
+            ),
+            cancellationToken
+        );
+        var view = PromotionView.From(input.Image, input.Version, input.Channel, result);
+        return result.Refusals.Count == 0
+            ? view
+            : view with
+            {
+                Forbidden = await RoleBarsPromotionAsync(
+                    session,
+                    actor,
+                    input,
+                    definition.Channels,
+                    restricted,
+                    cancellationToken
+                ),
+            };
+    }
+
+    // Whether the actor's role alone is among the reasons (the rules of PromotionService.PromoteAsync): builder to
+    // promote, release-manager for a restricted channel, admin to skip a channel the version was never in.
+    private static async Task<bool> RoleBarsPromotionAsync(
+        PromotionSession session,
+        Actor actor,
+        PromoteInput input,
+        IReadOnlyList<string> path,
+        bool restricted,
+        CancellationToken cancellationToken
+    )
+    {
+        if (actor.Role < Role.Builder || (restricted && actor.Role < Role.ReleaseManager))
+        {
+            return true;
+        }
+
+        var index = path.ToList().IndexOf(input.Channel);
+        if (input.SkipReason is null || actor.Role >= Role.Admin || index <= 0)
+        {
+            return false;
+        }
+
+        var previous = await session.Catalog.GetHistoryAsync(
+            input.Image,
+            path[index - 1],
+            cancellationToken
+        );
+        return !previous.Any(h => h.Version == input.Version);
+    }
+
+    /// <summary>A release manager's approval of a version for a channel; approving twice counts once.</summary>
+    public async Task<ApprovalView> ApproveAsync(
+        Actor actor,
+        string image,
+        string version,
+        string channel,
+        string? reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var definition = Definition(LoadDefinitions(), image);
+        await using var session = await OpenAsync(cancellationToken);
+        var approval = await AsForbiddenAsync(
+            actor,
+            Role.ReleaseManager,
+            () =>
+                session.Service.ApproveAsync(
+                    image,
+                    version,
+                    channel,
+                    definition.Channels,
+                    actor,
+                    reason,
+                    cancellationToken
+                )
+        );
+        var count = (
+            await session.Catalog.GetApprovalsAsync(
+                image,
+                version,
+                approval.Channel,
+                cancellationToken
+            )
+        ).Count;
+        return new ApprovalView(
+            approval.Image,
+            approval.Version,
+            approval.Channel,
+            approval.Actor,
+            approval.Role,
+            approval.At,
+            approval.Reason,
+            count
+        );
+    }
+
+    /// <summary>
+    /// Moves the channel back to the version it had before the current one (skipping revoked and deleted ones), or to
+    /// <paramref name="to"/>, which must have been in the channel and still be built.
+    /// </summary>
+    public async Task<AssignmentView> RollbackAsync(
+        Actor actor,
+        string image,
+        string channel,
+        string? to,
+        string? reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var definition = Definition(LoadDefinitions(), image);
+        await using var session = await OpenAsync(cancellationToken);
+        var restricted = session.Policy.IsRestricted(channel, definition.Channels);
+        var moved = await AsForbiddenAsync(
+            actor,
+            restricted ? Role.ReleaseManager : Role.Builder,
+            () =>
+                session.Service.RollbackAsync(
+                    image,
+                    channel,
+                    to,
+                    definition.Channels,
+                    actor,
+                    restricted,
+                    reason,
+                    cancellationToken
+                )
+        );
+        return AssignmentView.From(moved);
+    }
+
+    /// <summary>
+    /// Revokes the version now, or schedules it when <paramref name="at"/> is in the future: channels pointing at it
+    /// fall back to their last good version (or are left empty), descendants are flagged, providers deprecate it.
+    /// </summary>
+    public async Task<RevocationView> RevokeAsync(
+        Actor actor,
+        string image,
+        string version,
+        string reason,
+        DateTimeOffset? at,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var session = await OpenAsync(cancellationToken);
+        var result = await AsForbiddenAsync(
+            actor,
+            Role.ReleaseManager,
+            () => session.Service.RevokeAsync(image, version, reason, at, actor, cancellationToken)
+        );
+        return Revocation(image, version, reason, result);
+    }
+
+    /// <summary>The view of a revocation's outcome (also of a scheduled one applied when its time came).</summary>
+    public static RevocationView Revocation(
+        string image,
+        string version,
+        string reason,
+        RevocationResult result
+    )
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var record = result.Record;
+        return new RevocationView(
+            image,
+            version,
+            record is not null ? RevocationStatuses.Revoked
+                : result.Scheduled is not null ? RevocationStatuses.Scheduled
+                : RevocationStatuses.AlreadyRevoked,
+            record?.Reason ?? result.Scheduled?.Reason ?? reason,
+            record?.EffectiveAt ?? result.Scheduled?.EffectiveAt,
+            [.. (record?.Channels ?? []).Select(m => new ChannelMoveView(m.Channel, m.From, m.To))],
+            [
+                .. (record?.FlaggedDescendants ?? []).Select(d => new VersionReferenceView(
+                    d.Image,
+                    d.Version
+                )),
+            ],
+            [
+                .. result.Deprecations.Select(d => new DeprecationView(
+                    d.Target,
+                    d.Outcome.Succeeded,
+                    d.Outcome.Detail
+                )),
+            ]
+        );
+    }
+
+    /// <summary>Where each channel of the image's path points, and with <paramref name="history"/> every assignment.</summary>
+    public async Task<ChannelsView> ChannelsAsync(
+        string image,
+        bool history,
+        CancellationToken cancellationToken = default
+    )
+    {
+        var definition = Definition(LoadDefinitions(), image);
+        await using var session = await OpenAsync(cancellationToken);
+        var states = await session.Catalog.GetChannelsAsync(image, cancellationToken);
+        var channels = definition
+            .Channels.Select(channel =>
+            {
+                var state = states.FirstOrDefault(s => s.Channel == channel);
+                return new ChannelView(
+                    channel,
+                    state?.Version,
+                    state?.Since,
+                    session.Policy.IsRestricted(channel, definition.Channels)
+                );
+            })
+            .ToList();
+        IReadOnlyList<AssignmentView>? assignments = history
+            ?
+            [
+                .. (await session.Catalog.GetHistoryAsync(image, null, cancellationToken)).Select(
+                    AssignmentView.From
+                ),
+            ]
+            : null;
+        return new ChannelsView(image, channels, assignments);
+    }
+
+    /// <summary>
+    /// Retention: keeps the newest <paramref name="keep"/> versions of each image and every version a channel pointed
+    /// at within <paramref name="windowDays"/>; with <paramref name="apply"/> (admins) deletes the rest.
+    /// </summary>
+    public async Task<RetentionView> CollectGarbageAsync(
+        Actor actor,
+        int keep,
+        int windowDays,
+        bool apply,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (windowDays < 0)
+        {
+            throw new InvalidInputException("--window must be 0 or more days");
+        }
+
+        await using var session = await OpenAsync(cancellationToken);
+        var plan = await AsForbiddenAsync(
+            actor,
+            apply ? Role.Admin : Role.Viewer,
+            () =>
+                session.Service.CollectGarbageAsync(
+                    keep,
+                    TimeSpan.FromDays(windowDays),
+                    apply,
+                    actor,
+                    _paths.Data,
+                    cancellationToken
+                )
+        );
+        return new RetentionView(
+            plan.Applied,
+            keep,
+            windowDays,
+            [
+                .. plan.Kept.Select(k => new KeptVersionView(
+                    k.Version.Image,
+                    k.Version.Version,
+                    k.Version.Status,
+                    k.Why
+                )),
+            ],
+            [.. plan.Removed.Select(r => new VersionStatusView(r.Image, r.Version, r.Status))],
+            plan.Problems
+        );
+    }
+
+    /// <summary>
+    /// The deploy-time gate: each image is admitted when it is an artifact of a recorded version that is built, whose
+    /// signed provenance verifies, and that <paramref name="channel"/> (or any channel) points at now. A local image
+    /// is named by its file (resolved against <paramref name="workingDirectory"/> and hashed) or sha256:hex.
+    /// </summary>
+    public async Task<AdmissionView> AdmitAsync(
+        IReadOnlyList<PlannedImage> images,
+        string? region,
+        string? channel,
+        string workingDirectory,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        // Definitions are read once, and only when a channel's path has to be checked.
+        var definitions = new Lazy<DefinitionSet>(LoadDefinitions);
+        await using var session = await OpenAsync(cancellationToken);
+        var decisions = new List<AdmissionDecision>();
+        foreach (var image in images)
+        {
+            decisions.Add(
+                await DecideAsync(
+                    definitions,
+                    session.Catalog,
+                    image,
+                    region,
+                    channel,
+                    workingDirectory,
+                    cancellationToken
+                )
+            );
+        }
+
+        return new AdmissionView(decisions.All(d => d.Admitted), decisions);
+    }
+
+    private async Task<AdmissionDecision> DecideAsync(
+        Lazy<DefinitionSet> definitions,
+        SqliteCatalog catalog,
+        PlannedImage image,
+        string? region,
+        string? channel,
+        string workingDirectory,
+        CancellationToken cancellationToken
+    )
+    {
+        // A local image is named by its file (hashed) or its digest; a cloud image by the provider's id.
+        string? sha256 = null;
+        var location = image.ImageId;
+        if (image.Provider == "local")
+        {
+            var path = Path.GetFullPath(image.ImageId, workingDirectory);
+            if (File.Exists(path))
+            {
+                await using var stream = File.OpenRead(path);
+                sha256 = Convert.ToHexStringLower(
+                    await SHA256.HashDataAsync(stream, cancellationToken)
+                );
+                location = path;
+            }
+            else if (image.ImageId.StartsWith("sha256:", StringComparison.Ordinal))
+            {
+                sha256 = image.ImageId["sha256:".Length..].ToLowerInvariant();
+            }
+        }
+
+        var owners = await catalog.FindArtifactOwnersAsync(
+            image.Provider,
+            location,
+            sha256,
+            region,
+            cancellationToken
+        );
+        if (owners.Count == 0)
+        {
+            return Refused(
+                image,
+                [$"no ImageForge version has a {image.Provider} artifact {image.ImageId}"]
+            );
+        }
+
+        var reasons = new List<string>();
+        foreach (var (name, number) in owners)
+        {
+            var reference = $"{name}@{number}";
+            var version = await catalog.GetVersionAsync(name, number, cancellationToken);
+            if (version is null)
+            {
+                continue;
+            }
+
+            var problems = new List<string>();
+            if (version.Status != VersionStatuses.Built)
+            {
+                problems.Add($"{reference} is {version.Status}");
+            }
+
+            var channels = await catalog.GetChannelsAsync(name, cancellationToken);
+            var serving = channels.Where(c => c.Version == number).Select(c => c.Channel).ToList();
+            if (channel is not null)
+            {
+                var path = Definition(definitions.Value, name).Channels;
+                if (!path.Contains(channel))
+                {
+                    throw new InvalidInputException(
+                        $"{name} has no channel '{channel}'; its channels are {string.Join(", ", path)}"
+                    );
+                }
+
+                if (!serving.Contains(channel))
+                {
+                    var now = channels.FirstOrDefault(c => c.Channel == channel)?.Version;
+                    problems.Add(
+                        $"{reference} is not what {channel} points at (it points at {now ?? "nothing"})"
+                    );
+                }
+            }
+            else if (serving.Count == 0)
+            {
+                problems.Add($"{reference} is in no channel now");
+            }
+
+            var report = await VersionVerifier.VerifyAsync(version, null, cancellationToken);
+            if (!report.Ok)
+            {
+                problems.Add(
+                    $"{reference}: provenance does not verify: {string.Join("; ", report.Problems)}"
+                );
+            }
+
+            if (problems.Count == 0)
+            {
+                return new AdmissionDecision(
+                    image.Address,
+                    image.Provider,
+                    image.ImageId,
+                    true,
+                    reference,
+                    channel ?? string.Join(", ", serving),
+                    []
+                );
+            }
+
+            reasons.AddRange(problems);
+        }
+
+        return Refused(image, reasons);
+    }
+
+    private static AdmissionDecision Refused(PlannedImage image, IReadOnlyList<string> reasons) =>
+        new(image.Address, image.Provider, image.ImageId, false, null, null, reasons);
+
+    /// <summary>Parses an ISO-8601 time (a revocation's <c>at</c>); <paramref name="name"/> names the input in the error.</summary>
+    public static DateTimeOffset ParseTime(string text, string name) =>
+        DateTimeOffset.TryParse(
+            text,
+            CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal,
+            out var parsed
+        )
+            ? parsed
+            : throw new InvalidInputException(
+                $"{name} {text}: expected an ISO-8601 time such as 2026-12-01T00:00Z"
+            );
+
+    /// <summary>Every definition and baseline, loaded once per action.</summary>
+    private DefinitionSet LoadDefinitions() =>
+        DefinitionLoader.Load(_paths.Content, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
+
+    // The image's definition (for its channel path); an unknown image is bad input.
+    private ImageDefinition Definition(DefinitionSet set, string image) =>
+        set.FindImage(image)
+        ?? throw new InvalidInputException(
+            $"no image definition named '{image}' in {_paths.Content.Definitions}; known: {string.Join(", ", set.Images.Select(i => i.Name))}"
+        );
+
+    private Task<PromotionSession> OpenAsync(CancellationToken cancellationToken) =>
+        PromotionSession.OpenAsync(_paths.Data, _time, RevocationApplied, cancellationToken);
+
+    // The service says "X is viewer and cannot ..." as a refusal; when the actor's role is below what the action takes,
+    // it is the role that refused (HTTP 403), whatever else would have.
+    private static async Task<T> AsForbiddenAsync<T>(Actor actor, Role needed, Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RefusedException e) when (actor.Role < needed)
+        {
+            throw new ActionForbiddenException(e.Reasons, e);
+        }
+    }
+}
+
+/// <summary>
+/// The actor's role does not allow the action (exit code 1 on the command line, HTTP 403 from the API). Nothing was
+/// changed.
+/// </summary>
+public sealed class ActionForbiddenException : ImageForgeException
+{
+    /// <summary>Creates it with every reason.</summary>
+    public ActionForbiddenException(IReadOnlyList<string> reasons, Exception? inner = null)
+        : base(string.Join(Environment.NewLine, reasons), inner)
+    {
+        Reasons = reasons;
+    }
+
+    /// <summary>Why, one line each.</summary>
+    public IReadOnlyList<string> Reasons { get; }
+
+    /// <inheritdoc />
+    public override int ExitCode => 1;
+}

@@ -1,0 +1,107 @@
+using ImageForge.Core.Builds;
+using ImageForge.Core.Worker;
+using ImageForge.Storage;
+
+namespace ImageForge.Server.Queue;
+
+/// <summary>
+/// Queues builds for the <see cref="QueueRunner"/>: checks the request against the definitions first (bad input is
+/// refused before anything is written), fingerprints it with what the target resolves now, and wakes the runner.
+/// </summary>
+public sealed class BuildRequests(
+    SqliteCatalog catalog,
+    Pipeline pipeline,
+    QueueSignal signal,
+    TimeProvider time
+) : IBuildRequests
+{
+    /// <inheritdoc />
+    public async Task<QueuedBuild> QueueAsync(
+        BuildSubmission submission,
+        CancellationToken cancellationToken
+    )
+    {
+        var prepared = await pipeline
+            .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
+            .PrepareResolvedAsync(
+                new BuildCommand(
+                    submission.Image,
+                    submission.Target,
+                    submission.Trigger,
+                    submission.Requester,
+                    submission.Reason
+                ),
+                pipeline.Host.Paths.Content,
+                cancellationToken
+            );
+        var queued = await catalog.EnqueueAsync(
+            new BuildRequest(
+                NewBuildOf(prepared),
+                submission.IdempotencyKey,
+                Coalesce: submission.Trigger != BuildTrigger.Cve
+            ),
+            time.GetUtcNow(),
+            cancellationToken
+        );
+        signal.Notify();
+        return queued;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> CancelAsync(
+        string buildId,
+        string actor,
+        CancellationToken cancellationToken
+    )
+    {
+        var build = await catalog.GetBuildAsync(buildId, cancellationToken);
+        return build?.Status switch
+        {
+            BuildStatus.Queued => await catalog.CancelQueuedAsync(
+                buildId,
+                $"cancelled by {actor} before it started",
+                time.GetUtcNow(),
+                cancellationToken
+            ),
+            BuildStatus.Running => await catalog.RequestCancelAsync(buildId, cancellationToken),
+            _ => false,
+        };
+    }
+
+    /// <summary>The build row values of a prepared build.</summary>
+    public static NewBuild NewBuildOf(PreparedBuild prepared) =>
+        new(
+            prepared.Definition.Name,
+            prepared.Target.Provider,
+            prepared.Command.Trigger,
+            prepared.Command.Requester,
+            prepared.Command.Reason,
+            prepared.Fingerprint
+        );
+}
+
+/// <summary>Wakes the queue runner when a build was queued (it also looks every few seconds on its own).</summary>
+public sealed class QueueSignal : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    /// <summary>Tells the runner there may be work.</summary>
+    public void Notify()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: the runner will look once for all of them.
+        }
+    }
+
+    /// <summary>Waits for a signal or the timeout.</summary>
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _signal.WaitAsync(timeout, cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose() => _signal.Dispose();
+}

@@ -1,0 +1,508 @@
+using System.Globalization;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Worker;
+using ImageForge.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Quartz;
+
+namespace ImageForge.Server.Scheduling;
+
+/// <summary>
+/// Keeps one Quartz job and one-shot trigger per scheduled image and buildable target
+/// (<c>schedule.&lt;image&gt;.&lt;target&gt;</c>), armed at the instant ImageForge's own cron computes in the
+/// definition's time zone (docs/worker.md, "Why Quartz drives ImageForge's own cron"). Re-reads the definitions at
+/// start, when a file below the definitions or baselines directory changes (debounced), and every minute. Catches up
+/// on instants missed while the worker was down (<see cref="MisfirePolicy"/>), and arms the CVE job.
+/// </summary>
+public sealed partial class ScheduleSync(
+    SqliteCatalog catalog,
+    Pipeline pipeline,
+    WorkerConfig config,
+    ISchedulerFactory schedulers,
+    TimeProvider time,
+    ILogger<ScheduleSync> log
+) : IHostedService, IDisposable
+{
+    /// <summary>The targets the pipeline can build today; schedules of other targets are not armed.</summary>
+    internal static readonly IReadOnlySet<string> BuildableTargets = new HashSet<string>(
+        StringComparer.Ordinal
+    )
+    {
+        "local",
+    };
+
+    /// <summary>The Quartz job and trigger of the CVE job.</summary>
+    internal const string CveRescanKey = "cve-rescan";
+
+    /// <summary>How long after start the CVE job first runs.</summary>
+    internal static readonly TimeSpan CveFirstRunDelay = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long file changes are collected before one resync (an editor writes a file in several steps).</summary>
+    internal static readonly TimeSpan Debounce = TimeSpan.FromSeconds(1);
+
+    /// <summary>The safety net for changes the file watcher missed (network file systems, inotify limits).</summary>
+    internal static readonly TimeSpan Rescan = TimeSpan.FromMinutes(1);
+
+    // Guards _armed and every change to the schedule triggers: resyncs (timer, watcher) and re-arms (jobs) take turns.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, Armed> _armed = new(StringComparer.Ordinal);
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _backgroundLock = new();
+    private IScheduler? _scheduler;
+    private ITimer? _debounce;
+    private ITimer? _rescan;
+    private Task _background = Task.CompletedTask;
+
+    /// <summary>The Quartz job (and trigger) key of the schedule of <paramref name="image"/> on <paramref name="target"/>.</summary>
+    public static JobKey JobKeyOf(string image, string target) => new(KeyOf(image, target));
+
+    /// <summary>The trigger key of the schedule of <paramref name="image"/> on <paramref name="target"/>.</summary>
+    public static TriggerKey TriggerKeyOf(string image, string target) => new(KeyOf(image, target));
+
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _scheduler = await schedulers.GetScheduler(cancellationToken);
+        await ResyncAsync(cancellationToken);
+        await ArmCveRescanAsync(cancellationToken);
+        // The debounce timer exists before the watchers, so no event finds it missing.
+        _debounce = time.CreateTimer(
+            _ => Resync("definitions changed"),
+            null,
+            Timeout.InfiniteTimeSpan,
+            Timeout.InfiniteTimeSpan
+        );
+        Watch(pipeline.Host.Paths.Content.Definitions);
+        Watch(pipeline.Host.Paths.Content.Baselines);
+        _rescan = time.CreateTimer(_ => Resync("periodic rescan"), null, Rescan, Rescan);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var watcher in _watchers)
+        {
+            watcher.EnableRaisingEvents = false;
+        }
+
+        if (_debounce is not null)
+        {
+            await _debounce.DisposeAsync();
+        }
+
+        if (_rescan is not null)
+        {
+            await _rescan.DisposeAsync();
+        }
+
+        await _stopping.CancelAsync();
+        Task background;
+        lock (_backgroundLock)
+        {
+            background = _background;
+        }
+
+        await background.WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
+        _debounce?.Dispose();
+        _rescan?.Dispose();
+        _stopping.Dispose();
+        _gate.Dispose();
+    }
+
+    /// <summary>
+    /// Re-reads the definitions and makes the schedule triggers match them: new schedules are armed (after the
+    /// misfire policy had its say), changed ones re-armed, removed ones deleted. Idempotent; concurrent calls take
+    /// turns.
+    /// </summary>
+    internal async Task ResyncAsync(CancellationToken cancellationToken = default)
+    {
+        var scheduler =
+            _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            var set = DefinitionLoader.Load(
+                pipeline.Host.Paths.Content,
+                DateOnly.FromDateTime(now.UtcDateTime)
+            );
+            var wanted = new Dictionary<string, Armed>(StringComparer.Ordinal);
+            foreach (var definition in set.Images)
+            {
+                if (definition.Schedule is not { } schedule)
+                {
+                    continue;
+                }
+
+                foreach (var target in definition.Targets)
+                {
+                    if (BuildableTargets.Contains(target.Provider))
+                    {
+                        wanted[KeyOf(definition.Name, target.Provider)] = new Armed(
+                            definition.Name,
+                            target.Provider,
+                            schedule
+                        );
+                    }
+                }
+            }
+
+            foreach (var key in _armed.Keys.Where(k => !wanted.ContainsKey(k)).ToList())
+            {
+                var gone = _armed[key];
+                await scheduler.DeleteJob(JobKeyOf(gone.Image, gone.Target), cancellationToken);
+                _armed.Remove(key);
+                LogRemoved(gone.Image, gone.Target);
+            }
+
+            foreach (var (key, want) in wanted)
+            {
+                if (_armed.TryGetValue(key, out var had))
+                {
+                    if (had.SameSchedule(want))
+                    {
+                        if (
+                            await scheduler.GetTrigger(
+                                TriggerKeyOf(want.Image, want.Target),
+                                cancellationToken
+                            )
+                            is null
+                        )
+                        {
+                            // A firing whose re-arm failed; the rescan puts the schedule back on its next instant.
+                            await ArmNextAsync(scheduler, want, now, cancellationToken);
+                        }
+
+                        continue;
+                    }
+
+                    _armed[key] = want;
+                    await ArmNextAsync(scheduler, want, now, cancellationToken);
+                    continue;
+                }
+
+                _armed[key] = want;
+                await CatchUpAsync(scheduler, want, now, cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// After a firing for <paramref name="scheduledFor"/>: arms the schedule's trigger at its next instant after
+    /// that (after now when the firing ran late, so it is never armed in the past). Nothing when the schedule was
+    /// removed meanwhile.
+    /// </summary>
+    internal async Task RearmAsync(
+        string image,
+        string target,
+        DateTimeOffset scheduledFor,
+        CancellationToken cancellationToken
+    )
+    {
+        var scheduler =
+            _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_armed.TryGetValue(KeyOf(image, target), out var armed))
+            {
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            await ArmNextAsync(
+                scheduler,
+                armed,
+                scheduledFor > now ? scheduledFor : now,
+                cancellationToken
+            );
+        }
+        catch (SchedulerException e)
+        {
+            // The scheduler is shutting down (nothing to keep), or refused the trigger: the rescan re-arms it.
+            LogRearmFailed(image, target, e.Message);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task CatchUpAsync(
+        IScheduler scheduler,
+        Armed schedule,
+        DateTimeOffset now,
+        CancellationToken cancellationToken
+    )
+    {
+        var last = await catalog.LastFiringAsync(
+            schedule.Image,
+            schedule.Target,
+            cancellationToken
+        );
+        switch (MisfirePolicy.Decide(schedule.Spec, now, last, config.MisfireGrace))
+        {
+            case MisfireDecision.FireNow fire:
+                LogCatchUp(schedule.Image, schedule.Target, fire.Instant);
+                await ArmAsync(scheduler, schedule, now, fire.Instant, cancellationToken);
+                return;
+            case MisfireDecision.RecordMissed missed:
+                await catalog.TryRecordFiringAsync(
+                    new ScheduleFiring(
+                        schedule.Image,
+                        schedule.Target,
+                        missed.Instant,
+                        now,
+                        "misfired",
+                        null,
+                        missed.Reason
+                    ),
+                    cancellationToken
+                );
+                LogMissed(schedule.Image, schedule.Target, missed.Instant, missed.Reason);
+                break;
+        }
+
+        await ArmNextAsync(scheduler, schedule, now, cancellationToken);
+    }
+
+    private async Task ArmNextAsync(
+        IScheduler scheduler,
+        Armed schedule,
+        DateTimeOffset after,
+        CancellationToken cancellationToken
+    )
+    {
+        if (schedule.Spec.GetNextOccurrence(after) is { } next)
+        {
+            await ArmAsync(scheduler, schedule, next, next, cancellationToken);
+            return;
+        }
+
+        // The loader refuses expressions that never fire; one that stops firing (8-year search) is simply idle.
+        await scheduler.DeleteJob(JobKeyOf(schedule.Image, schedule.Target), cancellationToken);
+        LogNeverFires(schedule.Image, schedule.Target, schedule.Spec.Cron.Text);
+    }
+
+    private async Task ArmAsync(
+        IScheduler scheduler,
+        Armed schedule,
+        DateTimeOffset fireAt,
+        DateTimeOffset scheduledFor,
+        CancellationToken cancellationToken
+    )
+    {
+        var jobKey = JobKeyOf(schedule.Image, schedule.Target);
+        // Durable, so a spent one-shot trigger never takes the job with it between a firing and its re-arm.
+        var job = JobBuilder
+            .Create<ScheduledBuildJob>()
+            .WithIdentity(jobKey)
+            .WithDescription($"scheduled builds of {schedule.Image} on {schedule.Target}")
+            .UsingJobData(ScheduledBuildJob.ImageKey, schedule.Image)
+            .UsingJobData(ScheduledBuildJob.TargetKey, schedule.Target)
+            .StoreDurably(true)
+            .Build();
+        var trigger = TriggerBuilder
+            .Create(time)
+            .WithIdentity(TriggerKeyOf(schedule.Image, schedule.Target))
+            .ForJob(jobKey)
+            .WithDescription($"{schedule.Spec.Cron} in {schedule.Spec.TimeZone}")
+            .StartAt(fireAt)
+            .UsingJobData(
+                ScheduledBuildJob.ScheduledForKey,
+                scheduledFor.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)
+            )
+            .Build();
+        await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, cancellationToken);
+        LogArmed(schedule.Image, schedule.Target, scheduledFor, fireAt);
+    }
+
+    private async Task ArmCveRescanAsync(CancellationToken cancellationToken)
+    {
+        var scheduler =
+            _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        var job = JobBuilder
+            .Create<CveRescanJob>()
+            .WithIdentity(CveRescanKey)
+            .WithDescription("re-scan the versions channels point at for fixable advisories")
+            .StoreDurably(true)
+            .Build();
+        var trigger = TriggerBuilder
+            .Create(time)
+            .WithIdentity(CveRescanKey)
+            .ForJob(job)
+            .StartAt(time.GetUtcNow() + CveFirstRunDelay)
+            .WithSimpleSchedule(s =>
+                s.WithInterval(config.CveRescanInterval)
+                    .RepeatForever()
+                    // A rescan missed while the machine slept runs once at the next interval, not in a burst.
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)
+            )
+            .Build();
+        await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, cancellationToken);
+    }
+
+    private void Watch(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            LogNotWatched(directory);
+            return;
+        }
+
+        var watcher = new FileSystemWatcher(directory)
+        {
+            IncludeSubdirectories = true,
+            NotifyFilter =
+                NotifyFilters.FileName
+                | NotifyFilters.DirectoryName
+                | NotifyFilters.LastWrite
+                | NotifyFilters.Size,
+        };
+        watcher.Changed += OnChanged;
+        watcher.Created += OnChanged;
+        watcher.Deleted += OnChanged;
+        watcher.Renamed += OnChanged;
+        watcher.Error += (_, e) => LogWatcherError(directory, e.GetException().Message);
+        watcher.EnableRaisingEvents = true;
+        _watchers.Add(watcher);
+    }
+
+    // Every event restarts the debounce timer: a burst of writes gives one resync a second after the last one.
+    private void OnChanged(object sender, FileSystemEventArgs e) =>
+        _debounce?.Change(Debounce, Timeout.InfiniteTimeSpan);
+
+    private void Resync(string why)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_backgroundLock)
+        {
+            // Chained, so a slow resync and the next timer tick never pile up unboundedly: each waits for the last.
+            _background = _background
+                .ContinueWith(
+                    _ => ResyncSafelyAsync(why),
+                    CancellationToken.None,
+                    TaskContinuationOptions.None,
+                    TaskScheduler.Default
+                )
+                .Unwrap();
+        }
+    }
+
+    private async Task ResyncSafelyAsync(string why)
+    {
+        try
+        {
+            await ResyncAsync(_stopping.Token);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        catch (Exception e)
+            when (e
+                    is ImageForgeException
+                        or SchedulerException
+                        or IOException
+                        or UnauthorizedAccessException
+            )
+        {
+            LogResyncFailed(why, e.Message);
+        }
+    }
+
+    private static string KeyOf(string image, string target) => $"schedule.{image}.{target}";
+
+    /// <summary>A schedule as armed: image, target and the schedule it was armed with.</summary>
+    private sealed record Armed(string Image, string Target, ScheduleSpec Spec)
+    {
+        public bool SameSchedule(Armed other) =>
+            string.Equals(Spec.Cron.Text, other.Spec.Cron.Text, StringComparison.Ordinal)
+            && string.Equals(Spec.TimeZone, other.Spec.TimeZone, StringComparison.Ordinal);
+    }
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Schedule of {Image} on {Target} armed for {ScheduledFor:O} (fires at {FireAt:O})"
+    )]
+    private partial void LogArmed(
+        string image,
+        string target,
+        DateTimeOffset scheduledFor,
+        DateTimeOffset fireAt
+    );
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Schedule of {Image} on {Target} removed"
+    )]
+    private partial void LogRemoved(string image, string target);
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Schedule of {Image} on {Target} missed {Instant:O} while the worker was down; firing it once now"
+    )]
+    private partial void LogCatchUp(string image, string target, DateTimeOffset instant);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Schedule of {Image} on {Target} misfired at {Instant:O}: {Reason}"
+    )]
+    private partial void LogMissed(
+        string image,
+        string target,
+        DateTimeOffset instant,
+        string reason
+    );
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Schedule of {Image} on {Target} ('{Cron}') never fires again; its job was removed"
+    )]
+    private partial void LogNeverFires(string image, string target, string cron);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Schedule of {Image} on {Target} not re-armed: {Error}; the next rescan re-arms it"
+    )]
+    private partial void LogRearmFailed(string image, string target, string error);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Schedules not re-read ({Why}): {Error}; the next rescan tries again"
+    )]
+    private partial void LogResyncFailed(string why, string error);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "{Directory} does not exist: changes there are seen by the periodic rescan only"
+    )]
+    private partial void LogNotWatched(string directory);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "File watcher on {Directory} failed: {Error}; the periodic rescan still runs"
+    )]
+    private partial void LogWatcherError(string directory, string error);
+}

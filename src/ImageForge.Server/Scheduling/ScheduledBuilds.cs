@@ -1,0 +1,125 @@
+using System.Globalization;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Worker;
+using ImageForge.Server.Queue;
+using ImageForge.Storage;
+
+namespace ImageForge.Server.Scheduling;
+
+/// <summary>
+/// What one firing of an image's schedule does: fingerprint the build's inputs as they are now (files and what the
+/// target resolves), skip it (recorded, with the reason) when they equal the last successful build's, else queue
+/// it. Each image, target and instant is handled once, even across restarts (<see cref="IScheduleLedger"/>).
+/// </summary>
+public sealed class ScheduledBuilds(
+    SqliteCatalog catalog,
+    Pipeline pipeline,
+    QueueSignal signal,
+    TimeProvider time
+)
+{
+    /// <summary>The requester recorded on scheduled builds.</summary>
+    public const string Requester = "schedule";
+
+    /// <summary>
+    /// Handles the firing for <paramref name="scheduledFor"/>. <paramref name="force"/> builds even when nothing
+    /// changed. Returns the recorded firing, or null when this instant had already been handled.
+    /// </summary>
+    public async Task<ScheduleFiring?> FireAsync(
+        string image,
+        string target,
+        DateTimeOffset scheduledFor,
+        bool force,
+        CancellationToken cancellationToken
+    )
+    {
+        var now = time.GetUtcNow();
+        var at = scheduledFor.UtcDateTime.ToString(
+            "yyyy-MM-dd HH:mm'Z'",
+            CultureInfo.InvariantCulture
+        );
+        PreparedBuild prepared;
+        try
+        {
+            prepared = await pipeline
+                .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
+                .PrepareResolvedAsync(
+                    new BuildCommand(
+                        image,
+                        target,
+                        BuildTrigger.Schedule,
+                        Requester,
+                        force ? $"schedule {at}, forced" : $"schedule {at}"
+                    ),
+                    pipeline.Host.Paths.Content,
+                    cancellationToken
+                );
+        }
+        catch (InvalidInputException e)
+        {
+            var invalid = new ScheduleFiring(
+                image,
+                target,
+                scheduledFor,
+                now,
+                "invalid",
+                null,
+                e.Message
+            );
+            return await catalog.TryRecordFiringAsync(invalid, cancellationToken) ? invalid : null;
+        }
+
+        var build = BuildRequests.NewBuildOf(prepared);
+        var last = await catalog.LastSucceededAsync(image, target, cancellationToken);
+        if (!force && last is not null && last.Fingerprint == prepared.Fingerprint)
+        {
+            var reason =
+                $"inputs unchanged since build {last.Id}"
+                + (last.Version is null ? "" : $" ({image}@{last.Version})")
+                + $": definition, baseline, templates, hardening, base image and package versions on the mirror "
+                + $"all hash to {prepared.Fingerprint}";
+            var skip = new ScheduleFiring(
+                image,
+                target,
+                scheduledFor,
+                now,
+                "skipped",
+                null,
+                reason
+            );
+            if (!await catalog.TryRecordFiringAsync(skip, cancellationToken))
+            {
+                return null;
+            }
+
+            var skipped = await catalog.RecordSkippedAsync(build, reason, now, cancellationToken);
+            return skip with { BuildId = skipped.Id };
+        }
+
+        var why =
+            force ? "forced"
+            : last is null ? "no successful build yet"
+            : $"inputs changed since build {last.Id}";
+        var firing = new ScheduleFiring(image, target, scheduledFor, now, "queued", null, why);
+        if (!await catalog.TryRecordFiringAsync(firing, cancellationToken))
+        {
+            return null;
+        }
+
+        var queued = await catalog.EnqueueAsync(
+            new BuildRequest(
+                build with
+                {
+                    Reason = $"{build.Reason}: {why}",
+                },
+                $"schedule:{image}:{target}:{scheduledFor.UtcTicks}",
+                Coalesce: true
+            ),
+            now,
+            cancellationToken
+        );
+        signal.Notify();
+        return firing with { BuildId = queued.Build.Id };
+    }
+}

@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using ImageForge.Core.Worker;
+using ImageForge.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImageForge.Server.Webhooks;
+
+/// <summary>
+/// Sends the pending webhook deliveries of the log (<see cref="IWebhookLog"/>): every second it takes those due,
+/// POSTs each body signed with its endpoint's secret, and records the attempt. A 2xx answer delivers it; anything
+/// else (another status, no answer within the timeout, connection refused, the secret variable not set) is retried
+/// after 10 s, 30 s, 90 s, ... (three times the previous wait, at most a day) until
+/// <see cref="WebhookSettings.MaxAttempts"/> attempts, then given up (state failed).
+/// </summary>
+/// <remarks>
+/// The secret is read from the environment variable named by the endpoint's <c>secret_env</c> at each attempt, used
+/// for the signature header and nothing else: it is never logged nor stored. Deliveries are persisted before they are
+/// sent, so an attempt cut short by shutdown is made again after a restart (receivers deduplicate by
+/// <c>X-ImageForge-Delivery</c>).
+/// </remarks>
+internal sealed class WebhookDispatcher : BackgroundService
+{
+    /// <summary>How long a receiver has to answer one POST.</summary>
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The wait after the first failed attempt; each further wait is three times the previous.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait between two attempts, whatever max_attempts says.</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromDays(1);
+
+    private const int BatchSize = 100;
+    private const int Parallelism = 4;
+
+    private readonly IWebhookLog _log;
+    private readonly WebhookSettings _settings;
+    private readonly TimeProvider _timeProvider;
+    private readonly Func<string, string?> _environment;
+    private readonly ILogger<WebhookDispatcher> _logger;
+    private readonly TimeSpan _attemptTimeout;
+    private readonly HttpClient _http;
+    private readonly ConcurrentDictionary<string, bool> _reportedMissingSecrets = new(
+        StringComparer.Ordinal
+    );
+
+    /// <param name="log">The persisted deliveries.</param>
+    /// <param name="settings">The endpoints (to find each delivery's secret variable) and max_attempts.</param>
+    /// <param name="timeProvider">The clock: due times, attempt times and the one-second tick.</param>
+    /// <param name="environment">Reads an environment variable by name (<see cref="Environment.GetEnvironmentVariable(string)"/>).</param>
+    /// <param name="logger">Where failures are reported (never with a secret).</param>
+    /// <param name="attemptTimeout">How long a receiver has to answer; <see cref="DefaultAttemptTimeout"/> when null.</param>
+    public WebhookDispatcher(
+        IWebhookLog log,
+        WebhookSettings settings,
+        TimeProvider timeProvider,
+        Func<string, string?> environment,
+        ILogger<WebhookDispatcher> logger,
+        TimeSpan? attemptTimeout = null
+    )
+    {
+        _log = log;
+        _settings = settings;
+        _timeProvider = timeProvider;
+        _environment = environment;
+        _logger = logger;
+        _attemptTimeout = attemptTimeout ?? DefaultAttemptTimeout;
+        _http = new HttpClient(
+            new SocketsHttpHandler
+            {
+                // A redirect would turn the POST into a GET elsewhere: report it as a failure instead.
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            }
+        )
+        {
+            Timeout = _attemptTimeout,
+        };
+        _http.DefaultRequestHeaders.UserAgent.Add(
+            new ProductInfoHeaderValue("ImageForge-Webhooks", "1")
+        );
+    }
+
+    /// <summary>The wait after <paramref name="failedAttempts"/> failed attempts: 10 s, 30 s, 90 s, 270 s, ...</summary>
+    public static TimeSpan RetryDelay(int failedAttempts)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(failedAttempts, 1);
+        var seconds = FirstRetryDelay.TotalSeconds * Math.Pow(3, failedAttempts - 1);
+        return seconds >= MaxRetryDelay.TotalSeconds
+            ? MaxRetryDelay
+            : TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>
+    /// Makes one attempt at every delivery due now (up to a batch of 100, four at a time) and records each outcome.
+    /// Returns how many deliveries were attempted.
+    /// </summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        var due = await _log.DueAsync(_timeProvider.GetUtcNow(), BatchSize, cancellationToken);
+        await Parallel.ForEachAsync(
+            due,
+            new ParallelOptions
+            {
+                MaxDegreeOfParallelism = Parallelism,
+                CancellationToken = cancellationToken,
+            },
+            async (delivery, token) =>
+            {
+                try
+                {
+                    await AttemptAsync(delivery, token);
+                }
+                catch (CatalogException e)
+                {
+                    // One delivery the log refuses (e.g. no longer pending) must not hold up the others.
+                    _logger.LogError(
+                        e,
+                        "Webhook delivery {DeliveryId}: the attempt could not be recorded",
+                        delivery.Id
+                    );
+                }
+            }
+        );
+        return due.Count;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _timeProvider);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The catalog may be busy or briefly unavailable: the deliveries stay pending, try next tick.
+                    _logger.LogError(
+                        e,
+                        "Webhook deliveries could not be processed; retrying in a second"
+                    );
+                }
+            } while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: an attempt cut short stays pending and is made again after a restart.
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    private async Task AttemptAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        var endpoint = _settings.FindByUrl(delivery.Url);
+        if (endpoint is null)
+        {
+            // worker.yaml changed since the event: without the endpoint there is no secret to sign with.
+            _logger.LogWarning(
+                "Webhook delivery {DeliveryId} to {Url} is given up: no endpoint with this URL in worker.yaml any more",
+                delivery.Id,
+                delivery.Url
+            );
+            await _log.RecordAttemptAsync(
+                delivery.Id,
+                delivered: false,
+                statusCode: null,
+                "no endpoint with this URL in worker.yaml any more; given up",
+                _timeProvider.GetUtcNow(),
+                nextAttemptAt: null,
+                cancellationToken
+            );
+            return;
+        }
+
+        var secret = _environment(endpoint.SecretEnv);
+        if (string.IsNullOrEmpty(secret))
+        {
+            if (_reportedMissingSecrets.TryAdd(endpoint.SecretEnv, true))
+            {
+                _logger.LogError(
+                    "Webhook secret variable {SecretEnv} is not set: deliveries to {Url} fail until the worker is restarted with it set (worker.yaml webhooks.endpoints secret_env)",
+                    endpoint.SecretEnv,
+                    delivery.Url
+                );
+            }
+            await RecordFailureAsync(
+                delivery,
+                statusCode: null,
+                $"secret variable {endpoint.SecretEnv} is not set",
+                cancellationToken
+            );
+            return;
+        }
+
+        var body = Encoding.UTF8.GetBytes(delivery.Payload);
+        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+        {
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(secret, body));
+        request.Headers.Add(WebhookSignature.EventHeader, delivery.EventType);
+        request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id);
+
+        int? statusCode = null;
+        string failure;
+        try
+        {
+            using var response = await _http.SendAsync(
+                request,
+                HttpCompletionOption.ResponseHeadersRead,
+                cancellationToken
+            );
+            statusCode = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                await _log.RecordAttemptAsync(
+                    delivery.Id,
+                    delivered: true,
+                    statusCode,
+                    failure: null,
+                    _timeProvider.GetUtcNow(),
+                    nextAttemptAt: null,
+                    cancellationToken
+                );
+                return;
+            }
+            failure = $"the receiver answered {statusCode} {response.ReasonPhrase}".TrimEnd();
+        }
+        catch (HttpRequestException e)
+        {
+            failure = e.Message;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            failure = $"no answer within {_attemptTimeout.TotalSeconds:0.###} s";
+        }
+
+        await RecordFailureAsync(delivery, statusCode, failure, cancellationToken);
+    }
+
+    private async Task RecordFailureAsync(
+        WebhookDelivery delivery,
+        int? statusCode,
+        string failure,
+        CancellationToken cancellationToken
+    )
+    {
+        var attempt = delivery.Attempts + 1;
+        var at = _timeProvider.GetUtcNow();
+        DateTimeOffset? next = attempt >= _settings.MaxAttempts ? null : at + RetryDelay(attempt);
+        if (next is null)
+        {
+            _logger.LogError(
+                "Webhook delivery {DeliveryId} ({EventType}) to {Url} failed {Attempts} times and is given up: {Failure}",
+                delivery.Id,
+                delivery.EventType,
+                delivery.Url,
+                attempt,
+                failure
+            );
+        }
+        else
+        {
+            _logger.LogWarning(
+                "Webhook delivery {DeliveryId} ({EventType}) to {Url} failed (attempt {Attempt} of {MaxAttempts}): {Failure}; next attempt at {NextAttemptAt:O}",
+                delivery.Id,
+                delivery.EventType,
+                delivery.Url,
+                attempt,
+                _settings.MaxAttempts,
+                failure,
+                next
+            );
+        }
+        await _log.RecordAttemptAsync(
+            delivery.Id,
+            delivered: false,
+            statusCode,
+            failure,
+            at,
+            next,
+            cancellationToken
+        );
+    }
+}

@@ -1,0 +1,147 @@
+using ImageForge.Core.Errors;
+using ImageForge.Core.Worker;
+using ImageForge.Server.Api;
+using ImageForge.Server.Queue;
+using ImageForge.Server.Scheduling;
+using ImageForge.Server.Webhooks;
+using ImageForge.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImageForge.Server;
+
+/// <summary>How to start a worker: the pipeline's host, the worker.yaml settings and ASP.NET Core's arguments (--urls).</summary>
+public sealed record WorkerOptions(
+    PipelineHost Pipeline,
+    WorkerConfig Config,
+    string[] HostArguments
+);
+
+/// <summary>
+/// The worker: one Generic Host (ASP.NET Core) with the build queue runner, the Quartz schedules and CVE job, the
+/// webhook dispatcher and the HTTP API, over the catalog of one data directory. Only one worker may own a data
+/// directory at a time (<c>worker.lock</c>).
+/// </summary>
+public sealed class WorkerHost : IAsyncDisposable
+{
+    /// <summary>The lock file's name in the data directory.</summary>
+    public const string LockFileName = "worker.lock";
+
+    private readonly FileStream _lock;
+
+    private WorkerHost(WebApplication app, SqliteCatalog catalog, FileStream lockFile)
+    {
+        App = app;
+        Catalog = catalog;
+        _lock = lockFile;
+    }
+
+    /// <summary>The web application (host, services, endpoints).</summary>
+    public WebApplication App { get; }
+
+    /// <summary>The catalog the worker owns.</summary>
+    public SqliteCatalog Catalog { get; }
+
+    /// <summary>Builds the worker without starting it.</summary>
+    /// <exception cref="InvalidInputException">Another worker owns the data directory.</exception>
+    public static async Task<WorkerHost> CreateAsync(
+        WorkerOptions options,
+        CancellationToken cancellationToken
+    )
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var paths = options.Pipeline.Paths;
+        Directory.CreateDirectory(paths.Data.Root);
+        var lockPath = Path.Combine(paths.Data.Root, LockFileName);
+        FileStream lockFile;
+        try
+        {
+            lockFile = new FileStream(
+                lockPath,
+                FileMode.OpenOrCreate,
+                FileAccess.ReadWrite,
+                FileShare.None
+            );
+        }
+        catch (IOException)
+        {
+            throw new InvalidInputException(
+                $"another imageforge worker owns this data directory ({lockPath} is locked); stop it, or start "
+                    + "this one with another --data-dir"
+            );
+        }
+
+        SqliteCatalog? catalog = null;
+        try
+        {
+            catalog = await SqliteCatalog.OpenAsync(
+                paths.Data.Root,
+                options.Pipeline.Time,
+                cancellationToken
+            );
+            var builder = WebApplication.CreateBuilder(
+                new WebApplicationOptions
+                {
+                    Args = options.HostArguments,
+                    ContentRootPath = paths.Data.Root,
+                }
+            );
+            // Progress and problems of the worker's own parts; ASP.NET Core's per-request lines only when asked
+            // (Logging__LogLevel__Microsoft.AspNetCore=Information).
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Services.Configure<HostOptions>(h =>
+                h.ShutdownTimeout = options.Config.ShutdownTimeout
+            );
+            AddWorker(builder.Services, options, catalog);
+            var app = builder.Build();
+            app.UseImageForgeApi();
+            app.MapImageForgeApi();
+            return new WorkerHost(app, catalog, lockFile);
+        }
+        catch
+        {
+            if (catalog is not null)
+            {
+                await catalog.DisposeAsync();
+            }
+
+            await lockFile.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Registers every part of the worker (the API tests register the same, with fakes where they need).</summary>
+    public static void AddWorker(
+        IServiceCollection services,
+        WorkerOptions options,
+        SqliteCatalog catalog
+    )
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options.Pipeline.Time);
+        services.AddSingleton(options.Config);
+        services.AddSingleton(options.Pipeline.Paths);
+        services.AddSingleton(new Pipeline(options.Pipeline));
+        services.AddSingleton(catalog);
+        services.AddSingleton<IWebhookLog>(catalog);
+        services.AddSingleton<QueueSignal>();
+        services.AddSingleton<IBuildRequests, BuildRequests>();
+        services.AddSingleton<ScheduledBuilds>();
+        services.AddSingleton<CveRescan>();
+        services.AddSingleton<QueueRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
+        services.AddWebhooks(options.Config.Webhooks);
+        services.AddImageForgeSchedules();
+        services.AddImageForgeApi();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Catalog.DisposeAsync();
+        await _lock.DisposeAsync();
+    }
+}

@@ -1,0 +1,93 @@
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Server.Queue;
+using ImageForge.Storage;
+using ImageForge.TestUtils;
+
+namespace ImageForge.Server.Tests.Worker;
+
+/// <summary>
+/// A worker's parts over a copy of the repository's content (so a test may edit a definition or a hardening
+/// script), a fresh catalog and a fake clock. No resolver: these specs must not reach a Debian mirror.
+/// </summary>
+internal sealed class WorkerFixture : IAsyncDisposable
+{
+    private readonly TempDirectory _dir = new("imageforge-worker");
+
+    private WorkerFixture(ManualTimeProvider time)
+    {
+        Time = time;
+        foreach (var folder in new[] { "templates", "baselines", "hardening" })
+        {
+            Copy(Path.Combine(RepoPaths.Root, folder), _dir.Combine("content", folder));
+        }
+
+        Content = ContentPaths.UnderRoot(_dir.Combine("content"));
+        Data = new DataPaths(_dir.Combine("data"));
+        Pipeline = new Pipeline(
+            new PipelineHost(
+                new WorkerPaths(Content, Data),
+                time,
+                _ => null,
+                _dir.Path,
+                new Dictionary<string, string>()
+            )
+            {
+                Resolvers = [],
+            }
+        );
+    }
+
+    public ManualTimeProvider Time { get; }
+    public ContentPaths Content { get; }
+    public DataPaths Data { get; }
+    public Pipeline Pipeline { get; }
+    public SqliteCatalog Catalog { get; private set; } = null!;
+    public QueueSignal Signal { get; } = new();
+
+    public string ContentFile(params string[] parts) => _dir.Combine(["content", .. parts]);
+
+    public static async Task<WorkerFixture> CreateAsync(DateTimeOffset now)
+    {
+        var fixture = new WorkerFixture(new ManualTimeProvider(now));
+        fixture.Catalog = await SqliteCatalog.OpenAsync(fixture.Data.Root, fixture.Time);
+        return fixture;
+    }
+
+    /// <summary>Runs a queued build the way the runner would, minus Packer: claimed, then completed as built.</summary>
+    public async Task<ImageVersion> CompleteNextQueuedAsync(
+        IReadOnlyList<Artifact>? artifacts = null,
+        IReadOnlyList<EvidenceDocument>? evidence = null
+    )
+    {
+        var claimed = await Catalog.ClaimNextAsync(
+            new Dictionary<string, int>(),
+            Environment.ProcessId,
+            Time.GetUtcNow()
+        );
+        return await Catalog.CompleteBuildAsync(
+            claimed!.Id,
+            artifacts ?? [],
+            evidence ?? [],
+            "built",
+            Time.GetUtcNow()
+        );
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Catalog.DisposeAsync();
+        Signal.Dispose();
+        _dir.Dispose();
+    }
+
+    private static void Copy(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+}
