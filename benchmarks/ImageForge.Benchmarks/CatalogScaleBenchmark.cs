@@ -40,29 +40,28 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
             var versions = await catalog.ListVersionsAsync("bench", 20);
             await catalog.GetVersionAsync("bench", versions[^1].Version);
         });
-        var imageforge = Path.Combine(AppContext.BaseDirectory, "imageforge");
-        var listProcess = await MeasureProcessAsync(
-            imageforge,
-            "images",
-            "list",
-            "--data-dir",
-            data
-        );
-        var showProcess = await MeasureProcessAsync(
-            imageforge,
-            "images",
-            "show",
-            "bench",
-            "--data-dir",
-            data
-        );
+        // The tool as users install it (RID-specific, ReadyToRun: see the CLI project) and the JIT-compiled build
+        // output beside this benchmark, to show what precompilation buys.
+        var installed = await PublishToolAsync(dir.Combine("tool"));
+        var jit = Path.Combine(AppContext.BaseDirectory, "imageforge");
+        string[] listArgs = ["images", "list", "--data-dir", data];
+        string[] showArgs = ["images", "show", "bench", "--data-dir", data];
+        string[] showJsonArgs = ["images", "show", "bench", "--output", "json", "--data-dir", data];
+        var listProcess = await MeasureProcessAsync(installed, listArgs);
+        var showProcess = await MeasureProcessAsync(installed, showArgs);
+        var showJsonProcess = await MeasureProcessAsync(installed, showJsonArgs);
+        var listJit = await MeasureProcessAsync(jit, listArgs);
+        var showJit = await MeasureProcessAsync(jit, showArgs);
 
         var rows = new List<IReadOnlyList<string>>
         {
             Row("images list (catalog query)", list),
             Row("images show (catalog queries)", show),
-            Row("imageforge images list (whole process)", listProcess),
-            Row("imageforge images show bench (whole process)", showProcess),
+            Row("imageforge images list (whole process, installed tool)", listProcess),
+            Row("imageforge images show bench (whole process, installed tool)", showProcess),
+            Row("imageforge images show bench --output json (installed tool)", showJsonProcess),
+            Row("imageforge images list (whole process, JIT build output)", listJit),
+            Row("imageforge images show bench (whole process, JIT build output)", showJit),
         };
         foreach (var steps in new[] { 1, 10, 50 })
         {
@@ -76,7 +75,7 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
             ]);
         }
 
-        var verdict = list.Median < 100 && show.Median < 100 ? "met" : "NOT met";
+        var verdict = listProcess.Median < 100 && showProcess.Median < 100 ? "met" : "NOT met";
         return new Report(
             "Catalog at scale",
             "dotnet run -c Release --project benchmarks/ImageForge.Benchmarks -- catalog-scale"
@@ -87,7 +86,9 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
             .Line("")
             .Table(["operation", "median ms", "p95 ms", "max ms"], rows)
             .Line(
-                $"Goal (catalog queries of images list and images show under 100 ms): {verdict}. The whole-process rows add .NET start-up and command parsing."
+                $"Goal (imageforge images list and images show under 100 ms each, the whole command as installed): {verdict}. "
+                    + "The installed tool is 'dotnet publish' of the CLI as its tool package is built (linux-x64, ReadyToRun); "
+                    + "the JIT rows run the plain build output. The catalog-query rows are the reads alone, in this process."
             )
             .ToString();
     }
@@ -233,10 +234,68 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
         return Stats.Of(samples);
     }
 
+    // The CLI as its tool package ships it (the project sets the runtime and ReadyToRun for packing).
+    private static async Task<string> PublishToolAsync(string output)
+    {
+        var project = Path.Combine(
+            RepoPaths.Root,
+            "src",
+            "ImageForge.Cli",
+            "ImageForge.Cli.csproj"
+        );
+        var log = new List<string>();
+        var exit = -1;
+        await foreach (
+            var e in new ProcessRunner(TimeProvider.System).StreamAsync(
+                new ProcessSpec("dotnet")
+                    .WithArguments([
+                        "publish",
+                        project,
+                        "-c",
+                        "Release",
+                        "-r",
+                        "linux-x64",
+                        "--self-contained",
+                        "false",
+                        "-o",
+                        output,
+                    ])
+                    .WithTimeout(TimeSpan.FromMinutes(10))
+            )
+        )
+        {
+            switch (e)
+            {
+                case OutputLine line:
+                    log.Add(line.Text);
+                    break;
+                case ErrorLine line:
+                    log.Add(line.Text);
+                    break;
+                case ProcessExited exited:
+                    exit = exited.ExitCode;
+                    break;
+            }
+        }
+
+        return exit == 0
+            ? Path.Combine(output, "imageforge")
+            : throw new InvalidOperationException(
+                $"dotnet publish of the CLI failed ({exit}):\n{string.Join('\n', log.TakeLast(20))}"
+            );
+    }
+
     private static async Task<Stats> MeasureProcessAsync(string executable, params string[] args)
     {
         var samples = new List<double>();
-        for (var i = 0; i < 5; i++)
+        // One untimed run (the OS page cache), then the measured ones.
+        await foreach (
+            var _ in new ProcessRunner(TimeProvider.System).StreamAsync(
+                new ProcessSpec(executable).WithArguments(args)
+            )
+        ) { }
+
+        for (var i = 0; i < 11; i++)
         {
             var watch = Stopwatch.StartNew();
             await foreach (

@@ -22,25 +22,7 @@ internal sealed class SqlCatalog : ICatalog
         tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested
         """;
 
-    private const string VersionColumns = """
-        v.image AS Image, v.version AS Version, v.build_id AS BuildId, v.created_at AS CreatedAt, v.status AS Status,
-        v.fingerprint AS Fingerprint
-        """;
-
-    private const string ArtifactColumns = """
-        a.version AS Version, a.target AS Target, a.region AS Region, a.kind AS Kind, a.location AS Location,
-        a.sha256 AS Sha256, a.size_bytes AS SizeBytes
-        """;
-
-    private const string EvidenceColumns = """
-        e.version AS Version, e.kind AS Kind, e.location AS Location, e.sha256 AS Sha256, e.size_bytes AS SizeBytes,
-        e.media_type AS MediaType, e.recorded_at AS RecordedAt
-        """;
-
     private const string NewestVersionsFirst = "ORDER BY version_day DESC, version_seq DESC";
-
-    private const string NewestVersionsOf =
-        $"SELECT version FROM image_versions WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT @Limit";
 
     private readonly SqlDialect _dialect;
     private readonly Func<CancellationToken, Task<DbConnection>> _connect;
@@ -701,27 +683,19 @@ internal sealed class SqlCatalog : ICatalog
     )
     {
         await using var connection = await _connect(cancellationToken);
-        var rows = await connection.QueryAsync<ImageRow>(
-            Command(
-                """
-                SELECT image AS Image, version_count AS VersionCount, latest_version AS LatestVersion,
-                       latest_created_at AS LatestCreatedAt
-                FROM images ORDER BY image
-                """,
-                null,
-                null,
-                cancellationToken
-            )
+        return await ReadAsync(
+            connection,
+            null,
+            "SELECT image, version_count, latest_version, latest_created_at FROM images ORDER BY image",
+            [],
+            r => new ImageSummary(
+                r.GetString(0),
+                checked((int)r.GetInt64(1)),
+                NullableString(r, 2),
+                DbText.ToTimeOrNull(NullableString(r, 3))
+            ),
+            cancellationToken
         );
-        return
-        [
-            .. rows.Select(r => new ImageSummary(
-                r.Image,
-                checked((int)r.VersionCount),
-                r.LatestVersion,
-                DbText.ToTimeOrNull(r.LatestCreatedAt)
-            )),
-        ];
     }
 
     public Task<IReadOnlyList<ImageVersion>> ListVersionsAsync(
@@ -733,8 +707,8 @@ internal sealed class SqlCatalog : ICatalog
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return ReadVersionsAsync(
-            NewestVersionsOf,
-            new { Image = image, Limit = limit },
+            $"WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT @Limit",
+            [("@Image", image), ("@Limit", limit)],
             cancellationToken
         );
     }
@@ -748,73 +722,149 @@ internal sealed class SqlCatalog : ICatalog
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(version);
         var found = await ReadVersionsAsync(
-            "SELECT version FROM image_versions WHERE image = @Image AND version = @Version AND status <> 'pending'",
-            new { Image = image, Version = version },
+            "WHERE image = @Image AND version = @Version AND status <> 'pending'",
+            [("@Image", image), ("@Version", version)],
             cancellationToken
         );
         return found.Count == 0 ? null : found[0];
     }
 
-    // Versions of one image chosen by a subquery over @Image, newest first, each with its artifacts and evidence:
-    // three queries in one read transaction, so a version is never seen without the files recorded with it.
+    // Versions of one image chosen by a filter over image_versions (with its order and limit; it names @Image),
+    // newest first, each with its artifacts and evidence: three queries in one read transaction, so a version is never
+    // seen without the files recorded with it. The versions are read by the filter itself, which walks the
+    // (image, day, seq) index newest first and stops at the limit; joining the chosen few back to image_versions let
+    // SQLite scan every version of the image (24 ms at 100,000). Plain data readers: this is what 'images show' does
+    // on every call, and Dapper's first use per row type (emitting its mappers) cost more than the queries
+    // (benchmarks/results/catalog-scale.md).
     private async Task<IReadOnlyList<ImageVersion>> ReadVersionsAsync(
-        string chosenVersions,
-        object parameters,
+        string chosen,
+        IReadOnlyList<(string Name, object Value)> parameters,
         CancellationToken cancellationToken
     )
     {
+        var chosenVersions = $"SELECT version FROM image_versions {chosen}";
         await using var connection = await _connect(cancellationToken);
         await using var transaction = _dialect.BeginReadTransaction(connection);
-        // The chosen few first, then each by its key: filtering the image's versions by an IN list while ordering
-        // them lets SQLite walk every version of the image in index order (30 ms at 100,000 versions).
-        var versions = await connection.QueryAsync<VersionRow>(
-            Command(
-                $"""
-                WITH chosen AS MATERIALIZED ({chosenVersions})
-                SELECT {VersionColumns} FROM chosen c
-                JOIN image_versions v ON v.image = @Image AND v.version = c.version
-                ORDER BY v.version_day DESC, v.version_seq DESC
-                """,
-                parameters,
-                transaction,
-                cancellationToken
-            )
+        var versions = await ReadAsync(
+            connection,
+            transaction,
+            $"SELECT image, version, build_id, created_at, status, fingerprint FROM image_versions {chosen}",
+            parameters,
+            r =>
+                (
+                    Image: r.GetString(0),
+                    Version: r.GetString(1),
+                    BuildId: DbText.FromId(r.GetInt64(2)),
+                    CreatedAt: DbText.ToTime(r.GetString(3)),
+                    Status: r.GetString(4),
+                    Fingerprint: r.GetString(5)
+                ),
+            cancellationToken
         );
-        var artifacts = await connection.QueryAsync<ArtifactRow>(
-            Command(
-                $"""
-                SELECT {ArtifactColumns} FROM artifacts a
-                WHERE a.image = @Image AND a.version IN ({chosenVersions})
-                ORDER BY a.version, a.position
-                """,
-                parameters,
-                transaction,
-                cancellationToken
-            )
+        var artifacts = await ReadAsync(
+            connection,
+            transaction,
+            $"""
+            SELECT a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes FROM artifacts a
+            WHERE a.image = @Image AND a.version IN ({chosenVersions})
+            ORDER BY a.version, a.position
+            """,
+            parameters,
+            r =>
+                (
+                    Version: r.GetString(0),
+                    Artifact: new Artifact
+                    {
+                        Target = r.GetString(1),
+                        Region = r.GetString(2),
+                        Kind = r.GetString(3),
+                        Location = r.GetString(4),
+                        Sha256 = NullableString(r, 5),
+                        SizeBytes = r.IsDBNull(6) ? null : r.GetInt64(6),
+                    }
+                ),
+            cancellationToken
         );
-        var evidence = await connection.QueryAsync<EvidenceRow>(
-            Command(
-                $"""
-                SELECT {EvidenceColumns} FROM evidence e
-                WHERE e.image = @Image AND e.version IN ({chosenVersions})
-                ORDER BY e.version, e.id
-                """,
-                parameters,
-                transaction,
-                cancellationToken
-            )
+        var evidence = await ReadAsync(
+            connection,
+            transaction,
+            $"""
+            SELECT e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at FROM evidence e
+            WHERE e.image = @Image AND e.version IN ({chosenVersions})
+            ORDER BY e.version, e.id
+            """,
+            parameters,
+            r =>
+                (
+                    Version: r.GetString(0),
+                    Document: new EvidenceDocument
+                    {
+                        Kind = r.GetString(1),
+                        Location = r.GetString(2),
+                        Sha256 = r.GetString(3),
+                        SizeBytes = r.IsDBNull(4) ? null : r.GetInt64(4),
+                        MediaType = r.GetString(5),
+                        RecordedAt = DbText.ToTime(r.GetString(6)),
+                    }
+                ),
+            cancellationToken
         );
         await transaction.CommitAsync(cancellationToken);
 
-        var byVersion = artifacts.ToLookup(a => a.Version, StringComparer.Ordinal);
-        var evidenceByVersion = evidence.ToLookup(e => e.Version, StringComparer.Ordinal);
+        var byVersion = artifacts.ToLookup(a => a.Version, a => a.Artifact, StringComparer.Ordinal);
+        var evidenceByVersion = evidence.ToLookup(
+            e => e.Version,
+            e => e.Document,
+            StringComparer.Ordinal
+        );
         return
         [
-            .. versions.Select(v =>
-                v.ToVersion(byVersion[v.Version], evidenceByVersion[v.Version])
-            ),
+            .. versions.Select(v => new ImageVersion
+            {
+                Image = v.Image,
+                Version = v.Version,
+                BuildId = v.BuildId,
+                CreatedAt = v.CreatedAt,
+                Status = v.Status,
+                Fingerprint = v.Fingerprint,
+                Artifacts = [.. byVersion[v.Version]],
+                Evidence = [.. evidenceByVersion[v.Version]],
+            }),
         ];
     }
+
+    private static async Task<List<T>> ReadAsync<T>(
+        DbConnection connection,
+        DbTransaction? transaction,
+        string sql,
+        IReadOnlyList<(string Name, object Value)> parameters,
+        Func<DbDataReader, T> map,
+        CancellationToken cancellationToken
+    )
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(map(reader));
+        }
+
+        return rows;
+    }
+
+    private static string? NullableString(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     /// <summary>
     /// The versions (image, version) holding an artifact of this target with this location (a provider image id or a
@@ -940,84 +990,6 @@ internal sealed class SqlCatalog : ICatalog
                 OwnerPid = checked((int?)OwnerPid),
                 ToolProcessGroup = checked((int?)ToolProcessGroup),
                 CancelRequested = CancelRequested != 0,
-            };
-    }
-
-    private sealed class ImageRow
-    {
-        public string Image { get; init; } = "";
-        public long VersionCount { get; init; }
-        public string? LatestVersion { get; init; }
-        public string? LatestCreatedAt { get; init; }
-    }
-
-    private sealed class VersionRow
-    {
-        public string Image { get; init; } = "";
-        public string Version { get; init; } = "";
-        public long BuildId { get; init; }
-        public string CreatedAt { get; init; } = "";
-        public string Status { get; init; } = "";
-        public string Fingerprint { get; init; } = "";
-
-        public ImageVersion ToVersion(
-            IEnumerable<ArtifactRow> artifacts,
-            IEnumerable<EvidenceRow> evidence
-        ) =>
-            new()
-            {
-                Image = Image,
-                Version = Version,
-                BuildId = DbText.FromId(BuildId),
-                CreatedAt = DbText.ToTime(CreatedAt),
-                Status = Status,
-                Fingerprint = Fingerprint,
-                Artifacts = [.. artifacts.Select(a => a.ToArtifact())],
-                Evidence = [.. evidence.Select(e => e.ToDocument())],
-            };
-    }
-
-    private sealed class EvidenceRow
-    {
-        public string Version { get; init; } = "";
-        public string Kind { get; init; } = "";
-        public string Location { get; init; } = "";
-        public string Sha256 { get; init; } = "";
-        public long? SizeBytes { get; init; }
-        public string MediaType { get; init; } = "";
-        public string RecordedAt { get; init; } = "";
-
-        public EvidenceDocument ToDocument() =>
-            new()
-            {
-                Kind = Kind,
-                Location = Location,
-                Sha256 = Sha256,
-                SizeBytes = SizeBytes,
-                MediaType = MediaType,
-                RecordedAt = DbText.ToTime(RecordedAt),
-            };
-    }
-
-    private sealed class ArtifactRow
-    {
-        public string Version { get; init; } = "";
-        public string Target { get; init; } = "";
-        public string Region { get; init; } = "";
-        public string Kind { get; init; } = "";
-        public string Location { get; init; } = "";
-        public string? Sha256 { get; init; }
-        public long? SizeBytes { get; init; }
-
-        public Artifact ToArtifact() =>
-            new()
-            {
-                Target = Target,
-                Region = Region,
-                Kind = Kind,
-                Location = Location,
-                Sha256 = Sha256,
-                SizeBytes = SizeBytes,
             };
     }
 }
