@@ -56,14 +56,9 @@ internal static class WorkerCommand
                     $"worker on {ctx.Data.Root}: API at {string.Join(", ", addresses)}; Ctrl-C or SIGTERM stops it "
                         + $"(running builds: {settings.Shutdown.ToString().ToLowerInvariant()})"
                 );
-                try
-                {
-                    await worker.App.WaitForShutdownAsync(ct);
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-
-                await ctx.Error.WriteLineAsync("worker stopping");
-                await worker.App.StopAsync(CancellationToken.None);
+                // Returns once SIGTERM, Ctrl-C or the token asked to stop, after the host stopped every part.
+                await worker.App.WaitForShutdownAsync(ct);
+                await ctx.Error.WriteLineAsync("worker stopped");
                 return CliApp.Ok;
             }
         );

@@ -14,13 +14,15 @@ public sealed record WorkerPaths(ContentPaths Content, DataPaths Data);
 /// <param name="Requester">The actor: the token's name, or "schedule" / "cve-rescan".</param>
 /// <param name="Reason">Free text shown in builds list ("CVE-2026-1234").</param>
 /// <param name="IdempotencyKey">The client's Idempotency-Key header, or null.</param>
+/// <param name="Role">The requester's role, recorded in the audit trail with the request.</param>
 public sealed record BuildSubmission(
     string Image,
     string? Target,
     BuildTrigger Trigger,
     string Requester,
     string? Reason,
-    string? IdempotencyKey
+    string? IdempotencyKey,
+    string Role = "builder"
 );
 
 /// <summary>
@@ -32,10 +34,15 @@ public interface IBuildRequests
     Task<QueuedBuild> QueueAsync(BuildSubmission submission, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Cancels a queued build at once, or asks a running one to stop (its runner sees it within a second). False when
-    /// the build has already ended or does not exist.
+    /// Cancels a queued build at once, or asks a running one to stop (its runner sees it within a second), and audits
+    /// it with the actor and role. False when the build has already ended or does not exist.
     /// </summary>
-    Task<bool> CancelAsync(string buildId, string actor, CancellationToken cancellationToken);
+    Task<bool> CancelAsync(
+        string buildId,
+        string actor,
+        string role,
+        CancellationToken cancellationToken
+    );
 }
 
 /// <summary>Worker events for webhooks: build.finished, gate.failed, promoted, rolled_back, revoked.</summary>

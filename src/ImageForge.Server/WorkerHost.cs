@@ -88,9 +88,10 @@ public sealed class WorkerHost : IAsyncDisposable
                     ContentRootPath = paths.Data.Root,
                 }
             );
-            // Progress and problems of the worker's own parts; ASP.NET Core's per-request lines only when asked
-            // (Logging__LogLevel__Microsoft.AspNetCore=Information).
+            // Progress and problems of the worker's own parts; ASP.NET Core's per-request lines and Quartz's start-up
+            // chatter only when asked (e.g. Logging__LogLevel__Microsoft.AspNetCore=Information).
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Quartz", LogLevel.Warning);
             builder.Services.Configure<HostOptions>(h =>
                 h.ShutdownTimeout = options.Config.ShutdownTimeout
             );

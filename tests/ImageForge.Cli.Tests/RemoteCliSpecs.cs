@@ -94,6 +94,12 @@ public sealed class RemoteCliSpecs : IAsyncLifetime, IDisposable
         queued.Reason.ShouldBe("CVE-2026-1234");
         queued.Requester.ShouldBe("remote-builder");
         queued.Trigger.ShouldBe(BuildTrigger.Manual);
+        // Both actions are audited with the token's name and role.
+        var audit = (await _worker.Catalog.ReadAuditAsync()).Select(e =>
+            (e.Entry.Action, e.Entry.Actor, e.Entry.Role)
+        );
+        audit.ShouldContain(("build-queue", "remote-builder", "builder"));
+        audit.ShouldContain(("build-cancel", "remote-builder", "builder"));
     }
 
     [Fact(Timeout = 60_000)]

@@ -117,7 +117,8 @@ internal static class BuildEndpoints
                 BuildTrigger.Manual,
                 Actor(user),
                 Blank(body.Reason),
-                Blank(idempotencyKey)
+                Blank(idempotencyKey),
+                Role(user)
             ),
             cancellationToken
         );
@@ -160,7 +161,7 @@ internal static class BuildEndpoints
         var build = await FindAsync(catalog, id, cancellationToken);
         if (
             IsTerminal(build.Status)
-            || !await requests.CancelAsync(build.Id, Actor(user), cancellationToken)
+            || !await requests.CancelAsync(build.Id, Actor(user), Role(user), cancellationToken)
         )
         {
             var now = await catalog.GetBuildAsync(build.Id, cancellationToken) ?? build;
@@ -219,6 +220,10 @@ internal static class BuildEndpoints
     private static string Actor(ClaimsPrincipal user) =>
         user.Identity?.Name
         ?? throw new InvalidOperationException("an authorized request without a token name");
+
+    private static string Role(ClaimsPrincipal user) =>
+        user.FindFirst(ClaimTypes.Role)?.Value
+        ?? throw new InvalidOperationException("an authorized request without a role");
 
     private static string? Blank(string? value) =>
         string.IsNullOrWhiteSpace(value) ? null : value.Trim();

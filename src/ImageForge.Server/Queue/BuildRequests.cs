@@ -1,3 +1,4 @@
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using ImageForge.Storage;
@@ -44,6 +45,21 @@ public sealed class BuildRequests(
             cancellationToken
         );
         signal.Notify();
+        await catalog.AppendAsync(
+            new AuditEntry
+            {
+                Action = "build-queue",
+                Actor = submission.Requester,
+                Role = submission.Role,
+                Time = time.GetUtcNow(),
+                Image = queued.Build.Image,
+                Reason = submission.Reason,
+                Details = queued.Joined
+                    ? $"joined build {queued.Build.Id} ({queued.Build.Target})"
+                    : $"queued build {queued.Build.Id} ({queued.Build.Target}, {submission.Trigger.ToString().ToLowerInvariant()})",
+            },
+            CancellationToken.None
+        );
         return queued;
     }
 
@@ -51,11 +67,12 @@ public sealed class BuildRequests(
     public async Task<bool> CancelAsync(
         string buildId,
         string actor,
+        string role,
         CancellationToken cancellationToken
     )
     {
         var build = await catalog.GetBuildAsync(buildId, cancellationToken);
-        return build?.Status switch
+        var cancelled = build?.Status switch
         {
             BuildStatus.Queued => await catalog.CancelQueuedAsync(
                 buildId,
@@ -66,6 +83,23 @@ public sealed class BuildRequests(
             BuildStatus.Running => await catalog.RequestCancelAsync(buildId, cancellationToken),
             _ => false,
         };
+        if (cancelled)
+        {
+            await catalog.AppendAsync(
+                new AuditEntry
+                {
+                    Action = "build-cancel",
+                    Actor = actor,
+                    Role = role,
+                    Time = time.GetUtcNow(),
+                    Image = build!.Image,
+                    Details = $"build {build.Id} ({build.Status.ToString().ToLowerInvariant()})",
+                },
+                CancellationToken.None
+            );
+        }
+
+        return cancelled;
     }
 
     /// <summary>The build row values of a prepared build.</summary>

@@ -75,7 +75,12 @@ public sealed class RecordingBuildRequests : IBuildRequests
         }
     }
 
-    public Task<bool> CancelAsync(string buildId, string actor, CancellationToken cancellationToken)
+    public Task<bool> CancelAsync(
+        string buildId,
+        string actor,
+        string role,
+        CancellationToken cancellationToken
+    )
     {
         lock (_lock)
         {
