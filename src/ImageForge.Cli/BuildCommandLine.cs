@@ -139,6 +139,17 @@ internal static class BuildCommandLine
             );
         }
 
+        // As in-process: a version its gates rejected is a build that worked and an image that may not ship.
+        if (
+            ended is { Status: BuildStatus.Succeeded, Version: { } number }
+            && await session.Reader.GetVersionAsync(ended.Image, number, cancellationToken)
+                is { Status: "rejected" } rejected
+        )
+        {
+            await PolicyCommand.ReportRejectionAsync(ctx, rejected);
+            return 1;
+        }
+
         return ended.Status switch
         {
             BuildStatus.Succeeded => CliApp.Ok,

@@ -35,11 +35,12 @@ internal static class WorkerCommand
             async (parse, ct) =>
             {
                 var ctx = context(parse);
-                var settings = WorkerConfigParser.LoadOrDefault(
-                    parse.GetValue(config) is { } file
-                        ? Path.GetFullPath(file, ctx.Host.CurrentDirectory)
-                        : Path.Combine(Path.GetDirectoryName(ctx.Content.Baselines)!, "worker.yaml")
-                );
+                // A file named by --config must exist; the default worker.yaml beside baselines/ is optional.
+                var settings = parse.GetValue(config) is { } file
+                    ? WorkerConfigParser.Load(Path.GetFullPath(file, ctx.Host.CurrentDirectory))
+                    : WorkerConfigParser.LoadOrDefault(
+                        Path.Combine(Path.GetDirectoryName(ctx.Content.Baselines)!, "worker.yaml")
+                    );
                 string[] hostArguments = parse.GetValue(urls) is { } at ? ["--urls", at] : [];
                 await using var worker = await WorkerHost.CreateAsync(
                     new WorkerOptions(ctx.Pipeline.Host, settings, hostArguments),

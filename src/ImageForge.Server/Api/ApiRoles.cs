@@ -6,16 +6,19 @@ namespace ImageForge.Server.Api;
 /// </summary>
 public static class ApiRoles
 {
-    /// <summary>Reads builds, logs, images, versions, evidence, channels, audit.</summary>
+    /// <summary>Reads builds, logs, images, versions, evidence, channels, audit; asks admit.</summary>
     public const string Viewer = "viewer";
 
-    /// <summary>Also queues and cancels builds, runs a schedule now.</summary>
+    /// <summary>
+    /// Also queues and cancels builds, runs a schedule now, promotes into and rolls back unrestricted channels (the
+    /// command line's rules).
+    /// </summary>
     public const string Builder = "builder";
 
-    /// <summary>Also promotes, approves, rolls back, revokes, admits.</summary>
+    /// <summary>Also approves, revokes, and promotes into and rolls back restricted channels.</summary>
     public const string ReleaseManager = "release-manager";
 
-    /// <summary>Everything, including restricted channels and skipping a channel.</summary>
+    /// <summary>Everything, including skipping a channel, gc --apply and the webhook delivery log.</summary>
     public const string Admin = "admin";
 
     /// <summary>Every role, lowest first.</summary>

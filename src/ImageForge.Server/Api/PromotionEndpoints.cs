@@ -51,11 +51,12 @@ internal static class PromotionEndpoints
             .WithDescription(
                 "Checks every precondition (built, gate pass or warn, a verifying signature, the previous channel, "
                     + "soak time, approvals, a fresh re-scan when the channel asks for one), publishes one step per "
-                    + "target and region, and moves the channel when all succeeded. Skipping a channel (skip_reason) "
-                    + "takes admin; a restricted channel takes release-manager. 502 with the steps when a step "
+                    + "target and region, and moves the channel when all succeeded. The same role rules as the "
+                    + "command line: a builder may promote into an unrestricted channel, a restricted channel takes "
+                    + "release-manager, skipping a channel (skip_reason) takes admin. 502 with the steps when a step "
                     + "failed (the channel did not move; resume: true retries only the failed steps)."
             )
-            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .RequireAuthorization(ApiRoles.Builder)
             .Produces<PromotionView>(StatusCodes.Status502BadGateway)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -77,9 +78,10 @@ internal static class PromotionEndpoints
             .WithSummary("Move a channel back to its previous good version")
             .WithDescription(
                 "In one step, to the version the channel had before the current one (skipping revoked and "
-                    + "deleted ones), or to 'to', which must have been in the channel and still be built."
+                    + "deleted ones), or to 'to', which must have been in the channel and still be built. A builder "
+                    + "may roll back an unrestricted channel; a restricted one takes release-manager."
             )
-            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .RequireAuthorization(ApiRoles.Builder)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict);
 

@@ -13,12 +13,14 @@ namespace ImageForge.Server.Scheduling;
 /// <param name="Image">The image.</param>
 /// <param name="Version">The version a channel points at.</param>
 /// <param name="Advisories">The advisory set (sorted ids of fixable findings at or above the baseline's severity).</param>
-/// <param name="Queued">The patch build queued now, or null when this set already had its build.</param>
+/// <param name="Queued">The patch build queued now, or null when this set already had its build (or none could be).</param>
+/// <param name="Problem">Why no build could be queued (the definition has problems now), or null.</param>
 public sealed record CveRescanResult(
     string Image,
     string Version,
     IReadOnlyList<string> Advisories,
-    BuildRecord? Queued
+    BuildRecord? Queued,
+    string? Problem = null
 );
 
 /// <summary>
@@ -102,19 +104,39 @@ public sealed class CveRescan(
             }
 
             var ids = advisories.ToList();
-            var target = definition.Targets[0].Provider;
-            var prepared = pipeline
-                .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
-                .Prepare(
-                    new BuildCommand(
-                        definition.Name,
-                        target,
-                        BuildTrigger.Cve,
-                        Requester,
-                        CveRebuildPlanner.Reason(ids)
-                    ),
-                    pipeline.Host.Paths.Content
-                );
+            // The target the worker builds (a definition may list cloud targets first).
+            var target = definition
+                .Targets.Select(t => t.Provider)
+                .FirstOrDefault(ScheduleSync.BuildableTargets.Contains);
+            if (target is null)
+            {
+                continue;
+            }
+
+            PreparedBuild prepared;
+            try
+            {
+                prepared = await pipeline
+                    .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
+                    .PrepareResolvedAsync(
+                        new BuildCommand(
+                            definition.Name,
+                            target,
+                            BuildTrigger.Cve,
+                            Requester,
+                            CveRebuildPlanner.Reason(ids)
+                        ),
+                        pipeline.Host.Paths.Content,
+                        cancellationToken
+                    );
+            }
+            catch (InvalidInputException e)
+            {
+                // One image that cannot be built now does not stop the others' patch builds.
+                results.Add(new CveRescanResult(definition.Name, scanned, ids, null, e.Message));
+                continue;
+            }
+
             var queued = await catalog.EnqueueOnceAsync(
                 BuildRequests.NewBuildOf(prepared),
                 ids,

@@ -198,6 +198,10 @@ internal sealed partial class CveRescanJob(CveRescan rescan, ILogger<CveRescanJo
                 queued++;
                 LogQueued(result.Image, result.Version, build.Id, advisories);
             }
+            else if (result.Problem is { } problem)
+            {
+                LogCannotBuild(result.Image, result.Version, advisories, problem);
+            }
             else
             {
                 LogAlreadyQueued(result.Image, result.Version, advisories);
@@ -224,6 +228,17 @@ internal sealed partial class CveRescanJob(CveRescan rescan, ILogger<CveRescanJo
         Message = "CVE rescan done: {Images} image(s) with fixable advisories, {Queued} build(s) queued"
     )]
     private partial void LogDone(int images, int queued);
+
+    [LoggerMessage(
+        Level = LogLevel.Error,
+        Message = "CVE rescan: {Image} ({Version}) has fixable {Advisories} but cannot be built now: {Problem}"
+    )]
+    private partial void LogCannotBuild(
+        string image,
+        string version,
+        string advisories,
+        string problem
+    );
 
     [LoggerMessage(Level = LogLevel.Error, Message = "CVE rescan failed: {Error}")]
     private partial void LogFailed(string error);

@@ -56,6 +56,34 @@ public sealed class PromotionApiSpecs
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_builder_follows_the_command_lines_rules_unrestricted_channels_yes_the_restricted_one_no()
+    {
+        await using var api = new ApiFactory();
+        var v = await RecordSignedVersionAsync(api);
+        using var builder = api.ClientFor(ApiRoles.Builder, "bob");
+
+        using var dev = await builder.PostAsJsonAsync(Promote(v), new { channel = "dev" });
+        using var staging = await builder.PostAsJsonAsync(Promote(v), new { channel = "staging" });
+        using var prod = await builder.PostAsJsonAsync(Promote(v), new { channel = "prod" });
+        using var rollback = await builder.PostAsJsonAsync(
+            $"/api/images/{Image}/channels/prod/rollback",
+            new { }
+        );
+
+        dev.StatusCode.ShouldBe(HttpStatusCode.OK, await dev.Content.ReadAsStringAsync());
+        staging.StatusCode.ShouldBe(HttpStatusCode.OK, await staging.Content.ReadAsStringAsync());
+        // prod is restricted (the default: the last channel of the path) to release managers, and says so.
+        var refusal = await prod.Content.ReadAsStringAsync();
+        prod.StatusCode.ShouldBe(HttpStatusCode.Forbidden, refusal);
+        refusal.ShouldContain(
+            "prod is restricted to release managers; bob is builder",
+            Case.Sensitive,
+            refusal
+        );
+        rollback.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Skipping_a_channel_is_refused_for_a_release_manager_and_allowed_for_an_admin_with_a_reason()
     {
         await using var api = new ApiFactory();
