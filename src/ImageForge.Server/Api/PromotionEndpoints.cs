@@ -386,16 +386,7 @@ internal static class PromotionEndpoints
         Events(http)
             .PublishAsync(
                 WorkerEventTypes.Revoked,
-                new
-                {
-                    image = view.Image,
-                    version = view.Version,
-                    reason = view.Reason,
-                    effective_at = view.EffectiveAt,
-                    channels = view.Channels,
-                    actor,
-                    role,
-                },
+                PromotionEvents.Revoked(view, actor, role),
                 // The revocation happened: its event is recorded even when the client has gone away.
                 CancellationToken.None
             );

@@ -226,3 +226,23 @@ public sealed record AdmissionDecision(
 
 /// <summary>A refusal (exit 1 on the command line): one line, and every reason.</summary>
 public sealed record RefusalView(string Error, IReadOnlyList<string> Reasons);
+
+/// <summary>The data of the webhook events promotion actions publish.</summary>
+public static class PromotionEvents
+{
+    /// <summary>The <c>revoked</c> event's data: the revocation, who ordered it and with what role.</summary>
+    public static object Revoked(RevocationView view, string actor, string role)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        return new
+        {
+            image = view.Image,
+            version = view.Version,
+            reason = view.Reason,
+            effective_at = view.EffectiveAt,
+            channels = view.Channels,
+            actor,
+            role,
+        };
+    }
+}

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Worker;
+using ImageForge.Server.Operations;
 using ImageForge.Storage;
 using Microsoft.Extensions.Logging;
 using Quartz;
@@ -241,5 +242,71 @@ internal sealed partial class CveRescanJob(CveRescan rescan, ILogger<CveRescanJo
     );
 
     [LoggerMessage(Level = LogLevel.Error, Message = "CVE rescan failed: {Error}")]
+    private partial void LogFailed(string error);
+}
+
+/// <summary>
+/// Applies scheduled revocations when their time comes (Quartz job <c>due-revocations</c>, every minute), so
+/// <c>revoke --at</c> takes effect on time on a machine with a worker, and publishes each as a <c>revoked</c> event.
+/// </summary>
+[DisallowConcurrentExecution]
+internal sealed partial class DueRevocationsJob(
+    WorkerPaths paths,
+    IWorkerEvents events,
+    TimeProvider time,
+    ILogger<DueRevocationsJob> log
+) : IJob
+{
+    /// <inheritdoc />
+    public async ValueTask Execute(
+        IJobExecutionContext context,
+        CancellationToken cancellationToken
+    )
+    {
+        try
+        {
+            // Opening a promotion session applies what is due and reports each revocation here.
+            await using var session = await PromotionSession.OpenAsync(
+                paths.Data,
+                time,
+                async (applied, ct) =>
+                {
+                    if (applied.Scheduled is not { } due || applied.Record is null)
+                    {
+                        return;
+                    }
+
+                    LogApplied(due.Image, due.Version, due.EffectiveAt);
+                    await events.PublishAsync(
+                        WorkerEventTypes.Revoked,
+                        PromotionEvents.Revoked(
+                            PromotionOperations.Revocation(
+                                due.Image,
+                                due.Version,
+                                due.Reason,
+                                applied
+                            ),
+                            due.Actor,
+                            due.Role
+                        ),
+                        CancellationToken.None
+                    );
+                },
+                cancellationToken
+            );
+        }
+        catch (ImageForgeException e)
+        {
+            LogFailed(e.Message);
+        }
+    }
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Scheduled revocation of {Image}@{Version} (due {EffectiveAt:O}) applied"
+    )]
+    private partial void LogApplied(string image, string version, DateTimeOffset effectiveAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying due revocations failed: {Error}")]
     private partial void LogFailed(string error);
 }

@@ -36,6 +36,12 @@ public sealed partial class ScheduleSync(
     /// <summary>The Quartz job and trigger of the CVE job.</summary>
     internal const string CveRescanKey = "cve-rescan";
 
+    /// <summary>The Quartz job and trigger that applies scheduled revocations when they are due.</summary>
+    internal const string DueRevocationsKey = "due-revocations";
+
+    /// <summary>How often due scheduled revocations are looked for.</summary>
+    internal static readonly TimeSpan DueRevocationsInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>How long after start the CVE job first runs.</summary>
     internal static readonly TimeSpan CveFirstRunDelay = TimeSpan.FromMinutes(1);
 
@@ -68,6 +74,7 @@ public sealed partial class ScheduleSync(
         _scheduler = await schedulers.GetScheduler(cancellationToken);
         await ResyncAsync(cancellationToken);
         await ArmCveRescanAsync(cancellationToken);
+        await ArmDueRevocationsAsync(cancellationToken);
         // The debounce timer exists before the watchers, so no event finds it missing.
         _debounce = time.CreateTimer(
             _ => Resync("definitions changed"),
@@ -353,6 +360,30 @@ public sealed partial class ScheduleSync(
                 s.WithInterval(config.CveRescanInterval)
                     .RepeatForever()
                     // A rescan missed while the machine slept runs once at the next interval, not in a burst.
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)
+            )
+            .Build();
+        await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, cancellationToken);
+    }
+
+    private async Task ArmDueRevocationsAsync(CancellationToken cancellationToken)
+    {
+        var scheduler =
+            _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        var job = JobBuilder
+            .Create<DueRevocationsJob>()
+            .WithIdentity(DueRevocationsKey)
+            .WithDescription("apply scheduled revocations whose time has come")
+            .StoreDurably(true)
+            .Build();
+        var trigger = TriggerBuilder
+            .Create(time)
+            .WithIdentity(DueRevocationsKey)
+            .ForJob(job)
+            .StartAt(time.GetUtcNow())
+            .WithSimpleSchedule(s =>
+                s.WithInterval(DueRevocationsInterval)
+                    .RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)
             )
             .Build();

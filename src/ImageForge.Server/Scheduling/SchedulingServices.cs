@@ -31,6 +31,7 @@ public static class SchedulingServices
         });
         services.AddTransient<ScheduledBuildJob>();
         services.AddTransient<CveRescanJob>();
+        services.AddTransient<DueRevocationsJob>();
         services.AddSingleton<ScheduleSync>();
         // Registered before Quartz's hosted service, so it stops after it: running firings finish (and re-arm)
         // before the sync stops watching.
