@@ -743,9 +743,20 @@ public sealed class WorkerStoreSpecs : IDisposable
         // Assert
         var log = (await catalog.ListAsync(10)).ToDictionary(x => x.Id);
         log[ok]
+            .History.ShouldBe([
+                new WebhookAttempt(1, At(1), 503, "HTTP 503"),
+                new WebhookAttempt(2, At(2), 200, null),
+            ]);
+        log[down]
+            .History.ShouldBe([
+                new WebhookAttempt(1, At(1), null, "connection refused"),
+                new WebhookAttempt(2, At(2), null, "timed out"),
+            ]);
+        log[ok]
             .ShouldBe(
                 added[0] with
                 {
+                    History = log[ok].History,
                     State = "delivered",
                     Attempts = 2,
                     LastStatusCode = 200,
@@ -758,6 +769,7 @@ public sealed class WorkerStoreSpecs : IDisposable
             .ShouldBe(
                 added[1] with
                 {
+                    History = log[down].History,
                     State = "failed",
                     Attempts = 2,
                     LastStatusCode = null,

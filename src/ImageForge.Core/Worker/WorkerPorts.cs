@@ -178,7 +178,13 @@ public sealed record WebhookDelivery
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? NextAttemptAt { get; init; }
     public DateTimeOffset? DeliveredAt { get; init; }
+
+    /// <summary>Every attempt so far, oldest first (filled by <see cref="IWebhookLog.ListAsync"/>).</summary>
+    public IReadOnlyList<WebhookAttempt> History { get; init; } = [];
 }
+
+/// <summary>One attempt of a delivery: when, and the receiver's status code or what went wrong.</summary>
+public sealed record WebhookAttempt(int Attempt, DateTimeOffset At, int? StatusCode, string? Error);
 
 /// <summary>The webhook delivery log (port): deliveries are persisted so retries survive a restart.</summary>
 public interface IWebhookLog
@@ -214,7 +220,7 @@ public interface IWebhookLog
         CancellationToken cancellationToken = default
     );
 
-    /// <summary>Deliveries newest first.</summary>
+    /// <summary>Deliveries newest first, each with its attempts.</summary>
     Task<IReadOnlyList<WebhookDelivery>> ListAsync(
         int limit,
         CancellationToken cancellationToken = default

@@ -44,7 +44,8 @@ internal sealed record WebhookDeliveryView(
     string? LastError,
     DateTimeOffset CreatedAt,
     DateTimeOffset? NextAttemptAt,
-    DateTimeOffset? DeliveredAt
+    DateTimeOffset? DeliveredAt,
+    IReadOnlyList<WebhookAttempt> History
 )
 {
     public static WebhookDeliveryView From(WebhookDelivery d) =>
@@ -59,7 +60,8 @@ internal sealed record WebhookDeliveryView(
             d.LastError,
             d.CreatedAt,
             d.NextAttemptAt,
-            d.DeliveredAt
+            d.DeliveredAt,
+            d.History
         );
 }
 

@@ -693,6 +693,23 @@ internal sealed class SqlWorkerStore
             throw NotPending(deliveryId);
         }
 
+        await connection.ExecuteAsync(
+            Command(
+                """
+                INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error)
+                SELECT id, attempts, @At, @StatusCode, @Failure FROM webhook_deliveries WHERE id = @Id
+                """,
+                new
+                {
+                    Id = id,
+                    At = DbText.FromTime(at),
+                    StatusCode = statusCode,
+                    Failure = failure,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -703,21 +720,47 @@ internal sealed class SqlWorkerStore
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginReadTransaction(connection);
         var rows = await connection.QueryAsync<DeliveryRow>(
             Command(
                 $"SELECT {DeliveryColumns} FROM webhook_deliveries ORDER BY id DESC LIMIT @Limit",
                 new { Limit = limit },
-                null,
+                transaction,
                 cancellationToken
             )
         );
-        return [.. rows.Select(r => r.ToDelivery())];
+        var attempts = (
+            await connection.QueryAsync<AttemptRow>(
+                Command(
+                    """
+                    SELECT delivery_id AS DeliveryId, attempt AS Attempt, at AS At, status_code AS StatusCode,
+                           error AS Error
+                    FROM webhook_attempts
+                    WHERE delivery_id IN (SELECT id FROM webhook_deliveries ORDER BY id DESC LIMIT @Limit)
+                    ORDER BY delivery_id, attempt
+                    """,
+                    new { Limit = limit },
+                    transaction,
+                    cancellationToken
+                )
+            )
+        ).ToLookup(a => a.DeliveryId);
+        await transaction.CommitAsync(cancellationToken);
+        return
+        [
+            .. rows.Select(r =>
+                r.ToDelivery() with
+                {
+                    History = [.. attempts[r.Id].Select(a => a.ToAttempt())],
+                }
+            ),
+        ];
     }
 
     private static CatalogException NotPending(string deliveryId) =>
         new(
             $"Webhook delivery {deliveryId} is not pending (delivered, given up, or unknown); the attempt was not "
-                + "recorded. See 'imageforge webhooks log'."
+                + "recorded. See GET /api/webhooks/deliveries."
         );
 
     private static bool IsSha256Hex(string text) =>
@@ -863,6 +906,18 @@ internal sealed class SqlWorkerStore
                 DbText.ToTime(CreatedAt),
                 DbText.ToTimeOrNull(RevokedAt)
             );
+    }
+
+    private sealed class AttemptRow
+    {
+        public long DeliveryId { get; init; }
+        public long Attempt { get; init; }
+        public string At { get; init; } = "";
+        public long? StatusCode { get; init; }
+        public string? Error { get; init; }
+
+        public WebhookAttempt ToAttempt() =>
+            new(checked((int)Attempt), DbText.ToTime(At), checked((int?)StatusCode), Error);
     }
 
     private sealed class DeliveryRow

@@ -86,6 +86,14 @@ public sealed class WebhookDispatcherSpecs
         delivery.LastStatusCode.ShouldBe(200);
         delivery.State.ShouldBe("delivered");
         delivery.DeliveredAt.ShouldBe(WebhookFixture.Start.AddSeconds(40));
+        // The log keeps every attempt: two refusals at 0 s and 10 s, the delivery at 40 s.
+        delivery
+            .History.Select(a => (a.Attempt, a.At, a.StatusCode))
+            .ShouldBe([
+                (1, WebhookFixture.Start, (int?)500),
+                (2, WebhookFixture.Start.AddSeconds(10), (int?)500),
+                (3, WebhookFixture.Start.AddSeconds(40), (int?)200),
+            ]);
         delivery.NextAttemptAt.ShouldBeNull();
         receiver.Requests.Count.ShouldBe(3);
         receiver.Requests.Select(r => r.Delivery).Distinct().ShouldHaveSingleItem();

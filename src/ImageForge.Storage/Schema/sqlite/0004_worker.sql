@@ -62,5 +62,15 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (event_id, url)
 );
 
+-- Every attempt of a delivery, in order: the delivery log shows each one's status code or error.
+CREATE TABLE webhook_attempts (
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id),
+    attempt     INTEGER NOT NULL,
+    at          TEXT    NOT NULL,
+    status_code INTEGER,
+    error       TEXT,
+    PRIMARY KEY (delivery_id, attempt)
+);
+
 -- The sender's poll touches only pending rows.
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
