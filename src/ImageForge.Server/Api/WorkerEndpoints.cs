@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using ImageForge.Core.Audit;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Scheduling;
@@ -132,8 +134,10 @@ internal static class WorkerEndpoints
         Results<Ok<ScheduleFiringView>, Conflict<string>, ValidationProblem>
     > RunScheduleAsync(
         string image,
+        ClaimsPrincipal user,
         [FromServices] ScheduledBuilds schedules,
         [FromServices] WorkerPaths paths,
+        [FromServices] IAuditLog audit,
         [FromServices] TimeProvider time,
         CancellationToken cancellationToken,
         bool force = false
@@ -149,6 +153,25 @@ internal static class WorkerEndpoints
         }
 
         var firing = await schedules.FireAsync(image, Target, now, force, cancellationToken);
+        if (firing is not null)
+        {
+            await audit.AppendAsync(
+                new AuditEntry
+                {
+                    Action = "schedule-run",
+                    Actor = user.Identity?.Name ?? "unknown",
+                    Role = user.FindFirst(ClaimTypes.Role)?.Value ?? "unknown",
+                    Time = now,
+                    Image = image,
+                    Reason = firing.Reason,
+                    Details =
+                        $"{firing.Outcome}{(force ? ", forced" : "")}"
+                        + (firing.BuildId is null ? "" : $", build {firing.BuildId}"),
+                },
+                CancellationToken.None
+            );
+        }
+
         return firing is null
             ? TypedResults.Conflict("this instant was already handled; try again")
             : TypedResults.Ok(ScheduleFiringView.From(firing));

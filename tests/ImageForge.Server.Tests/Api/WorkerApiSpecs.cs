@@ -62,6 +62,11 @@ public sealed class WorkerApiSpecs : IAsyncLifetime, IDisposable
         firing.GetProperty("reason").GetString().ShouldBe("forced");
         var queued = (await _api.Catalog.ListQueuedAsync()).ShouldHaveSingleItem();
         queued.Id.ShouldBe(firing.GetProperty("build_id").GetString());
+        var audited = (await _api.Catalog.ReadAuditAsync()).Single(e =>
+            e.Entry.Action == "schedule-run"
+        );
+        audited.Entry.Role.ShouldBe("builder");
+        audited.Entry.Details.ShouldBe($"queued, forced, build {queued.Id}");
         var listed = await viewer.GetFromJsonAsync<JsonElement>("/api/schedules");
         listed
             .EnumerateArray()
