@@ -2,6 +2,7 @@ using System.CommandLine;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Server;
+using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 
@@ -47,7 +48,10 @@ internal static class BuildsCommands
                 );
                 if (ctx.Json)
                 {
-                    await Json.WriteAsync(ctx.Out, rows.Select(Report.BuildJson));
+                    await Json.WriteAsync<IReadOnlyList<BuildView>>(
+                        ctx.Out,
+                        [.. rows.Select(Report.BuildJson)]
+                    );
                     return CliApp.Ok;
                 }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 
@@ -26,15 +27,9 @@ internal static class ImagesCommands
                 var rows = await session.Reader.ListImagesAsync(ct);
                 if (ctx.Json)
                 {
-                    await Json.WriteAsync(
+                    await Json.WriteAsync<IReadOnlyList<ImageView>>(
                         ctx.Out,
-                        rows.Select(r => new
-                        {
-                            image = r.Image,
-                            versions = r.VersionCount,
-                            latest_version = r.LatestVersion,
-                            latest_created_at = r.LatestCreatedAt,
-                        })
+                        [.. rows.Select(ImageView.From)]
                     );
                     return CliApp.Ok;
                 }
@@ -107,7 +102,7 @@ internal static class ImagesCommands
                 {
                     await Json.WriteAsync(
                         ctx.Out,
-                        new { image, versions = versions.Select(Report.VersionJson) }
+                        new ImageVersionsView(image, [.. versions.Select(VersionView.From)])
                     );
                     return CliApp.Ok;
                 }

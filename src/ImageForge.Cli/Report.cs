@@ -1,5 +1,6 @@
 using System.Globalization;
 using ImageForge.Core.Builds;
+using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 
@@ -71,53 +72,11 @@ internal static class Report
         await writer.WriteLineAsync($"    {"", -22} {location}");
     }
 
-    public static object BuildJson(BuildRecord b) =>
-        new
-        {
-            id = b.Id,
-            image = b.Image,
-            target = b.Target,
-            trigger = b.Trigger,
-            requester = b.Requester,
-            reason = b.Reason,
-            fingerprint = b.Fingerprint,
-            status = b.Status,
-            started_at = b.StartedAt,
-            ended_at = b.EndedAt,
-            message = b.Message,
-            version = b.Version,
-        };
+    // The machine-readable shapes are the API's, so a script reads the same JSON from the CLI and from a worker.
+    public static BuildView BuildJson(BuildRecord b) => BuildView.From(b);
 
-    public static object? VersionJson(ImageVersion? v) =>
-        v is null
-            ? null
-            : new
-            {
-                image = v.Image,
-                version = v.Version,
-                build_id = v.BuildId,
-                created_at = v.CreatedAt,
-                status = v.Status,
-                fingerprint = v.Fingerprint,
-                artifacts = v.Artifacts.Select(a => new
-                {
-                    target = a.Target,
-                    region = a.Region,
-                    kind = a.Kind,
-                    path = a.Location,
-                    sha256 = a.Sha256,
-                    size_bytes = a.SizeBytes,
-                }),
-                evidence = v.Evidence.Select(e => new
-                {
-                    kind = e.Kind,
-                    path = e.Location,
-                    sha256 = e.Sha256,
-                    size_bytes = e.SizeBytes,
-                    media_type = e.MediaType,
-                    recorded_at = e.RecordedAt,
-                }),
-            };
+    public static VersionView? VersionJson(ImageVersion? v) =>
+        v is null ? null : VersionView.From(v);
 
     public static string Lower<T>(T value)
         where T : struct, Enum => value.ToString().ToLowerInvariant();

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using ImageForge.Server.Api;
 
 namespace ImageForge.Server;
 
@@ -17,6 +19,11 @@ public static class ImageForgeJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        // Compiled metadata for the shapes printed most (images, versions, builds); reflection for the rest.
+        options.TypeInfoResolver = JsonTypeInfoResolver.Combine(
+            ImageForgeJsonContext.Default,
+            new DefaultJsonTypeInfoResolver()
+        );
     }
 
     /// <summary>Indented, for people reading a terminal.</summary>
@@ -32,3 +39,15 @@ public static class ImageForgeJson
         return options;
     }
 }
+
+/// <summary>
+/// Serialization metadata generated at compile time for the API's read shapes: a command prints them without
+/// building their metadata by reflection first (that took longer than the catalog query).
+/// </summary>
+[JsonSerializable(typeof(ImageVersionsView))]
+[JsonSerializable(typeof(VersionView))]
+[JsonSerializable(typeof(IReadOnlyList<ImageView>))]
+[JsonSerializable(typeof(BuildView))]
+[JsonSerializable(typeof(IReadOnlyList<BuildView>))]
+[JsonSerializable(typeof(QueuedBuildView))]
+internal sealed partial class ImageForgeJsonContext : JsonSerializerContext;
