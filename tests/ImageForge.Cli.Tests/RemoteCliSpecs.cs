@@ -177,6 +177,30 @@ public sealed class RemoteCliSpecs : IAsyncLifetime, IDisposable
         (await _worker.Catalog.ListBuildsAsync()).ShouldBeEmpty();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_second_worker_on_the_same_data_directory_and_a_missing_config_file_are_refused()
+    {
+        var second = await CliRunner.RunAsync(
+            RepoPaths.Root,
+            null,
+            default,
+            ["worker", "--urls", "http://127.0.0.1:0", "--data-dir", _dir.Combine("worker")]
+        );
+        var missing = await CliRunner.RunAsync(
+            RepoPaths.Root,
+            null,
+            default,
+            ["worker", "--config", _dir.Combine("nope.yaml"), "--data-dir", _dir.Combine("other")]
+        );
+
+        second.ExitCode.ShouldBe(2, second.ToString());
+        second.Error.ShouldContain("another imageforge worker owns this data directory");
+        missing.ExitCode.ShouldBe(2, missing.ToString());
+        missing.Error.ShouldContain("nope.yaml");
+        missing.Error.ShouldContain("does not exist");
+        Directory.Exists(_dir.Combine("other")).ShouldBeFalse();
+    }
+
     private async Task<BuildRecord> WaitForQueuedAsync()
     {
         while (true)

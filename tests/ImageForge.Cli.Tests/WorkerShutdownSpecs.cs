@@ -40,6 +40,17 @@ public sealed class WorkerShutdownSpecs
                 WorkerConfig.Default with
                 {
                     Shutdown = ShutdownMode.Cancel,
+                    // Nothing listens there: the delivery stays pending, which is all this spec reads.
+                    Webhooks = new WebhookSettings(
+                        3,
+                        [
+                            new WebhookEndpoint(
+                                new Uri("http://127.0.0.1:9/hook"),
+                                [WorkerEventTypes.BuildFinished],
+                                "IMAGEFORGE_TEST_WEBHOOK_SECRET"
+                            ),
+                        ]
+                    ),
                 },
                 ["--urls", "http://127.0.0.1:0"]
             ),
@@ -61,5 +72,10 @@ public sealed class WorkerShutdownSpecs
         FakePackerBuild.GroupGone(fakePacker).ShouldBeTrue();
         MountTable.MountsBelow(build.DataDir).ShouldBeEmpty();
         Directory.Exists(build.WorkDir).ShouldBeFalse();
+        // The runner told the webhooks how the build ended.
+        var delivery = (await worker.Catalog.ListAsync(10)).ShouldHaveSingleItem();
+        delivery.EventType.ShouldBe(WorkerEventTypes.BuildFinished);
+        delivery.Payload.ShouldContain($"\"build_id\":\"{queued.Build.Id}\"");
+        delivery.Payload.ShouldContain("\"status\":\"cancelled\"");
     }
 }
