@@ -11,7 +11,7 @@ namespace ImageForge.Cli.Tests;
 
 /// <summary>
 /// The worker's runner with fakepacker (hanging, children ignoring SIGTERM, a mount below the work directory):
-/// stopping the worker with shutdown: cancel cancels the running build cleanly.
+/// stopping the worker with shutdown: cancel cancels the running build cleanly; with shutdown: finish it waits for it.
 /// </summary>
 public sealed class WorkerShutdownSpecs
 {
@@ -21,42 +21,24 @@ public sealed class WorkerShutdownSpecs
         using var build = new FakePackerBuild(
             "1795329432,,ui,say,==> null.local: Running local shell script\n"
         ).Hanging();
-        var host = new PipelineHost(
-            new WorkerPaths(ContentPaths.UnderRoot(RepoPaths.Root), new DataPaths(build.DataDir)),
-            TimeProvider.System,
-            name =>
-                build.Environment.TryGetValue(name, out var value)
-                    ? value
-                    : Environment.GetEnvironmentVariable(name),
-            RepoPaths.Root,
-            build.Environment
-        )
-        {
-            Resolvers = [],
-        };
-        await using var worker = await WorkerHost.CreateAsync(
-            new WorkerOptions(
-                host,
-                WorkerConfig.Default with
-                {
-                    Shutdown = ShutdownMode.Cancel,
-                    // Nothing listens there: the delivery stays pending, which is all this spec reads.
-                    Webhooks = new WebhookSettings(
-                        3,
-                        [
-                            new WebhookEndpoint(
-                                new Uri("http://127.0.0.1:9/hook"),
-                                [WorkerEventTypes.BuildFinished],
-                                "IMAGEFORGE_TEST_WEBHOOK_SECRET"
-                            ),
-                        ]
-                    ),
-                },
-                ["--urls", "http://127.0.0.1:0"]
-            ),
-            CancellationToken.None
+        await using var worker = await StartWorkerAsync(
+            build,
+            WorkerConfig.Default with
+            {
+                Shutdown = ShutdownMode.Cancel,
+                // Nothing listens there: the delivery stays pending, which is all this spec reads.
+                Webhooks = new WebhookSettings(
+                    3,
+                    [
+                        new WebhookEndpoint(
+                            new Uri("http://127.0.0.1:9/hook"),
+                            [WorkerEventTypes.BuildFinished],
+                            "IMAGEFORGE_TEST_WEBHOOK_SECRET"
+                        ),
+                    ]
+                ),
+            }
         );
-        await worker.App.StartAsync();
         var requests = (IBuildRequests)worker.App.Services.GetService(typeof(IBuildRequests))!;
 
         var queued = await requests.QueueAsync(
@@ -77,5 +59,67 @@ public sealed class WorkerShutdownSpecs
         delivery.EventType.ShouldBe(WorkerEventTypes.BuildFinished);
         delivery.Payload.ShouldContain($"\"build_id\":\"{queued.Build.Id}\"");
         delivery.Payload.ShouldContain("\"status\":\"cancelled\"");
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task With_shutdown_finish_stopping_the_worker_waits_for_the_running_build_to_end_on_its_own()
+    {
+        // Packer takes about 3 s (eight lines, 400 ms apart) and then fails with its own error.
+        using var build = new FakePackerBuild(
+            string.Concat(
+                Enumerable.Range(1, 7).Select(i => $"1795329432,,ui,say,==> null.local: step {i}\n")
+            )
+                + "1795329434,,ui,error,Build 'null.local' errored: Script exited with non-zero exit status: 3\n",
+            exitCode: 1
+        );
+        build.Environment["FAKEPACKER_LINE_DELAY_MS"] = "400";
+        await using var worker = await StartWorkerAsync(
+            build,
+            WorkerConfig.Default with
+            {
+                Shutdown = ShutdownMode.Finish,
+            }
+        );
+        var requests = (IBuildRequests)worker.App.Services.GetService(typeof(IBuildRequests))!;
+        var queued = await requests.QueueAsync(
+            new BuildSubmission("debian-11-cis", null, BuildTrigger.Manual, "tester", "spec", null),
+            CancellationToken.None
+        );
+        while ((await worker.Catalog.GetBuildAsync(queued.Build.Id))!.ToolProcessGroup is null)
+        {
+            await Task.Delay(50);
+        }
+
+        await worker.App.StopAsync();
+
+        var ended = (await worker.Catalog.GetBuildAsync(queued.Build.Id))!;
+        ended.Status.ShouldBe(BuildStatus.Failed, ended.Message);
+        ended.Message!.ShouldContain("exit status: 3");
+    }
+
+    private static async Task<WorkerHost> StartWorkerAsync(
+        FakePackerBuild build,
+        WorkerConfig config
+    )
+    {
+        var host = new PipelineHost(
+            new WorkerPaths(ContentPaths.UnderRoot(RepoPaths.Root), new DataPaths(build.DataDir)),
+            TimeProvider.System,
+            name =>
+                build.Environment.TryGetValue(name, out var value)
+                    ? value
+                    : Environment.GetEnvironmentVariable(name),
+            RepoPaths.Root,
+            build.Environment
+        )
+        {
+            Resolvers = [],
+        };
+        var worker = await WorkerHost.CreateAsync(
+            new WorkerOptions(host, config, ["--urls", "http://127.0.0.1:0"]),
+            CancellationToken.None
+        );
+        await worker.App.StartAsync();
+        return worker;
     }
 }
