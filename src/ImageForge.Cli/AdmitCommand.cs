@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImageForge.Core.Admission;
+using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 
 namespace ImageForge.Cli;
@@ -12,15 +13,13 @@ namespace ImageForge.Cli;
 /// </summary>
 internal static class AdmitCommand
 {
-    private static readonly string[] Providers = ["local", "aws", "azure", "gcp"];
-
     public static Command Create(Func<ParseResult, CliContext> context)
     {
         var provider = new Option<string?>("--provider")
         {
             Description = "local, aws, azure or gcp",
         };
-        provider.AcceptOnlyFromAmong(Providers);
+        provider.AcceptOnlyFromAmong([.. ProviderNames.All]);
         var imageId = new Option<string?>("--image-id")
         {
             Description =

@@ -55,7 +55,10 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         _options = options;
     }
 
-    public string Provider => "local";
+    /// <summary>The provider name this builder builds (the definition's <c>targets[].provider</c>).</summary>
+    public const string ProviderName = "local";
+
+    public string Provider => ProviderName;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Preflight(

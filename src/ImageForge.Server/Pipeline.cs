@@ -51,12 +51,22 @@ public sealed class Pipeline(PipelineHost host)
         [
             new DebianMirrorResolver(
                 Http,
-                Path.Combine(host.Paths.Data.CacheFor("local"), "mirror-indexes")
+                Path.Combine(
+                    host.Paths.Data.CacheFor(LocalTargetBuilder.ProviderName),
+                    "mirror-indexes"
+                )
             ),
         ]
     );
 
     public PipelineHost Host => host;
+
+    /// <summary>
+    /// The providers this pipeline has a target builder for (today: local). Schedules and CVE rebuilds are armed only
+    /// for these; the other targets of a definition are validated but not built.
+    /// </summary>
+    public IReadOnlySet<string> BuildableProviders { get; } =
+        new HashSet<string>(StringComparer.Ordinal) { LocalTargetBuilder.ProviderName };
 
     /// <summary>The build service over the catalog with every target builder and evidence collector.</summary>
     public BuildService BuildService(SqliteCatalog catalog, TimeSpan buildTimeout, int ownerPid) =>

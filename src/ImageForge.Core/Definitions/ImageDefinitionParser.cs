@@ -282,7 +282,7 @@ internal static class ImageDefinitionParser
         }
         var provider = target.RequireScalar(
             "provider",
-            "one of: " + string.Join(", ", ProviderCatalog.Names)
+            "one of: " + string.Join(", ", ProviderNames.All)
         );
         var rules = provider is null ? null : ProviderCatalog.Find(provider);
         if (provider is not null && rules is null)
@@ -290,7 +290,7 @@ internal static class ImageDefinitionParser
             problems.Add(
                 target.LineOf("provider"),
                 target.PathOf("provider"),
-                MappingReader.UnknownMessage("provider", provider, ProviderCatalog.Names)
+                MappingReader.UnknownMessage("provider", provider, ProviderNames.All)
             );
         }
         if (rules is not null && !providers.TryAdd(rules.Name, target.LineOf("provider")))

@@ -133,10 +133,14 @@ internal sealed class ProviderRules
 }
 
 /// <summary>The table of providers: the one place to add a provider, an option or a secret variable.</summary>
+/// <summary>The providers a definition's target may name (and <c>admit --provider</c> accepts).</summary>
+public static class ProviderNames
+{
+    public static IReadOnlyList<string> All { get; } = ["local", "aws", "azure", "gcp"];
+}
+
 internal static class ProviderCatalog
 {
-    public static IReadOnlyList<string> Names { get; } = ["local", "aws", "azure", "gcp"];
-
     public static IReadOnlyList<ProviderRules> All { get; } = [Local(), Aws(), Azure(), Gcp()];
 
     public static ProviderRules? Find(string name) => All.FirstOrDefault(p => p.Name == name);

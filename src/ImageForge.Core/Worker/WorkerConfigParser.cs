@@ -217,7 +217,7 @@ public static class WorkerConfigParser
             queue.PathOf("limits"),
             "a mapping of provider to how many of its builds may run at once, e.g. { local: 1, aws: 4 }",
             map.Problems,
-            ProviderCatalog.Names
+            ProviderNames.All
         );
         if (table is null)
         {
@@ -225,7 +225,7 @@ public static class WorkerConfigParser
         }
         foreach (var (key, _) in table.Entries)
         {
-            if (!ProviderCatalog.Names.Contains(key.Value, StringComparer.Ordinal))
+            if (!ProviderNames.All.Contains(key.Value, StringComparer.Ordinal))
             {
                 continue; // reported as an unknown key when the mapping was opened
             }

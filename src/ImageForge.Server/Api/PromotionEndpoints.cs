@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using ImageForge.Core.Admission;
+using ImageForge.Core.Definitions;
 using ImageForge.Core.Promotion;
 using ImageForge.Server.Operations;
 using Microsoft.AspNetCore.Builder;
@@ -38,8 +39,6 @@ internal sealed record AdmitBody(
 /// </summary>
 internal static class PromotionEndpoints
 {
-    private static readonly string[] Providers = ["local", "aws", "azure", "gcp"];
-
     public static void Map(RouteGroupBuilder api)
     {
         var images = api.MapGroup("/images").WithTags("promotion");
@@ -323,9 +322,9 @@ internal static class PromotionEndpoints
     )
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (body?.Provider is null || !Providers.Contains(body.Provider.Trim()))
+        if (body?.Provider is null || !ProviderNames.All.Contains(body.Provider.Trim()))
         {
-            errors["provider"] = [$"required: one of {string.Join(", ", Providers)}"];
+            errors["provider"] = [$"required: one of {string.Join(", ", ProviderNames.All)}"];
         }
 
         if (string.IsNullOrWhiteSpace(body?.ImageId))

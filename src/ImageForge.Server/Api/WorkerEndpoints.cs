@@ -70,9 +70,6 @@ internal sealed record WebhookDeliveryView(
 /// <summary>/api/schedules (see and run the images' schedules) and /api/webhooks/deliveries (the delivery log).</summary>
 internal static class WorkerEndpoints
 {
-    // The targets the worker builds today; the others are validated but have no builder yet.
-    private const string Target = "local";
-
     public static void Map(RouteGroupBuilder api)
     {
         var schedules = api.MapGroup("/schedules").WithTags("schedules");
@@ -103,22 +100,33 @@ internal static class WorkerEndpoints
     }
 
     private static async Task<Ok<IReadOnlyList<ScheduleView>>> ListSchedulesAsync(
-        [FromServices] WorkerPaths paths,
+        [FromServices] Pipeline pipeline,
         [FromServices] IScheduleLedger ledger,
         [FromServices] TimeProvider time,
         CancellationToken cancellationToken
     )
     {
         var now = time.GetUtcNow();
-        var set = DefinitionLoader.Load(paths.Content, DateOnly.FromDateTime(now.UtcDateTime));
+        var set = DefinitionLoader.Load(
+            pipeline.Host.Paths.Content,
+            DateOnly.FromDateTime(now.UtcDateTime)
+        );
         var views = new List<ScheduleView>();
-        foreach (var image in set.Images.Where(i => i.Schedule is not null))
+        // As the worker arms them: one schedule per image and target it can build.
+        foreach (
+            var (image, target) in set
+                .Images.Where(i => i.Schedule is not null)
+                .SelectMany(i =>
+                    i.Targets.Where(t => pipeline.BuildableProviders.Contains(t.Provider))
+                        .Select(t => (i, t.Provider))
+                )
+        )
         {
-            var last = await ledger.LastFiringAsync(image.Name, Target, cancellationToken);
+            var last = await ledger.LastFiringAsync(image.Name, target, cancellationToken);
             views.Add(
                 new ScheduleView(
                     image.Name,
-                    Target,
+                    target,
                     image.Schedule!.Cron.Text,
                     image.Schedule.TimeZone,
                     image.Schedule.GetNextOccurrence(now),
@@ -136,7 +144,7 @@ internal static class WorkerEndpoints
         string image,
         ClaimsPrincipal user,
         [FromServices] ScheduledBuilds schedules,
-        [FromServices] WorkerPaths paths,
+        [FromServices] Pipeline pipeline,
         [FromServices] IAuditLog audit,
         [FromServices] TimeProvider time,
         CancellationToken cancellationToken,
@@ -144,15 +152,24 @@ internal static class WorkerEndpoints
     )
     {
         var now = time.GetUtcNow();
-        var set = DefinitionLoader.Load(paths.Content, DateOnly.FromDateTime(now.UtcDateTime));
-        if (set.FindImage(image)?.Schedule is null)
+        var set = DefinitionLoader.Load(
+            pipeline.Host.Paths.Content,
+            DateOnly.FromDateTime(now.UtcDateTime)
+        );
+        var target = set.FindImage(image) is { Schedule: not null } definition
+            ? definition
+                .Targets.Select(t => t.Provider)
+                .FirstOrDefault(pipeline.BuildableProviders.Contains)
+            : null;
+        if (target is null)
         {
             throw new NotFoundException(
-                $"no valid image definition named '{image}' with a schedule; GET /api/schedules lists them"
+                $"no valid image definition named '{image}' with a schedule and a target this worker builds; "
+                    + "GET /api/schedules lists them"
             );
         }
 
-        var firing = await schedules.FireAsync(image, Target, now, force, cancellationToken);
+        var firing = await schedules.FireAsync(image, target, now, force, cancellationToken);
         if (firing is not null)
         {
             await audit.AppendAsync(

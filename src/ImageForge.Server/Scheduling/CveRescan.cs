@@ -107,7 +107,7 @@ public sealed class CveRescan(
             // The target the worker builds (a definition may list cloud targets first).
             var target = definition
                 .Targets.Select(t => t.Provider)
-                .FirstOrDefault(ScheduleSync.BuildableTargets.Contains);
+                .FirstOrDefault(pipeline.BuildableProviders.Contains);
             if (target is null)
             {
                 continue;

@@ -25,14 +25,6 @@ public sealed partial class ScheduleSync(
     ILogger<ScheduleSync> log
 ) : IHostedService, IDisposable
 {
-    /// <summary>The targets the pipeline can build today; schedules of other targets are not armed.</summary>
-    internal static readonly IReadOnlySet<string> BuildableTargets = new HashSet<string>(
-        StringComparer.Ordinal
-    )
-    {
-        "local",
-    };
-
     /// <summary>The Quartz job and trigger of the CVE job.</summary>
     internal const string CveRescanKey = "cve-rescan";
 
@@ -156,7 +148,7 @@ public sealed partial class ScheduleSync(
 
                 foreach (var target in definition.Targets)
                 {
-                    if (BuildableTargets.Contains(target.Provider))
+                    if (pipeline.BuildableProviders.Contains(target.Provider))
                     {
                         wanted[KeyOf(definition.Name, target.Provider)] = new Armed(
                             definition.Name,
