@@ -72,6 +72,18 @@ public sealed partial class SqliteCatalog
     ) => Guard(Worker.TryRecordFiringAsync(firing, cancellationToken));
 
     /// <inheritdoc />
+    public Task AttachFiringBuildAsync(
+        string image,
+        string target,
+        DateTimeOffset scheduledFor,
+        string buildId,
+        CancellationToken cancellationToken = default
+    ) =>
+        Guard(
+            Worker.AttachFiringBuildAsync(image, target, scheduledFor, buildId, cancellationToken)
+        );
+
+    /// <inheritdoc />
     public Task<ScheduleFiring?> LastFiringAsync(
         string image,
         string target,

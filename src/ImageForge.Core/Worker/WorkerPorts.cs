@@ -96,6 +96,18 @@ public interface IScheduleLedger
         CancellationToken cancellationToken = default
     );
 
+    /// <summary>
+    /// Names the build a recorded firing queued or recorded as skipped (a firing is recorded first, so that an
+    /// instant is handled once, and its build exists only after).
+    /// </summary>
+    Task AttachFiringBuildAsync(
+        string image,
+        string target,
+        DateTimeOffset scheduledFor,
+        string buildId,
+        CancellationToken cancellationToken = default
+    );
+
     /// <summary>The newest recorded firing of the image on the target, or null.</summary>
     Task<ScheduleFiring?> LastFiringAsync(
         string image,

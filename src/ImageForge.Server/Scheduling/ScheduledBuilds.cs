@@ -94,6 +94,13 @@ public sealed class ScheduledBuilds(
             }
 
             var skipped = await catalog.RecordSkippedAsync(build, reason, now, cancellationToken);
+            await catalog.AttachFiringBuildAsync(
+                image,
+                target,
+                scheduledFor,
+                skipped.Id,
+                cancellationToken
+            );
             return skip with { BuildId = skipped.Id };
         }
 
@@ -120,6 +127,13 @@ public sealed class ScheduledBuilds(
             cancellationToken
         );
         signal.Notify();
+        await catalog.AttachFiringBuildAsync(
+            image,
+            target,
+            scheduledFor,
+            queued.Build.Id,
+            cancellationToken
+        );
         return firing with { BuildId = queued.Build.Id };
     }
 }

@@ -349,6 +349,41 @@ internal sealed class SqlWorkerStore
         return inserted > 0;
     }
 
+    public async Task AttachFiringBuildAsync(
+        string image,
+        string target,
+        DateTimeOffset scheduledFor,
+        string buildId,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (!DbText.TryParseId(buildId, out var id))
+        {
+            throw new ArgumentException($"'{buildId}' is not a build id.", nameof(buildId));
+        }
+
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await connection.ExecuteAsync(
+            Command(
+                """
+                UPDATE schedule_firings SET build_id = @BuildId
+                WHERE image = @Image AND target = @Target AND scheduled_for = @ScheduledFor
+                """,
+                new
+                {
+                    Image = image,
+                    Target = target,
+                    ScheduledFor = DbText.FromTime(scheduledFor),
+                    BuildId = id,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+    }
+
     public async Task<ScheduleFiring?> LastFiringAsync(
         string image,
         string target,

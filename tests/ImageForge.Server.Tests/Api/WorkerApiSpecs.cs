@@ -68,13 +68,12 @@ public sealed class WorkerApiSpecs : IAsyncLifetime, IDisposable
         audited.Entry.Role.ShouldBe("builder");
         audited.Entry.Details.ShouldBe($"queued, forced, build {queued.Id}");
         var listed = await viewer.GetFromJsonAsync<JsonElement>("/api/schedules");
-        listed
+        var last = listed
             .EnumerateArray()
             .Single(s => s.GetProperty("image").GetString() == "debian-11-cis")
-            .GetProperty("last_firing")
-            .GetProperty("outcome")
-            .GetString()
-            .ShouldBe("queued");
+            .GetProperty("last_firing");
+        last.GetProperty("outcome").GetString().ShouldBe("queued");
+        last.GetProperty("build_id").GetString().ShouldBe(queued.Id);
     }
 
     [Fact]

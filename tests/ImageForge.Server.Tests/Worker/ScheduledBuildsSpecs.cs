@@ -38,6 +38,8 @@ public sealed class ScheduledBuildsSpecs
         skipped!.Status.ShouldBe(BuildStatus.Skipped);
         skipped.Trigger.ShouldBe(BuildTrigger.Schedule);
         skipped.Message.ShouldBe(second.Reason);
+        // The ledger names the build of each firing (GET /api/schedules shows it as last_firing.build_id).
+        (await worker.Catalog.LastFiringAsync(Image, "local"))!.BuildId.ShouldBe(second.BuildId);
         (await worker.Catalog.ListQueuedAsync()).ShouldBeEmpty();
 
         // One hardening script changes: the next night builds.
@@ -59,6 +61,7 @@ public sealed class ScheduledBuildsSpecs
         var queued = await worker.Catalog.ListQueuedAsync();
         queued.Select(b => b.Id).ShouldBe([third.BuildId!]);
         queued[0].Fingerprint.ShouldNotBe(skipped.Fingerprint);
+        (await worker.Catalog.LastFiringAsync(Image, "local"))!.BuildId.ShouldBe(third.BuildId);
     }
 
     [Fact]
