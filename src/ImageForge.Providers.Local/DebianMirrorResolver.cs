@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
@@ -32,6 +33,10 @@ public sealed class DebianMirrorResolver(
 ) : IInputResolver
 {
     private const string CacheHeader = "imageforge-packages-index 1";
+
+    // Requests for the same Release or the same Packages.gz while one is under way share it: twenty build requests
+    // arriving together make one download each, not twenty. Finished work is not kept (a later call asks again).
+    private readonly InFlight _inFlight = new();
 
     /// <inheritdoc />
     public string Provider => "local";
@@ -120,7 +125,11 @@ public sealed class DebianMirrorResolver(
         CancellationToken cancellationToken
     )
     {
-        var (releaseUrl, release) = await ReadReleaseAsync(mirror, dist, cancellationToken);
+        var (releaseUrl, release) = await _inFlight.RunAsync(
+            $"release {mirror}/dists/{dist}",
+            () => ReadReleaseAsync(mirror, dist, CancellationToken.None),
+            cancellationToken
+        );
         var path = $"main/binary-{architecture}/Packages.gz";
         if (!release.Sha256.TryGetValue(path, out var expected))
         {
@@ -136,7 +145,21 @@ public sealed class DebianMirrorResolver(
         if (versions is null)
         {
             var url = $"{mirror}/dists/{dist}/{path}";
-            await DownloadIndexAsync(url, releaseUrl, expected, cacheFile, cancellationToken);
+            await _inFlight.RunAsync(
+                $"index {expected.Sha256}",
+                async () =>
+                {
+                    await DownloadIndexAsync(
+                        url,
+                        releaseUrl,
+                        expected,
+                        cacheFile,
+                        CancellationToken.None
+                    );
+                    return true;
+                },
+                cancellationToken
+            );
             versions =
                 ReadCachedIndex(cacheFile, requested)
                 ?? throw new IOException($"{cacheFile} was written but cannot be read back");
@@ -409,5 +432,38 @@ public sealed class DebianMirrorResolver(
             }
         }
         return new ReleaseFile(codename, sums);
+    }
+
+    /// <summary>Shares one run of the work for a key among the callers that ask while it runs.</summary>
+    private sealed class InFlight
+    {
+        private readonly ConcurrentDictionary<string, Lazy<Task<object>>> _running = new(
+            StringComparer.Ordinal
+        );
+
+        public async Task<T> RunAsync<T>(
+            string key,
+            Func<Task<T>> work,
+            CancellationToken cancellationToken
+        )
+            where T : notnull
+        {
+            var shared = _running.GetOrAdd(
+                key,
+                name => new Lazy<Task<object>>(async () =>
+                {
+                    try
+                    {
+                        return await work();
+                    }
+                    finally
+                    {
+                        _running.TryRemove(name, out var _);
+                    }
+                })
+            );
+            // One caller giving up does not cancel the download the others wait for.
+            return (T)await shared.Value.WaitAsync(cancellationToken);
+        }
     }
 }

@@ -170,6 +170,20 @@ public sealed class DebianMirrorResolverSpecs : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Resolutions_asked_for_at_the_same_time_share_one_download_of_each_index()
+    {
+        _mirror.PackagesDelay = TimeSpan.FromMilliseconds(500);
+        var resolver = Resolver();
+
+        var all = await Task.WhenAll(
+            Enumerable.Range(0, 8).Select(_ => resolver.ResolveAsync(Target(), Requested))
+        );
+
+        PackagesDownloads.ShouldBe(2, "one per suite, however many asked");
+        all.ShouldAllBe(digests => digests.SequenceEqual(all[0]));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_Packages_file_that_does_not_match_its_Release_checksum_is_a_clear_error()
     {
         _mirror.CorruptSuite = "bullseye-security";
@@ -295,6 +309,9 @@ public sealed class DebianMirrorResolverSpecs : IDisposable
         /// <summary>A path answered with 503.</summary>
         public string? FailingPath { get; set; }
 
+        /// <summary>How long a Packages.gz takes to serve (a slow mirror).</summary>
+        public TimeSpan PackagesDelay { get; set; }
+
         public void Set(string suite, string package, string version)
         {
             lock (_gate)
@@ -329,6 +346,7 @@ public sealed class DebianMirrorResolverSpecs : IDisposable
                 case "Release" when isSecurity:
                     return Text(release);
                 case "main/binary-amd64/Packages.gz":
+                    Thread.Sleep(PackagesDelay);
                     if (CorruptSuite == suite)
                     {
                         packages = [.. packages];
