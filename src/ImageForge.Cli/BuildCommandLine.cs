@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImageForge.Core.Builds;
+using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 
@@ -128,7 +129,7 @@ internal static class BuildCommandLine
         );
         if (ctx.Json)
         {
-            await Json.WriteAsync(ctx.Out, Report.BuildJson(ended));
+            await Json.WriteAsync(ctx.Out, BuildView.From(ended));
         }
         else
         {

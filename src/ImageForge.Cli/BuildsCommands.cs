@@ -50,7 +50,7 @@ internal static class BuildsCommands
                 {
                     await Json.WriteAsync<IReadOnlyList<BuildView>>(
                         ctx.Out,
-                        [.. rows.Select(Report.BuildJson)]
+                        [.. rows.Select(BuildView.From)]
                     );
                     return CliApp.Ok;
                 }
@@ -89,7 +89,7 @@ internal static class BuildsCommands
                 var b = await FindAsync(session.Reader, parse.GetValue(id)!, ct);
                 if (ctx.Json)
                 {
-                    await Json.WriteAsync(ctx.Out, Report.BuildJson(b));
+                    await Json.WriteAsync(ctx.Out, BuildView.From(b));
                     return CliApp.Ok;
                 }
 
@@ -263,7 +263,7 @@ internal static class BuildsCommands
                 var ended = (await catalog.GetBuildAsync(build.Id, ct))!;
                 if (ctx.Json)
                 {
-                    await Json.WriteAsync(ctx.Out, Report.BuildJson(ended));
+                    await Json.WriteAsync(ctx.Out, BuildView.From(ended));
                 }
                 else
                 {
@@ -302,7 +302,7 @@ internal static class BuildsCommands
 
         if (ctx.Json)
         {
-            await Json.WriteAsync(ctx.Out, Report.BuildJson(build));
+            await Json.WriteAsync(ctx.Out, BuildView.From(build));
         }
         else
         {

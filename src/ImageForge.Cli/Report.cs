@@ -13,7 +13,11 @@ internal static class Report
         {
             await Json.WriteAsync(
                 ctx.Out,
-                new { build = BuildJson(outcome.Build), version = VersionJson(outcome.Version) }
+                new
+                {
+                    build = BuildView.From(outcome.Build),
+                    version = outcome.Version is null ? null : VersionView.From(outcome.Version),
+                }
             );
             return;
         }
@@ -71,12 +75,6 @@ internal static class Report
         await writer.WriteLineAsync($"    {kind, -22} {Size(size), 9}  sha256:{sha256 ?? "-"}");
         await writer.WriteLineAsync($"    {"", -22} {location}");
     }
-
-    // The machine-readable shapes are the API's, so a script reads the same JSON from the CLI and from a worker.
-    public static BuildView BuildJson(BuildRecord b) => BuildView.From(b);
-
-    public static VersionView? VersionJson(ImageVersion? v) =>
-        v is null ? null : VersionView.From(v);
 
     public static string Lower<T>(T value)
         where T : struct, Enum => value.ToString().ToLowerInvariant();
