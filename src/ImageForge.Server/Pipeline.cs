@@ -91,6 +91,19 @@ public sealed class Pipeline(PipelineHost host)
             host.Resolvers ?? _resolvers.Value
         );
 
+    /// <summary>
+    /// Checks a build the worker is about to queue and fingerprints it with what its target resolves now (see
+    /// <see cref="Core.Builds.BuildService.PrepareResolvedAsync"/>). Bad input throws before anything is written.
+    /// </summary>
+    public Task<PreparedBuild> PrepareForQueueAsync(
+        SqliteCatalog catalog,
+        BuildCommand command,
+        CancellationToken cancellationToken
+    ) =>
+        // Preparing runs nothing: the timeout and owner are those the runner will use, never used here.
+        BuildService(catalog, Queue.QueueRunner.BuildTimeout, Environment.ProcessId)
+            .PrepareResolvedAsync(command, host.Paths.Content, cancellationToken);
+
     /// <summary>Evidence collectors, in the order they run after a successful target build.</summary>
     public IReadOnlyList<IEvidenceCollector> EvidenceCollectors(SqliteCatalog catalog) =>
         [

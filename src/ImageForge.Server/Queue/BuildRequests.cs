@@ -22,19 +22,17 @@ public sealed class BuildRequests(
         CancellationToken cancellationToken
     )
     {
-        var prepared = await pipeline
-            .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
-            .PrepareResolvedAsync(
-                new BuildCommand(
-                    submission.Image,
-                    submission.Target,
-                    submission.Trigger,
-                    submission.Requester,
-                    submission.Reason
-                ),
-                pipeline.Host.Paths.Content,
-                cancellationToken
-            );
+        var prepared = await pipeline.PrepareForQueueAsync(
+            catalog,
+            new BuildCommand(
+                submission.Image,
+                submission.Target,
+                submission.Trigger,
+                submission.Requester,
+                submission.Reason
+            ),
+            cancellationToken
+        );
         var queued = await catalog.EnqueueAsync(
             new BuildRequest(
                 NewBuildOf(prepared),

@@ -116,19 +116,17 @@ public sealed class CveRescan(
             PreparedBuild prepared;
             try
             {
-                prepared = await pipeline
-                    .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
-                    .PrepareResolvedAsync(
-                        new BuildCommand(
-                            definition.Name,
-                            target,
-                            BuildTrigger.Cve,
-                            Requester,
-                            CveRebuildPlanner.Reason(ids)
-                        ),
-                        pipeline.Host.Paths.Content,
-                        cancellationToken
-                    );
+                prepared = await pipeline.PrepareForQueueAsync(
+                    catalog,
+                    new BuildCommand(
+                        definition.Name,
+                        target,
+                        BuildTrigger.Cve,
+                        Requester,
+                        CveRebuildPlanner.Reason(ids)
+                    ),
+                    cancellationToken
+                );
             }
             catch (InvalidInputException e)
             {

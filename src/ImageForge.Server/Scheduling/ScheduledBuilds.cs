@@ -42,19 +42,17 @@ public sealed class ScheduledBuilds(
         PreparedBuild prepared;
         try
         {
-            prepared = await pipeline
-                .BuildService(catalog, QueueRunner.BuildTimeout, Environment.ProcessId)
-                .PrepareResolvedAsync(
-                    new BuildCommand(
-                        image,
-                        target,
-                        BuildTrigger.Schedule,
-                        Requester,
-                        force ? $"schedule {at}, forced" : $"schedule {at}"
-                    ),
-                    pipeline.Host.Paths.Content,
-                    cancellationToken
-                );
+            prepared = await pipeline.PrepareForQueueAsync(
+                catalog,
+                new BuildCommand(
+                    image,
+                    target,
+                    BuildTrigger.Schedule,
+                    Requester,
+                    force ? $"schedule {at}, forced" : $"schedule {at}"
+                ),
+                cancellationToken
+            );
         }
         catch (InvalidInputException e)
         {
