@@ -733,9 +733,9 @@ internal sealed class SqlCatalog : ICatalog
     // newest first, each with its artifacts and evidence: three queries in one read transaction, so a version is never
     // seen without the files recorded with it. The versions are read by the filter itself, which walks the
     // (image, day, seq) index newest first and stops at the limit; joining the chosen few back to image_versions let
-    // SQLite scan every version of the image (24 ms at 100,000). Plain data readers: this is what 'images show' does
-    // on every call, and Dapper's first use per row type (emitting its mappers) cost more than the queries
-    // (benchmarks/results/catalog-scale.md).
+    // SQLite scan every other version of the image after the last row it returned. Plain data readers: this is what
+    // 'images show' does on every call, and Dapper's first use per row type (emitting its mappers) cost more than the
+    // queries (benchmarks/results/catalog-scale.md).
     private async Task<IReadOnlyList<ImageVersion>> ReadVersionsAsync(
         string chosen,
         IReadOnlyList<(string Name, object Value)> parameters,
