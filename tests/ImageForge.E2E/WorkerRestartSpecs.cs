@@ -16,6 +16,8 @@ namespace ImageForge.E2E;
 /// outlive it, as after a crash. At the next start the build is marked interrupted, nothing of it remains (process,
 /// mount, work directory), and the build that was queued behind it runs to the end.
 /// </summary>
+// In the golden-image collection: its real builds then do not run at the same time as this one's.
+[Collection(GoldenImageGroup.Name)]
 public sealed class WorkerRestartSpecs
 {
     [Fact(Timeout = 900_000)]
@@ -44,7 +46,29 @@ public sealed class WorkerRestartSpecs
         var secret = JsonDocument.Parse(created.Out).RootElement.GetProperty("secret").GetString()!;
 
         var port = FreePort();
-        var first = StartWorker(data, port);
+        var workers = new List<RunningWorker>();
+        try
+        {
+            await KillAndRestartAsync(data, port, secret, workers);
+        }
+        finally
+        {
+            // A failed assertion must not leave a worker (and its Packer) running behind the test.
+            foreach (var worker in workers)
+            {
+                await worker.StopAsync();
+            }
+        }
+    }
+
+    private static async Task KillAndRestartAsync(
+        string data,
+        int port,
+        string secret,
+        List<RunningWorker> workers
+    )
+    {
+        var first = StartWorker(data, port, workers);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
         await WaitHealthyAsync(http);
@@ -70,7 +94,7 @@ public sealed class WorkerRestartSpecs
             .Mentioning(work)
             .ShouldNotBeEmpty("Packer's group outlives its SIGKILLed owner, as after a crash");
 
-        var second = StartWorker(data, port);
+        var second = StartWorker(data, port, workers);
         await WaitHealthyAsync(http);
         var interrupted = await GetBuildAsync(http, one);
         interrupted.GetProperty("status").GetString().ShouldBe("interrupted");
@@ -168,12 +192,14 @@ public sealed class WorkerRestartSpecs
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static RunningWorker StartWorker(string data, int port)
+    private static RunningWorker StartWorker(string data, int port, List<RunningWorker> started)
     {
         var spec = new ProcessSpec(Path.Combine(AppContext.BaseDirectory, "imageforge"))
             .WithArguments(["worker", "--urls", $"http://127.0.0.1:{port}", "--data-dir", data])
             .WithWorkingDirectory(RepoPaths.Root);
-        return new RunningWorker(spec);
+        var worker = new RunningWorker(spec);
+        started.Add(worker);
+        return worker;
     }
 
     private sealed class RunningWorker
@@ -216,6 +242,22 @@ public sealed class WorkerRestartSpecs
         public int Group => _group.Task.GetAwaiter().GetResult();
 
         public Task<int> Exited { get; }
+
+        /// <summary>Stops the worker if it still runs: SIGTERM (its builds are cancelled cleanly), then SIGKILL.</summary>
+        public async Task StopAsync()
+        {
+            if (Exited.IsCompleted)
+            {
+                return;
+            }
+
+            ProcessGroup.Signal(Group, 15);
+            if (await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(90))) != Exited)
+            {
+                ProcessGroup.Signal(Group, 9);
+                await Exited;
+            }
+        }
 
         public string Output()
         {

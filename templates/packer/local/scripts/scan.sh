@@ -69,8 +69,15 @@ args=(xccdf eval --profile "$profile" --results "$results_tmp" --report "$report
 args+=("$datastream")
 started="$(date +%s%N)"
 rc=0
-env OSCAP_PROBE_ROOT="$mnt" oscap "${args[@]}" >"$log" 2>&1 || rc=$?
+# A scan takes about a second here; OpenSCAP's probe threads have been seen to deadlock (every thread waiting, no
+# CPU). Bounded, the build then fails with this reason instead of waiting for its own timeout.
+scan_timeout="${IF_SCAN_TIMEOUT_SECONDS:-600}"
+timeout --kill-after=30 "$scan_timeout" env OSCAP_PROBE_ROOT="$mnt" oscap "${args[@]}" >"$log" 2>&1 || rc=$?
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+if ((rc == 124 || rc == 137)); then
+    tail -n 20 "$log" >&2
+    die "oscap xccdf eval did not finish within ${scan_timeout} s (it hung); build again, and report it if it recurs; output so far in $log"
+fi
 if ((rc != 0 && rc != 2)); then
     tail -n 20 "$log" >&2
     die "oscap xccdf eval failed (exit $rc); full output in $log"
