@@ -68,15 +68,21 @@ args=(xccdf eval --profile "$profile" --results "$results_tmp" --report "$report
 [[ -z "$tailoring" ]] || args+=(--tailoring-file "$tailoring")
 args+=("$datastream")
 started="$(date +%s%N)"
-rc=0
 # A scan takes about a second here; OpenSCAP's probe threads have been seen to deadlock (every thread waiting, no
-# CPU). Bounded, the build then fails with this reason instead of waiting for its own timeout.
-scan_timeout="${IF_SCAN_TIMEOUT_SECONDS:-600}"
-timeout --kill-after=30 "$scan_timeout" env OSCAP_PROBE_ROOT="$mnt" oscap "${args[@]}" >"$log" 2>&1 || rc=$?
+# CPU). Each attempt is bounded and a hung one is tried once more (the scan reads a read-only tree, so repeating it
+# is safe); two hangs fail the stage with that reason instead of holding the build until its own timeout.
+scan_timeout="${IF_SCAN_TIMEOUT_SECONDS:-120}"
+for attempt in 1 2; do
+    rc=0
+    # --foreground keeps timeout and oscap in the build's process group, so cancelling the build stops them too.
+    timeout --foreground --kill-after=10 "$scan_timeout" env OSCAP_PROBE_ROOT="$mnt" oscap "${args[@]}" >"$log" 2>&1 || rc=$?
+    ((rc == 124 || rc == 137)) || break
+    echo "oscap did not finish within ${scan_timeout} s (attempt $attempt of 2)" >&2
+done
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 if ((rc == 124 || rc == 137)); then
     tail -n 20 "$log" >&2
-    die "oscap xccdf eval did not finish within ${scan_timeout} s (it hung); build again, and report it if it recurs; output so far in $log"
+    die "oscap xccdf eval hung twice (${scan_timeout} s each); build again, and report it if it recurs; output in $log"
 fi
 if ((rc != 0 && rc != 2)); then
     tail -n 20 "$log" >&2
