@@ -23,7 +23,7 @@ public sealed class DsseSpecs
     [Fact]
     public void The_signed_example_of_the_dsse_protocol_verifies_once_its_raw_signature_is_converted_to_der()
     {
-        // Key and envelope from ../shared/specs/attestation/dsse/protocol.md (raw r||s signature, P-256).
+        // Key and envelope from tests/specs/attestation/dsse/protocol.md (raw r||s signature, P-256).
         using var key = ECDsa.Create(
             new ECParameters
             {

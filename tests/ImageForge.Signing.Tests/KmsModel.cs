@@ -4,14 +4,14 @@ using ImageForge.TestUtils;
 namespace ImageForge.Signing.Tests;
 
 /// <summary>
-/// The AWS KMS service model (botocore service-2.json in ../shared/specs/aws-kms): checks a JSON 1.1 request body
+/// The AWS KMS service model (botocore service-2.json in tests/specs/aws-kms): checks a JSON 1.1 request body
 /// against an operation's input shape, member by member, type by type.
 /// </summary>
 internal static class KmsModel
 {
     private static readonly Lazy<JsonDocument> Model = new(() =>
         JsonDocument.Parse(
-            File.ReadAllText(Path.Combine(RepoPaths.Shared, "specs", "aws-kms", "service-2.json"))
+            File.ReadAllText(Path.Combine(RepoPaths.Specs, "aws-kms", "service-2.json"))
         )
     );
 

@@ -1,24 +1,16 @@
 namespace ImageForge.TestUtils;
 
-/// <summary>Locations in the repository and beside it, found from the test binary's directory.</summary>
+/// <summary>Locations in the repository, found from the test binary's directory.</summary>
 public static class RepoPaths
 {
     /// <summary>The directory holding ImageForge.sln.</summary>
     public static string Root { get; } = FindRoot();
 
-    /// <summary>../shared beside the repository (API models, schemas, sample outputs).</summary>
-    public static string Shared
-    {
-        get
-        {
-            var shared = Path.GetFullPath(Path.Combine(Root, "..", "shared"));
-            return Directory.Exists(shared)
-                ? shared
-                : throw new DirectoryNotFoundException(
-                    $"{shared} is missing: the tests read specs from ../shared beside the clone"
-                );
-        }
-    }
+    /// <summary>
+    /// tests/specs: the official API models, schemas and sample outputs the tests read (copied into the repository
+    /// with their SOURCE notes, so a clone tests itself with nothing beside it).
+    /// </summary>
+    public static string Specs { get; } = Path.Combine(Root, "tests", "specs");
 
     private static string FindRoot()
     {

@@ -4,24 +4,23 @@ using ImageForge.Toolchain.Processes;
 namespace ImageForge.Core.Tests.Support;
 
 /// <summary>
-/// Validates JSON documents against the official schemas in ../shared/specs with ajv (eng/schema-validation, installed
+/// Validates JSON documents against the official schemas in tests/specs with ajv (eng/schema-validation, installed
 /// by eng/prereqs.sh): no .NET JSON Schema library is available here, and a hand-written one would prove less.
 /// </summary>
 internal static class SchemaValidator
 {
     public static string CycloneDx16 =>
-        Path.Combine(RepoPaths.Shared, "specs", "cyclonedx", "bom-1.6.schema.json");
+        Path.Combine(RepoPaths.Specs, "cyclonedx", "bom-1.6.schema.json");
 
     public static string[] CycloneDxRefs =>
         [
-            Path.Combine(RepoPaths.Shared, "specs", "cyclonedx", "spdx.schema.json"),
-            Path.Combine(RepoPaths.Shared, "specs", "cyclonedx", "jsf-0.82.schema.json"),
+            Path.Combine(RepoPaths.Specs, "cyclonedx", "spdx.schema.json"),
+            Path.Combine(RepoPaths.Specs, "cyclonedx", "jsf-0.82.schema.json"),
         ];
 
-    public static string Spdx23 =>
-        Path.Combine(RepoPaths.Shared, "specs", "spdx", "spdx-schema-2.3.json");
+    public static string Spdx23 => Path.Combine(RepoPaths.Specs, "spdx", "spdx-schema-2.3.json");
 
-    public static string Osv => Path.Combine(RepoPaths.Shared, "specs", "osv", "osv-schema.json");
+    public static string Osv => Path.Combine(RepoPaths.Specs, "osv", "osv-schema.json");
 
     /// <summary>Per document: null when valid, else ajv's errors.</summary>
     public static async Task<Dictionary<string, string?>> ValidateAsync(

@@ -254,7 +254,7 @@ public sealed class OsvMatchingSpecs : IDisposable
     {
         // DSA-3029-1: nginx in Debian:7, fixed in 1.2.1-2.2+wheezy3.
         File.Copy(
-            Path.Combine(RepoPaths.Shared, "specs", "osv", "debian", "DSA-3029-1.json"),
+            Path.Combine(RepoPaths.Specs, "osv", "debian", "DSA-3029-1.json"),
             _dir.Combine("DSA-3029-1.json")
         );
         var wheezy = new OsSpec("debian", "7");
@@ -288,7 +288,7 @@ public sealed class OsvMatchingSpecs : IDisposable
     {
         foreach (
             var file in Directory.GetFiles(
-                Path.Combine(RepoPaths.Shared, "specs", "osv", "examples"),
+                Path.Combine(RepoPaths.Specs, "osv", "examples"),
                 "*.json"
             )
         )
@@ -296,7 +296,7 @@ public sealed class OsvMatchingSpecs : IDisposable
             File.Copy(file, _dir.Combine(Path.GetFileName(file)));
         }
         File.Copy(
-            Path.Combine(RepoPaths.Shared, "specs", "osv", "debian", "DLA-3623-1.json"),
+            Path.Combine(RepoPaths.Specs, "osv", "debian", "DLA-3623-1.json"),
             _dir.Combine("DLA-3623-1.json")
         );
 

@@ -8,8 +8,7 @@ namespace ImageForge.Core.Tests.Vulnerabilities;
 
 public sealed class ReportImporterSpecs
 {
-    private static string Spec(params string[] parts) =>
-        Path.Combine([RepoPaths.Shared, "specs", .. parts]);
+    private static string Spec(params string[] parts) => Path.Combine([RepoPaths.Specs, .. parts]);
 
     [Fact]
     public void A_Trivy_report_imports_with_package_versions_severity_and_CVSS()

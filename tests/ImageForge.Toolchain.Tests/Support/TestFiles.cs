@@ -13,15 +13,10 @@ internal static class TestFiles
     public static string Transcript(string name) =>
         Existing(Path.Combine(AppContext.BaseDirectory, "Transcripts", name));
 
-    /// <summary>The machine-readable example from Packer's documentation, in ../shared beside the clone.</summary>
+    /// <summary>The machine-readable example from Packer's documentation, in tests/specs/packer.</summary>
     public static string UpstreamExample =>
         Existing(
-            Path.Combine(
-                RepoPaths.Shared,
-                "specs",
-                "packer",
-                "example-machine-readable-build.amazon-ebs.txt"
-            )
+            Path.Combine(RepoPaths.Specs, "packer", "example-machine-readable-build.amazon-ebs.txt")
         );
 
     /// <summary>The fakepacker apphost, copied next to the specs by the ProjectReference to ImageForge.FakeTools.</summary>
