@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ImageForge.Cli;
 using ImageForge.Core.Definitions;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
@@ -127,7 +128,8 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
         var set = DefinitionLoader.Load(
             content,
-            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime)
+            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime),
+            CliComposition.Providers()
         );
         var definition =
             set.FindImage(Image) ?? throw new InvalidOperationException($"{Image} is not valid");

@@ -4,11 +4,13 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ImageForge.Application;
+using ImageForge.Application.Access;
+using ImageForge.Cli;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server;
-using ImageForge.Server.Api;
 using ImageForge.TestUtils;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -35,7 +37,7 @@ internal sealed class WorkerLoadBenchmark : IBenchmark
     public async Task<string> RunAsync()
     {
         using var dir = new TempDirectory("imageforge-bench-worker");
-        var paths = new WorkerPaths(
+        var paths = new HostPaths(
             ContentPaths.UnderRoot(RepoPaths.Root),
             new DataPaths(dir.Combine("data"))
         );
@@ -54,7 +56,12 @@ internal sealed class WorkerLoadBenchmark : IBenchmark
             QueueLimits = new Dictionary<string, int>(StringComparer.Ordinal) { ["local"] = 0 },
         };
         await using var worker = await WorkerHost.CreateAsync(
-            new WorkerOptions(host, config, ["--urls", "http://127.0.0.1:0"]),
+            new WorkerOptions(
+                host,
+                CliComposition.Providers(),
+                config,
+                ["--urls", "http://127.0.0.1:0"]
+            ),
             CancellationToken.None
         );
         await worker.App.StartAsync();

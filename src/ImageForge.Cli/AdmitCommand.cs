@@ -1,6 +1,5 @@
 using System.CommandLine;
 using ImageForge.Core.Admission;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 
 namespace ImageForge.Cli;
@@ -13,13 +12,24 @@ namespace ImageForge.Cli;
 /// </summary>
 internal static class AdmitCommand
 {
-    public static Command Create(Func<ParseResult, CliContext> context)
+    public static Command Create(CliHost host, Func<ParseResult, CliContext> context)
     {
         var provider = new Option<string?>("--provider")
         {
             Description = "local, aws, azure or gcp",
         };
-        provider.AcceptOnlyFromAmong([.. ProviderNames.All]);
+        // Checked against the host's providers when given (composing them only then keeps other commands fast).
+        provider.Validators.Add(result =>
+        {
+            var given = result.GetValueOrDefault<string?>();
+            var known = host.Providers;
+            if (given is not null && known.Find(given) is null)
+            {
+                result.AddError(
+                    $"--provider '{given}' is not a provider of this imageforge; use one of: {string.Join(", ", known.Names)}"
+                );
+            }
+        });
         var imageId = new Option<string?>("--image-id")
         {
             Description =
@@ -56,7 +66,10 @@ internal static class AdmitCommand
                 var planFile = parse.GetValue(plan);
                 IReadOnlyList<PlannedImage> images =
                     planFile is not null
-                        ? TerraformPlan.Read(Path.GetFullPath(planFile, ctx.Host.CurrentDirectory))
+                        ? TerraformPlan.Read(
+                            Path.GetFullPath(planFile, ctx.Host.CurrentDirectory),
+                            ctx.Host.Providers
+                        )
                     : parse.GetValue(provider) is { } p && parse.GetValue(imageId) is { } id
                         ? [new PlannedImage("--image-id", p, id)]
                     : throw new InvalidInputException(

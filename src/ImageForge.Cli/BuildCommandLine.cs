@@ -1,6 +1,6 @@
 using System.CommandLine;
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
-using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 

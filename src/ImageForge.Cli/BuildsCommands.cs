@@ -1,8 +1,8 @@
 using System.CommandLine;
+using ImageForge.Application;
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
-using ImageForge.Server;
-using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 

@@ -1,3 +1,4 @@
+using ImageForge.Application.Remote;
 using ImageForge.Core.Builds;
 using ImageForge.Storage;
 
@@ -9,7 +10,7 @@ namespace ImageForge.Cli;
 /// </summary>
 internal sealed class CatalogSession : IAsyncDisposable
 {
-    private CatalogSession(SqliteCatalog? local, RemoteCatalog? remote)
+    private CatalogSession(SqliteCatalog? local, WorkerClient? remote)
     {
         Local = local;
         Remote = remote;
@@ -17,13 +18,13 @@ internal sealed class CatalogSession : IAsyncDisposable
 
     public SqliteCatalog? Local { get; }
 
-    public RemoteCatalog? Remote { get; }
+    public WorkerClient? Remote { get; }
 
     public ICatalogReader Reader => (ICatalogReader?)Local ?? Remote!;
 
     public static CatalogSession Of(SqliteCatalog local) => new(local, null);
 
-    public static CatalogSession Of(RemoteCatalog remote) => new(null, remote);
+    public static CatalogSession Of(WorkerClient remote) => new(null, remote);
 
     public async ValueTask DisposeAsync()
     {

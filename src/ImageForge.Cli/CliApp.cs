@@ -115,7 +115,7 @@ internal static class CliApp
         root.Subcommands.Add(DiffCommand.Create(context));
         root.Subcommands.Add(VerifyCommand.Create(context));
         root.Subcommands.Add(KeysCommand.Create(context));
-        root.Subcommands.Add(AdmitCommand.Create(context));
+        root.Subcommands.Add(AdmitCommand.Create(host, context));
         root.Subcommands.Add(PromoteCommand.Create(context));
         root.Subcommands.Add(ApproveCommand.Create(context));
         root.Subcommands.Add(RollbackCommand.Create(context));

@@ -1,7 +1,9 @@
+using ImageForge.Application;
+using ImageForge.Application.Remote;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
-using ImageForge.Server;
+using ImageForge.Core.Providers;
 using ImageForge.Storage;
 
 namespace ImageForge.Cli;
@@ -28,9 +30,14 @@ internal sealed class CliContext
     public async Task<CatalogSession> OpenSessionAsync(CancellationToken cancellationToken) =>
         Server is null
             ? CatalogSession.Of(await SqliteCatalog.OpenAsync(Data.Root, Time, cancellationToken))
-            : CatalogSession.Of(
-                new RemoteCatalog(Server, Host.Variable(RemoteCatalog.TokenVariable))
-            );
+            : CatalogSession.Of(OpenWorker());
+
+    /// <summary>The worker named by <c>--server</c> (the token from IMAGEFORGE_TOKEN).</summary>
+    public WorkerClient OpenWorker() =>
+        new(
+            Server ?? throw new InvalidOperationException("no --server given"),
+            Host.Variable(WorkerClient.TokenVariable)
+        );
 
     /// <summary>--server, else IMAGEFORGE_SERVER; null for neither. A value that is not an http(s) URL is bad input.</summary>
     public static Uri? ResolveServer(CliHost host, string? option)
@@ -51,14 +58,15 @@ internal sealed class CliContext
 
     /// <summary>The pipeline's parts (builders, collectors, scanner, signer), assembled as the worker does.</summary>
     public Pipeline Pipeline =>
-        new(
+        field ??= new(
             new PipelineHost(
-                new WorkerPaths(Content, Data),
+                new HostPaths(Content, Data),
                 Time,
                 Host.Variable,
                 Host.CurrentDirectory,
                 Host.ToolEnvironment
-            )
+            ),
+            Host.Providers
         );
 
     /// <summary>
@@ -118,6 +126,16 @@ internal sealed record CliHost(
     IReadOnlyDictionary<string, string> ToolEnvironment
 )
 {
+    /// <summary>
+    /// The providers the command works with: the shipped ones (tests may compose others). Composed on first use, so a
+    /// command that needs no provider (images list) does not pay for it.
+    /// </summary>
+    public ProviderRegistry Providers
+    {
+        get => field ??= CliComposition.Providers();
+        init;
+    }
+
     public static CliHost FromProcess() =>
         new(
             Console.Out,

@@ -1,4 +1,4 @@
-using ImageForge.Server;
+using ImageForge.Application;
 using ImageForge.Storage;
 
 namespace ImageForge.Cli;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ImageForge.Server.Operations;
+using ImageForge.Application.Operations;
 
 namespace ImageForge.Cli;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
-using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 

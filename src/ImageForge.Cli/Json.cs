@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ImageForge.Server;
+using ImageForge.Application.Views;
 
 namespace ImageForge.Cli;
 

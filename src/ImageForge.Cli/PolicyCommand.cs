@@ -36,7 +36,8 @@ internal static class PolicyCommand
                         ? [ctx.Content.Baselines]
                         : given.Select(p => Path.GetFullPath(p, ctx.Host.CurrentDirectory)),
                     ctx.Content,
-                    DateOnly.FromDateTime(now.UtcDateTime)
+                    DateOnly.FromDateTime(now.UtcDateTime),
+                    ctx.Host.Providers
                 );
                 var report = set.IsValid
                     ? PolicyTests.Run(set.Baselines, now)

@@ -1,7 +1,6 @@
+using ImageForge.Application.Operations;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
-using ImageForge.Server;
-using ImageForge.Server.Operations;
 using ImageForge.Storage;
 
 namespace ImageForge.Cli;
@@ -24,18 +23,11 @@ internal sealed class PromotionCli : IAsyncDisposable
 
     /// <summary>The catalog for commands that only read it (audit), after applying due scheduled revocations.</summary>
     public static async Task<PromotionCli> OpenAsync(CliContext ctx, CancellationToken ct) =>
-        new(await PromotionSession.OpenAsync(ctx.Data, ctx.Time, Noted(ctx), ct));
+        new(await PromotionSession.OpenAsync(ctx.Pipeline, Noted(ctx), ct));
 
     /// <summary>The promotion operations over this command's content and data, with the pipeline's scanner.</summary>
     public static PromotionOperations Operations(CliContext ctx) =>
-        new(
-            new WorkerPaths(ctx.Content, ctx.Data),
-            ctx.Time,
-            new RescanSource(() => ctx.Pipeline.Scanner(), () => ctx.Pipeline.OsvDirectory(null))
-        )
-        {
-            RevocationApplied = Noted(ctx),
-        };
+        new(ctx.Pipeline) { RevocationApplied = Noted(ctx) };
 
     /// <summary>The OS user (or IMAGEFORGE_ACTOR) with its role from roles.yaml.</summary>
     public static Actor Actor(CliContext ctx, PromotionOperations operations)

@@ -1,8 +1,7 @@
 using System.CommandLine;
-using ImageForge.Core.Definitions;
+using ImageForge.Application.Operations;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Vulnerabilities;
-using ImageForge.Server.Operations;
 
 namespace ImageForge.Cli;
 
@@ -48,9 +47,7 @@ internal static class ScanCommand
                     parse.GetValue(reference)!,
                     ct
                 );
-                var now = ctx.Time.GetUtcNow();
-                var today = DateOnly.FromDateTime(now.UtcDateTime);
-                var set = DefinitionLoader.Load(ctx.Content, today);
+                var set = ctx.Pipeline.LoadDefinitions();
                 var definition =
                     set.FindImage(version.Image)
                     ?? throw new InvalidInputException(
@@ -75,10 +72,9 @@ internal static class ScanCommand
                     version,
                     definition,
                     baseline,
-                    ctx.Pipeline.Scanner(),
+                    ctx.Pipeline,
                     ctx.Pipeline.OsvDirectory(parse.GetValue(osv)),
                     [.. given.Select(r => Path.GetFullPath(r, ctx.Host.CurrentDirectory))],
-                    ctx.Time,
                     ct
                 );
 

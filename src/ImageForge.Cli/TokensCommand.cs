@@ -1,7 +1,7 @@
 using System.CommandLine;
+using ImageForge.Application.Access;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Errors;
-using ImageForge.Server.Api;
 
 namespace ImageForge.Cli;
 

@@ -29,8 +29,8 @@ internal static class ValidateCommand
                 var given = parse.GetValue(paths) ?? [];
                 var set =
                     given.Length == 0
-                        ? DefinitionLoader.Load(ctx.Content, today)
-                        : DefinitionLoader.LoadFiles(given, ctx.Content, today);
+                        ? DefinitionLoader.Load(ctx.Content, today, ctx.Host.Providers)
+                        : DefinitionLoader.LoadFiles(given, ctx.Content, today, ctx.Host.Providers);
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(

@@ -37,13 +37,22 @@ internal static class WorkerCommand
                 var ctx = context(parse);
                 // A file named by --config must exist; the default worker.yaml beside baselines/ is optional.
                 var settings = parse.GetValue(config) is { } file
-                    ? WorkerConfigParser.Load(Path.GetFullPath(file, ctx.Host.CurrentDirectory))
+                    ? WorkerConfigParser.Load(
+                        Path.GetFullPath(file, ctx.Host.CurrentDirectory),
+                        ctx.Host.Providers.Names
+                    )
                     : WorkerConfigParser.LoadOrDefault(
-                        Path.Combine(Path.GetDirectoryName(ctx.Content.Baselines)!, "worker.yaml")
+                        Path.Combine(Path.GetDirectoryName(ctx.Content.Baselines)!, "worker.yaml"),
+                        ctx.Host.Providers.Names
                     );
                 string[] hostArguments = parse.GetValue(urls) is { } at ? ["--urls", at] : [];
                 await using var worker = await WorkerHost.CreateAsync(
-                    new WorkerOptions(ctx.Pipeline.Host, settings, hostArguments),
+                    new WorkerOptions(
+                        ctx.Pipeline.Host,
+                        ctx.Host.Providers,
+                        settings,
+                        hostArguments
+                    ),
                     ct
                 );
                 await worker.App.StartAsync(ct);

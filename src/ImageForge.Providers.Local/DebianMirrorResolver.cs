@@ -39,7 +39,7 @@ public sealed class DebianMirrorResolver(
     private readonly InFlight _inFlight = new();
 
     /// <inheritdoc />
-    public string Provider => "local";
+    public string Provider => LocalProvider.ProviderName;
 
     /// <summary>
     /// Two entries: <c>base:&lt;base_image&gt;</c>, the sha256 of the sorted <c>suite codename</c> lines of the

@@ -29,7 +29,7 @@ public sealed class LocalRegistry : IDistributionTarget, IRetainingTarget
     }
 
     /// <inheritdoc />
-    public string Target => "local";
+    public string Target => LocalProvider.ProviderName;
 
     /// <summary>The directory of one channel of an image.</summary>
     public string ChannelDirectory(string image, string channel) =>

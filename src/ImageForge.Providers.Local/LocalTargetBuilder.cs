@@ -13,9 +13,6 @@ namespace ImageForge.Providers.Local;
 /// <summary>Options of the local target that are not part of an image definition.</summary>
 public sealed record LocalTargetOptions
 {
-    /// <summary>The longest a whole Packer build may run before it is stopped and recorded as failed.</summary>
-    public TimeSpan BuildTimeout { get; init; } = TimeSpan.FromMinutes(60);
-
     /// <summary>How long processes get to end after SIGTERM before they are killed.</summary>
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -55,10 +52,8 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         _options = options;
     }
 
-    /// <summary>The provider name this builder builds (the definition's <c>targets[].provider</c>).</summary>
-    public const string ProviderName = "local";
-
-    public string Provider => ProviderName;
+    /// <inheritdoc />
+    public string Provider => LocalProvider.ProviderName;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Preflight(
@@ -68,7 +63,11 @@ public sealed class LocalTargetBuilder : ITargetBuilder
     )
     {
         var problems = new List<string>();
-        var template = Path.Combine(content.PackerTemplates, "local", "local.pkr.hcl");
+        var template = Path.Combine(
+            content.PackerTemplates,
+            LocalProvider.ProviderName,
+            "local.pkr.hcl"
+        );
         if (!File.Exists(template))
         {
             problems.Add(
@@ -129,7 +128,10 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         PackerVersionInfo version
     )
     {
-        var templateSource = Path.Combine(request.Content.PackerTemplates, "local");
+        var templateSource = Path.Combine(
+            request.Content.PackerTemplates,
+            LocalProvider.ProviderName
+        );
         var packerDir = Path.Combine(request.WorkDirectory, "packer");
         var tmpDir = Path.Combine(request.WorkDirectory, "tmp");
         Directory.CreateDirectory(tmpDir);
@@ -172,7 +174,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             .WithVarFile(varFile)
             .WithTempDirectory(tmpDir)
             .WithCleanupDirectory(request.WorkDirectory)
-            .WithTimeout(_options.BuildTimeout)
+            .WithTimeout(request.Timeout)
             .WithGracePeriod(_options.GracePeriod);
         foreach (var (name, value) in _options.Environment)
         {
@@ -309,7 +311,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
                     new Artifact
                     {
                         Target = request.Target.Provider,
-                        Region = "local",
+                        Region = LocalProvider.ProviderName,
                         Kind = kind,
                         Location = path,
                         Sha256 = sha256,

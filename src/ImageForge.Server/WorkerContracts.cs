@@ -1,11 +1,7 @@
 using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 
 namespace ImageForge.Server;
-
-/// <summary>Where the worker's content (definitions, baselines, templates) and data (catalog, artifacts) live.</summary>
-public sealed record WorkerPaths(ContentPaths Content, DataPaths Data);
 
 /// <summary>A request to build, as the API and the schedules make it.</summary>
 /// <param name="Image">The image definition's name.</param>

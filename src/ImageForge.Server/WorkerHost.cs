@@ -1,4 +1,6 @@
+using ImageForge.Application;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Api;
 using ImageForge.Server.Queue;
@@ -12,9 +14,13 @@ using Microsoft.Extensions.Logging;
 
 namespace ImageForge.Server;
 
-/// <summary>How to start a worker: the pipeline's host, the worker.yaml settings and ASP.NET Core's arguments (--urls).</summary>
+/// <summary>
+/// How to start a worker: the host's paths, clock and environment, the providers the launching host registered, the
+/// worker.yaml settings and ASP.NET Core's arguments (--urls).
+/// </summary>
 public sealed record WorkerOptions(
     PipelineHost Pipeline,
+    ProviderRegistry Providers,
     WorkerConfig Config,
     string[] HostArguments
 );
@@ -124,7 +130,8 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddSingleton(options.Pipeline.Time);
         services.AddSingleton(options.Config);
         services.AddSingleton(options.Pipeline.Paths);
-        services.AddSingleton(new Pipeline(options.Pipeline));
+        services.AddSingleton(options.Providers);
+        services.AddSingleton(new Pipeline(options.Pipeline, options.Providers));
         services.AddSingleton(catalog);
         services.AddSingleton<IWebhookLog>(catalog);
         services.AddSingleton<QueueSignal>();

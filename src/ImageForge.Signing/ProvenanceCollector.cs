@@ -70,6 +70,7 @@ public sealed class ProvenanceCollector : IEvidenceCollector
                     context.Definition,
                     context.Baseline,
                     context.Target,
+                    context.BaseImage.Dependency,
                     context.Tools
                 ),
                 StartedOn = build.StartedAt,

@@ -1,9 +1,10 @@
 using System.Text.Json;
+using ImageForge.Application;
+using ImageForge.Application.Access;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server;
-using ImageForge.Server.Api;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -29,7 +30,7 @@ public sealed class RemoteCliSpecs : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         var host = new PipelineHost(
-            new WorkerPaths(
+            new HostPaths(
                 ContentPaths.UnderRoot(RepoPaths.Root),
                 new DataPaths(_dir.Combine("worker"))
             ),
@@ -44,6 +45,7 @@ public sealed class RemoteCliSpecs : IAsyncLifetime, IDisposable
         _worker = await WorkerHost.CreateAsync(
             new WorkerOptions(
                 host,
+                CliComposition.Providers(),
                 WorkerConfig.Default with
                 {
                     QueueLimits = new Dictionary<string, int> { ["local"] = 0 },

@@ -170,7 +170,7 @@ public sealed class VerifyCommandSpecs : IDisposable
     private async Task<ImageVersion> RecordSignedVersionAsync()
     {
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
-        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2));
+        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition = set.FindImage("debian-11-cis")!;
         var baseline = set.FindBaseline(definition.Baseline)!;
         await using var catalog = await SqliteCatalog.OpenAsync(DataDir, TimeProvider.System);
@@ -227,7 +227,12 @@ public sealed class VerifyCommandSpecs : IDisposable
                 evidence,
                 evidenceDir,
                 TimeProvider.System.GetUtcNow()
-            ),
+            )
+            {
+                BaseImage = TestProviders
+                    .Shipped.Get(definition.Targets[0].Provider)
+                    .BaseImage(definition, definition.Targets[0]),
+            },
             new NullSink()
         );
         (signer as IDisposable)?.Dispose();

@@ -1,3 +1,4 @@
+using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
@@ -103,7 +104,7 @@ public sealed class WorkerShutdownSpecs
     )
     {
         var host = new PipelineHost(
-            new WorkerPaths(ContentPaths.UnderRoot(RepoPaths.Root), new DataPaths(build.DataDir)),
+            new HostPaths(ContentPaths.UnderRoot(RepoPaths.Root), new DataPaths(build.DataDir)),
             TimeProvider.System,
             name =>
                 build.Environment.TryGetValue(name, out var value)
@@ -116,7 +117,12 @@ public sealed class WorkerShutdownSpecs
             Resolvers = [],
         };
         var worker = await WorkerHost.CreateAsync(
-            new WorkerOptions(host, config, ["--urls", "http://127.0.0.1:0"]),
+            new WorkerOptions(
+                host,
+                CliComposition.Providers(),
+                config,
+                ["--urls", "http://127.0.0.1:0"]
+            ),
             CancellationToken.None
         );
         await worker.App.StartAsync();

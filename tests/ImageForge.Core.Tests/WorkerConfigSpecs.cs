@@ -1,5 +1,6 @@
 using ImageForge.Core.Errors;
 using ImageForge.Core.Worker;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
@@ -23,7 +24,11 @@ public sealed class WorkerConfigSpecs
     }
 
     private static IReadOnlyList<InputProblem> ProblemsOf(string yaml) =>
-        Should.Throw<InvalidInputException>(() => WorkerConfigParser.Parse(yaml, File)).Problems;
+        Should
+            .Throw<InvalidInputException>(() =>
+                WorkerConfigParser.Parse(yaml, File, TestProviders.Names)
+            )
+            .Problems;
 
     private static InputProblem ShouldHaveProblem(
         string yaml,
@@ -52,7 +57,7 @@ public sealed class WorkerConfigSpecs
     [Fact]
     public void The_documented_example_reads_into_every_setting()
     {
-        var config = WorkerConfigParser.Parse(DocumentedExample(), File);
+        var config = WorkerConfigParser.Parse(DocumentedExample(), File, TestProviders.Names);
 
         config.QueueLimits.ShouldBe(
             new Dictionary<string, int>
@@ -81,13 +86,13 @@ public sealed class WorkerConfigSpecs
     [InlineData("# everything commented out\n# shutdown: finish\n")]
     public void An_empty_file_gives_the_defaults(string yaml)
     {
-        WorkerConfigParser.Parse(yaml, File).ShouldBe(WorkerConfig.Default);
+        WorkerConfigParser.Parse(yaml, File, TestProviders.Names).ShouldBe(WorkerConfig.Default);
     }
 
     [Fact]
     public void Absent_fields_take_their_defaults()
     {
-        var config = WorkerConfigParser.Parse("shutdown: finish\n", File);
+        var config = WorkerConfigParser.Parse("shutdown: finish\n", File, TestProviders.Names);
 
         config.Shutdown.ShouldBe(ShutdownMode.Finish);
         config.QueueLimits.ShouldBeEmpty();
@@ -104,9 +109,9 @@ public sealed class WorkerConfigSpecs
         using var dir = new TempDirectory();
         var path = dir.Combine("worker.yaml");
 
-        WorkerConfigParser.LoadOrDefault(path).ShouldBe(WorkerConfig.Default);
+        WorkerConfigParser.LoadOrDefault(path, TestProviders.Names).ShouldBe(WorkerConfig.Default);
         var problem = Should
-            .Throw<InvalidInputException>(() => WorkerConfigParser.Load(path))
+            .Throw<InvalidInputException>(() => WorkerConfigParser.Load(path, TestProviders.Names))
             .Problems.ShouldHaveSingleItem();
         problem.File.ShouldBe(path);
         problem.Message.ShouldContain("does not exist");
@@ -120,10 +125,12 @@ public sealed class WorkerConfigSpecs
         System.IO.File.WriteAllText(path, "cve_rescan:\n  interval: 12h\nshutdown: later\n");
 
         WorkerConfigParser
-            .Parse("cve_rescan:\n  interval: 12h\n", path)
+            .Parse("cve_rescan:\n  interval: 12h\n", path, TestProviders.Names)
             .CveRescanInterval.ShouldBe(TimeSpan.FromHours(12));
         var problem = Should
-            .Throw<InvalidInputException>(() => WorkerConfigParser.LoadOrDefault(path))
+            .Throw<InvalidInputException>(() =>
+                WorkerConfigParser.LoadOrDefault(path, TestProviders.Names)
+            )
             .Problems.ShouldHaveSingleItem();
         problem.ToString().ShouldStartWith($"{path}:3: shutdown: unknown value 'later'");
     }
@@ -135,7 +142,11 @@ public sealed class WorkerConfigSpecs
     [InlineData("1d", 86400)]
     public void Durations_take_seconds_minutes_hours_and_days(string text, int seconds)
     {
-        var config = WorkerConfigParser.Parse($"shutdown_timeout: {text}\n", File);
+        var config = WorkerConfigParser.Parse(
+            $"shutdown_timeout: {text}\n",
+            File,
+            TestProviders.Names
+        );
 
         config.ShutdownTimeout.ShouldBe(TimeSpan.FromSeconds(seconds));
     }
@@ -144,7 +155,7 @@ public sealed class WorkerConfigSpecs
     public void A_zero_misfire_grace_means_never_catch_up()
     {
         WorkerConfigParser
-            .Parse("schedules:\n  misfire_grace: 0m\n", File)
+            .Parse("schedules:\n  misfire_grace: 0m\n", File, TestProviders.Names)
             .MisfireGrace.ShouldBe(TimeSpan.Zero);
     }
 
@@ -329,7 +340,8 @@ public sealed class WorkerConfigSpecs
                       events: [promoted]
                       secret_env: B_SECRET
                 """,
-                File
+                File,
+                TestProviders.Names
             )
             .Webhooks;
 

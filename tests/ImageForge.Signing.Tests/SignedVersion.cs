@@ -1,5 +1,6 @@
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 
 namespace ImageForge.Signing.Tests;
@@ -24,7 +25,7 @@ internal sealed class SignedVersion : IDisposable
     {
         var dir = new TempDirectory("imageforge-signed");
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
-        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2));
+        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition =
             set.FindImage("debian-11-cis")
             ?? throw new InvalidOperationException(string.Join("\n", set.Problems));
@@ -96,6 +97,9 @@ internal sealed class SignedVersion : IDisposable
             )
             {
                 Tools = new Dictionary<string, string> { ["packer"] = "1.6.6" },
+                BaseImage = TestProviders
+                    .Shipped.Get(definition.Targets[0].Provider)
+                    .BaseImage(definition, definition.Targets[0]),
             },
             new NullSink()
         );

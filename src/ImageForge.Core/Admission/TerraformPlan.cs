@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 
 namespace ImageForge.Core.Admission;
 
@@ -8,14 +9,15 @@ public sealed record PlannedImage(string Address, string Provider, string ImageI
 
 /// <summary>
 /// Reads the image references out of a Terraform JSON plan (<c>terraform show -json plan.out</c>): the planned values
-/// of every module, for the resource types that boot an image: aws_instance.ami, aws_launch_template.image_id,
-/// azurerm_(linux|windows)_virtual_machine(_scale_set).source_image_id, google_compute_instance boot disk image and
-/// google_compute_instance_template disk source_image.
+/// of every module, for the resource types each provider module says boot one of its images
+/// (<see cref="ProviderModule.TerraformImageIds"/>).
 /// </summary>
 public static class TerraformPlan
 {
-    public static IReadOnlyList<PlannedImage> Read(string file)
+    /// <summary>Every image the plan would boot, by resource address and provider.</summary>
+    public static IReadOnlyList<PlannedImage> Read(string file, ProviderRegistry providers)
     {
+        ArgumentNullException.ThrowIfNull(providers);
         JsonDocument document;
         try
         {
@@ -41,12 +43,16 @@ public static class TerraformPlan
             }
 
             var images = new List<PlannedImage>();
-            Collect(root, images);
+            Collect(root, providers, images);
             return images;
         }
     }
 
-    private static void Collect(JsonElement module, List<PlannedImage> images)
+    private static void Collect(
+        JsonElement module,
+        ProviderRegistry providers,
+        List<PlannedImage> images
+    )
     {
         if (module.TryGetProperty("resources", out var resources))
         {
@@ -59,9 +65,12 @@ public static class TerraformPlan
                     continue;
                 }
 
-                foreach (var (provider, id) in ImagesOf(type, values))
+                foreach (var provider in providers.Modules)
                 {
-                    images.Add(new PlannedImage(address, provider, id));
+                    foreach (var id in provider.TerraformImageIds(type, values))
+                    {
+                        images.Add(new PlannedImage(address, provider.Name, id));
+                    }
                 }
             }
         }
@@ -70,47 +79,30 @@ public static class TerraformPlan
         {
             foreach (var child in children.EnumerateArray())
             {
-                Collect(child, images);
+                Collect(child, providers, images);
             }
         }
     }
+}
 
-    private static IEnumerable<(string Provider, string Id)> ImagesOf(
-        string type,
-        JsonElement values
-    )
-    {
-        switch (type)
-        {
-            case "aws_instance":
-                return Strings(values, "ami").Select(id => ("aws", id));
-            case "aws_launch_template":
-                return Strings(values, "image_id").Select(id => ("aws", id));
-            case "azurerm_linux_virtual_machine"
-            or "azurerm_windows_virtual_machine"
-            or "azurerm_linux_virtual_machine_scale_set"
-            or "azurerm_windows_virtual_machine_scale_set":
-                return Strings(values, "source_image_id").Select(id => ("azure", id));
-            case "google_compute_instance":
-                return Nested(values, "boot_disk", "initialize_params", "image")
-                    .Select(id => ("gcp", id));
-            case "google_compute_instance_template":
-                return Nested(values, "disk", "source_image").Select(id => ("gcp", id));
-            default:
-                return [];
-        }
-    }
-
-    private static IEnumerable<string> Strings(JsonElement values, string name) =>
+/// <summary>Readers of a Terraform resource's planned values, for the providers' image references.</summary>
+public static class TerraformValues
+{
+    /// <summary>The attribute <paramref name="name"/> when it is a non-empty string.</summary>
+    public static IEnumerable<string> Strings(JsonElement values, string name) =>
         values.TryGetProperty(name, out var value)
         && value.ValueKind == JsonValueKind.String
         && value.GetString() is { Length: > 0 } id
             ? [id]
             : [];
 
-    // Terraform writes nested blocks as lists of objects: walk every element of each level.
-    private static List<string> Nested(JsonElement values, params string[] path)
+    /// <summary>
+    /// The string at <paramref name="path"/> through nested blocks (Terraform writes them as lists of objects: every
+    /// element of each level is walked).
+    /// </summary>
+    public static IReadOnlyList<string> Nested(JsonElement values, params string[] path)
     {
+        ArgumentNullException.ThrowIfNull(path);
         IEnumerable<JsonElement> level = [values];
         foreach (var name in path[..^1])
         {

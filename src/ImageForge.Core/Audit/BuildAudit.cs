@@ -1,15 +1,23 @@
-using System.Text.Json;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Compliance;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Gates;
 using ImageForge.Core.Promotion;
+using ImageForge.Core.Providers;
 
 namespace ImageForge.Core.Audit;
 
 /// <summary>
 /// What the build pipeline writes to the audit trail: the start, the end (with the version), the signature, the gate
-/// decision and each waiver it used; and the version's ancestry (the base it was built on: <c>debian/&lt;suite&gt;</c>
-/// for the local target, the provider's base image otherwise).
+/// decision and each waiver the compliance evaluation applied; and the version's ancestry (the base it was built on,
+/// as the target's provider module names it).
 /// </summary>
-public sealed class BuildAudit(IAuditLog log, IPromotionStore? lineage, TimeProvider time)
+public sealed class BuildAudit(
+    IAuditLog log,
+    IPromotionStore? lineage,
+    TimeProvider time,
+    ProviderRegistry providers
+)
 {
     public Task StartedAsync(BuildRecord build, CancellationToken cancellationToken = default) =>
         log.AppendAsync(
@@ -55,10 +63,10 @@ public sealed class BuildAudit(IAuditLog log, IPromotionStore? lineage, TimeProv
         if (lineage is not null)
         {
             var target = prepared.Target;
-            var baseImage =
-                target.Provider == "local"
-                    ? $"{prepared.Definition.Os.Family}/{target.BaseImage}"
-                    : target.BaseImage;
+            var baseImage = providers
+                .Get(target.Provider)
+                .BaseImage(prepared.Definition, target)
+                .Lineage;
             await lineage.RecordLineageAsync(
                 new Lineage(version.Image, version.Version, baseImage, null, null),
                 cancellationToken
@@ -78,28 +86,75 @@ public sealed class BuildAudit(IAuditLog log, IPromotionStore? lineage, TimeProv
             );
         }
 
-        if (
-            version.Evidence.LastOrDefault(e => e.Kind == PromotionService.GateDecisionKind) is
-            { } gate
-        )
+        if (CurrentGate(version) is { } gate)
         {
-            var (decision, waived) = ReadGate(gate.Location);
             await log.AppendAsync(
                 Entry(
                     build,
                     "gate",
                     version,
-                    AuditChain.Details(("decision", decision), ("evidence_sha256", gate.Sha256))
+                    AuditChain.Details(
+                        ("decision", GateDecision.Name(gate.Decision.Decision)),
+                        ("evidence_sha256", gate.Evidence.Sha256)
+                    )
                 ),
                 cancellationToken
             );
-            foreach (var rule in waived)
-            {
-                await log.AppendAsync(
-                    Entry(build, "waiver", version, AuditChain.Details(("rule", rule))),
-                    cancellationToken
-                );
-            }
+        }
+
+        foreach (var waiver in AppliedWaivers(version))
+        {
+            await log.AppendAsync(
+                Entry(
+                    build,
+                    "waiver",
+                    version,
+                    AuditChain.Details(
+                        ("rule", waiver.Rule),
+                        ("reason", waiver.Reason),
+                        ("owner", waiver.Owner),
+                        ("expires", waiver.Expires.ToString("yyyy-MM-dd", null))
+                    )
+                ),
+                cancellationToken
+            );
+        }
+    }
+
+    // An unreadable decision is not audited here: promotion refuses the version for it.
+    private static RecordedGateDecision? CurrentGate(ImageVersion version)
+    {
+        try
+        {
+            return GateDecision.Current(version);
+        }
+        catch (InvalidInputException)
+        {
+            return null;
+        }
+    }
+
+    // The waivers that covered a failure of the scan after hardening, from the compliance summary.
+    private static IEnumerable<WaiverStatus> AppliedWaivers(ImageVersion version)
+    {
+        var summary = version.Evidence.LastOrDefault(e =>
+            e.Kind == ComplianceCollector.SummaryKind
+        );
+        if (summary is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            return ComplianceSummary
+                .FromJson(File.ReadAllText(summary.Location), summary.Location)
+                .Waivers.Where(w => w.State == WaiverState.Applied);
+        }
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return [];
         }
     }
 
@@ -121,43 +176,4 @@ public sealed class BuildAudit(IAuditLog log, IPromotionStore? lineage, TimeProv
             Reason = build.Reason,
             Details = details,
         };
-
-    private static (string? Decision, IReadOnlyList<string> Waived) ReadGate(string path)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
-            var decision = json.RootElement.TryGetProperty("decision", out var d)
-                ? d.GetString()
-                : null;
-            var waived = new List<string>();
-            if (
-                json.RootElement.TryGetProperty("reasons", out var reasons)
-                && reasons.ValueKind == JsonValueKind.Array
-            )
-            {
-                foreach (var r in reasons.EnumerateArray())
-                {
-                    if (r.TryGetProperty("outcome", out var o) && o.GetString() == "waived")
-                    {
-                        waived.Add(
-                            r.TryGetProperty("rule", out var rule) ? rule.GetString() ?? "?" : "?"
-                        );
-                    }
-                }
-            }
-
-            return (decision, waived);
-        }
-        catch (Exception e)
-            when (e
-                    is IOException
-                        or UnauthorizedAccessException
-                        or JsonException
-                        or InvalidOperationException
-            )
-        {
-            return (null, []);
-        }
-    }
 }

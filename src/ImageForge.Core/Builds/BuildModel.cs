@@ -70,7 +70,7 @@ public sealed record Artifact
 {
     public required string Target { get; init; }
 
-    /// <summary>Region for cloud targets; "local" for the local target.</summary>
+    /// <summary>Region for cloud targets; for a target without regions, its provider's name.</summary>
     public required string Region { get; init; }
 
     /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw-ext4", "package-inventory", "ami".</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 
 namespace ImageForge.Core.Builds;
 
@@ -39,44 +40,102 @@ public sealed class BuildService
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly ICatalog _catalog;
+    private readonly ProviderRegistry _providers;
     private readonly IReadOnlyDictionary<string, ITargetBuilder> _builders;
     private readonly IReadOnlyList<IEvidenceCollector> _collectors;
     private readonly DataPaths _data;
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _environment;
-    private readonly int _ownerPid;
+    private readonly BuildSettings _settings;
     private readonly Audit.BuildAudit? _audit;
     private readonly Dictionary<string, IInputResolver> _resolvers;
 
+    /// <summary>Creates the service over the catalog, the connected providers and the evidence collectors.</summary>
+    /// <param name="catalog">Where builds, logs and versions are recorded.</param>
+    /// <param name="providers">The providers' builders and input resolvers.</param>
+    /// <param name="collectors">Evidence collectors, in the order they run after a target build.</param>
+    /// <param name="data">The data directory (work, artifacts, caches).</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="environment">Reads the environment variables secrets come from.</param>
+    /// <param name="settings">Who owns the builds this service runs, and for how long they may run.</param>
+    /// <param name="audit">Where builds are audited; null for none.</param>
+    /// <param name="resolvers">Replaces the providers' input resolvers (tests that must not reach a mirror).</param>
     public BuildService(
         ICatalog catalog,
-        IEnumerable<ITargetBuilder> builders,
+        ConnectedProviders providers,
         IEnumerable<IEvidenceCollector> collectors,
         DataPaths data,
         TimeProvider time,
         Func<string, string?> environment,
-        int ownerPid,
+        BuildSettings settings,
         Audit.BuildAudit? audit = null,
         IEnumerable<IInputResolver>? resolvers = null
     )
     {
-        _resolvers = (resolvers ?? []).ToDictionary(r => r.Provider, StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(providers);
+        _providers = providers.Registry;
+        _resolvers = (resolvers ?? providers.InputResolvers).ToDictionary(
+            r => r.Provider,
+            StringComparer.Ordinal
+        );
         _catalog = catalog;
-        _builders = builders.ToDictionary(b => b.Provider, StringComparer.Ordinal);
+        _builders = providers.Builders.ToDictionary(b => b.Provider, StringComparer.Ordinal);
         _collectors = [.. collectors];
         _data = data;
         _time = time;
         _environment = environment;
-        _ownerPid = ownerPid;
+        _settings = settings;
         _audit = audit;
     }
 
-    /// <summary>Checks a build command against the definitions without running anything.</summary>
+    /// <summary>
+    /// Checks a build command against the definitions without running anything, and fingerprints its inputs (the
+    /// definition, baseline, the provider's Packer templates and the hardening scripts).
+    /// </summary>
     public PreparedBuild Prepare(BuildCommand command, ContentPaths content)
+    {
+        var checkedBuild = Check(command, content);
+        return checkedBuild with
+        {
+            Fingerprint = InputFingerprint.Compute([
+                ("definition", checkedBuild.Definition.SourceFile),
+                ("baseline", checkedBuild.Baseline.SourceFile),
+                ("templates", Path.Combine(content.PackerTemplates, checkedBuild.Target.Provider)),
+                ("hardening", Path.Combine(content.Hardening, checkedBuild.Baseline.Hardening)),
+                // Profiles run the shared rule library (hardening/lib): a change there changes the image too.
+                ("hardening-lib", Path.Combine(content.Hardening, "lib")),
+            ]),
+        };
+    }
+
+    /// <summary>
+    /// Checks a queued build the worker has claimed against the definitions as they are now (they may have changed
+    /// since it was queued); its fingerprint is the one computed when it was queued.
+    /// </summary>
+    public PreparedBuild PrepareClaimed(BuildRecord claimed, ContentPaths content)
+    {
+        ArgumentNullException.ThrowIfNull(claimed);
+        return Check(
+            new BuildCommand(
+                claimed.Image,
+                claimed.Target,
+                claimed.Trigger,
+                claimed.Requester,
+                claimed.Reason
+            ),
+            content
+        ) with
+        {
+            Fingerprint = claimed.Fingerprint,
+        };
+    }
+
+    private PreparedBuild Check(BuildCommand command, ContentPaths content)
     {
         var set = DefinitionLoader.Load(
             content,
-            DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime)
+            DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime),
+            _providers
         );
         var definition = set.FindImage(command.Image);
         if (definition is null)
@@ -163,23 +222,7 @@ public sealed class BuildService
             throw new InvalidInputException(missing);
         }
 
-        var fingerprint = InputFingerprint.Compute([
-            ("definition", definition.SourceFile),
-            ("baseline", baseline.SourceFile),
-            ("templates", Path.Combine(content.PackerTemplates, target.Provider)),
-            ("hardening", Path.Combine(content.Hardening, baseline.Hardening)),
-            // Profiles run the shared rule library (hardening/lib): a change there changes the image too.
-            ("hardening-lib", Path.Combine(content.Hardening, "lib")),
-        ]);
-        return new PreparedBuild(
-            command,
-            definition,
-            baseline,
-            target,
-            content,
-            secrets,
-            fingerprint
-        );
+        return new PreparedBuild(command, definition, baseline, target, content, secrets, "");
     }
 
     /// <summary>
@@ -275,7 +318,7 @@ public sealed class BuildService
                     prepared.Command.Reason,
                     prepared.Fingerprint
                 ),
-                _ownerPid,
+                _settings.OwnerPid,
                 CancellationToken.None
             );
         observer.Started(build);
@@ -295,7 +338,10 @@ public sealed class BuildService
             _data.ArtifactsFor(prepared.Definition.Name, build.Id),
             _data.CacheFor(prepared.Target.Provider),
             prepared.Secrets
-        );
+        )
+        {
+            Timeout = _settings.Timeout,
+        };
 
         BuildStatus status;
         string message;
@@ -431,6 +477,9 @@ public sealed class BuildService
             )
             {
                 Tools = result.Tools,
+                BaseImage = _providers
+                    .Get(prepared.Target.Provider)
+                    .BaseImage(prepared.Definition, prepared.Target),
             };
             evidence.AddRange(await collector.CollectAsync(context, sink, cancellationToken));
         }
@@ -442,15 +491,10 @@ public sealed class BuildService
     }
 
     // The build worked either way; a failing gate decision only marks the version rejected (it keeps its evidence).
-    private static string VersionStatusFor(IReadOnlyList<EvidenceDocument> evidence)
-    {
-        var decision = evidence.LastOrDefault(e => e.Kind == Gates.GateDecision.Kind);
-        return
-            decision is not null
-            && Gates.GateDecision.Read(decision.Location).Decision == Gates.GateOutcome.Fail
+    private static string VersionStatusFor(IReadOnlyList<EvidenceDocument> evidence) =>
+        Gates.GateDecision.Current(evidence)?.Decision.Decision == Gates.GateOutcome.Fail
             ? "rejected"
             : "built";
-    }
 
     private static TargetSpec SelectTarget(ImageDefinition definition, string? requested)
     {
@@ -542,6 +586,11 @@ public sealed class BuildService
         }
     }
 }
+
+/// <summary>Who owns the builds a <see cref="BuildService"/> runs, and how long each may take.</summary>
+/// <param name="OwnerPid">The process recorded as the builds' owner (a dead owner's builds are reaped).</param>
+/// <param name="Timeout">The longest a target build may run before it is stopped and recorded as failed.</param>
+public sealed record BuildSettings(int OwnerPid, TimeSpan Timeout);
 
 /// <summary>A build command checked against the definitions: everything needed to run it.</summary>
 public sealed record PreparedBuild(

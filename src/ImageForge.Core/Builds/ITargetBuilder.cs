@@ -73,6 +73,9 @@ public sealed record EvidenceContext(
     /// <summary>Versions of the tools the target build ran (<see cref="TargetBuildResult.Tools"/>).</summary>
     public IReadOnlyDictionary<string, string> Tools { get; init; } =
         new Dictionary<string, string>();
+
+    /// <summary>The base the target built from, as its provider module describes it.</summary>
+    public required Providers.BaseImageReference BaseImage { get; init; }
 }
 
 /// <summary>Everything a target builder needs for one build.</summary>
@@ -86,7 +89,11 @@ public sealed record TargetBuildRequest(
     string OutputDirectory,
     string CacheDirectory,
     IReadOnlyDictionary<string, string> Secrets
-);
+)
+{
+    /// <summary>The longest the target build may run before it is stopped and recorded as failed.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(60);
+}
 
 /// <summary>Where a target builder reports what it is doing. Every text it passes is already redacted.</summary>
 public interface ITargetBuildSink

@@ -1,4 +1,5 @@
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 
 namespace ImageForge.Core.Definitions;
 
@@ -18,17 +19,19 @@ public static class DefinitionLoader
 
     /// <summary>
     /// Loads every definition in <see cref="ContentPaths.Definitions"/> and every baseline in
-    /// <see cref="ContentPaths.Baselines"/>. <paramref name="today"/> decides which waivers have expired.
+    /// <see cref="ContentPaths.Baselines"/>. <paramref name="today"/> decides which waivers have expired;
+    /// <paramref name="providers"/> are the providers targets may name, with their rules.
     /// </summary>
-    public static DefinitionSet Load(ContentPaths paths, DateOnly today)
+    public static DefinitionSet Load(ContentPaths paths, DateOnly today, ProviderRegistry providers)
     {
         ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(providers);
         var problems = new List<InputProblem>();
         var baselines = ListYamlFiles(paths.Baselines, problems)
             .Select(file => ParseBaseline(file, paths, today, problems))
             .ToList();
         var definitions = ListYamlFiles(paths.Definitions, problems)
-            .Select(file => ParseDefinition(file, today, problems))
+            .Select(file => ParseDefinition(file, today, problems, providers))
             .ToList();
         var known = baselines.Select(b => Stem(b.File)).ToList();
         return Assemble(definitions, baselines, known, paths, problems);
@@ -43,10 +46,12 @@ public static class DefinitionLoader
     public static DefinitionSet LoadFiles(
         IEnumerable<string> files,
         ContentPaths paths,
-        DateOnly today
+        DateOnly today,
+        ProviderRegistry providers
     )
     {
         ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(providers);
         ArgumentNullException.ThrowIfNull(paths);
         var problems = new List<InputProblem>();
         var definitionFiles = new List<string>();
@@ -105,7 +110,7 @@ public static class DefinitionLoader
             .Select(file => ParseBaseline(file, paths, today, problems))
             .ToList();
         var definitions = definitionFiles
-            .Select(file => ParseDefinition(file, today, problems))
+            .Select(file => ParseDefinition(file, today, problems, providers))
             .ToList();
 
         var available = Directory.Exists(paths.Baselines)
@@ -265,13 +270,14 @@ public static class DefinitionLoader
     private static DefinitionDraft ParseDefinition(
         string file,
         DateOnly today,
-        List<InputProblem> problems
+        List<InputProblem> problems,
+        ProviderRegistry providers
     )
     {
         var sink = new ProblemSink(file, problems);
         var text = ReadText(file, sink);
         var root = text is null ? null : YamlTreeReader.Read(text, sink);
-        return ImageDefinitionParser.Parse(root, sink, today);
+        return ImageDefinitionParser.Parse(root, sink, today, providers);
     }
 
     private static BaselineDraft ParseBaseline(

@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Scheduling;
 
 namespace ImageForge.Core.Definitions;
@@ -37,7 +38,12 @@ internal static class ImageDefinitionParser
         "a name of 2 to 63 lowercase letters, digits and '-', starting with a letter or digit, e.g. debian-11-cis";
 
     /// <summary>Parses the tree of one file. The draft carries a definition only when this file had no problem.</summary>
-    public static DefinitionDraft Parse(YNode? root, ProblemSink problems, DateOnly today)
+    public static DefinitionDraft Parse(
+        YNode? root,
+        ProblemSink problems,
+        DateOnly today,
+        ProviderRegistry registry
+    )
     {
         var before = problems.Count;
         var file = problems.File;
@@ -71,7 +77,7 @@ internal static class ImageDefinitionParser
         var os = OsCatalog.Read(map);
         var baseline = ReadName(map, "baseline", "baseline name (a file baselines/<name>.yaml)");
         var packages = ReadPackages(map, os);
-        var targets = ReadTargets(map, os);
+        var targets = ReadTargets(map, os, registry);
         var schedule = ReadSchedule(map, today);
         var channels = ReadChannels(map);
 
@@ -223,11 +229,15 @@ internal static class ImageDefinitionParser
         return valid;
     }
 
-    private static List<TargetSpec> ReadTargets(MappingReader map, OsSpec? os)
+    private static List<TargetSpec> ReadTargets(
+        MappingReader map,
+        OsSpec? os,
+        ProviderRegistry registry
+    )
     {
-        const string Expectation =
-            "a non-empty list of targets, each a mapping with provider (local, aws, azure, gcp) and base_image";
-        var node = map.Require("targets", Expectation);
+        var expectation =
+            $"a non-empty list of targets, each a mapping with provider ({string.Join(", ", registry.Names)}) and base_image";
+        var node = map.Require("targets", expectation);
         if (node is null)
         {
             return [];
@@ -244,14 +254,14 @@ internal static class ImageDefinitionParser
         }
         if (items.Count == 0)
         {
-            map.Problems.Add(node.Line, "targets", $"is empty: expected {Expectation}");
+            map.Problems.Add(node.Line, "targets", $"is empty: expected {expectation}");
             return [];
         }
         var targets = new List<TargetSpec>();
         var providers = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (item, path) in items)
         {
-            var target = ReadTarget(item, path, map.Problems, os, providers);
+            var target = ReadTarget(item, path, map.Problems, os, providers, registry);
             if (target is not null)
             {
                 targets.Add(target);
@@ -265,7 +275,8 @@ internal static class ImageDefinitionParser
         string path,
         ProblemSink problems,
         OsSpec? os,
-        Dictionary<string, int> providers
+        Dictionary<string, int> providers,
+        ProviderRegistry registry
     )
     {
         var before = problems.Count;
@@ -282,15 +293,15 @@ internal static class ImageDefinitionParser
         }
         var provider = target.RequireScalar(
             "provider",
-            "one of: " + string.Join(", ", ProviderNames.All)
+            "one of: " + string.Join(", ", registry.Names)
         );
-        var rules = provider is null ? null : ProviderCatalog.Find(provider);
+        var rules = provider is null ? null : registry.Find(provider)?.Rules;
         if (provider is not null && rules is null)
         {
             problems.Add(
                 target.LineOf("provider"),
                 target.PathOf("provider"),
-                MappingReader.UnknownMessage("provider", provider, ProviderNames.All)
+                MappingReader.UnknownMessage("provider", provider, registry.Names)
             );
         }
         if (rules is not null && !providers.TryAdd(rules.Name, target.LineOf("provider")))

@@ -1,7 +1,7 @@
 namespace ImageForge.Core.Definitions;
 
 /// <summary>The operating systems ImageForge builds, and how an <c>os</c> mapping is read.</summary>
-internal static class OsCatalog
+public static class OsCatalog
 {
     private static readonly Dictionary<string, string[]> ReleasesByFamily = new(
         StringComparer.Ordinal
@@ -18,26 +18,28 @@ internal static class OsCatalog
         ["12"] = "bookworm",
     };
 
-    public static IReadOnlyList<string> Families { get; } = ["debian", "ubuntu", "rhel"];
+    internal static IReadOnlyList<string> Families { get; } = ["debian", "ubuntu", "rhel"];
 
-    public static IReadOnlyList<string> Keys { get; } = ["family", "release"];
+    internal static IReadOnlyList<string> Keys { get; } = ["family", "release"];
 
     /// <summary>Debian suites the local target can bootstrap, in release order.</summary>
     public static IReadOnlyList<string> DebianSuiteNames { get; } = ["bullseye", "bookworm"];
 
+    /// <summary>The suite of a Debian release ("11": bullseye), or null.</summary>
     public static string? DebianSuiteOf(string release) => DebianSuites.GetValueOrDefault(release);
 
+    /// <summary>The release of a Debian suite (bullseye: "11"), or null.</summary>
     public static string? DebianReleaseOf(string suite) =>
         DebianSuites.Where(p => p.Value == suite).Select(p => p.Key).FirstOrDefault();
 
     /// <summary>True when <paramref name="name"/> is a valid package name for the family's package manager.</summary>
-    public static bool IsValidPackageName(string? family, string name) =>
+    internal static bool IsValidPackageName(string? family, string name) =>
         family is "debian" or "ubuntu"
             ? Patterns.DebianPackage().IsMatch(name)
             : Patterns.RpmPackage().IsMatch(name);
 
     /// <summary>Reads the required <c>os</c> mapping of <paramref name="parent"/>; null (reported) when invalid.</summary>
-    public static OsSpec? Read(MappingReader parent)
+    internal static OsSpec? Read(MappingReader parent)
     {
         const string Expectation =
             "a mapping with family (debian, ubuntu or rhel) and release, e.g. { family: debian, release: \"11\" }";

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 
 namespace ImageForge.Core.Gates;
@@ -100,7 +101,10 @@ public sealed record GateDecision
         return [.. bytes, (byte)'\n'];
     }
 
-    /// <summary>Reads a stored decision; throws <see cref="InvalidInputException"/> naming the file when it is not one.</summary>
+    /// <summary>
+    /// Reads a stored decision: the one reader of the document. Throws <see cref="InvalidInputException"/> naming the
+    /// file when it is missing, unreadable or not a decision.
+    /// </summary>
     public static GateDecision Read(string path)
     {
         try
@@ -112,5 +116,32 @@ public sealed record GateDecision
         {
             throw new InvalidInputException($"{path}: not a gate decision document: {e.Message}");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException($"{path}: cannot read the gate decision: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The newest decision among <paramref name="evidence"/>, with its document; null when none was recorded.
+    /// Throws <see cref="InvalidInputException"/> when the newest one cannot be read.
+    /// </summary>
+    public static RecordedGateDecision? Current(IReadOnlyList<EvidenceDocument> evidence)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        var document = evidence.LastOrDefault(e => e.Kind == Kind);
+        return document is null
+            ? null
+            : new RecordedGateDecision(Read(document.Location), document);
+    }
+
+    /// <summary>The version's current decision (see <see cref="Current(IReadOnlyList{EvidenceDocument})"/>).</summary>
+    public static RecordedGateDecision? Current(ImageVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return Current(version.Evidence);
     }
 }
+
+/// <summary>A gate decision as recorded with a version: the decision and the evidence document holding it.</summary>
+public sealed record RecordedGateDecision(GateDecision Decision, EvidenceDocument Evidence);

@@ -6,7 +6,7 @@ namespace ImageForge.Core.Provenance;
 /// <summary>
 /// The resolved dependencies of a build: the definition and baseline files, every file of the target's Packer
 /// templates, every hardening script of the baseline's profile and the shared hardening library (hardening/lib, which
-/// profiles source), the base image, and the tool versions. Files are named relative to the content root.
+/// profiles source), the base image (as the target's provider module describes it), and the tool versions. Files are named relative to the content root.
 /// </summary>
 public static class BuildDependencies
 {
@@ -15,15 +15,18 @@ public static class BuildDependencies
     /// <param name="definition">The image definition.</param>
     /// <param name="baseline">Its baseline.</param>
     /// <param name="target">The target that was built.</param>
+    /// <param name="baseImage">The base the target built from, as its provider module describes it.</param>
     /// <param name="tools">Tool name to version, e.g. packer -> 1.6.6.</param>
     public static IReadOnlyList<ResolvedDependency> Collect(
         ContentPaths content,
         ImageDefinition definition,
         Baseline baseline,
         TargetSpec target,
+        ResolvedDependency baseImage,
         IReadOnlyDictionary<string, string> tools
     )
     {
+        ArgumentNullException.ThrowIfNull(baseImage);
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(baseline);
@@ -56,7 +59,7 @@ public static class BuildDependencies
                 Annotations = new Dictionary<string, string> { ["role"] = f.Role },
             })
             .ToList();
-        result.Add(BaseImage(target, definition));
+        result.Add(baseImage);
         result.AddRange(
             tools
                 .OrderBy(t => t.Key, StringComparer.Ordinal)
@@ -72,43 +75,6 @@ public static class BuildDependencies
                 })
         );
         return result;
-    }
-
-    // Local builds start from a Debian suite fetched from a mirror; cloud builds from a provider image reference.
-    private static ResolvedDependency BaseImage(TargetSpec target, ImageDefinition definition)
-    {
-        var annotations = new Dictionary<string, string>
-        {
-            ["role"] = "base-image",
-            ["provider"] = target.Provider,
-            ["os"] = definition.Os.ToString(),
-        };
-        if (target.Provider == "local")
-        {
-            foreach (var key in new[] { "mirror", "security_mirror", "variant" })
-            {
-                if (target.Option(key) is { Length: > 0 } value)
-                {
-                    annotations[key] = value;
-                }
-            }
-
-            var mirror = (target.Option("mirror") ?? "http://deb.debian.org/debian").TrimEnd('/');
-            annotations["suite"] = target.BaseImage;
-            return new ResolvedDependency
-            {
-                Name = $"debian/{target.BaseImage}",
-                Uri = $"{mirror}/dists/{target.BaseImage}",
-                Annotations = annotations,
-            };
-        }
-
-        return new ResolvedDependency
-        {
-            Name = $"{target.Provider}/{target.BaseImage}",
-            Uri = $"{target.Provider}:{target.BaseImage}",
-            Annotations = annotations,
-        };
     }
 
     private static IEnumerable<string> FilesBelow(string directory) =>

@@ -39,9 +39,10 @@ public static class WorkerConfigParser
     /// <summary>
     /// Reads the file at <paramref name="path"/>. A missing file is an error (the user named it with
     /// <c>--config</c>); use <see cref="LoadOrDefault"/> for the optional <c>worker.yaml</c> of the content root.
-    /// Throws <see cref="InvalidInputException"/> carrying every problem.
+    /// Throws <see cref="InvalidInputException"/> carrying every problem. <paramref name="providers"/> are the
+    /// provider names <c>queue.limits</c> may name.
     /// </summary>
-    public static WorkerConfig Load(string path)
+    public static WorkerConfig Load(string path, IReadOnlyList<string> providers)
     {
         if (!File.Exists(path))
         {
@@ -54,19 +55,20 @@ public static class WorkerConfigParser
                 ),
             ]);
         }
-        return Parse(ReadText(path), path);
+        return Parse(ReadText(path), path, providers);
     }
 
     /// <summary>Reads the file at <paramref name="path"/> when it exists, else returns the defaults.</summary>
-    public static WorkerConfig LoadOrDefault(string path) =>
-        File.Exists(path) ? Parse(ReadText(path), path) : WorkerConfig.Default;
+    public static WorkerConfig LoadOrDefault(string path, IReadOnlyList<string> providers) =>
+        File.Exists(path) ? Parse(ReadText(path), path, providers) : WorkerConfig.Default;
 
     /// <summary>
     /// Parses the text of a worker configuration named <paramref name="file"/> in problems. Throws
     /// <see cref="InvalidInputException"/> carrying every problem.
     /// </summary>
-    public static WorkerConfig Parse(string text, string file)
+    public static WorkerConfig Parse(string text, string file, IReadOnlyList<string> providers)
     {
+        ArgumentNullException.ThrowIfNull(providers);
         if (HasNoDocument(text))
         {
             return WorkerConfig.Default;
@@ -75,7 +77,7 @@ public static class WorkerConfigParser
         var problems = new List<InputProblem>();
         var sink = new ProblemSink(file, problems);
         var root = YamlTreeReader.Read(text, sink);
-        var config = root is null ? null : Read(root, sink);
+        var config = root is null ? null : Read(root, sink, providers);
         if (problems.Count > 0 || config is null)
         {
             throw new InvalidInputException(problems);
@@ -121,7 +123,11 @@ public static class WorkerConfigParser
         }
     }
 
-    private static WorkerConfig? Read(YNode root, ProblemSink problems)
+    private static WorkerConfig? Read(
+        YNode root,
+        ProblemSink problems,
+        IReadOnlyList<string> providers
+    )
     {
         var map = MappingReader.Open(
             root,
@@ -136,7 +142,7 @@ public static class WorkerConfigParser
         }
 
         var defaults = WorkerConfig.Default;
-        var limits = ReadLimits(map);
+        var limits = ReadLimits(map, providers);
         var shutdown = ReadShutdown(map);
         var shutdownTimeout = ReadDuration(
             map,
@@ -192,7 +198,10 @@ public static class WorkerConfigParser
         return section is null ? null : read(section);
     }
 
-    private static Dictionary<string, int> ReadLimits(MappingReader map)
+    private static Dictionary<string, int> ReadLimits(
+        MappingReader map,
+        IReadOnlyList<string> providers
+    )
     {
         var limits = new Dictionary<string, int>(StringComparer.Ordinal);
         var queueNode = map.Get("queue");
@@ -217,7 +226,7 @@ public static class WorkerConfigParser
             queue.PathOf("limits"),
             "a mapping of provider to how many of its builds may run at once, e.g. { local: 1, aws: 4 }",
             map.Problems,
-            ProviderNames.All
+            providers
         );
         if (table is null)
         {
@@ -225,7 +234,7 @@ public static class WorkerConfigParser
         }
         foreach (var (key, _) in table.Entries)
         {
-            if (!ProviderNames.All.Contains(key.Value, StringComparer.Ordinal))
+            if (!providers.Contains(key.Value, StringComparer.Ordinal))
             {
                 continue; // reported as an unknown key when the mapping was opened
             }

@@ -1,3 +1,6 @@
+using ImageForge.Application;
+using ImageForge.Application.Access;
+using ImageForge.Application.Views;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
@@ -15,7 +18,7 @@ namespace ImageForge.Server.Api;
 /// <summary>
 /// The worker's HTTP API: <c>/health</c>, <c>/openapi/v1.json</c> and everything under <c>/api</c>. A host calls
 /// <see cref="AddImageForgeApi"/>, then <see cref="UseImageForgeApi"/> and <see cref="MapImageForgeApi"/>; it
-/// registers the services the API reads: <see cref="SqliteCatalog"/>, <see cref="WorkerPaths"/>,
+/// registers the services the API reads: <see cref="SqliteCatalog"/>, <see cref="HostPaths"/>,
 /// <see cref="TimeProvider"/>, <see cref="IBuildRequests"/> and <see cref="IWorkerEvents"/>.
 /// </summary>
 public static class ApiExtensions

@@ -1,3 +1,4 @@
+using ImageForge.Application.Access;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;

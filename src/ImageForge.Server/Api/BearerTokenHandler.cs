@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using ImageForge.Application.Access;
 using ImageForge.Core.Worker;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;

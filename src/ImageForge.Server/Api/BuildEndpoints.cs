@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
+using ImageForge.Application.Access;
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,5 @@
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 using ImageForge.Toolchain.Packer;
 using ImageForge.Toolchain.Processes;
 using Microsoft.Extensions.Options;
@@ -22,22 +23,23 @@ public sealed class ApiHealthOptions
 }
 
 /// <summary>
-/// Finds the build tools on the search path (plus the sbin directories, where mkfs lives) and asks Packer its
-/// version through the Toolchain's <see cref="PackerClient"/>; the answer is cached, so a monitoring system polling
-/// /health does not start a process per request.
+/// Finds the tools every registered provider's builds run (<see cref="ProviderModule.HealthTools"/>) on the search
+/// path (plus the sbin directories, where mkfs lives) and asks Packer its version through the Toolchain's
+/// <see cref="PackerClient"/>; the answer is cached, so a monitoring system polling /health does not start a process
+/// per request.
 /// </summary>
-internal sealed class HealthProbe(IOptions<ApiHealthOptions> options, TimeProvider time)
-    : IDisposable
+internal sealed class HealthProbe(
+    IOptions<ApiHealthOptions> options,
+    TimeProvider time,
+    ProviderRegistry providers
+) : IDisposable
 {
-    /// <summary>The tools a local build needs, in the order /health lists them.</summary>
-    public static readonly IReadOnlyList<string> ToolNames =
+    /// <summary>The tools the providers' builds need, in the order /health lists them (Packer always first).</summary>
+    public IReadOnlyList<string> ToolNames { get; } =
     [
-        "packer",
-        "mmdebstrap",
-        "oscap",
-        "zstd",
-        "mkfs.ext4",
-        "dpkg-deb",
+        .. new[] { "packer" }
+            .Concat(providers.Modules.SelectMany(m => m.HealthTools))
+            .Distinct(StringComparer.Ordinal),
     ];
 
     private static readonly string[] SbinDirectories = ["/usr/local/sbin", "/usr/sbin", "/sbin"];

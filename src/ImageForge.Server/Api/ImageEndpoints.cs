@@ -1,3 +1,4 @@
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

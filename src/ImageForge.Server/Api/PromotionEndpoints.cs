@@ -1,8 +1,9 @@
 using System.Security.Claims;
+using ImageForge.Application;
+using ImageForge.Application.Access;
+using ImageForge.Application.Operations;
 using ImageForge.Core.Admission;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Promotion;
-using ImageForge.Server.Operations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -322,9 +323,10 @@ internal static class PromotionEndpoints
     )
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (body?.Provider is null || !ProviderNames.All.Contains(body.Provider.Trim()))
+        var providers = http.RequestServices.GetRequiredService<Pipeline>().Providers;
+        if (body?.Provider is null || providers.Find(body.Provider.Trim()) is null)
         {
-            errors["provider"] = [$"required: one of {string.Join(", ", ProviderNames.All)}"];
+            errors["provider"] = [$"required: one of {string.Join(", ", providers.Names)}"];
         }
 
         if (string.IsNullOrWhiteSpace(body?.ImageId))
@@ -340,7 +342,7 @@ internal static class PromotionEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
-        var paths = http.RequestServices.GetRequiredService<WorkerPaths>();
+        var paths = http.RequestServices.GetRequiredService<HostPaths>();
         return TypedResults.Ok(
             await Operations(http)
                 .AdmitAsync(
@@ -358,11 +360,7 @@ internal static class PromotionEndpoints
     private static PromotionOperations Operations(HttpContext http)
     {
         var services = http.RequestServices;
-        return new PromotionOperations(
-            services.GetRequiredService<WorkerPaths>(),
-            services.GetRequiredService<TimeProvider>(),
-            RescanSource.From(services.GetRequiredService<Pipeline>)
-        )
+        return new PromotionOperations(services.GetRequiredService<Pipeline>())
         {
             RevocationApplied = (applied, _) =>
                 applied.Scheduled is { } s && applied.Record is not null

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ImageForge.Application.Access;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;

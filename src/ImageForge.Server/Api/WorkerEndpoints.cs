@@ -1,6 +1,7 @@
 using System.Security.Claims;
+using ImageForge.Application;
+using ImageForge.Application.Access;
 using ImageForge.Core.Audit;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Scheduling;
 using Microsoft.AspNetCore.Builder;
@@ -107,10 +108,7 @@ internal static class WorkerEndpoints
     )
     {
         var now = time.GetUtcNow();
-        var set = DefinitionLoader.Load(
-            pipeline.Host.Paths.Content,
-            DateOnly.FromDateTime(now.UtcDateTime)
-        );
+        var set = pipeline.LoadDefinitions();
         var views = new List<ScheduleView>();
         // As the worker arms them: one schedule per image and target it can build.
         foreach (
@@ -152,10 +150,7 @@ internal static class WorkerEndpoints
     )
     {
         var now = time.GetUtcNow();
-        var set = DefinitionLoader.Load(
-            pipeline.Host.Paths.Content,
-            DateOnly.FromDateTime(now.UtcDateTime)
-        );
+        var set = pipeline.LoadDefinitions();
         var target = set.FindImage(image) is { Schedule: not null } definition
             ? definition
                 .Targets.Select(t => t.Provider)

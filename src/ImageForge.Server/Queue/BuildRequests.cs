@@ -1,3 +1,4 @@
+using ImageForge.Application;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Worker;

@@ -1,9 +1,9 @@
+using ImageForge.Application;
+using ImageForge.Application.Operations;
 using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Worker;
-using ImageForge.Server.Operations;
 using ImageForge.Server.Queue;
 using ImageForge.Storage;
 
@@ -42,10 +42,7 @@ public sealed class CveRescan(
     public async Task<IReadOnlyList<CveRescanResult>> RunAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var set = DefinitionLoader.Load(
-            pipeline.Host.Paths.Content,
-            DateOnly.FromDateTime(now.UtcDateTime)
-        );
+        var set = pipeline.LoadDefinitions();
         var scanner = pipeline.Scanner();
         var results = new List<CveRescanResult>();
         foreach (var definition in set.Images)
@@ -75,8 +72,10 @@ public sealed class CveRescan(
                 }
 
                 var options = VersionRescan.OptionsFor(
+                    version,
                     definition,
                     baseline,
+                    pipeline.Providers,
                     pipeline.OsvDirectory(null),
                     [],
                     now

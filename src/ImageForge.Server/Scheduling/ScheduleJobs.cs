@@ -1,7 +1,8 @@
 using System.Globalization;
+using ImageForge.Application;
+using ImageForge.Application.Operations;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Worker;
-using ImageForge.Server.Operations;
 using ImageForge.Storage;
 using Microsoft.Extensions.Logging;
 using Quartz;
@@ -251,9 +252,8 @@ internal sealed partial class CveRescanJob(CveRescan rescan, ILogger<CveRescanJo
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed partial class DueRevocationsJob(
-    WorkerPaths paths,
+    Pipeline pipeline,
     IWorkerEvents events,
-    TimeProvider time,
     ILogger<DueRevocationsJob> log
 ) : IJob
 {
@@ -267,8 +267,7 @@ internal sealed partial class DueRevocationsJob(
         {
             // Opening a promotion session applies what is due and reports each revocation here.
             await using var session = await PromotionSession.OpenAsync(
-                paths.Data,
-                time,
+                pipeline,
                 async (applied, ct) =>
                 {
                     if (applied.Scheduled is not { } due || applied.Record is null)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ImageForge.Application;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Worker;
@@ -134,10 +135,7 @@ public sealed partial class ScheduleSync(
         try
         {
             var now = time.GetUtcNow();
-            var set = DefinitionLoader.Load(
-                pipeline.Host.Paths.Content,
-                DateOnly.FromDateTime(now.UtcDateTime)
-            );
+            var set = pipeline.LoadDefinitions();
             var wanted = new Dictionary<string, Armed>(StringComparer.Ordinal);
             foreach (var definition in set.Images)
             {

@@ -1,3 +1,4 @@
+using ImageForge.Application;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Quartz;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ImageForge.Application.Views;
 using ImageForge.Core.Worker;
 
 namespace ImageForge.Server.Webhooks;

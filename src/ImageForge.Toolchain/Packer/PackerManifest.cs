@@ -7,7 +7,7 @@ namespace ImageForge.Toolchain.Packer;
 public sealed record PackerManifestFile(string Name, long Size);
 
 /// <summary>One build as the <c>manifest</c> post-processor recorded it.</summary>
-/// <param name="Name">The source name (<c>local</c> for <c>source "null" "local"</c>).</param>
+/// <param name="Name">The source name: <c>local</c> for the local template's <c>null</c> source.</param>
 /// <param name="BuilderType">The builder (<c>null</c>, <c>amazon-ebs</c>).</param>
 /// <param name="BuildTime">When the build finished.</param>
 /// <param name="Files">Its files (Packer writes <c>null</c> for none; read as empty).</param>

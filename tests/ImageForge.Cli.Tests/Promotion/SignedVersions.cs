@@ -4,6 +4,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Signing;
 using ImageForge.Storage;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 
 namespace ImageForge.Cli.Tests.Promotion;
@@ -22,7 +23,7 @@ internal static class SignedVersions
     )
     {
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
-        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2));
+        var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition = set.FindImage("debian-11-cis")!;
         var baseline = set.FindBaseline(definition.Baseline)!;
         await using var catalog = await SqliteCatalog.OpenAsync(dataDir, time);
@@ -92,7 +93,12 @@ internal static class SignedVersions
                 evidence,
                 evidenceDir,
                 time.GetUtcNow()
-            ),
+            )
+            {
+                BaseImage = TestProviders
+                    .Shipped.Get(definition.Targets[0].Provider)
+                    .BaseImage(definition, definition.Targets[0]),
+            },
             new NullSink()
         );
         (signer as IDisposable)?.Dispose();

@@ -1,5 +1,6 @@
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Shouldly;
 
@@ -69,7 +70,7 @@ internal sealed class ContentFixture : IDisposable
     /// <summary>Writes a baseline into baselines and returns its path as the loader reports it.</summary>
     public string Baseline(string fileName, string yaml) => Write(Paths.Baselines, fileName, yaml);
 
-    public DefinitionSet Load() => DefinitionLoader.Load(Paths, Today);
+    public DefinitionSet Load() => DefinitionLoader.Load(Paths, Today, TestProviders.Shipped);
 
     public void Dispose() => _root.Dispose();
 

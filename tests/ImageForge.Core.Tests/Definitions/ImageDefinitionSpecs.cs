@@ -1,5 +1,6 @@
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.TestSupport;
 using Shouldly;
 using Xunit;
 
@@ -1622,7 +1623,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
         var paths = _content.Paths.WithDefinitions(relative);
 
         // Act
-        var set = DefinitionLoader.Load(paths, ContentFixture.Today);
+        var set = DefinitionLoader.Load(paths, ContentFixture.Today, TestProviders.Shipped);
 
         // Assert
         var problem = set.Problems.ShouldHaveSingleItem();
@@ -1637,7 +1638,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
         var paths = _content.Paths.WithDefinitions(Path.Combine(_content.Root, "nope"));
 
         // Act
-        var set = DefinitionLoader.Load(paths, ContentFixture.Today);
+        var set = DefinitionLoader.Load(paths, ContentFixture.Today, TestProviders.Shipped);
 
         // Assert
         set.ShouldHaveProblem(paths.Definitions, 0, "(file)", "directory not found");

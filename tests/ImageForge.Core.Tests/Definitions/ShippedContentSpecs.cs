@@ -1,4 +1,5 @@
 using ImageForge.Core.Definitions;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
@@ -47,7 +48,7 @@ public sealed class ShippedContentSpecs : IDisposable
     public void The_shipped_definitions_and_baselines_load_without_problems()
     {
         // Act
-        var set = DefinitionLoader.Load(_paths, new DateOnly(2025, 6, 1));
+        var set = DefinitionLoader.Load(_paths, new DateOnly(2025, 6, 1), TestProviders.Shipped);
 
         // Assert
         set.ShouldHaveNoProblems();
@@ -66,7 +67,7 @@ public sealed class ShippedContentSpecs : IDisposable
     {
         // Act
         var image = DefinitionLoader
-            .Load(_paths, new DateOnly(2025, 6, 1))
+            .Load(_paths, new DateOnly(2025, 6, 1), TestProviders.Shipped)
             .FindImage("debian-11-cis");
 
         // Assert
@@ -100,7 +101,7 @@ public sealed class ShippedContentSpecs : IDisposable
     public void The_cloud_images_have_one_target_each()
     {
         // Act
-        var set = DefinitionLoader.Load(_paths, new DateOnly(2025, 6, 1));
+        var set = DefinitionLoader.Load(_paths, new DateOnly(2025, 6, 1), TestProviders.Shipped);
 
         // Assert
         var aws = set.FindImage("debian-11-cis-aws")!.Targets.ShouldHaveSingleItem();
@@ -121,7 +122,7 @@ public sealed class ShippedContentSpecs : IDisposable
     {
         // Act
         var baseline = DefinitionLoader
-            .Load(_paths, new DateOnly(2025, 6, 1))
+            .Load(_paths, new DateOnly(2025, 6, 1), TestProviders.Shipped)
             .FindBaseline("debian-11-anssi");
 
         // Assert

@@ -1,4 +1,5 @@
 using ImageForge.Core.Definitions;
+using ImageForge.TestSupport;
 using Shouldly;
 using Xunit;
 
@@ -21,7 +22,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         File.WriteAllText(file, ContentFixture.MinimalDefinition);
 
         // Act
-        var set = DefinitionLoader.LoadFiles([file], _content.Paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [file],
+            _content.Paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveNoProblems();
@@ -40,7 +46,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         var file = _content.Definition("web.yaml", ContentFixture.MinimalDefinition);
 
         // Act
-        var set = DefinitionLoader.LoadFiles([file], _content.Paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [file],
+            _content.Paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveProblem(baseline, 10, "min_score", "expected a whole number");
@@ -60,7 +71,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         );
 
         // Act
-        var set = DefinitionLoader.LoadFiles([file], _content.Paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [file],
+            _content.Paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveNoProblems();
@@ -79,7 +95,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         File.WriteAllText(file, ContentFixture.ValidBaseline);
 
         // Act
-        var set = DefinitionLoader.LoadFiles([file], paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [file],
+            paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveNoProblems();
@@ -101,7 +122,8 @@ public sealed class ValidateFilesSpecs : IDisposable
         var set = DefinitionLoader.LoadFiles(
             [_content.Paths.Definitions, _content.Paths.Baselines],
             _content.Paths,
-            ContentFixture.Today
+            ContentFixture.Today,
+            TestProviders.Shipped
         );
 
         // Assert
@@ -118,7 +140,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         var text = _content.Definition("notes.txt", "hello");
 
         // Act
-        var set = DefinitionLoader.LoadFiles([missing, text], _content.Paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [missing, text],
+            _content.Paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveProblem(missing, 0, "(file)", "no such file or directory");
@@ -136,7 +163,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, file);
 
         // Act
-        var set = DefinitionLoader.LoadFiles([relative], _content.Paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [relative],
+            _content.Paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveProblem(relative, 8, "targets[0].provider", "unknown provider 'vsphere'");
@@ -155,7 +187,12 @@ public sealed class ValidateFilesSpecs : IDisposable
         );
 
         // Act
-        var set = DefinitionLoader.LoadFiles([file], _content.Paths, ContentFixture.Today);
+        var set = DefinitionLoader.LoadFiles(
+            [file],
+            _content.Paths,
+            ContentFixture.Today,
+            TestProviders.Shipped
+        );
 
         // Assert
         set.ShouldHaveProblem(

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using ImageForge.Application.Access;
 using ImageForge.Core.Worker;
-using ImageForge.Server.Api;
 using Shouldly;
 using Xunit;
 

@@ -1,10 +1,13 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using ImageForge.Application;
+using ImageForge.Application.Access;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Api;
 using ImageForge.Storage;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -48,7 +51,7 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
 
     public DataPaths Data { get; }
 
-    public WorkerPaths Paths => new(ContentPaths.UnderRoot(RepoPaths.Root), Data);
+    public HostPaths Paths => new(ContentPaths.UnderRoot(RepoPaths.Root), Data);
 
     public RecordingBuildRequests Builds { get; } = new();
 
@@ -179,6 +182,22 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
                         services.AddSingleton<TimeProvider>(Time);
                         services.AddSingleton<IBuildRequests>(Builds);
                         services.AddSingleton<IWorkerEvents>(Events);
+                        services.AddSingleton(TestProviders.Shipped);
+                        services.AddSingleton(
+                            new Pipeline(
+                                new PipelineHost(
+                                    Paths,
+                                    Time,
+                                    _ => null,
+                                    Data.Root,
+                                    new Dictionary<string, string>()
+                                )
+                                {
+                                    Resolvers = [],
+                                },
+                                TestProviders.Shipped
+                            )
+                        );
                         services.Configure<ApiHealthOptions>(o => o.PackerExecutable = FakePacker);
                         ConfigureServices(services);
                     })

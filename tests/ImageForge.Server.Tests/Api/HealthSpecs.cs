@@ -1,5 +1,6 @@
 using System.Net;
 using ImageForge.Server.Api;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Microsoft.Extensions.Options;
 using Shouldly;
@@ -49,7 +50,8 @@ public sealed class HealthSpecs(ApiFactory api) : IClassFixture<ApiFactory>
                     SearchPath = directory.Path,
                 }
             ),
-            time
+            time,
+            TestProviders.Shipped
         );
 
         var report = await probe.GetAsync();
@@ -75,7 +77,8 @@ public sealed class HealthSpecs(ApiFactory api) : IClassFixture<ApiFactory>
                     SearchPath = directory.Path,
                 }
             ),
-            time
+            time,
+            TestProviders.Shipped
         );
 
         var first = await probe.GetAsync();

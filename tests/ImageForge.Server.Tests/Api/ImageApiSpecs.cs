@@ -1,6 +1,6 @@
 using System.Net;
+using ImageForge.Application.Access;
 using ImageForge.Core.Audit;
-using ImageForge.Server.Api;
 using Shouldly;
 using Xunit;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ImageForge.Application.Access;
 using ImageForge.Cli.Tests.Promotion;
 using ImageForge.Core.Builds;
-using ImageForge.Server.Api;
 using Shouldly;
 using Xunit;
 

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ImageForge.Application;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Queue;
 using ImageForge.Server.Scheduling;
+using ImageForge.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
@@ -115,7 +117,8 @@ public sealed class WorkerApiSpecs : IAsyncLifetime, IDisposable
                     )
                     {
                         Resolvers = [],
-                    }
+                    },
+                    TestProviders.Shipped
                 )
             );
             services.AddSingleton<QueueSignal>();

@@ -1,5 +1,5 @@
+using ImageForge.Application.Operations;
 using ImageForge.Core.Promotion;
-using ImageForge.Server.Operations;
 using ImageForge.Server.Scheduling;
 using ImageForge.Server.Tests.Api;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,9 +24,7 @@ public sealed class DueRevocationsSpecs
         );
         await schedules.FireAsync("debian-11-cis", "local", Now, true, default);
         var version = await worker.CompleteNextQueuedAsync();
-        await using (
-            var session = await PromotionSession.OpenAsync(worker.Data, worker.Time, null, default)
-        )
+        await using (var session = await PromotionSession.OpenAsync(worker.Pipeline, null, default))
         {
             var scheduled = await session.Service.RevokeAsync(
                 version.Image,
@@ -40,9 +38,8 @@ public sealed class DueRevocationsSpecs
 
         var events = new RecordingWorkerEvents();
         var job = new DueRevocationsJob(
-            new WorkerPaths(worker.Content, worker.Data),
+            worker.Pipeline,
             events,
-            worker.Time,
             NullLogger<DueRevocationsJob>.Instance
         );
 

@@ -1,7 +1,9 @@
+using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Server.Queue;
 using ImageForge.Storage;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 
 namespace ImageForge.Server.Tests.Worker;
@@ -26,7 +28,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
         Data = new DataPaths(_dir.Combine("data"));
         Pipeline = new Pipeline(
             new PipelineHost(
-                new WorkerPaths(Content, Data),
+                new HostPaths(Content, Data),
                 time,
                 _ => null,
                 _dir.Path,
@@ -34,7 +36,8 @@ internal sealed class WorkerFixture : IAsyncDisposable
             )
             {
                 Resolvers = [],
-            }
+            },
+            TestProviders.Shipped
         );
     }
 

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using ImageForge.Server.Api;
 
-namespace ImageForge.Server;
+namespace ImageForge.Application.Views;
 
 /// <summary>
 /// The one JSON shape of ImageForge's machine-readable output (CLI <c>--output json</c>, the HTTP API, webhook

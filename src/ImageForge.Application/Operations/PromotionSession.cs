@@ -1,13 +1,11 @@
-using ImageForge.Core.Builds;
 using ImageForge.Core.Promotion;
-using ImageForge.Providers.Local;
 using ImageForge.Signing;
 using ImageForge.Storage;
 
-namespace ImageForge.Server.Operations;
+namespace ImageForge.Application.Operations;
 
 /// <summary>
-/// The catalog, the promotion service over it and the local registry, and the roles file, opened for one action.
+/// The catalog, the promotion service over it and the providers' distribution, and the roles file, opened for one action.
 /// Opening applies the scheduled revocations whose time has come (the command line has no daemon to do it), and
 /// reports each to <c>revocationApplied</c>.
 /// </summary>
@@ -23,20 +21,22 @@ public sealed class PromotionSession : IAsyncDisposable
     /// <summary>The catalog, open for this action.</summary>
     public SqliteCatalog Catalog { get; }
 
-    /// <summary>Promotion over the catalog, the local registry and the signature verifier.</summary>
+    /// <summary>Promotion over the catalog, the providers' distribution and the signature verifier.</summary>
     public PromotionService Service { get; }
 
     /// <summary>The roles file of the data directory: who is what, and which channels are restricted.</summary>
     public AccessPolicy Policy { get; }
 
-    /// <summary>Opens the catalog of <paramref name="data"/> and applies due scheduled revocations.</summary>
+    /// <summary>Opens the catalog of the pipeline's data directory and applies due scheduled revocations.</summary>
     public static async Task<PromotionSession> OpenAsync(
-        DataPaths data,
-        TimeProvider time,
+        Pipeline pipeline,
         Func<RevocationResult, CancellationToken, Task>? revocationApplied,
         CancellationToken cancellationToken
     )
     {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var data = pipeline.Host.Paths.Data;
+        var time = pipeline.Host.Time;
         var policy = AccessPolicy.Load(data.Root);
         var catalog = await SqliteCatalog.OpenAsync(data.Root, time, cancellationToken);
         try
@@ -45,7 +45,7 @@ public sealed class PromotionSession : IAsyncDisposable
                 catalog,
                 catalog,
                 catalog,
-                [new LocalRegistry(data.Root, time)],
+                pipeline.Connected.Distribution,
                 async (version, token) =>
                     (await VersionVerifier.VerifyAsync(version, null, token)).Problems,
                 time

@@ -3,26 +3,11 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Gates;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
 
-namespace ImageForge.Server.Operations;
-
-/// <summary>
-/// Where promote's fresh re-scan gets its data: the scanner and the OSV database directory (null for none), both
-/// asked for only when a channel's rule wants a re-scan. The command line and the worker pass their pipeline's.
-/// </summary>
-/// <param name="Scanner">Creates the vulnerability scanner.</param>
-/// <param name="OsvDirectory">The OSV database directory, or null.</param>
-public sealed record RescanSource(Func<VulnerabilityScanner> Scanner, Func<string?> OsvDirectory)
-{
-    /// <summary>The scanner and OSV directory of a pipeline, created only when a re-scan runs.</summary>
-    public static RescanSource From(Func<Pipeline> pipeline)
-    {
-        ArgumentNullException.ThrowIfNull(pipeline);
-        return new(() => pipeline().Scanner(), () => pipeline().OsvDirectory(null));
-    }
-}
+namespace ImageForge.Application.Operations;
 
 /// <summary>
 /// A channel's <c>rescan: true</c> rule: scan the version's stored SBOM with the newest data, record the findings as
@@ -37,11 +22,11 @@ internal static class FreshRescan
         ImageVersion version,
         ImageDefinition definition,
         Baseline? baseline,
-        RescanSource source,
-        TimeProvider time,
+        Pipeline pipeline,
         CancellationToken cancellationToken
     )
     {
+        var time = pipeline.Host.Time;
         if (baseline is null)
         {
             return
@@ -50,16 +35,19 @@ internal static class FreshRescan
             ];
         }
 
-        var rescan = await RecordAsync(
-            catalog,
-            version,
-            definition,
-            baseline,
-            source,
-            time,
-            cancellationToken
-        );
-        var target = definition.FindTarget("local") ?? definition.Targets[0];
+        var rescan = (
+            await VersionRescan.ScanAndRecordAsync(
+                catalog,
+                version,
+                definition,
+                baseline,
+                pipeline,
+                pipeline.OsvDirectory(null),
+                [],
+                cancellationToken
+            )
+        ).Evidence;
+        var target = VersionRescan.TargetOf(version, definition);
         var evidence = new EvidenceContext(
             definition,
             baseline,
@@ -70,7 +58,10 @@ internal static class FreshRescan
             [.. version.Evidence, rescan],
             Path.GetDirectoryName(rescan.Location)!,
             time.GetUtcNow()
-        );
+        )
+        {
+            BaseImage = pipeline.Providers.Get(target.Provider).BaseImage(definition, target),
+        };
         var decision = GateEvaluator.Evaluate(
             baseline.Name,
             baseline.Gates,
@@ -93,29 +84,6 @@ internal static class FreshRescan
             ]
             : [];
     }
-
-    private static async Task<EvidenceDocument> RecordAsync(
-        ICatalog catalog,
-        ImageVersion version,
-        ImageDefinition definition,
-        Baseline baseline,
-        RescanSource source,
-        TimeProvider time,
-        CancellationToken cancellationToken
-    ) =>
-        (
-            await VersionRescan.ScanAndRecordAsync(
-                catalog,
-                version,
-                definition,
-                baseline,
-                source.Scanner(),
-                source.OsvDirectory(),
-                [],
-                time,
-                cancellationToken
-            )
-        ).Evidence;
 }
 
 /// <summary>
@@ -124,23 +92,44 @@ internal static class FreshRescan
 /// </summary>
 public static class VersionRescan
 {
+    /// <summary>
+    /// The target the version was built for (its artifacts name it), else the definition's first: its provider says
+    /// where its security updates come from.
+    /// </summary>
+    public static TargetSpec TargetOf(ImageVersion version, ImageDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(definition);
+        return version
+                .Artifacts.Select(a => definition.FindTarget(a.Target))
+                .FirstOrDefault(t => t is not null)
+            ?? definition.Targets[0];
+    }
+
     /// <summary>The scan options a version's definition and baseline call for.</summary>
     public static ScanOptions OptionsFor(
+        ImageVersion version,
         ImageDefinition definition,
         Baseline baseline,
+        ProviderRegistry providers,
         string? osvDirectory,
         IReadOnlyList<string> reports,
         DateTimeOffset now
-    ) =>
-        new(
+    )
+    {
+        ArgumentNullException.ThrowIfNull(providers);
+        ArgumentNullException.ThrowIfNull(baseline);
+        var target = TargetOf(version, definition);
+        return new(
             baseline.Vulnerabilities.Sources,
             osvDirectory,
-            definition.FindTarget("local")?.Option("security_mirror")
+            providers.Get(target.Provider).SecurityMirror(target)
                 ?? VulnerabilityCollector.DefaultSecurityMirror,
             reports,
             baseline.Vulnerabilities.Suppressions,
             DateOnly.FromDateTime(now.UtcDateTime)
         );
+    }
 
     /// <summary>Scans the version and records the findings as new evidence beside its other evidence.</summary>
     public static async Task<(
@@ -152,25 +141,33 @@ public static class VersionRescan
         ImageVersion version,
         ImageDefinition definition,
         Baseline baseline,
-        VulnerabilityScanner scanner,
+        Pipeline pipeline,
         string? osvDirectory,
         IReadOnlyList<string> reports,
-        TimeProvider time,
         CancellationToken cancellationToken
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(definition);
-        ArgumentNullException.ThrowIfNull(scanner);
-        ArgumentNullException.ThrowIfNull(time);
-        var now = time.GetUtcNow();
-        var result = await scanner.ScanAsync(
-            EvidenceFiles.ReadInventory(version),
-            definition.Os,
-            OptionsFor(definition, baseline, osvDirectory, reports, now),
-            cancellationToken
-        );
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var now = pipeline.Host.Time.GetUtcNow();
+        var result = await pipeline
+            .Scanner()
+            .ScanAsync(
+                EvidenceFiles.ReadInventory(version),
+                definition.Os,
+                OptionsFor(
+                    version,
+                    definition,
+                    baseline,
+                    pipeline.Providers,
+                    osvDirectory,
+                    reports,
+                    now
+                ),
+                cancellationToken
+            );
         var document = FindingsDocument.From(version.Image, version.Version, now, result);
         var evidence = await EvidenceFiles.WriteAsync(
             Path.Combine(

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using ImageForge.Core.Promotion;
 
-namespace ImageForge.Server.Operations;
+namespace ImageForge.Application.Operations;
 
 /// <summary>The values of <see cref="PromotionView.Status"/>.</summary>
 public static class PromotionStatuses

@@ -1,4 +1,4 @@
-namespace ImageForge.Server.Api;
+namespace ImageForge.Application.Access;
 
 /// <summary>
 /// The API's roles, ordered: viewer &lt; builder &lt; release-manager &lt; admin. Each name is also the name of the

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using ImageForge.Core.Admission;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
@@ -7,7 +6,7 @@ using ImageForge.Core.Promotion;
 using ImageForge.Signing;
 using ImageForge.Storage;
 
-namespace ImageForge.Server.Operations;
+namespace ImageForge.Application.Operations;
 
 /// <summary>What to promote where (<c>imageforge promote</c>, <c>POST .../promote</c>).</summary>
 /// <param name="Image">The image.</param>
@@ -33,22 +32,20 @@ public sealed record PromoteInput(
 /// </summary>
 public sealed class PromotionOperations
 {
-    private readonly WorkerPaths _paths;
+    private readonly Pipeline _pipeline;
+    private readonly HostPaths _paths;
     private readonly TimeProvider _time;
-    private readonly RescanSource _rescan;
 
-    /// <summary>Creates the operations over the content and data directories.</summary>
-    /// <param name="paths">Definitions and baselines (content); catalog, registry and roles.yaml (data).</param>
-    /// <param name="time">The clock (soak times, audit times, scheduled revocations).</param>
-    /// <param name="rescan">Where promote's fresh re-scan gets its scanner and OSV data.</param>
-    public PromotionOperations(WorkerPaths paths, TimeProvider time, RescanSource rescan)
+    /// <summary>
+    /// Creates the operations of a host: its content (definitions, baselines) and data (catalog, roles.yaml), its
+    /// clock, its providers' distribution, and its scanner for promote's fresh re-scans.
+    /// </summary>
+    public PromotionOperations(Pipeline pipeline)
     {
-        ArgumentNullException.ThrowIfNull(paths);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(rescan);
-        _paths = paths;
-        _time = time;
-        _rescan = rescan;
+        ArgumentNullException.ThrowIfNull(pipeline);
+        _pipeline = pipeline;
+        _paths = pipeline.Host.Paths;
+        _time = pipeline.Host.Time;
     }
 
     /// <summary>
@@ -91,8 +88,7 @@ public sealed class PromotionOperations
                 version,
                 definition,
                 baseline,
-                _rescan,
-                _time,
+                _pipeline,
                 cancellationToken
             );
             if (refusals.Count > 0)
@@ -394,8 +390,9 @@ public sealed class PromotionOperations
 
     /// <summary>
     /// The deploy-time gate: each image is admitted when it is an artifact of a recorded version that is built, whose
-    /// signed provenance verifies, and that <paramref name="channel"/> (or any channel) points at now. A local image
-    /// is named by its file (resolved against <paramref name="workingDirectory"/> and hashed) or sha256:hex.
+    /// signed provenance verifies, and that <paramref name="channel"/> (or any channel) points at now. The image's
+    /// provider module says how an id names an artifact (a local image: its file, resolved against
+    /// <paramref name="workingDirectory"/> and hashed, or sha256:hex).
     /// </summary>
     public async Task<AdmissionView> AdmitAsync(
         IReadOnlyList<PlannedImage> images,
@@ -438,30 +435,14 @@ public sealed class PromotionOperations
         CancellationToken cancellationToken
     )
     {
-        // A local image is named by its file (hashed) or its digest; a cloud image by the provider's id.
-        string? sha256 = null;
-        var location = image.ImageId;
-        if (image.Provider == "local")
-        {
-            var path = Path.GetFullPath(image.ImageId, workingDirectory);
-            if (File.Exists(path))
-            {
-                await using var stream = File.OpenRead(path);
-                sha256 = Convert.ToHexStringLower(
-                    await SHA256.HashDataAsync(stream, cancellationToken)
-                );
-                location = path;
-            }
-            else if (image.ImageId.StartsWith("sha256:", StringComparison.Ordinal))
-            {
-                sha256 = image.ImageId["sha256:".Length..].ToLowerInvariant();
-            }
-        }
-
+        // The provider says what its ids are: a file (hashed) or a digest for local images, an id for cloud images.
+        var query = await _pipeline
+            .Providers.Get(image.Provider)
+            .ResolveImageIdAsync(image.ImageId, workingDirectory, cancellationToken);
         var owners = await catalog.FindArtifactOwnersAsync(
             image.Provider,
-            location,
-            sha256,
+            query.Location,
+            query.Sha256,
             region,
             cancellationToken
         );
@@ -558,8 +539,7 @@ public sealed class PromotionOperations
             );
 
     /// <summary>Every definition and baseline, loaded once per action.</summary>
-    private DefinitionSet LoadDefinitions() =>
-        DefinitionLoader.Load(_paths.Content, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
+    private DefinitionSet LoadDefinitions() => _pipeline.LoadDefinitions();
 
     // The image's definition (for its channel path); an unknown image is bad input.
     private ImageDefinition Definition(DefinitionSet set, string image) =>
@@ -569,7 +549,7 @@ public sealed class PromotionOperations
         );
 
     private Task<PromotionSession> OpenAsync(CancellationToken cancellationToken) =>
-        PromotionSession.OpenAsync(_paths.Data, _time, RevocationApplied, cancellationToken);
+        PromotionSession.OpenAsync(_pipeline, RevocationApplied, cancellationToken);
 
     // The service says "X is viewer and cannot ..." as a refusal; when the actor's role is below what the action takes,
     // it is the role that refused (HTTP 403), whatever else would have.

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ImageForge.Server.Api;
+namespace ImageForge.Application.Access;
 
 /// <summary>
 /// API token secrets: <c>ifg_</c> and 43 base64url characters (32 random bytes). Only <see cref="Hash"/> of a secret

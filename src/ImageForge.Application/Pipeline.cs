@@ -1,17 +1,20 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
+using ImageForge.Core.Definitions;
 using ImageForge.Core.Gates;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
-using ImageForge.Providers.Local;
 using ImageForge.Signing;
 using ImageForge.Storage;
 using ImageForge.Toolchain.Debian;
-using ImageForge.Toolchain.Packer;
 using ImageForge.Toolchain.Processes;
 
-namespace ImageForge.Server;
+namespace ImageForge.Application;
+
+/// <summary>Where a host's content (definitions, baselines, templates) and data (catalog, artifacts) live.</summary>
+public sealed record HostPaths(ContentPaths Content, DataPaths Data);
 
 /// <summary>What a pipeline takes from its process: content and data paths, clock, environment, tools.</summary>
 /// <param name="Paths">Content (definitions, baselines, templates) and data (catalog, artifacts).</param>
@@ -20,7 +23,7 @@ namespace ImageForge.Server;
 /// <param name="CurrentDirectory">Where relative paths given by a user are resolved.</param>
 /// <param name="ToolEnvironment">Variables the tools get on top of the process environment.</param>
 public sealed record PipelineHost(
-    WorkerPaths Paths,
+    HostPaths Paths,
     TimeProvider Time,
     Func<string, string?> Variable,
     string CurrentDirectory,
@@ -28,67 +31,81 @@ public sealed record PipelineHost(
 )
 {
     /// <summary>
-    /// What each target resolves for the input fingerprint; null (the default) is the real resolvers (the local
-    /// target asks its Debian mirrors). Tests that must not reach a mirror give their own, or none.
+    /// What each target resolves for the input fingerprint; null (the default) is the providers' own resolvers (the
+    /// local target asks its Debian mirrors). Tests that must not reach a mirror give their own, or none.
     /// </summary>
     public IReadOnlyList<IInputResolver>? Resolvers { get; init; }
-
-    /// <summary>IMAGEFORGE_PACKER names another packer executable (tests use a fake one); default: packer on PATH.</summary>
-    public string PackerExecutable =>
-        Variable("IMAGEFORGE_PACKER") is { Length: > 0 } path ? path : "packer";
 }
 
 /// <summary>
 /// Where the pipeline's parts are assembled, once for the command line and the worker, so both build, scan and sign
-/// the same way.
+/// the same way: the host's paths, clock and environment, and the providers it was composed with.
 /// </summary>
-public sealed class Pipeline(PipelineHost host)
+public sealed class Pipeline
 {
-    // One client per process: the Debian mirror is the only host it talks to.
+    // One client per process for the vulnerability sources (the Debian security archive).
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(5) };
 
-    private readonly Lazy<IReadOnlyList<IInputResolver>> _resolvers = new(() =>
-        [
-            new DebianMirrorResolver(
-                Http,
-                Path.Combine(
-                    host.Paths.Data.CacheFor(LocalTargetBuilder.ProviderName),
-                    "mirror-indexes"
-                )
-            ),
-        ]
-    );
+    private readonly PipelineHost _host;
+    private readonly Lazy<ConnectedProviders> _connected;
 
-    public PipelineHost Host => host;
+    /// <summary>Assembles the pipeline of a host over the providers it registered.</summary>
+    public Pipeline(PipelineHost host, ProviderRegistry providers)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(providers);
+        _host = host;
+        Providers = providers;
+        _connected = new(() =>
+            providers.Connect(
+                new ProviderContext(
+                    _host.Time,
+                    _host.Paths.Data,
+                    _host.Variable,
+                    host.ToolEnvironment
+                )
+            )
+        );
+    }
+
+    /// <summary>How long a build may run unless the command says otherwise (<c>build --timeout</c>).</summary>
+    public static readonly TimeSpan DefaultBuildTimeout = TimeSpan.FromMinutes(60);
+
+    /// <summary>The host the pipeline serves.</summary>
+    public PipelineHost Host => _host;
+
+    /// <summary>The provider modules (names, definition rules, descriptions).</summary>
+    public ProviderRegistry Providers { get; }
+
+    /// <summary>The providers' acting parts for this host (builders, resolvers, distribution), created once.</summary>
+    public ConnectedProviders Connected => _connected.Value;
 
     /// <summary>
-    /// The providers this pipeline has a target builder for (today: local). Schedules and CVE rebuilds are armed only
-    /// for these; the other targets of a definition are validated but not built.
+    /// The providers this pipeline has a target builder for. Schedules and CVE rebuilds are armed only for these; the
+    /// other targets of a definition are validated but not built.
     /// </summary>
-    public IReadOnlySet<string> BuildableProviders { get; } =
-        new HashSet<string>(StringComparer.Ordinal) { LocalTargetBuilder.ProviderName };
+    public IReadOnlySet<string> BuildableProviders => Connected.Buildable;
+
+    /// <summary>Every definition and baseline of the host's content, checked against the registered providers.</summary>
+    public DefinitionSet LoadDefinitions() =>
+        DefinitionLoader.Load(
+            _host.Paths.Content,
+            DateOnly.FromDateTime(_host.Time.GetUtcNow().UtcDateTime),
+            Providers
+        );
 
     /// <summary>The build service over the catalog with every target builder and evidence collector.</summary>
     public BuildService BuildService(SqliteCatalog catalog, TimeSpan buildTimeout, int ownerPid) =>
         new(
             catalog,
-            [
-                new LocalTargetBuilder(
-                    new PackerClient(new ProcessRunner(host.Time), host.PackerExecutable),
-                    new LocalTargetOptions
-                    {
-                        BuildTimeout = buildTimeout,
-                        Environment = host.ToolEnvironment,
-                    }
-                ),
-            ],
+            Connected,
             EvidenceCollectors(catalog),
-            host.Paths.Data,
-            host.Time,
-            host.Variable,
-            ownerPid,
-            new BuildAudit(catalog, catalog, host.Time),
-            host.Resolvers ?? _resolvers.Value
+            _host.Paths.Data,
+            _host.Time,
+            _host.Variable,
+            new BuildSettings(ownerPid, buildTimeout),
+            new BuildAudit(catalog, catalog, _host.Time, Providers),
+            _host.Resolvers
         );
 
     /// <summary>
@@ -100,9 +117,9 @@ public sealed class Pipeline(PipelineHost host)
         BuildCommand command,
         CancellationToken cancellationToken
     ) =>
-        // Preparing runs nothing: the timeout and owner are those the runner will use, never used here.
-        BuildService(catalog, Queue.QueueRunner.BuildTimeout, Environment.ProcessId)
-            .PrepareResolvedAsync(command, host.Paths.Content, cancellationToken);
+        // Preparing runs nothing: owner and timeout are those the runner will use, never used here.
+        BuildService(catalog, DefaultBuildTimeout, Environment.ProcessId)
+            .PrepareResolvedAsync(command, _host.Paths.Content, cancellationToken);
 
     /// <summary>Evidence collectors, in the order they run after a successful target build.</summary>
     public IReadOnlyList<IEvidenceCollector> EvidenceCollectors(SqliteCatalog catalog) =>
@@ -115,7 +132,7 @@ public sealed class Pipeline(PipelineHost host)
             // Last: it signs the evidence of every collector above.
             new ProvenanceCollector(
                 new LazySigner(Signer),
-                host.Paths.Content,
+                _host.Paths.Content,
                 (buildId, ct) => catalog.GetBuildAsync(buildId, ct)
             ),
         ];
@@ -123,8 +140,8 @@ public sealed class Pipeline(PipelineHost host)
     /// <summary>A scanner whose downloads are cached in &lt;data-dir&gt;/cache/vulnerabilities.</summary>
     public VulnerabilityScanner Scanner()
     {
-        var cache = Path.Combine(host.Paths.Data.Cache, "vulnerabilities", "debian-security");
-        var dpkg = new DpkgTool(new ProcessRunner(host.Time), Path.Combine(cache, "tmp"));
+        var cache = Path.Combine(_host.Paths.Data.Cache, "vulnerabilities", "debian-security");
+        var dpkg = new DpkgTool(new ProcessRunner(_host.Time), Path.Combine(cache, "tmp"));
         return new VulnerabilityScanner(new DebianSecuritySource(Http, dpkg, cache));
     }
 
@@ -133,21 +150,21 @@ public sealed class Pipeline(PipelineHost host)
     {
         if (!string.IsNullOrEmpty(option))
         {
-            return Path.GetFullPath(option, host.CurrentDirectory);
+            return Path.GetFullPath(option, _host.CurrentDirectory);
         }
 
-        if (host.Variable("IMAGEFORGE_OSV_DIR") is { Length: > 0 } env)
+        if (_host.Variable("IMAGEFORGE_OSV_DIR") is { Length: > 0 } env)
         {
-            return Path.GetFullPath(env, host.CurrentDirectory);
+            return Path.GetFullPath(env, _host.CurrentDirectory);
         }
 
-        var inData = Path.Combine(host.Paths.Data.Root, "osv");
+        var inData = Path.Combine(_host.Paths.Data.Root, "osv");
         return Directory.Exists(inData) ? inData : null;
     }
 
     /// <summary>The signer IMAGEFORGE_SIGNING_KEY selects for this data directory.</summary>
     public ISigner Signer() =>
-        Signers.Create(host.Variable(Signers.EnvironmentVariable), host.Paths.Data.Root);
+        Signers.Create(_host.Variable(Signers.EnvironmentVariable), _host.Paths.Data.Root);
 
     // The key (a file, or a cloud client) is opened only when a build gets as far as signing.
     private sealed class LazySigner(Func<ISigner> create) : ISigner

@@ -2,27 +2,26 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
-using ImageForge.Server;
-using ImageForge.Server.Api;
 
-namespace ImageForge.Cli;
+namespace ImageForge.Application.Remote;
 
 /// <summary>
 /// The catalog of a worker, read and driven through its HTTP API (<c>--server URL</c>, the token from
 /// IMAGEFORGE_TOKEN): what <c>builds</c>, <c>images</c> and <c>build</c> need, with the API's problems turned into
 /// the command line's errors (400/404: exit 2; 401/403/409: exit 1; 5xx or no answer: exit 3).
 /// </summary>
-internal sealed class RemoteCatalog : ICatalogReader, IAsyncDisposable
+public sealed class WorkerClient : ICatalogReader, IAsyncDisposable
 {
     /// <summary>The environment variable holding the API token.</summary>
     public const string TokenVariable = "IMAGEFORGE_TOKEN";
 
     private readonly HttpClient _http;
 
-    public RemoteCatalog(Uri server, string? token, HttpMessageHandler? handler = null)
+    public WorkerClient(Uri server, string? token, HttpMessageHandler? handler = null)
     {
         _http = handler is null ? new HttpClient() : new HttpClient(handler);
         _http.BaseAddress = server;

@@ -2,7 +2,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Storage;
 using ImageForge.Toolchain.Processes;
 
-namespace ImageForge.Server;
+namespace ImageForge.Application;
 
 /// <summary>
 /// Cleans up after builds whose owning process died (killed, machine rebooted): stops what is left of their tool's

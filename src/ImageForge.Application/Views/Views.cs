@@ -1,10 +1,9 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 
-namespace ImageForge.Server.Api;
+namespace ImageForge.Application.Views;
 
-// The API's JSON shapes. Property names become snake_case (the same as the CLI's --output json, src/ImageForge.Cli
-// Report.cs), so a script moving from the CLI to the API reads the same fields.
+// The API's JSON shapes. Property names become snake_case (the CLI's --output json prints the same records), so a script moving from the CLI to the API reads the same fields.
 
 /// <summary>POST /api/builds body.</summary>
 /// <param name="Image">
@@ -13,17 +12,13 @@ namespace ImageForge.Server.Api;
 /// </param>
 /// <param name="Target">The provider; omit when the definition has exactly one target.</param>
 /// <param name="Reason">Free text shown in builds list.</param>
-internal sealed record QueueBuildRequest(
-    string Image,
-    string? Target = null,
-    string? Reason = null
-);
+public sealed record QueueBuildRequest(string Image, string? Target = null, string? Reason = null);
 
 /// <summary>What queueing did: the build, and whether an existing one was returned instead of a new one.</summary>
-internal sealed record QueuedBuildView(BuildView Build, bool Joined);
+public sealed record QueuedBuildView(BuildView Build, bool Joined);
 
 /// <summary>A build, as <c>imageforge builds show --output json</c> prints it.</summary>
-internal sealed record BuildView(
+public sealed record BuildView(
     string Id,
     string Image,
     string Target,
@@ -74,7 +69,7 @@ internal sealed record BuildView(
 }
 
 /// <summary>One log line (secrets already redacted).</summary>
-internal sealed record LogLineView(long Seq, DateTimeOffset Time, string Stream, string Text)
+public sealed record LogLineView(long Seq, DateTimeOffset Time, string Stream, string Text)
 {
     public static LogLineView From(LogLine l) => new(l.Sequence, l.Time, l.Stream, l.Text);
 }
@@ -84,7 +79,7 @@ internal sealed record LogLineView(long Seq, DateTimeOffset Time, string Stream,
 /// <param name="Versions">How many versions it has.</param>
 /// <param name="LatestVersion">Its newest version, YYYY.MM.DD.N.</param>
 /// <param name="LatestCreatedAt">When the newest version was created.</param>
-internal sealed record ImageView(
+public sealed record ImageView(
     string Image,
     int Versions,
     string? LatestVersion,
@@ -96,10 +91,10 @@ internal sealed record ImageView(
 }
 
 /// <summary>An image's versions, newest first (the shape of <c>imageforge images show --output json</c>).</summary>
-internal sealed record ImageVersionsView(string Image, IReadOnlyList<VersionView> Versions);
+public sealed record ImageVersionsView(string Image, IReadOnlyList<VersionView> Versions);
 
 /// <summary>A version with its artifacts and evidence.</summary>
-internal sealed record VersionView(
+public sealed record VersionView(
     string Image,
     string Version,
     string BuildId,
@@ -125,12 +120,12 @@ internal sealed record VersionView(
 
 /// <summary>A file or provider image of a version.</summary>
 /// <param name="Target">The provider it was built for.</param>
-/// <param name="Region">The cloud region; "local" for the local target.</param>
+/// <param name="Region">The cloud region; for a target without regions, its provider's name.</param>
 /// <param name="Kind">rootfs-tar-zst, disk-raw-ext4, ami, ...</param>
 /// <param name="Path">Absolute path for files, the provider's id for cloud images.</param>
 /// <param name="Sha256">Lowercase hex sha256 of a file; null for cloud images.</param>
 /// <param name="SizeBytes">The file's size.</param>
-internal sealed record ArtifactView(
+public sealed record ArtifactView(
     string Target,
     string Region,
     string Kind,
@@ -144,7 +139,7 @@ internal sealed record ArtifactView(
 }
 
 /// <summary>An evidence document of a version (download it from <c>.../evidence/{kind}</c>).</summary>
-internal sealed record EvidenceView(
+public sealed record EvidenceView(
     string Kind,
     string Path,
     string Sha256,
@@ -170,7 +165,7 @@ internal sealed record EvidenceView(
 /// <param name="Details">A JSON object as text (what the action alone knows), or null.</param>
 /// <param name="PrevHash">The previous event's hash.</param>
 /// <param name="Hash">sha256 of this event's canonical form and the previous hash.</param>
-internal sealed record AuditEventView(
+public sealed record AuditEventView(
     long Seq,
     DateTimeOffset Time,
     string Action,
@@ -203,7 +198,7 @@ internal sealed record AuditEventView(
 }
 
 /// <summary>The audit chain check: ok, or the first bad event and why.</summary>
-internal sealed record AuditVerificationView(
+public sealed record AuditVerificationView(
     bool Ok,
     long Checked,
     long? FirstBadSequence,
@@ -213,16 +208,3 @@ internal sealed record AuditVerificationView(
     public static AuditVerificationView From(AuditVerification v) =>
         new(v.Ok, v.Checked, v.FirstBadSequence, v.Problem);
 }
-
-/// <summary>GET /health: ok when Packer and every tool are available, degraded otherwise.</summary>
-internal sealed record HealthReport(
-    string Status,
-    PackerHealth Packer,
-    IReadOnlyDictionary<string, ToolHealth> Tools
-);
-
-/// <summary>Whether <c>packer version</c> works, and the version it printed.</summary>
-internal sealed record PackerHealth(bool Available, string? Version);
-
-/// <summary>Whether a tool was found on PATH, and where.</summary>
-internal sealed record ToolHealth(bool Available, string? Path);
