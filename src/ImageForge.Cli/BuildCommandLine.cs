@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ImageForge.Application;
 using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 
@@ -58,7 +59,9 @@ internal static class BuildCommandLine
                 var minutes = parse.GetValue(timeout);
                 var service = ctx.Pipeline.BuildService(
                     catalog,
-                    TimeSpan.FromMinutes(minutes is > 0 ? minutes.Value : 60),
+                    minutes is > 0
+                        ? TimeSpan.FromMinutes(minutes.Value)
+                        : Pipeline.DefaultBuildTimeout,
                     Environment.ProcessId
                 );
                 var prepared = service.Prepare(

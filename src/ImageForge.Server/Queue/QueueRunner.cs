@@ -25,9 +25,6 @@ public sealed partial class QueueRunner(
     ILogger<QueueRunner> log
 ) : BackgroundService
 {
-    /// <summary>How long one build may take before it is cancelled.</summary>
-    public static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(60);
-
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
@@ -129,23 +126,16 @@ public sealed partial class QueueRunner(
     {
         try
         {
-            var service = pipeline.BuildService(catalog, BuildTimeout, Environment.ProcessId);
+            var service = pipeline.BuildService(
+                catalog,
+                Pipeline.DefaultBuildTimeout,
+                Environment.ProcessId
+            );
             PreparedBuild prepared;
             try
             {
-                prepared = service.Prepare(
-                    new BuildCommand(
-                        claimed.Image,
-                        claimed.Target,
-                        claimed.Trigger,
-                        claimed.Requester,
-                        claimed.Reason
-                    ),
-                    pipeline.Host.Paths.Content
-                ) with
-                {
-                    Fingerprint = claimed.Fingerprint,
-                };
+                // Checked against the definitions as they are now; the fingerprint is the one computed at queueing.
+                prepared = service.PrepareClaimed(claimed, pipeline.Host.Paths.Content);
             }
             catch (InvalidInputException e)
             {
