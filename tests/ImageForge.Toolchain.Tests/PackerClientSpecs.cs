@@ -173,23 +173,11 @@ public sealed class PackerClientSpecs(ITestOutputHelper output)
         var grace = TimeSpan.FromSeconds(1);
         var invocation = Hanging(temp, pidFile).WithGracePeriod(grace);
         using var cancellation = new CancellationTokenSource();
-        var group = 0;
         var watch = new Stopwatch();
+        var packer = new WhenPackerStarts(_ => CancelWhenSetUpAsync());
 
         // Act
-        var act = () =>
-            _client.BuildAsync(
-                invocation,
-                e =>
-                {
-                    if (e is PackerProcessStarted started)
-                    {
-                        group = started.ProcessGroup;
-                        _ = CancelWhenSetUpAsync();
-                    }
-                },
-                cancellation.Token
-            );
+        var act = () => _client.BuildAsync(invocation, packer.OnEvent, cancellation.Token);
 
         async Task CancelWhenSetUpAsync()
         {
@@ -207,7 +195,7 @@ public sealed class PackerClientSpecs(ITestOutputHelper output)
         output.WriteLine(
             $"fakepacker ignoring SIGTERM, grace {grace}: cancel took {watch.Elapsed.TotalMilliseconds:F0} ms"
         );
-        ProcessGroup.Members(group).ShouldBeEmpty();
+        ProcessGroup.Members(packer.Group).ShouldBeEmpty();
         LiveProcesses
             .IsAlive(int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture))
             .ShouldBeFalse();

@@ -175,6 +175,60 @@ public sealed class ProcessRunnerSpecs(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Cancelling_gives_SIGTERM_and_the_grace_period_to_a_group_member_outside_the_process_tree()
+    {
+        // Arrange: a detached shell (its parent exited, so it is no descendant of the tool but still in its group)
+        // cleans up on SIGTERM, as mmdebstrap unmounts what it mounted. Signalling the tool's pid alone, or killing
+        // its process tree, never gives it SIGTERM: it would only be swept up later with SIGKILL.
+        using var temp = new TempDirectory();
+        var ready = temp.Combine("ready");
+        var cleaned = temp.Combine("cleaned");
+        var spec = new ProcessSpec("sh")
+            .WithArguments(
+                "-c",
+                """
+                (sh -c 'trap "echo cleaned up > \"$MARK\"; exit 0" TERM; echo $$ > "$READY"; sleep 600 & wait' >/dev/null 2>&1 &)
+                exec sleep 600
+                """
+            )
+            .WithEnvironment("READY", ready)
+            .WithEnvironment("MARK", cleaned)
+            .WithGracePeriod(TimeSpan.FromSeconds(5));
+        using var cancellation = new CancellationTokenSource();
+        var group = 0;
+        var detached = default((int Parent, int Group)?);
+
+        // Act
+        var act = async () =>
+        {
+            await foreach (var e in Runner.StreamAsync(spec, cancellation.Token))
+            {
+                if (e is ProcessStarted started)
+                {
+                    group = started.ProcessGroup;
+                    await LiveProcesses.WaitUntilAsync(
+                        () => File.Exists(ready) && File.ReadAllText(ready).EndsWith('\n'),
+                        "the detached shell to set its trap"
+                    );
+                    detached = ParentAndGroup(
+                        int.Parse(File.ReadAllText(ready), CultureInfo.InvariantCulture)
+                    );
+                    await cancellation.CancelAsync();
+                }
+            }
+        };
+
+        // Assert
+        await act.ShouldThrowAsync<OperationCanceledException>();
+        detached.ShouldNotBeNull();
+        detached.Value.Parent.ShouldNotBe(group, "the shell is no child of the tool");
+        detached.Value.Group.ShouldBe(group, "but it is in the tool's group");
+        File.Exists(cleaned)
+            .ShouldBeTrue("the detached shell got SIGTERM and had time to clean up");
+        ProcessGroup.Members(group).ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_timeout_stops_the_whole_group_and_fails_typed()
     {
         // Arrange
@@ -229,6 +283,24 @@ public sealed class ProcessRunnerSpecs(ITestOutputHelper output)
             .WithEnvironment("FAKEPACKER_HANG", "1")
             .WithEnvironment("FAKEPACKER_IGNORE_TERM", "1")
             .WithEnvironment("FAKEPACKER_PID_FILE", pidFile);
+
+    /// <summary>A process's parent and process group (fields 4 and 5 of /proc/PID/stat), or null when it is gone.</summary>
+    private static (int Parent, int Group)? ParentAndGroup(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (
+                int.Parse(fields[1], CultureInfo.InvariantCulture),
+                int.Parse(fields[2], CultureInfo.InvariantCulture)
+            );
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     private static async Task<List<ProcessEvent>> CollectAsync(ProcessSpec spec)
     {

@@ -82,20 +82,7 @@ public sealed class RealPackerSpecs(ITestOutputHelper output)
     {
         // Arrange
         using var temp = new TempDirectory();
-        WriteTemplate(
-            temp,
-            """
-            source "null" "local" {
-              communicator = "none"
-            }
-            build {
-              sources = ["source.null.local"]
-              provisioner "shell-local" {
-                inline = ["echo disk full >&2", "exit 7"]
-              }
-            }
-            """
-        );
+        WriteShellLocalBuild(temp, "echo disk full >&2", "exit 7");
 
         // Act
         var act = () => _client.BuildAsync(new PackerInvocation(temp.Path), _ => { });
@@ -142,50 +129,27 @@ public sealed class RealPackerSpecs(ITestOutputHelper output)
         // Arrange: like mmdebstrap, the script mounts below the build directory and keeps running.
         using var temp = new TempDirectory();
         var mountPoint = temp.Combine("rootfs", "proc");
-        WriteTemplate(
+        WriteShellLocalBuild(
             temp,
-            $$"""
-            source "null" "local" {
-              communicator = "none"
-            }
-            build {
-              sources = ["source.null.local"]
-              provisioner "shell-local" {
-                inline = ["mkdir -p '{{mountPoint}}'", "mount -t tmpfs imageforge-test '{{mountPoint}}'", "sleep 600 & sleep 600"]
-              }
-            }
-            """
+            $"mkdir -p '{mountPoint}'",
+            $"mount -t tmpfs imageforge-test '{mountPoint}'",
+            "sleep 600 & sleep 600"
         );
         var invocation = new PackerInvocation(temp.Path)
             .WithCleanupDirectory(temp.Path)
             .WithTempDirectory(temp.Path)
             .WithGracePeriod(TimeSpan.FromSeconds(5));
         using var cancellation = new CancellationTokenSource();
-        var group = 0;
         var watch = new Stopwatch();
         IReadOnlyList<string> mountedAtCancel = [];
+        var packer = new WhenPackerStarts(CancelWhenSleepingAsync);
 
         // Act
-        var act = () =>
-            _client.BuildAsync(
-                invocation,
-                e =>
-                {
-                    if (e is PackerProcessStarted started)
-                    {
-                        group = started.ProcessGroup;
-                        _ = CancelWhenSleepingAsync();
-                    }
-                },
-                cancellation.Token
-            );
+        var act = () => _client.BuildAsync(invocation, packer.OnEvent, cancellation.Token);
 
-        async Task CancelWhenSleepingAsync()
+        async Task CancelWhenSleepingAsync(int group)
         {
-            await LiveProcesses.WaitUntilAsync(
-                () => LiveProcesses.MemberNames(group).Count(n => n == "sleep") == 2,
-                "the provisioner's two sleeps"
-            );
+            await WaitForTwoSleepsAsync(group);
             mountedAtCancel = MountTable.MountsBelow(temp.Path);
             watch.Start();
             await cancellation.CancelAsync();
@@ -198,13 +162,83 @@ public sealed class RealPackerSpecs(ITestOutputHelper output)
             $"real packer: cancel to OperationCanceledException took {watch.Elapsed.TotalMilliseconds:F0} ms"
         );
         mountedAtCancel.ShouldBe([mountPoint]);
-        ProcessGroup.Members(group).ShouldBeEmpty();
+        ProcessGroup.Members(packer.Group).ShouldBeEmpty();
         MountTable.MountsBelow(temp.Path).ShouldBeEmpty();
         watch.Elapsed.ShouldBeLessThan(
             TimeSpan.FromSeconds(5),
             "Packer cancels on SIGTERM well within the grace period"
         );
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task SIGINT_to_Packers_own_pid_leaves_the_build_running_and_SIGINT_to_its_group_ends_it()
+    {
+        // Arrange: kill(pid, SIGINT) is what CliWrap's graceful cancellation sends (the reason the runner signals
+        // the group itself); a provisioner keeps the build busy.
+        const int SIGINT = 2;
+        using var temp = new TempDirectory();
+        WriteShellLocalBuild(temp, "sleep 600 & sleep 600");
+        var invocation = new PackerInvocation(temp.Path).WithTempDirectory(temp.Path);
+        // Only if the signals did nothing: the runner then stops the group and the spec fails on the exception type.
+        using var fallback = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        List<string> before = [];
+        List<string> afterPidSignal = [];
+        var watch = new Stopwatch();
+        var packer = new WhenPackerStarts(InterruptAsync);
+
+        // Act
+        var act = () => _client.BuildAsync(invocation, packer.OnEvent, fallback.Token);
+
+        async Task InterruptAsync(int group)
+        {
+            await WaitForTwoSleepsAsync(group);
+            before = [.. LiveProcesses.MemberNames(group).Order()];
+            LibC.Kill(group, SIGINT).ShouldBe(0);
+            // Packer cancels in 0.1-0.3 s when it does react (ENVIRONMENT.md): ten times that, at least.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            afterPidSignal = [.. LiveProcesses.MemberNames(group).Order()];
+            watch.Start();
+            ProcessGroup.Signal(group, SIGINT).ShouldBeTrue();
+        }
+
+        // Assert
+        var failure = await act.ShouldThrowAsync<PackerFailedException>();
+        watch.Stop();
+        await packer.Running;
+        output.WriteLine(
+            $"real packer: group [{string.Join(' ', before)}]; 2 s after SIGINT to pid {packer.Group}: "
+                + $"[{string.Join(' ', afterPidSignal)}]; SIGINT to the group ended the build in "
+                + $"{watch.Elapsed.TotalMilliseconds:F0} ms"
+        );
+        afterPidSignal.ShouldBe(before, "SIGINT to Packer's pid alone stopped nothing");
+        afterPidSignal.ShouldContain("packer");
+        failure.Kind.ShouldBe(PackerFailureKind.Build);
+        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
+        ProcessGroup.Members(packer.Group).ShouldBeEmpty();
+    }
+
+    private static Task WaitForTwoSleepsAsync(int group) =>
+        LiveProcesses.WaitUntilAsync(
+            () => LiveProcesses.MemberNames(group).Count(n => n == "sleep") == 2,
+            "the provisioner's two sleeps"
+        );
+
+    /// <summary>A template of one null build whose shell-local provisioner runs these commands.</summary>
+    private static void WriteShellLocalBuild(TempDirectory temp, params string[] commands) =>
+        WriteTemplate(
+            temp,
+            $$"""
+            source "null" "local" {
+              communicator = "none"
+            }
+            build {
+              sources = ["source.null.local"]
+              provisioner "shell-local" {
+                inline = [{{string.Join(", ", commands.Select(c => $"\"{c}\""))}}]
+              }
+            }
+            """
+        );
 
     private static void WriteTemplate(TempDirectory temp, string hcl) =>
         File.WriteAllText(temp.Combine("t.pkr.hcl"), hcl);

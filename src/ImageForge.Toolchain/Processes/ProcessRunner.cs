@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
+using CliWrap;
 
 namespace ImageForge.Toolchain.Processes;
 
@@ -11,6 +12,12 @@ namespace ImageForge.Toolchain.Processes;
 /// timeout the group gets SIGTERM, <see cref="ProcessSpec.GracePeriod"/> to exit, then SIGKILL, and the call returns
 /// only once no process of the group is left.
 /// </summary>
+/// <remarks>
+/// CliWrap starts the process and reads its output; the group handling is ours. CliWrap's own cancellation stops less
+/// than the group: its graceful one sends SIGINT to the PID (Packer 1.6.6 ignores it), its forceful one SIGKILLs the
+/// process tree, so a child that left the tree survives and nothing gets SIGTERM. docs/architecture.md has the
+/// measurements.
+/// </remarks>
 public sealed class ProcessRunner
 {
     private const string SetsidExecutable = "setsid";
@@ -45,16 +52,12 @@ public sealed class ProcessRunner
         ArgumentNullException.ThrowIfNull(spec);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var redactor = spec.Redactor;
-        using var process = new Process { StartInfo = StartInfoFor(spec) };
-        process.Start();
-        process.StandardInput.Close();
-
-        var pgid = await WaitForOwnGroupAsync(process);
         var events = Channel.CreateUnbounded<ProcessEvent>(
             new UnboundedChannelOptions { SingleReader = true }
         );
-        var supervisor = SuperviseAsync(process, pgid, redactor, events.Writer);
+        var run = Start(spec, events.Writer);
+        var pgid = await WaitForOwnGroupAsync(run);
+        var supervisor = SuperviseAsync(run, pgid, events.Writer);
 
         using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
         if (spec.Timeout is { } limit)
@@ -69,7 +72,7 @@ public sealed class ProcessRunner
         var completed = false;
         try
         {
-            yield return new ProcessStarted(process.Id, pgid);
+            yield return new ProcessStarted(run.ProcessId, pgid);
 
             bool? more;
             while ((more = await WaitToReadAsync(events.Reader, stop.Token)) == true)
@@ -122,12 +125,21 @@ public sealed class ProcessRunner
         }
     }
 
-    private static ProcessStartInfo StartInfoFor(ProcessSpec spec)
+    /// <summary>
+    /// Starts <c>setsid -- TOOL ARGS...</c> with standard input closed, each output line masked and written to the
+    /// channel as it is read. Nothing is passed to CliWrap's cancellation: stopping is the group's business.
+    /// </summary>
+    private static RunningProcess Start(ProcessSpec spec, ChannelWriter<ProcessEvent> events)
     {
         var path = spec.Environment.TryGetValue("PATH", out var own)
             ? own
             : Environment.GetEnvironmentVariable("PATH") ?? "";
-        var executable = ResolveExecutable(spec.FileName, path, spec.WorkingDirectory);
+        var executable =
+            ResolveExecutable(spec.FileName, path, spec.WorkingDirectory)
+            ?? throw new FileNotFoundException(
+                $"'{spec.FileName}' was not found (looked on PATH: {path}).",
+                spec.FileName
+            );
         var setsid =
             ResolveExecutable(
                 SetsidExecutable,
@@ -140,37 +152,73 @@ public sealed class ProcessRunner
                 SetsidExecutable
             );
 
-        var info = new ProcessStartInfo(setsid)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = new UTF8Encoding(false),
-            StandardErrorEncoding = new UTF8Encoding(false),
-            UseShellExecute = false,
-            WorkingDirectory = spec.WorkingDirectory ?? "",
-        };
-
-        // "--" so an executable path starting with a dash is not read as a setsid option.
-        info.ArgumentList.Add("--");
-        info.ArgumentList.Add(
-            executable
-                ?? throw new FileNotFoundException(
-                    $"'{spec.FileName}' was not found (looked on PATH: {path}).",
-                    spec.FileName
+        var redactor = spec.Redactor;
+        var command = Cli.Wrap(setsid)
+            .WithEnvironmentVariables(
+                spec.Environment.ToDictionary(v => v.Key, string? (v) => v.Value)
+            )
+            .WithStandardOutputPipe(
+                PipeTarget.ToDelegate(
+                    line => events.TryWrite(new OutputLine(redactor.Redact(line))),
+                    Encoding.UTF8
                 )
+            )
+            .WithStandardErrorPipe(
+                PipeTarget.ToDelegate(
+                    line => events.TryWrite(new ErrorLine(redactor.Redact(line))),
+                    Encoding.UTF8
+                )
+            )
+            .WithValidation(CommandResultValidation.None);
+        if (spec.WorkingDirectory is { } workingDirectory)
+        {
+            command = command.WithWorkingDirectory(workingDirectory);
+        }
+
+        Process? process = null;
+        Task? exited = null;
+        var task = command.ExecuteAsync(
+            // CliWrap joins its argument list into one string that .NET splits again; the spec promises a vector.
+            // "--" so an executable path starting with a dash is not read as a setsid option.
+            info =>
+            {
+                info.ArgumentList.Add("--");
+                info.ArgumentList.Add(executable);
+                foreach (var argument in spec.Arguments)
+                {
+                    info.ArgumentList.Add(argument);
+                }
+            },
+            // CliWrap's task ends only when both pipes are closed, but the tool's own exit is needed earlier (see
+            // SuperviseAsync). Asked for here, before CliWrap's execution starts: a quick tool could otherwise be
+            // gone, and its Process disposed by CliWrap, by the time ExecuteAsync returns.
+            started =>
+            {
+                process = started;
+                exited = started.WaitForExitAsync(CancellationToken.None);
+            },
+            CancellationToken.None,
+            CancellationToken.None
         );
-        foreach (var argument in spec.Arguments)
+
+        if (process is not { } tool || exited is null)
         {
-            info.ArgumentList.Add(argument);
+            throw new InvalidOperationException("CliWrap started no process.");
         }
 
-        foreach (var (name, value) in spec.Environment)
-        {
-            info.Environment[name] = value;
-        }
+        return new RunningProcess(task.ProcessId, exited, task.Task, Kill);
 
-        return info;
+        void Kill()
+        {
+            try
+            {
+                tool.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited meanwhile and CliWrap disposed its Process: nothing left to kill.
+            }
+        }
     }
 
     /// <summary>The path to run for a command name the way a shell finds it, or null when there is none.</summary>
@@ -206,9 +254,9 @@ public sealed class ProcessRunner
     /// setsid execs the tool in place when its caller does not lead a group (a freshly started child never does),
     /// so the tool's pid is its group and session id. Confirmed here rather than assumed: everything else relies on it.
     /// </summary>
-    private async Task<int> WaitForOwnGroupAsync(Process process)
+    private async Task<int> WaitForOwnGroupAsync(RunningProcess process)
     {
-        var pid = process.Id;
+        var pid = process.ProcessId;
         var deadline = _timeProvider.GetUtcNow() + GroupCheckTimeout;
         while (true)
         {
@@ -239,30 +287,18 @@ public sealed class ProcessRunner
     /// mounts and files of the build busy. A build tool leaves nothing running behind it.
     /// </summary>
     private async Task SuperviseAsync(
-        Process process,
+        RunningProcess process,
         int pgid,
-        Redactor redactor,
         ChannelWriter<ProcessEvent> writer
     )
     {
         try
         {
-            var stdout = PumpAsync(
-                process.StandardOutput,
-                line => new OutputLine(redactor.Redact(line)),
-                writer
-            );
-            var stderr = PumpAsync(
-                process.StandardError,
-                line => new ErrorLine(redactor.Redact(line)),
-                writer
-            );
-
-            await process.WaitForExitAsync(CancellationToken.None);
+            await process.Exited;
             await ProcessGroup.KillRemainingAsync(pgid, _timeProvider, CancellationToken.None);
-            await Task.WhenAll(stdout, stderr);
+            var result = await process.Completed;
 
-            writer.TryWrite(new ProcessExited(process.ExitCode));
+            writer.TryWrite(new ProcessExited(result.ExitCode));
             writer.TryComplete();
         }
         catch (Exception e)
@@ -272,15 +308,14 @@ public sealed class ProcessRunner
         }
     }
 
-    private static async Task PumpAsync(
-        StreamReader reader,
-        Func<string, ProcessEvent> toEvent,
-        ChannelWriter<ProcessEvent> writer
-    )
-    {
-        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
-        {
-            writer.TryWrite(toEvent(line));
-        }
-    }
+    /// <param name="ProcessId">The pid of setsid, which became the tool when it exec'd it.</param>
+    /// <param name="Exited">Completes when the tool itself exits, even while an orphan still holds its pipes.</param>
+    /// <param name="Completed">Completes when the tool exited and both pipes were read to their end.</param>
+    /// <param name="Kill">SIGKILLs the tool alone (when it is not in its own group, so the group cannot be used).</param>
+    private sealed record RunningProcess(
+        int ProcessId,
+        Task Exited,
+        Task<CommandResult> Completed,
+        Action Kill
+    );
 }
