@@ -59,6 +59,38 @@ public sealed class ArmProtocolSpecs
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task The_same_put_again_while_it_runs_gets_the_running_operation_and_a_different_one_conflicts()
+    {
+        await using var arm = await ArmSpecs.StartWithGalleryAsync();
+        using var http = arm.CreateHttpClient();
+
+        using var first = await PutAsync(http, Body);
+        using var again = await PutAsync(http, Body);
+        using var other = await PutAsync(
+            http,
+            Body.Replace(
+                "\"osType\"",
+                "\"description\": \"other\", \"osType\"",
+                StringComparison.Ordinal
+            )
+        );
+
+        first.StatusCode.ShouldBe(HttpStatusCode.Created);
+        again.StatusCode.ShouldBe(HttpStatusCode.OK);
+        again
+            .Headers.GetValues("Azure-AsyncOperation")
+            .ShouldBe(first.Headers.GetValues("Azure-AsyncOperation"));
+        other.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        arm.TakeProblems().ShouldHaveSingleItem().ShouldContain("409 OperationNotAllowed");
+
+        static Task<HttpResponseMessage> PutAsync(HttpClient http, string body) =>
+            http.PutAsync(
+                $"{Image}?api-version=2022-03-03",
+                new StringContent(body, null, "application/json")
+            );
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_request_without_the_bearer_token_is_answered_401_as_arm_does()
     {
         await using var arm = await ArmSpecs.StartWithGalleryAsync();

@@ -49,6 +49,7 @@ public sealed partial class ArmFake : IAsyncDisposable
 
     private readonly ArmFakeOptions _options;
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<ArmRequest> _requests = new();
     private readonly List<IDisposable> _handlers = [];
     private LoopbackService? _service;
     private int _acknowledged;
@@ -80,6 +81,9 @@ public sealed partial class ArmFake : IAsyncDisposable
     /// <summary>Requests received per operation (swagger operationId, or ARM's own for subscriptions, resource groups, providers and operation status).</summary>
     public IReadOnlyDictionary<string, int> Calls =>
         new Dictionary<string, int>(_calls, StringComparer.Ordinal);
+
+    /// <summary>Every request received, in order, with the status it was answered.</summary>
+    public IReadOnlyList<ArmRequest> Requests => [.. _requests];
 
     /// <summary>All requests received.</summary>
     public int TotalCalls => _calls.Values.Sum();
@@ -185,18 +189,33 @@ public sealed partial class ArmFake : IAsyncDisposable
         var own = match is null ? MatchArmOwn(request.Method, path) : null;
         var name = match?.Operation.OperationId ?? own?.Name ?? "Unmodelled";
         _calls.AddOrUpdate(name, 1, (_, n) => n + 1);
+        var at = _options.Time.GetUtcNow();
         context.Response.Headers["x-ms-request-id"] = Guid.NewGuid().ToString("D");
         if (request.Headers.TryGetValue("x-ms-client-request-id", out var clientRequestId))
         {
             context.Response.Headers["x-ms-client-request-id"] = clientRequestId;
         }
 
+        var answer = await AnswerAsync(context, match, own);
+        if (answer.Problem is { } problem)
+        {
+            Problems.Add($"{request.Method} {path}{request.QueryString}: {problem}");
+        }
+
+        await WriteAsync(context, answer.Status, answer.Body, match?.Operation);
+        _requests.Enqueue(
+            new ArmRequest(at, name, request.Method, path + request.QueryString, answer.Status)
+        );
+    }
+
+    private async Task<Answer> AnswerAsync(HttpContext context, SwaggerMatch? match, OwnMatch? own)
+    {
+        var request = context.Request;
         if (request.Headers.Authorization.ToString() != "Bearer " + _options.Token)
         {
             // ARM's answer; not a model problem (the SDK always authenticates: this is a spec's deliberate call).
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-            await WriteAsync(
-                context,
+            return new Answer(
                 401,
                 Error(
                     new ArmError(
@@ -205,36 +224,26 @@ public sealed partial class ArmFake : IAsyncDisposable
                     )
                 )
             );
-            return;
         }
 
         if (Faults.TakeThrottle() is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = Seconds(retryAfter);
-            await WriteAsync(
-                context,
+            return new Answer(
                 429,
                 Error(new ArmError("TooManyRequests", "The request is being throttled."))
             );
-            return;
         }
 
-        var answer =
-            match is not null ? await GalleryAsync(context, match)
+        return match is not null ? await GalleryAsync(context, match)
             : own is not null ? ArmOwn(context, own)
             : Refuse(
                 404,
                 new ArmError(
                     "InvalidResourceType",
-                    $"No operation of the Compute Gallery model matches {request.Method} {path}."
+                    $"No operation of the Compute Gallery model matches {request.Method} {request.Path}."
                 )
             );
-        if (answer.Problem is { } problem)
-        {
-            Problems.Add($"{request.Method} {path}{request.QueryString}: {problem}");
-        }
-
-        await WriteAsync(context, answer.Status, answer.Body, match?.Operation);
     }
 
     private sealed record Answer(int Status, JsonNode? Body, string? Problem = null);

@@ -190,3 +190,17 @@ public sealed class ArmFaults
     private static string Normalize(string region) =>
         region.Replace(" ", "", StringComparison.Ordinal);
 }
+
+/// <summary>One request the fake received.</summary>
+/// <param name="At">When it arrived (<see cref="ArmFakeOptions.Time"/>).</param>
+/// <param name="Operation">The operation it matched (as in <see cref="ArmFake.Calls"/>).</param>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="PathAndQuery">Its path and query.</param>
+/// <param name="Status">The status it was answered with.</param>
+public sealed record ArmRequest(
+    DateTimeOffset At,
+    string Operation,
+    string Method,
+    string PathAndQuery,
+    int Status
+);

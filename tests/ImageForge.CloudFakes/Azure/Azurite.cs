@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Azure;
@@ -12,7 +13,8 @@ namespace ImageForge.CloudFakes.Azure;
 /// <summary>
 /// Azurite's Blob service (the real Azure Storage emulator, pinned in eng/azurite and installed by eng/prereqs.sh) on
 /// 127.0.0.1 with a free port, in-memory, telemetry off. Started through the product's <see cref="ProcessRunner"/>
-/// (its own process group); disposing stops the whole group and returns once it is gone. Also the
+/// (its own process group); disposing stops the whole group and returns once it is gone, and eng/azurite/watchdog.js
+/// ends it should this process die without disposing (a crashed or abandoned test). Also the
 /// <see cref="IVhdBlobs"/> the ARM fake checks source VHDs in.
 /// </summary>
 public sealed class Azurite : IVhdBlobs, IAsyncDisposable
@@ -109,11 +111,13 @@ public sealed class Azurite : IVhdBlobs, IAsyncDisposable
         var workspace = new TempDirectory("imageforge-azurite");
         var spec = new ProcessSpec("node")
             .WithArguments(
+                "--require",
+                Path.Combine(RepoPaths.Root, "eng", "azurite", "watchdog.js"),
                 script,
                 "--blobHost",
                 "127.0.0.1",
                 "--blobPort",
-                port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                port.ToString(CultureInfo.InvariantCulture),
                 "--skipApiVersionCheck",
                 "--inMemoryPersistence",
                 "--extentMemoryLimit",
@@ -123,6 +127,10 @@ public sealed class Azurite : IVhdBlobs, IAsyncDisposable
             )
             // In memory, so nothing is written; its working directory is a scratch folder all the same.
             .WithWorkingDirectory(workspace.Path)
+            .WithEnvironment(
+                "IMAGEFORGE_AZURITE_OWNER_PID",
+                Environment.ProcessId.ToString(CultureInfo.InvariantCulture)
+            )
             .WithGracePeriod(TimeSpan.FromSeconds(5));
         var output = new List<string>();
         var group = new TaskCompletionSource<int>(
