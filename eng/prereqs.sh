@@ -35,6 +35,11 @@ if [ ! -f eng/schema-validation/node_modules/ajv/package.json ] ||
   npm install --prefix eng/schema-validation --no-audit --no-fund --silent --no-package-lock >/dev/null
 fi
 
+# Azurite (the Azure Storage emulator) for the Azure Blob specs: pinned by eng/azurite/package-lock.json.
+if ! grep -qs '"version": "3.35.0"' eng/azurite/node_modules/azurite/package.json; then
+  npm ci --prefix eng/azurite --no-audit --no-fund --silent >/dev/null
+fi
+
 if [ -f .config/dotnet-tools.json ]; then
   dotnet tool restore >/dev/null
 fi
