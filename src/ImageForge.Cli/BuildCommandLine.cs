@@ -81,7 +81,7 @@ internal static class BuildCommandLine
                     cancellationToken
                 );
                 await Report.BuildOutcomeAsync(ctx, outcome);
-                if (outcome.Version is { Status: "rejected" } rejected)
+                if (outcome.Version is { Status: VersionStatus.Rejected } rejected)
                 {
                     await PolicyCommand.ReportRejectionAsync(ctx, rejected);
                     return 1;
@@ -147,7 +147,7 @@ internal static class BuildCommandLine
         if (
             ended is { Status: BuildStatus.Succeeded, Version: { } number }
             && await session.Reader.GetVersionAsync(ended.Image, number, cancellationToken)
-                is { Status: "rejected" } rejected
+                is { Status: VersionStatus.Rejected } rejected
         )
         {
             await PolicyCommand.ReportRejectionAsync(ctx, rejected);

@@ -211,7 +211,7 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         string buildId,
         IReadOnlyList<Artifact> artifacts,
         IReadOnlyList<EvidenceDocument> evidence,
-        string status,
+        VersionStatus status,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     ) =>

@@ -240,7 +240,7 @@ public sealed class VerifyCommandSpecs : IDisposable
             build.Id,
             artifacts,
             [.. evidence, .. signature],
-            "built",
+            VersionStatus.Built,
             TimeProvider.System.GetUtcNow()
         );
     }

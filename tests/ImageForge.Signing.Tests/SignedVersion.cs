@@ -113,7 +113,7 @@ internal sealed class SignedVersion : IDisposable
                 Version = "2026.01.02.1",
                 BuildId = "7",
                 CreatedAt = at,
-                Status = "available",
+                Status = VersionStatus.Built,
                 Fingerprint = "fp-123",
                 Artifacts = artifacts,
                 Evidence = [.. evidence.Concat(signature).Select(e => e with { RecordedAt = at })],

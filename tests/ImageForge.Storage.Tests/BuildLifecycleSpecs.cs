@@ -102,7 +102,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
             started.Id,
             artifacts,
             [],
-            "built",
+            VersionStatus.Built,
             Finished
         );
 
@@ -114,7 +114,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
             Version = "2025.03.04.1",
             BuildId = started.Id,
             CreatedAt = Finished,
-            Status = "built",
+            Status = VersionStatus.Built,
             Fingerprint = "sha256:f00d",
             Artifacts = artifacts,
         };
@@ -283,7 +283,13 @@ public sealed class BuildLifecycleSpecs : IDisposable
 
         // Act
         var refused = await Should.ThrowAsync<BuildNotRunningException>(() =>
-            catalog.CompleteBuildAsync(failed.Id, [Builds.Tarball("web")], [], "built", Finished)
+            catalog.CompleteBuildAsync(
+                failed.Id,
+                [Builds.Tarball("web")],
+                [],
+                VersionStatus.Built,
+                Finished
+            )
         );
 
         // Assert
@@ -301,11 +307,23 @@ public sealed class BuildLifecycleSpecs : IDisposable
         // Arrange
         var catalog = await _data.OpenAsync();
         var build = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 1);
-        await catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], "built", Finished);
+        await catalog.CompleteBuildAsync(
+            build.Id,
+            [Builds.Tarball("web")],
+            [],
+            VersionStatus.Built,
+            Finished
+        );
 
         // Act
         var refused = await Should.ThrowAsync<BuildNotRunningException>(() =>
-            catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], "built", Finished)
+            catalog.CompleteBuildAsync(
+                build.Id,
+                [Builds.Tarball("web")],
+                [],
+                VersionStatus.Built,
+                Finished
+            )
         );
 
         // Assert
@@ -361,7 +379,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
 
         // Act
         var complete = await Should.ThrowAsync<BuildNotRunningException>(() =>
-            catalog.CompleteBuildAsync(id, [], [], "built", Finished)
+            catalog.CompleteBuildAsync(id, [], [], VersionStatus.Built, Finished)
         );
         var end = await Should.ThrowAsync<BuildNotRunningException>(() =>
             catalog.EndBuildAsync(id, BuildStatus.Failed, "x", Finished)

@@ -85,7 +85,7 @@ internal static class Builds
             build.Id,
             artifacts ?? [Tarball(image)],
             [],
-            "built",
+            VersionStatus.Built,
             at
         );
     }

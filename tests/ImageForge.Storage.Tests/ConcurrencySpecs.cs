@@ -47,7 +47,7 @@ public sealed class ConcurrencySpecs : IDisposable
                         b.Id,
                         [Builds.Tarball("web")],
                         [],
-                        "built",
+                        VersionStatus.Built,
                         Noon
                     );
                 })

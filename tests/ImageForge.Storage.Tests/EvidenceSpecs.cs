@@ -55,7 +55,7 @@ public sealed class EvidenceSpecs : IDisposable
             build.Id,
             [Builds.Tarball("web")],
             [Sbom()],
-            "built",
+            VersionStatus.Built,
             Day.AddMinutes(5)
         );
 
@@ -83,7 +83,7 @@ public sealed class EvidenceSpecs : IDisposable
         // Act
         await catalog.EndBuildAsync(failed.Id, BuildStatus.Failed, "sbom generation failed", Day);
         var next = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 1);
-        var version = await catalog.CompleteBuildAsync(next.Id, [], [], "built", Day);
+        var version = await catalog.CompleteBuildAsync(next.Id, [], [], VersionStatus.Built, Day);
 
         // Assert
         (await catalog.GetBuildAsync(failed.Id))!.Version.ShouldBeNull();

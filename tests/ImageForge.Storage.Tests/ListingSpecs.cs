@@ -59,7 +59,7 @@ public sealed class ListingSpecs : IDisposable
         var done = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 12);
         var second = await catalog.StartBuildAsync(Builds.For("db"), ownerPid: 13);
         await catalog.SetToolProcessGroupAsync(second.Id, 1300);
-        await catalog.CompleteBuildAsync(done.Id, [], [], "built", Day);
+        await catalog.CompleteBuildAsync(done.Id, [], [], VersionStatus.Built, Day);
 
         // Act
         var running = await catalog.ListRunningBuildsAsync();

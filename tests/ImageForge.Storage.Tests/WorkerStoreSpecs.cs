@@ -436,7 +436,7 @@ public sealed class WorkerStoreSpecs : IDisposable
         await catalog.EndBuildAsync(failed.Id, BuildStatus.Failed, "boom", At(20));
         await catalog.RecordSkippedAsync(Builds.For("web"), "unchanged", At(30));
         var aws = await catalog.StartBuildAsync(Builds.For("web", "aws"), ownerPid: 3);
-        await catalog.CompleteBuildAsync(aws.Id, [], [], "built", At(40));
+        await catalog.CompleteBuildAsync(aws.Id, [], [], VersionStatus.Built, At(40));
 
         // Act
         var last = await catalog.LastSucceededAsync("web", "local");

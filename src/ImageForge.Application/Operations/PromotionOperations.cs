@@ -1,5 +1,6 @@
 using System.Globalization;
 using ImageForge.Core.Admission;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
@@ -465,7 +466,7 @@ public sealed class PromotionOperations
             }
 
             var problems = new List<string>();
-            if (version.Status != VersionStatuses.Built)
+            if (version.Status != VersionStatus.Built)
             {
                 problems.Add($"{reference} is {version.Status}");
             }

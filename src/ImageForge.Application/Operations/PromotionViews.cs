@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Application.Operations;
@@ -198,10 +199,15 @@ public sealed record RetentionView(
 );
 
 /// <summary>A version retention keeps, and why.</summary>
-public sealed record KeptVersionView(string Image, string Version, string Status, string Why);
+public sealed record KeptVersionView(
+    string Image,
+    string Version,
+    VersionStatus Status,
+    string Why
+);
 
 /// <summary>A version and its status.</summary>
-public sealed record VersionStatusView(string Image, string Version, string Status);
+public sealed record VersionStatusView(string Image, string Version, VersionStatus Status);
 
 /// <summary>The admission answer for every image asked about.</summary>
 public sealed record AdmissionView(bool Admitted, IReadOnlyList<AdmissionDecision> Images);

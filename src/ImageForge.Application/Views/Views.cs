@@ -99,7 +99,7 @@ public sealed record VersionView(
     string Version,
     string BuildId,
     DateTimeOffset CreatedAt,
-    string Status,
+    VersionStatus Status,
     string Fingerprint,
     IReadOnlyList<ArtifactView> Artifacts,
     IReadOnlyList<EvidenceView> Evidence

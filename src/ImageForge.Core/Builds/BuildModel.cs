@@ -108,6 +108,19 @@ public sealed record EvidenceDocument
     public DateTimeOffset? RecordedAt { get; init; }
 }
 
+/// <summary>
+/// Where a version stands: pending while its build collects evidence (invisible to listings), then built or rejected
+/// (its gate decision failed; never promotable), later revoked, and deleted once retention removed its files.
+/// </summary>
+public enum VersionStatus
+{
+    Pending,
+    Built,
+    Rejected,
+    Revoked,
+    Deleted,
+}
+
 /// <summary>One logical image version (YYYY.MM.DD.N) with its artifacts and evidence.</summary>
 public sealed record ImageVersion
 {
@@ -115,7 +128,7 @@ public sealed record ImageVersion
     public required string Version { get; init; }
     public required string BuildId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
-    public required string Status { get; init; }
+    public required VersionStatus Status { get; init; }
     public required string Fingerprint { get; init; }
     public required IReadOnlyList<Artifact> Artifacts { get; init; }
 

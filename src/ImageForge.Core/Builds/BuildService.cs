@@ -346,7 +346,7 @@ public sealed class BuildService
         BuildStatus status;
         string message;
         TargetBuildResult? result = null;
-        var versionStatus = "built";
+        var versionStatus = VersionStatus.Built;
         try
         {
             result = await builder.BuildAsync(request, sink, cancel.Token);
@@ -491,10 +491,10 @@ public sealed class BuildService
     }
 
     // The build worked either way; a failing gate decision only marks the version rejected (it keeps its evidence).
-    private static string VersionStatusFor(IReadOnlyList<EvidenceDocument> evidence) =>
+    private static VersionStatus VersionStatusFor(IReadOnlyList<EvidenceDocument> evidence) =>
         Gates.GateDecision.Current(evidence)?.Decision.Decision == Gates.GateOutcome.Fail
-            ? "rejected"
-            : "built";
+            ? VersionStatus.Rejected
+            : VersionStatus.Built;
 
     private static TargetSpec SelectTarget(ImageDefinition definition, string? requested)
     {

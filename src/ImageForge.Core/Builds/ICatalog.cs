@@ -42,14 +42,14 @@ public interface ICatalog : ICatalogReader
     /// <summary>
     /// In one transaction: records the build's reserved version (reserving one first if it has none) with its
     /// artifacts and evidence and the given <paramref name="status"/>, and marks the build Succeeded.
-    /// <paramref name="status"/> is "built", or "rejected" when the gate decision failed (the version keeps its
-    /// evidence and is never promotable); anything else is refused.
+    /// <paramref name="status"/> is <see cref="VersionStatus.Built"/>, or <see cref="VersionStatus.Rejected"/> when the
+    /// gate decision failed (the version keeps its evidence and is never promotable); anything else is refused.
     /// </summary>
     Task<ImageVersion> CompleteBuildAsync(
         string buildId,
         IReadOnlyList<Artifact> artifacts,
         IReadOnlyList<EvidenceDocument> evidence,
-        string status,
+        VersionStatus status,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     );

@@ -41,15 +41,6 @@ public static class RoleNames
         };
 }
 
-/// <summary>Version statuses beyond the build's own (built, rejected).</summary>
-public static class VersionStatuses
-{
-    public const string Built = "built";
-    public const string Rejected = "rejected";
-    public const string Revoked = "revoked";
-    public const string Deleted = "deleted";
-}
-
 /// <summary>Where a channel points now; <see cref="Version"/> null when it is empty.</summary>
 public sealed record ChannelState(
     string Image,
@@ -196,6 +187,6 @@ public sealed record VersionFlag(
 public sealed record RetentionCandidate(
     string Image,
     string Version,
-    string Status,
+    VersionStatus Status,
     DateTimeOffset CreatedAt
 );

@@ -326,7 +326,7 @@ public sealed class PromotionService
     )
     {
         var name = $"{version.Image}@{version.Version}";
-        if (version.Status != VersionStatuses.Built)
+        if (version.Status != VersionStatus.Built)
         {
             refusals.Add($"{name} is {version.Status}; only built versions are promoted");
             return;
@@ -439,7 +439,7 @@ public sealed class PromotionService
         ChannelIndex(image, channel, path);
         var version = await VersionAsync(image, versionText, cancellationToken);
         AccessPolicy.Require(actor, Role.ReleaseManager, $"approve for {channel}");
-        if (version.Status != VersionStatuses.Built)
+        if (version.Status != VersionStatus.Built)
         {
             throw new RefusedException(
                 $"{image}@{versionText} is {version.Status}; only built versions are approved"
@@ -506,7 +506,7 @@ public sealed class PromotionService
             }
 
             var status = (await VersionAsync(image, to, cancellationToken)).Status;
-            if (status != VersionStatuses.Built)
+            if (status != VersionStatus.Built)
             {
                 throw new RefusedException(
                     $"{image}@{to} is {status}; a channel never returns to it"
@@ -563,7 +563,7 @@ public sealed class PromotionService
             if (candidate is not null && !seen.Contains(candidate))
             {
                 var found = await _catalog.GetVersionAsync(image, candidate, cancellationToken);
-                if (found?.Status == VersionStatuses.Built)
+                if (found?.Status == VersionStatus.Built)
                 {
                     return candidate;
                 }
@@ -594,7 +594,7 @@ public sealed class PromotionService
 
         var version = await VersionAsync(image, versionText, cancellationToken);
         AccessPolicy.Require(actor, Role.ReleaseManager, "revoke");
-        if (version.Status == VersionStatuses.Deleted)
+        if (version.Status == VersionStatus.Deleted)
         {
             throw new RefusedException(
                 $"{image}@{versionText} was deleted by gc; there is nothing left to revoke"
@@ -602,7 +602,7 @@ public sealed class PromotionService
         }
 
         var now = _time.GetUtcNow();
-        if (at is { } when && when > now && version.Status != VersionStatuses.Revoked)
+        if (at is { } when && when > now && version.Status != VersionStatus.Revoked)
         {
             var scheduled = new ScheduledRevocation(
                 0,
@@ -630,7 +630,7 @@ public sealed class PromotionService
         }
 
         RevocationRecord? record = null;
-        if (version.Status != VersionStatuses.Revoked)
+        if (version.Status != VersionStatus.Revoked)
         {
             record = await _store.RevokeAsync(
                 image,
@@ -710,7 +710,7 @@ public sealed class PromotionService
             var version = await _catalog.GetVersionAsync(due.Image, due.Version, cancellationToken);
             if (
                 version is not null
-                && version.Status is VersionStatuses.Built or VersionStatuses.Rejected
+                && version.Status is VersionStatus.Built or VersionStatus.Rejected
             )
             {
                 var record = await _store.RevokeAsync(

@@ -189,7 +189,7 @@ public sealed partial class QueueRunner(
             version_status = version?.Status,
         };
         await events.PublishAsync(WorkerEventTypes.BuildFinished, data, CancellationToken.None);
-        if (version is { Status: "rejected" })
+        if (version is { Status: VersionStatus.Rejected })
         {
             await events.PublishAsync(WorkerEventTypes.GateFailed, data, CancellationToken.None);
         }

@@ -261,18 +261,19 @@ internal sealed class SqlCatalog : ICatalog
         string buildId,
         IReadOnlyList<Artifact> artifacts,
         IReadOnlyList<EvidenceDocument> evidence,
-        string status,
+        VersionStatus status,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(evidence);
-        if (status is not ("built" or "rejected"))
+        if (status is not (VersionStatus.Built or VersionStatus.Rejected))
         {
-            throw new ArgumentException(
-                $"a completed version is 'built' or 'rejected', not '{status}'",
-                nameof(status)
+            throw new ArgumentOutOfRangeException(
+                nameof(status),
+                status,
+                "a completed version is built or rejected"
             );
         }
         const string Attempt = "complete";
@@ -300,7 +301,7 @@ internal sealed class SqlCatalog : ICatalog
                 {
                     build.Image,
                     Version = version,
-                    Status = status,
+                    Status = DbText.FromEnum(status),
                 },
                 transaction,
                 cancellationToken
@@ -354,7 +355,7 @@ internal sealed class SqlCatalog : ICatalog
                 UPDATE images SET version_count = version_count + 1 WHERE image = @Image;
                 UPDATE images SET (latest_version, latest_created_at) =
                     (SELECT version, created_at FROM image_versions
-                     WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT 1)
+                     WHERE image = @Image AND status <> '{VersionStatusText.Pending}' {NewestVersionsFirst} LIMIT 1)
                 WHERE image = @Image
                 """,
                 new { build.Image },
@@ -410,7 +411,7 @@ internal sealed class SqlCatalog : ICatalog
         await using var transaction = _dialect.BeginWriteTransaction(connection);
         var exists = await connection.ExecuteScalarAsync<long>(
             Command(
-                "SELECT COUNT(*) FROM image_versions WHERE image = @Image AND version = @Version AND status <> 'pending'",
+                $"SELECT COUNT(*) FROM image_versions WHERE image = @Image AND version = @Version AND status <> '{VersionStatusText.Pending}'",
                 new { Image = image, Version = version },
                 transaction,
                 cancellationToken
@@ -480,10 +481,10 @@ internal sealed class SqlCatalog : ICatalog
         var version = $"{day}.{sequence.ToString(CultureInfo.InvariantCulture)}";
         await connection.ExecuteAsync(
             Command(
-                """
+                $"""
                 INSERT INTO image_versions (image, version, version_day, version_seq, build_id, created_at, status,
                                             fingerprint)
-                VALUES (@Image, @Version, @Day, @Sequence, @BuildId, @CreatedAt, 'pending', @Fingerprint);
+                VALUES (@Image, @Version, @Day, @Sequence, @BuildId, @CreatedAt, '{VersionStatusText.Pending}', @Fingerprint);
                 UPDATE builds SET version = @Version WHERE id = @BuildId;
                 """,
                 new
@@ -565,8 +566,8 @@ internal sealed class SqlCatalog : ICatalog
         await using var transaction = _dialect.BeginWriteTransaction(connection);
         var changed = await connection.ExecuteAsync(
             Command(
-                """
-                DELETE FROM image_versions WHERE build_id = @Id AND status = 'pending'
+                $"""
+                DELETE FROM image_versions WHERE build_id = @Id AND status = '{VersionStatusText.Pending}'
                     AND EXISTS (SELECT 1 FROM builds WHERE id = @Id AND status = 'running');
                 UPDATE builds
                 SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL,
@@ -707,7 +708,7 @@ internal sealed class SqlCatalog : ICatalog
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return ReadVersionsAsync(
-            $"WHERE image = @Image AND status <> 'pending' {NewestVersionsFirst} LIMIT @Limit",
+            $"WHERE image = @Image AND status <> '{VersionStatusText.Pending}' {NewestVersionsFirst} LIMIT @Limit",
             [("@Image", image), ("@Limit", limit)],
             cancellationToken
         );
@@ -722,7 +723,7 @@ internal sealed class SqlCatalog : ICatalog
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(version);
         var found = await ReadVersionsAsync(
-            "WHERE image = @Image AND version = @Version AND status <> 'pending'",
+            $"WHERE image = @Image AND version = @Version AND status <> '{VersionStatusText.Pending}'",
             [("@Image", image), ("@Version", version)],
             cancellationToken
         );
@@ -825,7 +826,7 @@ internal sealed class SqlCatalog : ICatalog
                 Version = v.Version,
                 BuildId = v.BuildId,
                 CreatedAt = v.CreatedAt,
-                Status = v.Status,
+                Status = DbText.ToEnum<VersionStatus>(v.Status, "image_versions.status"),
                 Fingerprint = v.Fingerprint,
                 Artifacts = [.. byVersion[v.Version]],
                 Evidence = [.. evidenceByVersion[v.Version]],
@@ -881,10 +882,10 @@ internal sealed class SqlCatalog : ICatalog
         await using var connection = await _connect(cancellationToken);
         var rows = await connection.QueryAsync<(string Image, string Version)>(
             Command(
-                """
+                $"""
                 SELECT DISTINCT a.image, a.version
                 FROM artifacts a JOIN image_versions v ON v.image = a.image AND v.version = a.version
-                WHERE a.target = @Target AND v.status <> 'pending'
+                WHERE a.target = @Target AND v.status <> '{VersionStatusText.Pending}'
                   AND (a.location = @Location OR a.sha256 = @Sha256)
                   AND (@Region IS NULL OR a.region = @Region)
                 ORDER BY a.image, a.version

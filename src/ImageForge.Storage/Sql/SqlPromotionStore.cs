@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using ImageForge.Core.Audit;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Storage.Sql;
@@ -447,7 +448,7 @@ internal sealed class SqlPromotionStore : IPromotionStore, IAuditLog
             {
                 await c.ExecuteAsync(
                     Cmd(
-                        "UPDATE image_versions SET status = 'revoked' WHERE image = @Image AND version = @Version",
+                        $"UPDATE image_versions SET status = '{VersionStatusText.Revoked}' WHERE image = @Image AND version = @Version",
                         new { Image = image, Version = version },
                         t,
                         cancellationToken
@@ -466,10 +467,10 @@ internal sealed class SqlPromotionStore : IPromotionStore, IAuditLog
                     // The newest earlier assignment of a version still built, after the revocation above.
                     var fallback = await c.ExecuteScalarAsync<string?>(
                         Cmd(
-                            """
+                            $"""
                             SELECT a.version FROM channel_assignments a
                             JOIN image_versions v ON v.image = a.image AND v.version = a.version
-                            WHERE a.image = @Image AND a.channel = @Channel AND v.status = 'built'
+                            WHERE a.image = @Image AND a.channel = @Channel AND v.status = '{VersionStatusText.Built}'
                             ORDER BY a.id DESC LIMIT 1
                             """,
                             new { Image = image, Channel = channel },
@@ -713,9 +714,9 @@ internal sealed class SqlPromotionStore : IPromotionStore, IAuditLog
         await using var connection = await _connect(cancellationToken);
         var rows = await connection.QueryAsync<(string Version, string Status, string CreatedAt)>(
             Cmd(
-                """
+                $"""
                 SELECT version, status, created_at FROM image_versions
-                WHERE image = @Image AND status NOT IN ('pending', 'deleted')
+                WHERE image = @Image AND status NOT IN ('{VersionStatusText.Pending}', '{VersionStatusText.Deleted}')
                 ORDER BY version_day DESC, version_seq DESC
                 """,
                 new { Image = image },
@@ -728,7 +729,7 @@ internal sealed class SqlPromotionStore : IPromotionStore, IAuditLog
             .. rows.Select(r => new RetentionCandidate(
                 image,
                 r.Version,
-                r.Status,
+                DbText.ToEnum<VersionStatus>(r.Status, "image_versions.status"),
                 DbText.ToTime(r.CreatedAt)
             )),
         ];
@@ -744,7 +745,7 @@ internal sealed class SqlPromotionStore : IPromotionStore, IAuditLog
             (c, t) =>
                 c.ExecuteAsync(
                     Cmd(
-                        "UPDATE image_versions SET status = 'deleted' WHERE image = @Image AND version = @Version",
+                        $"UPDATE image_versions SET status = '{VersionStatusText.Deleted}' WHERE image = @Image AND version = @Version",
                         versions.Select(v => new { v.Image, v.Version }),
                         t,
                         cancellationToken

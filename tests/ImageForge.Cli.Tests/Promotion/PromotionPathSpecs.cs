@@ -178,7 +178,9 @@ public sealed class PromotionPathSpecs : IDisposable
             new ChannelMove("staging", v2.Version, v1.Version),
         ]);
         (await catalog.GetChannelsAsync(v1.Image)).ShouldAllBe(c => c.Version == v1.Version);
-        (await catalog.GetVersionAsync(v2.Image, v2.Version))!.Status.ShouldBe("revoked");
+        (await catalog.GetVersionAsync(v2.Image, v2.Version))!.Status.ShouldBe(
+            VersionStatus.Revoked
+        );
         result.Record.FlaggedDescendants.ShouldBe([(child.Image, child.Version)]);
         (await catalog.GetFlagsAsync(child.Image, child.Version))
             .ShouldHaveSingleItem()
@@ -232,9 +234,11 @@ public sealed class PromotionPathSpecs : IDisposable
 
         scheduled.Scheduled.ShouldNotBeNull();
         early.ShouldBeEmpty();
-        statusBefore.ShouldBe("built");
+        statusBefore.ShouldBe(VersionStatus.Built);
         due.ShouldHaveSingleItem().Record!.Version.ShouldBe(v1.Version);
-        (await catalog.GetVersionAsync(v1.Image, v1.Version))!.Status.ShouldBe("revoked");
+        (await catalog.GetVersionAsync(v1.Image, v1.Version))!.Status.ShouldBe(
+            VersionStatus.Revoked
+        );
         (await service.ApplyDueRevocationsAsync()).ShouldBeEmpty();
     }
 
@@ -305,7 +309,7 @@ public sealed class PromotionPathSpecs : IDisposable
         );
         applied.Removed.Select(r => r.Version).ShouldBe([versions[1].Version]);
         (await catalog.GetVersionAsync(versions[1].Image, versions[1].Version))!.Status.ShouldBe(
-            "deleted"
+            VersionStatus.Deleted
         );
         File.Exists(versions[1].Artifacts[0].Location).ShouldBeFalse();
         File.Exists(versions[0].Artifacts[0].Location).ShouldBeTrue();

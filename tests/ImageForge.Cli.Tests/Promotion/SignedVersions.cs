@@ -106,7 +106,7 @@ internal static class SignedVersions
             build.Id,
             artifacts,
             [.. evidence, .. signature],
-            decision == "fail" ? "rejected" : "built",
+            decision == "fail" ? VersionStatus.Rejected : VersionStatus.Built,
             time.GetUtcNow()
         );
     }

@@ -160,7 +160,7 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
                 },
             ],
             documents,
-            "built",
+            VersionStatus.Built,
             Time.GetUtcNow()
         );
     }

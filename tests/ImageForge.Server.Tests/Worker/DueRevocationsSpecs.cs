@@ -1,4 +1,5 @@
 using ImageForge.Application.Operations;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Promotion;
 using ImageForge.Server.Scheduling;
 using ImageForge.Server.Tests.Api;
@@ -47,7 +48,7 @@ public sealed class DueRevocationsSpecs
         worker.Time.Set(Now.AddHours(1));
         await job.Execute(null!, default);
         (await worker.Catalog.GetVersionAsync(version.Image, version.Version))!.Status.ShouldBe(
-            "built"
+            VersionStatus.Built
         );
         events.Published.ShouldBeEmpty();
 
@@ -57,7 +58,7 @@ public sealed class DueRevocationsSpecs
         await job.Execute(null!, default);
 
         (await worker.Catalog.GetVersionAsync(version.Image, version.Version))!.Status.ShouldBe(
-            "revoked"
+            VersionStatus.Revoked
         );
         var (type, _) = events.Published.ShouldHaveSingleItem();
         type.ShouldBe(WorkerEventTypes.Revoked);

@@ -72,7 +72,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
             claimed!.Id,
             artifacts ?? [],
             evidence ?? [],
-            "built",
+            VersionStatus.Built,
             Time.GetUtcNow()
         );
     }
