@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImageForge.Application.Operations;
+using ImageForge.Core.Builds;
 
 namespace ImageForge.Cli;
 
@@ -68,13 +69,15 @@ internal static class GcCommand
     {
         foreach (var v in plan.Kept)
         {
-            await ctx.Out.WriteLineAsync($"  keep    {v.Image}@{v.Version} ({v.Status}): {v.Why}");
+            await ctx.Out.WriteLineAsync(
+                $"  keep    {v.Image}@{v.Version} ({v.Status.Name()}): {v.Why}"
+            );
         }
 
         foreach (var v in plan.Removed)
         {
             await ctx.Out.WriteLineAsync(
-                $"  {(plan.Applied ? "deleted" : "delete?"), -7} {v.Image}@{v.Version} ({v.Status})"
+                $"  {(plan.Applied ? "deleted" : "delete?"), -7} {v.Image}@{v.Version} ({v.Status.Name()})"
             );
         }
 

@@ -110,7 +110,7 @@ internal static class ImagesCommands
                 foreach (var v in versions)
                 {
                     await ctx.Out.WriteLineAsync(
-                        $"{v.Image}@{v.Version}  {v.Status}  built {Report.Time(v.CreatedAt)} by build {v.BuildId}"
+                        $"{v.Image}@{v.Version}  {v.Status.Name()}  built {Report.Time(v.CreatedAt)} by build {v.BuildId}"
                     );
                     await Report.VersionFilesAsync(ctx.Out, v);
                 }

@@ -3,7 +3,9 @@ using ImageForge.Application.Operations;
 
 namespace ImageForge.Cli;
 
-/// <summary><c>imageforge promote &lt;image&gt;@&lt;version&gt; --to &lt;channel&gt; [--resume] [--skip-reason TEXT]</c>.</summary>
+/// <summary>
+/// <c>imageforge promote &lt;image&gt;@&lt;version&gt; --to &lt;channel&gt; [--resume] [--skip RULE,... --skip-reason TEXT]</c>.
+/// </summary>
 internal static class PromoteCommand
 {
     public static Command Create(Func<ParseResult, CliContext> context)
@@ -22,10 +24,25 @@ internal static class PromoteCommand
             Description =
                 "Retry only the failed steps of this version's unfinished promotion, then move the channel",
         };
-        var skip = new Option<string?>("--skip-reason")
+        var skip = new Option<string[]>("--skip")
         {
             Description =
-                "Admins only: promote without the version having been in the previous channel, saying why",
+                "Admins only: skip these rules (previous-channel, soak, approvals, rescan; comma-separated), if the baseline marks them skippable for the channel",
+            AllowMultipleArgumentsPerToken = true,
+            CustomParser = result =>
+                [
+                    .. result.Tokens.SelectMany(t =>
+                        t.Value.Split(
+                            ',',
+                            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries
+                        )
+                    ),
+                ],
+        };
+        var skipReason = new Option<string?>("--skip-reason")
+        {
+            Description =
+                "Why the rules are skipped (required with --skip; alone it skips the previous channel)",
         };
         var command = new Command(
             "promote",
@@ -36,6 +53,7 @@ internal static class PromoteCommand
             to,
             resume,
             skip,
+            skipReason,
         };
         command.SetAction(
             (parse, ct) =>
@@ -54,8 +72,11 @@ internal static class PromoteCommand
                                 version,
                                 parse.GetValue(to)!,
                                 parse.GetValue(resume),
-                                parse.GetValue(skip)
-                            ),
+                                parse.GetValue(skipReason)
+                            )
+                            {
+                                Skip = parse.GetValue(skip) ?? [],
+                            },
                             ct
                         );
                         return await WriteAsync(ctx, view);

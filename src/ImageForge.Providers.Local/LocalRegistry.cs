@@ -14,7 +14,7 @@ namespace ImageForge.Providers.Local;
 /// temporary name, checked, and renamed into place. The catalog's channel pointer, not the manifest, says which
 /// version a channel serves.
 /// </summary>
-public sealed class LocalRegistry : IDistributionTarget, IRetainingTarget
+public sealed class LocalRegistry : IDistributionTarget
 {
     public const string ManifestName = "manifest.json";
 

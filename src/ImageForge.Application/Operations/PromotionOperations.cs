@@ -14,14 +14,30 @@ namespace ImageForge.Application.Operations;
 /// <param name="Version">The version (YYYY.MM.DD.N).</param>
 /// <param name="Channel">The target channel.</param>
 /// <param name="Resume">Retry only the failed steps of this version's unfinished promotion.</param>
-/// <param name="SkipReason">Admins only: promote without the version having been in the previous channel.</param>
+/// <param name="SkipReason">
+/// Admins only: why the rules in <see cref="Skip"/> are skipped (given alone, it skips the previous channel).
+/// </param>
 public sealed record PromoteInput(
     string Image,
     string Version,
     string Channel,
     bool Resume = false,
     string? SkipReason = null
-);
+)
+{
+    /// <summary>
+    /// The rules an admin skips (<see cref="PromotionRuleNames"/>), each one the baseline marks skippable for the
+    /// channel; empty with a <see cref="SkipReason"/> means the previous channel, as before named skips existed.
+    /// </summary>
+    public IReadOnlyList<string> Skip { get; init; } = [];
+
+    /// <summary>The rules skipped, with the reason-only form read as skipping the previous channel.</summary>
+    public IReadOnlySet<string> SkippedRules =>
+        new HashSet<string>(
+            Skip.Count == 0 && SkipReason is not null ? [PromotionRuleNames.PreviousChannel] : Skip,
+            StringComparer.Ordinal
+        );
+}
 
 /// <summary>
 /// The promotion actions as the command line and the worker's API both perform them: the definitions and the roles
@@ -77,14 +93,21 @@ public sealed class PromotionOperations
         // The rules of the image's baseline (its promotion: section, docs/promotion.md).
         var rules = baseline?.Promotion ?? PromotionRules.None;
         var restricted = session.Policy.IsRestricted(input.Channel, definition.Channels);
-        if (rules.For(input.Channel).Rescan && !input.Resume)
+        var skip = input.SkippedRules;
+        IReadOnlyList<string> rescanRefusals = [];
+        // Not run when skipped: the preconditions then check that the skip is allowed.
+        if (
+            rules.For(input.Channel).Rescan
+            && !input.Resume
+            && !skip.Contains(PromotionRuleNames.Rescan)
+        )
         {
             var version =
                 await session.Catalog.GetVersionAsync(input.Image, input.Version, cancellationToken)
                 ?? throw new InvalidInputException(
                     $"{input.Image} has no version {input.Version}; 'imageforge images show {input.Image}' lists its versions"
                 );
-            var refusals = await FreshRescan.RefusalsAsync(
+            rescanRefusals = await FreshRescan.RefusalsAsync(
                 session.Catalog,
                 version,
                 definition,
@@ -92,22 +115,9 @@ public sealed class PromotionOperations
                 _pipeline,
                 cancellationToken
             );
-            if (refusals.Count > 0)
-            {
-                return new PromotionView(
-                    input.Image,
-                    input.Version,
-                    input.Channel,
-                    PromotionStatuses.Refused,
-                    null,
-                    null,
-                    [],
-                    refusals
-                );
-            }
         }
 
-        var result = await session.Service.PromoteAsync(
+        var result = await session.Services.Promotions.PromoteAsync(
             new PromoteRequest(
                 input.Image,
                 input.Version,
@@ -118,7 +128,11 @@ public sealed class PromotionOperations
                 restricted,
                 input.Resume,
                 input.SkipReason
-            ),
+            )
+            {
+                Skip = skip,
+                RescanRefusals = rescanRefusals,
+            },
             cancellationToken
         );
         var view = PromotionView.From(input.Image, input.Version, input.Channel, result);
@@ -126,46 +140,16 @@ public sealed class PromotionOperations
             ? view
             : view with
             {
-                Forbidden = await RoleBarsPromotionAsync(
-                    session,
-                    actor,
-                    input,
-                    definition.Channels,
-                    restricted,
-                    cancellationToken
-                ),
+                Forbidden = RoleBarsPromotion(actor, input, restricted),
             };
     }
 
     // Whether the actor's role alone is among the reasons (the rules of PromotionService.PromoteAsync): builder to
-    // promote, release-manager for a restricted channel, admin to skip a channel the version was never in.
-    private static async Task<bool> RoleBarsPromotionAsync(
-        PromotionSession session,
-        Actor actor,
-        PromoteInput input,
-        IReadOnlyList<string> path,
-        bool restricted,
-        CancellationToken cancellationToken
-    )
-    {
-        if (actor.Role < Role.Builder || (restricted && actor.Role < Role.ReleaseManager))
-        {
-            return true;
-        }
-
-        var index = path.ToList().IndexOf(input.Channel);
-        if (input.SkipReason is null || actor.Role >= Role.Admin || index <= 0)
-        {
-            return false;
-        }
-
-        var previous = await session.Catalog.GetHistoryAsync(
-            input.Image,
-            path[index - 1],
-            cancellationToken
-        );
-        return !previous.Any(h => h.Version == input.Version);
-    }
+    // promote, release-manager for a restricted channel, admin to skip a rule.
+    private static bool RoleBarsPromotion(Actor actor, PromoteInput input, bool restricted) =>
+        actor.Role < Role.Builder
+        || (restricted && actor.Role < Role.ReleaseManager)
+        || (input.SkippedRules.Count > 0 && actor.Role < Role.Admin);
 
     /// <summary>A release manager's approval of a version for a channel; approving twice counts once.</summary>
     public async Task<ApprovalView> ApproveAsync(
@@ -184,7 +168,7 @@ public sealed class PromotionOperations
             actor,
             Role.ReleaseManager,
             () =>
-                session.Service.ApproveAsync(
+                session.Services.Promotions.ApproveAsync(
                     image,
                     version,
                     channel,
@@ -235,7 +219,7 @@ public sealed class PromotionOperations
             actor,
             restricted ? Role.ReleaseManager : Role.Builder,
             () =>
-                session.Service.RollbackAsync(
+                session.Services.Rollbacks.RollbackAsync(
                     image,
                     channel,
                     to,
@@ -267,7 +251,15 @@ public sealed class PromotionOperations
         var result = await AsForbiddenAsync(
             actor,
             Role.ReleaseManager,
-            () => session.Service.RevokeAsync(image, version, reason, at, actor, cancellationToken)
+            () =>
+                session.Services.Revocations.RevokeAsync(
+                    image,
+                    version,
+                    reason,
+                    at,
+                    actor,
+                    cancellationToken
+                )
         );
         return Revocation(image, version, reason, result);
     }
@@ -363,7 +355,7 @@ public sealed class PromotionOperations
             actor,
             apply ? Role.Admin : Role.Viewer,
             () =>
-                session.Service.CollectGarbageAsync(
+                session.Services.Retention.CollectGarbageAsync(
                     keep,
                     TimeSpan.FromDays(windowDays),
                     apply,
@@ -468,7 +460,7 @@ public sealed class PromotionOperations
             var problems = new List<string>();
             if (version.Status != VersionStatus.Built)
             {
-                problems.Add($"{reference} is {version.Status}");
+                problems.Add($"{reference} is {version.Status.Name()}");
             }
 
             var channels = await catalog.GetChannelsAsync(name, cancellationToken);

@@ -11,18 +11,18 @@ namespace ImageForge.Application.Operations;
 /// </summary>
 public sealed class PromotionSession : IAsyncDisposable
 {
-    private PromotionSession(SqliteCatalog catalog, PromotionService service, AccessPolicy policy)
+    private PromotionSession(SqliteCatalog catalog, PromotionServices services, AccessPolicy policy)
     {
         Catalog = catalog;
-        Service = service;
+        Services = services;
         Policy = policy;
     }
 
     /// <summary>The catalog, open for this action.</summary>
     public SqliteCatalog Catalog { get; }
 
-    /// <summary>Promotion over the catalog, the providers' distribution and the signature verifier.</summary>
-    public PromotionService Service { get; }
+    /// <summary>Promotion, rollback, revocation and retention over the catalog, the providers' distribution and the signature verifier.</summary>
+    public PromotionServices Services { get; }
 
     /// <summary>The roles file of the data directory: who is what, and which channels are restricted.</summary>
     public AccessPolicy Policy { get; }
@@ -41,7 +41,7 @@ public sealed class PromotionSession : IAsyncDisposable
         var catalog = await SqliteCatalog.OpenAsync(data.Root, time, cancellationToken);
         try
         {
-            var service = new PromotionService(
+            var services = new PromotionServices(
                 catalog,
                 catalog,
                 catalog,
@@ -50,7 +50,11 @@ public sealed class PromotionSession : IAsyncDisposable
                     (await VersionVerifier.VerifyAsync(version, null, token)).Problems,
                 time
             );
-            foreach (var applied in await service.ApplyDueRevocationsAsync(cancellationToken))
+            foreach (
+                var applied in await services.Revocations.ApplyDueRevocationsAsync(
+                    cancellationToken
+                )
+            )
             {
                 if (revocationApplied is not null)
                 {
@@ -58,7 +62,7 @@ public sealed class PromotionSession : IAsyncDisposable
                 }
             }
 
-            return new PromotionSession(catalog, service, policy);
+            return new PromotionSession(catalog, services, policy);
         }
         catch
         {

@@ -44,6 +44,9 @@ public sealed record PromotionView(
     [JsonIgnore]
     public bool Forbidden { get; init; }
 
+    /// <summary>The promotion rules an admin skipped (previous-channel, soak, approvals, rescan).</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
     internal static PromotionView From(
         string image,
         string version,
@@ -71,7 +74,10 @@ public sealed record PromotionView(
                 )),
             ],
             result.Refusals
-        );
+        )
+        {
+            Skipped = result.Skipped,
+        };
 }
 
 /// <summary>One distribution step of a promotion.</summary>

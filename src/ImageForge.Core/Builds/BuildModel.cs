@@ -121,6 +121,13 @@ public enum VersionStatus
     Deleted,
 }
 
+/// <summary>How a version status reads in messages and files.</summary>
+public static class VersionStatusNames
+{
+    /// <summary>"built", "rejected", ... (the catalog and JSON spell them the same way).</summary>
+    public static string Name(this VersionStatus status) => status.ToString().ToLowerInvariant();
+}
+
 /// <summary>One logical image version (YYYY.MM.DD.N) with its artifacts and evidence.</summary>
 public sealed record ImageVersion
 {

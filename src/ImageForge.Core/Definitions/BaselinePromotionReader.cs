@@ -9,12 +9,20 @@ namespace ImageForge.Core.Definitions;
 /// promotion:
 ///   staging: { soak: 24h, approvals: 0 }   # at least 24 h in the previous channel first
 ///   prod: { soak: 3d, approvals: 1, rescan: true }  # one approval, and a fresh re-scan passing the gates
+///   hotfix: { soak: 1h, skippable: [previous-channel, soak] }  # an admin may skip these, naming them
 /// </code>
-/// Channel names are those of the images' paths; a channel without a rule needs neither soak nor approvals.
+/// Channel names are those of the images' paths; a channel without a rule needs neither soak nor approvals, and
+/// lets an admin skip only the previous channel.
 /// </summary>
 internal static class BaselinePromotionReader
 {
-    private static readonly IReadOnlyList<string> RuleKeys = ["soak", "approvals", "rescan"];
+    private static readonly IReadOnlyList<string> RuleKeys =
+    [
+        "soak",
+        "approvals",
+        "rescan",
+        "skippable",
+    ];
 
     public static PromotionRules Read(MappingReader baseline)
     {
@@ -52,7 +60,7 @@ internal static class BaselinePromotionReader
             var rule = MappingReader.Open(
                 value,
                 map.PathOf(key.Value),
-                "a mapping with soak (e.g. 24h, 3d), approvals (a whole number) and rescan (true or false)",
+                "a mapping with soak (e.g. 24h, 3d), approvals (a whole number), rescan (true or false) and skippable (a list of rules)",
                 map.Problems,
                 RuleKeys
             );
@@ -64,9 +72,18 @@ internal static class BaselinePromotionReader
             var soak = ReadSoak(rule);
             var approvals = ReadApprovals(rule);
             var rescan = ReadRescan(rule);
-            if (soak is not null && approvals is not null && rescan is not null)
+            var skippable = ReadSkippable(rule);
+            if (
+                soak is not null
+                && approvals is not null
+                && rescan is not null
+                && skippable is not null
+            )
             {
-                rules[key.Value] = new ChannelRule(soak.Value, approvals.Value, rescan.Value);
+                rules[key.Value] = new ChannelRule(soak.Value, approvals.Value, rescan.Value)
+                {
+                    Skippable = skippable!,
+                };
             }
         }
 
@@ -132,5 +149,40 @@ internal static class BaselinePromotionReader
                 );
                 return null;
         }
+    }
+
+    private static IReadOnlySet<string>? ReadSkippable(MappingReader rule)
+    {
+        var node = rule.Get("skippable");
+        if (node is null)
+        {
+            return PromotionRuleNames.DefaultSkippable;
+        }
+
+        var items = Schema.ScalarList(
+            node,
+            rule.PathOf("skippable"),
+            "skippable",
+            "a rule name: " + string.Join(", ", PromotionRuleNames.All),
+            rule.Problems
+        );
+        if (items is null)
+        {
+            return null;
+        }
+
+        var before = rule.Problems.Count;
+        foreach (var item in items.Where(i => !PromotionRuleNames.All.Contains(i.Value)))
+        {
+            rule.Problems.Add(
+                item.Line,
+                item.Path,
+                MappingReader.UnknownMessage("rule", item.Value, PromotionRuleNames.All)
+            );
+        }
+
+        return rule.Problems.Count == before
+            ? new HashSet<string>(items.Select(i => i.Value), StringComparer.Ordinal)
+            : null;
     }
 }

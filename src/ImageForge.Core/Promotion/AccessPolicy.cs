@@ -124,9 +124,37 @@ public sealed class AccessPolicy
 
 /// <summary>
 /// Promotion rules for one channel: how long the version must have been in the previous channel, how many approvals,
-/// and whether a fresh vulnerability re-scan must pass the baseline's gates first.
+/// whether a fresh vulnerability re-scan must pass the baseline's gates first, and which of the rules an admin may
+/// skip (naming them, with a reason).
 /// </summary>
-public sealed record ChannelRule(TimeSpan Soak, int Approvals, bool Rescan = false);
+public sealed record ChannelRule(TimeSpan Soak, int Approvals, bool Rescan = false)
+{
+    /// <summary>The rules of <see cref="PromotionRuleNames.All"/> an admin may skip here; by default only the path.</summary>
+    public IReadOnlySet<string> Skippable { get; init; } = PromotionRuleNames.DefaultSkippable;
+}
+
+/// <summary>The rules a promotion is checked against, by the names <c>--skip</c> and <c>skippable:</c> use.</summary>
+public static class PromotionRuleNames
+{
+    /// <summary>The version has been in the channel before this one on the path.</summary>
+    public const string PreviousChannel = "previous-channel";
+
+    /// <summary>It has been there for the channel's soak time.</summary>
+    public const string Soak = "soak";
+
+    /// <summary>It has the channel's number of release-manager approvals.</summary>
+    public const string Approvals = "approvals";
+
+    /// <summary>A fresh vulnerability re-scan passes the baseline's gates.</summary>
+    public const string Rescan = "rescan";
+
+    /// <summary>Every rule, in the order they are checked.</summary>
+    public static IReadOnlyList<string> All { get; } = [PreviousChannel, Soak, Approvals, Rescan];
+
+    /// <summary>What a channel lets an admin skip when its baseline says nothing: the path, never soak or approvals.</summary>
+    public static IReadOnlySet<string> DefaultSkippable { get; } =
+        new HashSet<string>([PreviousChannel], StringComparer.Ordinal);
+}
 
 /// <summary>A baseline's promotion rules by target channel; channels without a rule need neither soak nor approvals.</summary>
 public sealed record PromotionRules(IReadOnlyDictionary<string, ChannelRule> Channels)

@@ -4,8 +4,8 @@ using ImageForge.Core.Builds;
 namespace ImageForge.Core.Promotion;
 
 /// <summary>
-/// One provider's half of promotion and revocation (the local registry now, the clouds later). Both operations are
-/// idempotent: running a step that already succeeded does nothing and succeeds again.
+/// One provider's half of promotion, revocation and retention (the local registry now, the clouds later). Every
+/// operation is idempotent: running a step that already succeeded does nothing and succeeds again.
 /// </summary>
 public interface IDistributionTarget
 {
@@ -24,6 +24,12 @@ public interface IDistributionTarget
     Task<StepOutcome> DeprecateAsync(
         ImageVersion version,
         string reason,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Removes what the provider holds of a version retention collects (published copies, images).</summary>
+    Task<StepOutcome> DeleteAsync(
+        ImageVersion version,
         CancellationToken cancellationToken = default
     );
 }

@@ -13,7 +13,16 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ImageForge.Server.Api;
 
 /// <summary>Body of <c>POST /api/images/{image}/versions/{version}/promote</c>.</summary>
-internal sealed record PromoteBody(string? Channel, string? SkipReason, bool? Resume);
+/// <param name="Channel">The channel to promote into.</param>
+/// <param name="SkipReason">Why the rules in <c>skip</c> are skipped (alone: skip the previous channel).</param>
+/// <param name="Resume">Retry only the failed steps of the unfinished promotion.</param>
+/// <param name="Skip">Admins: the rules skipped (previous-channel, soak, approvals, rescan) the baseline allows.</param>
+internal sealed record PromoteBody(
+    string? Channel,
+    string? SkipReason,
+    bool? Resume,
+    IReadOnlyList<string>? Skip = null
+);
 
 /// <summary>Body of <c>POST /api/images/{image}/versions/{version}/approve</c>.</summary>
 internal sealed record ApproveBody(string? Channel, string? Reason);
@@ -148,7 +157,10 @@ internal static class PromotionEndpoints
                     body.Channel.Trim(),
                     body.Resume ?? false,
                     Blank(body.SkipReason)
-                ),
+                )
+                {
+                    Skip = [.. (body.Skip ?? []).Select(s => s.Trim())],
+                },
                 cancellationToken
             );
         switch (view.Status)
@@ -173,6 +185,7 @@ internal static class PromotionEndpoints
                             previous_version = view.PreviousVersion,
                             promotion_id = view.PromotionId,
                             skip_reason = Blank(body.SkipReason),
+                            skipped = view.Skipped,
                             actor = actor.Name,
                             role = actor.RoleName,
                         },

@@ -44,18 +44,31 @@ public sealed class PromotionPathSpecs : IDisposable
         await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
 
-        var dev = await service.PromoteAsync(Request(v, "dev", Carol));
-        var stagingTooEarly = await service.PromoteAsync(Request(v, "staging", Carol));
+        var dev = await service.Promotions.PromoteAsync(Request(v, "dev", Carol));
+        var stagingTooEarly = await service.Promotions.PromoteAsync(Request(v, "staging", Carol));
         _clock.Advance(TimeSpan.FromHours(25));
-        await service.ApproveAsync(v.Image, v.Version, "staging", Path3, Alice, "looks good");
-        var staging = await service.PromoteAsync(Request(v, "staging", Carol));
-        var prodByBuilder = await service.PromoteAsync(Request(v, "prod", Carol, restricted: true));
+        await service.Promotions.ApproveAsync(
+            v.Image,
+            v.Version,
+            "staging",
+            Path3,
+            Alice,
+            "looks good"
+        );
+        var staging = await service.Promotions.PromoteAsync(Request(v, "staging", Carol));
+        var prodByBuilder = await service.Promotions.PromoteAsync(
+            Request(v, "prod", Carol, restricted: true)
+        );
         _clock.Advance(TimeSpan.FromHours(47));
-        await service.ApproveAsync(v.Image, v.Version, "prod", Path3, Alice, null);
-        await service.ApproveAsync(v.Image, v.Version, "prod", Path3, Bob, null);
-        var prodTooEarly = await service.PromoteAsync(Request(v, "prod", Alice, restricted: true));
+        await service.Promotions.ApproveAsync(v.Image, v.Version, "prod", Path3, Alice, null);
+        await service.Promotions.ApproveAsync(v.Image, v.Version, "prod", Path3, Bob, null);
+        var prodTooEarly = await service.Promotions.PromoteAsync(
+            Request(v, "prod", Alice, restricted: true)
+        );
         _clock.Advance(TimeSpan.FromHours(2));
-        var prod = await service.PromoteAsync(Request(v, "prod", Alice, restricted: true));
+        var prod = await service.Promotions.PromoteAsync(
+            Request(v, "prod", Alice, restricted: true)
+        );
 
         dev.Assignment.ShouldNotBeNull(string.Join("\n", dev.Refusals));
         stagingTooEarly.Assignment.ShouldBeNull();
@@ -116,14 +129,21 @@ public sealed class PromotionPathSpecs : IDisposable
         var flaky = new FlakyTarget();
         var counting = new CountingTarget(new LocalRegistry(DataDir, _clock));
         var service = Service(catalog, counting, flaky);
-        (await service.PromoteAsync(Request(v1, "dev", Root))).Assignment.ShouldNotBeNull();
+        (
+            await service.Promotions.PromoteAsync(Request(v1, "dev", Root))
+        ).Assignment.ShouldNotBeNull();
         flaky.FailNext = true;
 
-        var failed = await service.PromoteAsync(Request(v2, "dev", Root));
+        var failed = await service.Promotions.PromoteAsync(Request(v2, "dev", Root));
         var channelAfterFailure = (await catalog.GetChannelsAsync(v2.Image)).Single().Version;
-        var plainRetry = await service.PromoteAsync(Request(v2, "dev", Root));
+        var plainRetry = await service.Promotions.PromoteAsync(Request(v2, "dev", Root));
         var localRunsBeforeResume = counting.Published;
-        var resumed = await service.PromoteAsync(Request(v2, "dev", Root) with { Resume = true });
+        var resumed = await service.Promotions.PromoteAsync(
+            Request(v2, "dev", Root) with
+            {
+                Resume = true,
+            }
+        );
 
         failed.Assignment.ShouldBeNull();
         failed
@@ -153,7 +173,7 @@ public sealed class PromotionPathSpecs : IDisposable
             foreach (var channel in Path3)
             {
                 (
-                    await service.PromoteAsync(
+                    await service.Promotions.PromoteAsync(
                         Request(v, channel, Root, rules: PromotionRules.None)
                     )
                 ).Assignment.ShouldNotBeNull();
@@ -164,7 +184,7 @@ public sealed class PromotionPathSpecs : IDisposable
             new Lineage(child.Image, child.Version, null, v2.Image, v2.Version)
         );
 
-        var result = await service.RevokeAsync(
+        var result = await service.Revocations.RevokeAsync(
             v2.Image,
             v2.Version,
             "CVE-2026-0001 in the kernel",
@@ -193,7 +213,7 @@ public sealed class PromotionPathSpecs : IDisposable
             registry.StateOf(v1.Image, channel, v1.Version).ShouldBe("published");
         }
 
-        var again = await service.PromoteAsync(
+        var again = await service.Promotions.PromoteAsync(
             Request(v2, "dev", Root, rules: PromotionRules.None)
         );
         again.Refusals.ShouldHaveSingleItem().ShouldContain("is revoked");
@@ -205,9 +225,15 @@ public sealed class PromotionPathSpecs : IDisposable
         var v1 = await SignedVersions.RecordAsync(DataDir, _clock);
         await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
-        await service.PromoteAsync(Request(v1, "dev", Root));
+        await service.Promotions.PromoteAsync(Request(v1, "dev", Root));
 
-        var result = await service.RevokeAsync(v1.Image, v1.Version, "bad", null, Alice);
+        var result = await service.Revocations.RevokeAsync(
+            v1.Image,
+            v1.Version,
+            "bad",
+            null,
+            Alice
+        );
 
         result.Record!.Channels.ShouldBe([new ChannelMove("dev", v1.Version, null)]);
         (await catalog.GetChannelsAsync(v1.Image)).Single().Version.ShouldBeNull();
@@ -220,17 +246,17 @@ public sealed class PromotionPathSpecs : IDisposable
         await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
 
-        var scheduled = await service.RevokeAsync(
+        var scheduled = await service.Revocations.RevokeAsync(
             v1.Image,
             v1.Version,
             "end of support",
             _clock.GetUtcNow().AddDays(2),
             Alice
         );
-        var early = await service.ApplyDueRevocationsAsync();
+        var early = await service.Revocations.ApplyDueRevocationsAsync();
         var statusBefore = (await catalog.GetVersionAsync(v1.Image, v1.Version))!.Status;
         _clock.Advance(TimeSpan.FromDays(2));
-        var due = await service.ApplyDueRevocationsAsync();
+        var due = await service.Revocations.ApplyDueRevocationsAsync();
 
         scheduled.Scheduled.ShouldNotBeNull();
         early.ShouldBeEmpty();
@@ -239,7 +265,7 @@ public sealed class PromotionPathSpecs : IDisposable
         (await catalog.GetVersionAsync(v1.Image, v1.Version))!.Status.ShouldBe(
             VersionStatus.Revoked
         );
-        (await service.ApplyDueRevocationsAsync()).ShouldBeEmpty();
+        (await service.Revocations.ApplyDueRevocationsAsync()).ShouldBeEmpty();
     }
 
     [Fact(Timeout = 60_000)]
@@ -252,11 +278,11 @@ public sealed class PromotionPathSpecs : IDisposable
         var service = Service(catalog);
         foreach (var v in new[] { v1, v2, v3 })
         {
-            await service.PromoteAsync(Request(v, "dev", Root));
+            await service.Promotions.PromoteAsync(Request(v, "dev", Root));
         }
 
         await catalog.RevokeAsync(v2.Image, v2.Version, "bad", Audit());
-        var back = await service.RollbackAsync(
+        var back = await service.Rollbacks.RollbackAsync(
             v3.Image,
             "dev",
             null,
@@ -266,7 +292,7 @@ public sealed class PromotionPathSpecs : IDisposable
             "regression"
         );
         var toRevoked = await Should.ThrowAsync<RefusedException>(
-            service.RollbackAsync(v3.Image, "dev", v2.Version, Path3, Carol, false, null)
+            service.Rollbacks.RollbackAsync(v3.Image, "dev", v2.Version, Path3, Carol, false, null)
         );
 
         back.Version.ShouldBe(v1.Version);
@@ -286,16 +312,16 @@ public sealed class PromotionPathSpecs : IDisposable
 
         await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
-        await service.PromoteAsync(Request(versions[0], "dev", Root));
+        await service.Promotions.PromoteAsync(Request(versions[0], "dev", Root));
 
-        var dry = await service.CollectGarbageAsync(
+        var dry = await service.Retention.CollectGarbageAsync(
             2,
             TimeSpan.FromDays(30),
             false,
             Carol,
             new DataPaths(DataDir)
         );
-        var applied = await service.CollectGarbageAsync(
+        var applied = await service.Retention.CollectGarbageAsync(
             2,
             TimeSpan.FromDays(30),
             true,
@@ -314,7 +340,7 @@ public sealed class PromotionPathSpecs : IDisposable
         File.Exists(versions[1].Artifacts[0].Location).ShouldBeFalse();
         File.Exists(versions[0].Artifacts[0].Location).ShouldBeTrue();
         await Should.ThrowAsync<RefusedException>(
-            service.CollectGarbageAsync(
+            service.Retention.CollectGarbageAsync(
                 2,
                 TimeSpan.FromDays(30),
                 true,
@@ -326,7 +352,10 @@ public sealed class PromotionPathSpecs : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private PromotionService Service(SqliteCatalog catalog, params IDistributionTarget[] targets) =>
+    private PromotionServices Service(
+        SqliteCatalog catalog,
+        params IDistributionTarget[] targets
+    ) =>
         new(
             catalog,
             catalog,
@@ -378,6 +407,11 @@ public sealed class PromotionPathSpecs : IDisposable
             string reason,
             CancellationToken cancellationToken = default
         ) => Task.FromResult(StepOutcome.Done("deprecated"));
+
+        public Task<StepOutcome> DeleteAsync(
+            ImageVersion version,
+            CancellationToken cancellationToken = default
+        ) => Task.FromResult(StepOutcome.Done("deleted"));
     }
 
     private sealed class CountingTarget(LocalRegistry inner) : IDistributionTarget
@@ -402,5 +436,10 @@ public sealed class PromotionPathSpecs : IDisposable
             string reason,
             CancellationToken cancellationToken = default
         ) => inner.DeprecateAsync(version, reason, cancellationToken);
+
+        public Task<StepOutcome> DeleteAsync(
+            ImageVersion version,
+            CancellationToken cancellationToken = default
+        ) => inner.DeleteAsync(version, cancellationToken);
     }
 }

@@ -32,6 +32,24 @@ public sealed class BaselinePromotionSpecs : IDisposable
         rules.For("dev").ShouldBe(new(TimeSpan.Zero, 0));
     }
 
+    [Fact]
+    public void A_channel_names_the_rules_an_admin_may_skip_and_by_default_only_the_path()
+    {
+        WriteBaseline(
+            """
+            promotion:
+              hotfix: { soak: 1h, skippable: [previous-channel, soak] }
+              prod: { soak: 1d }
+            """
+        );
+
+        var rules = _content.Load().FindBaseline("debian-11-anssi").ShouldNotBeNull().Promotion;
+
+        rules.For("hotfix").Skippable.ShouldBe(["previous-channel", "soak"], ignoreOrder: true);
+        rules.For("prod").Skippable.ShouldBe(["previous-channel"]);
+        rules.For("dev").Skippable.ShouldBe(["previous-channel"]);
+    }
+
     [Theory]
     [InlineData(
         "  prod: { soak: 3 days }\n",
@@ -46,6 +64,12 @@ public sealed class BaselinePromotionSpecs : IDisposable
     [InlineData("  prod: { soak: 1h, quorum: 2 }\n", "promotion.prod.quorum", "unknown")]
     [InlineData("  prod: { rescan: yes please }\n", "promotion.prod.rescan", "true or false")]
     [InlineData("  Prod!: { soak: 1h }\n", "promotion.Prod!", "channel name")]
+    [InlineData(
+        "  prod: { skippable: [soak, gates] }\n",
+        "promotion.prod.skippable[1]",
+        "unknown rule 'gates'"
+    )]
+    [InlineData("  prod: { skippable: soak }\n", "promotion.prod.skippable", "list")]
     public void A_bad_promotion_rule_is_a_problem_at_its_line(
         string rule,
         string field,

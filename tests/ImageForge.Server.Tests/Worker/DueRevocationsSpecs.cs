@@ -27,7 +27,7 @@ public sealed class DueRevocationsSpecs
         var version = await worker.CompleteNextQueuedAsync();
         await using (var session = await PromotionSession.OpenAsync(worker.Pipeline, null, default))
         {
-            var scheduled = await session.Service.RevokeAsync(
+            var scheduled = await session.Services.Revocations.RevokeAsync(
                 version.Image,
                 version.Version,
                 "CVE-2026-1234 in the kernel",

@@ -1,0 +1,196 @@
+using ImageForge.Core.Audit;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
+
+namespace ImageForge.Core.Promotion;
+
+/// <summary>
+/// Revocation: now or at a time; the catalog marks the version revoked, moves the channels pointing at it to their last
+/// good version and flags its descendants, then every provider deprecates its images.
+/// </summary>
+public sealed class RevocationService
+{
+    private readonly PromotionContext _context;
+
+    internal RevocationService(PromotionContext context) => _context = context;
+
+    /// <summary>
+    /// Revokes now, or schedules the revocation for <paramref name="at"/> when it is in the future (it then takes
+    /// effect when any promotion command next runs after that time, see <see cref="ApplyDueRevocationsAsync"/>).
+    /// Revoking a version already revoked runs the providers' deprecation steps again (they are idempotent).
+    /// </summary>
+    public async Task<RevocationResult> RevokeAsync(
+        string image,
+        string versionText,
+        string reason,
+        DateTimeOffset? at,
+        Actor actor,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new InvalidInputException("--reason is required: say why the version is revoked");
+        }
+
+        var version = await _context.VersionAsync(image, versionText, cancellationToken);
+        AccessPolicy.Require(actor, Role.ReleaseManager, "revoke");
+        if (version.Status == VersionStatus.Deleted)
+        {
+            throw new RefusedException(
+                $"{image}@{versionText} was deleted by gc; there is nothing left to revoke"
+            );
+        }
+
+        var now = _context.Now;
+        if (at is { } when && when > now && version.Status != VersionStatus.Revoked)
+        {
+            var scheduled = new ScheduledRevocation(
+                0,
+                image,
+                versionText,
+                reason,
+                when,
+                actor.Name,
+                actor.RoleName
+            );
+            await _context.Store.ScheduleRevocationAsync(
+                scheduled,
+                _context.Entry(
+                    actor,
+                    "revoke-scheduled",
+                    image,
+                    versionText,
+                    null,
+                    reason,
+                    AuditChain.Details(("effective_at", AuditChain.FormatTime(when)))
+                ),
+                cancellationToken
+            );
+            return new RevocationResult(null, scheduled, []);
+        }
+
+        RevocationRecord? record = null;
+        if (version.Status != VersionStatus.Revoked)
+        {
+            record = await _context.Store.RevokeAsync(
+                image,
+                versionText,
+                reason,
+                _context.Entry(actor, "revoke", image, versionText, null, reason),
+                cancellationToken
+            );
+        }
+
+        return new RevocationResult(
+            record,
+            null,
+            await DeprecateAsync(version, reason, actor, cancellationToken)
+        );
+    }
+
+    private async Task<IReadOnlyList<(string, StepOutcome)>> DeprecateAsync(
+        ImageVersion version,
+        string reason,
+        Actor actor,
+        CancellationToken cancellationToken
+    )
+    {
+        var outcomes = new List<(string, StepOutcome)>();
+        foreach (
+            var target in version.Artifacts.Select(a => a.Target).Distinct(StringComparer.Ordinal)
+        )
+        {
+            StepOutcome outcome;
+            if (!_context.Targets.TryGetValue(target, out var provider))
+            {
+                outcome = StepOutcome.Failed(
+                    $"no {target} provider in this ImageForge; deprecate its images by hand"
+                );
+            }
+            else
+            {
+                try
+                {
+                    outcome = await provider.DeprecateAsync(version, reason, cancellationToken);
+                }
+                catch (Exception e)
+                    when (e is ImageForgeException or IOException or UnauthorizedAccessException)
+                {
+                    outcome = StepOutcome.Failed(e.Message);
+                }
+            }
+
+            await _context.Audit.AppendAsync(
+                _context.Entry(
+                    actor,
+                    outcome.Succeeded ? "deprecate" : "deprecate-failed",
+                    version.Image,
+                    version.Version,
+                    null,
+                    reason,
+                    AuditChain.Details(("target", target), ("detail", outcome.Detail))
+                ),
+                CancellationToken.None
+            );
+            outcomes.Add((target, outcome));
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>Applies every scheduled revocation whose time has come, as the actor who scheduled it.</summary>
+    public async Task<IReadOnlyList<RevocationResult>> ApplyDueRevocationsAsync(
+        CancellationToken cancellationToken = default
+    )
+    {
+        var results = new List<RevocationResult>();
+        foreach (
+            var due in await _context.Store.DueRevocationsAsync(_context.Now, cancellationToken)
+        )
+        {
+            var actor = new Actor(due.Actor, RoleNames.Parse(due.Role) ?? Role.ReleaseManager);
+            var version = await _context.Catalog.GetVersionAsync(
+                due.Image,
+                due.Version,
+                cancellationToken
+            );
+            if (
+                version is not null
+                && version.Status is VersionStatus.Built or VersionStatus.Rejected
+            )
+            {
+                var record = await _context.Store.RevokeAsync(
+                    due.Image,
+                    due.Version,
+                    due.Reason,
+                    _context.Entry(
+                        actor,
+                        "revoke",
+                        due.Image,
+                        due.Version,
+                        null,
+                        due.Reason,
+                        AuditChain.Details(("scheduled", due.Id))
+                    ),
+                    cancellationToken
+                );
+                results.Add(
+                    new RevocationResult(
+                        record,
+                        due,
+                        await DeprecateAsync(version, due.Reason, actor, cancellationToken)
+                    )
+                );
+            }
+
+            await _context.Store.MarkRevocationAppliedAsync(
+                due.Id,
+                _context.Now,
+                cancellationToken
+            );
+        }
+
+        return results;
+    }
+}
