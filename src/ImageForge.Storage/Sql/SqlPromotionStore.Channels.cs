@@ -1,0 +1,293 @@
+using System.Data.Common;
+using Dapper;
+using ImageForge.Core.Audit;
+using ImageForge.Core.Promotion;
+
+namespace ImageForge.Storage.Sql;
+
+/// <summary>The promotion store: channel pointers, their history and approvals.</summary>
+internal sealed partial class SqlPromotionStore
+{
+    public async Task<IReadOnlyList<ChannelState>> GetChannelsAsync(
+        string image,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(string Channel, string? Version, string At)>(
+            Cmd(
+                """
+                SELECT p.channel, p.version, a.at FROM channel_pointers p
+                JOIN channel_assignments a ON a.id = p.assignment_id
+                WHERE p.image = @Image ORDER BY p.channel
+                """,
+                new { Image = image },
+                null,
+                cancellationToken
+            )
+        );
+        return
+        [
+            .. rows.Select(r => new ChannelState(image, r.Channel, r.Version, DbText.ToTime(r.At))),
+        ];
+    }
+
+    public async Task<IReadOnlyList<ChannelAssignment>> GetHistoryAsync(
+        string image,
+        string? channel = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        return await HistoryAsync(connection, null, image, channel, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Approval>> GetApprovalsAsync(
+        string image,
+        string version,
+        string channel,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(
+            string Actor,
+            string Role,
+            string At,
+            string? Reason
+        )>(
+            Cmd(
+                """
+                SELECT actor, role, at, reason FROM approvals
+                WHERE image = @Image AND version = @Version AND channel = @Channel ORDER BY at, actor
+                """,
+                new
+                {
+                    Image = image,
+                    Version = version,
+                    Channel = channel,
+                },
+                null,
+                cancellationToken
+            )
+        );
+        return
+        [
+            .. rows.Select(r => new Approval(
+                image,
+                version,
+                channel,
+                r.Actor,
+                r.Role,
+                DbText.ToTime(r.At),
+                r.Reason
+            )),
+        ];
+    }
+
+    public Task AddApprovalAsync(
+        Approval approval,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    ) =>
+        WriteAsync(
+            audit,
+            (c, t) =>
+                c.ExecuteAsync(
+                    Cmd(
+                        """
+                        INSERT INTO approvals (image, version, channel, actor, role, at, reason)
+                        VALUES (@Image, @Version, @Channel, @Actor, @Role, @At, @Reason)
+                        ON CONFLICT (image, version, channel, actor) DO UPDATE
+                            SET role = excluded.role, at = excluded.at, reason = excluded.reason
+                        """,
+                        new
+                        {
+                            approval.Image,
+                            approval.Version,
+                            approval.Channel,
+                            approval.Actor,
+                            approval.Role,
+                            At = DbText.FromTime(approval.At),
+                            approval.Reason,
+                        },
+                        t,
+                        cancellationToken
+                    )
+                ),
+            cancellationToken
+        );
+
+    public async Task<ChannelAssignment> MovePointerAsync(
+        string image,
+        string channel,
+        string? expectedCurrent,
+        string version,
+        string action,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    )
+    {
+        var id = await WriteAsync(
+            audit,
+            async (c, t) =>
+            {
+                await ThrowIfRunningAsync(c, t, image, channel, cancellationToken);
+                var current = await CurrentAsync(c, t, image, channel, cancellationToken);
+                if (current != expectedCurrent)
+                {
+                    throw new PromotionConflictException(
+                        $"{channel} of {image} moved to {current ?? "nothing"} meanwhile; nothing was changed, check 'imageforge channels show {image}' and retry"
+                    );
+                }
+
+                return await AssignAsync(
+                    c,
+                    t,
+                    image,
+                    channel,
+                    version,
+                    action,
+                    audit,
+                    cancellationToken
+                );
+            },
+            cancellationToken
+        );
+        return await AssignmentAsync(id, cancellationToken);
+    }
+
+    private static Task<string?> CurrentAsync(
+        DbConnection c,
+        DbTransaction t,
+        string image,
+        string channel,
+        CancellationToken cancellationToken
+    ) =>
+        c.ExecuteScalarAsync<string?>(
+            Cmd(
+                "SELECT version FROM channel_pointers WHERE image = @Image AND channel = @Channel",
+                new { Image = image, Channel = channel },
+                t,
+                cancellationToken
+            )
+        );
+
+    private static async Task<long> AssignAsync(
+        DbConnection c,
+        DbTransaction t,
+        string image,
+        string channel,
+        string? version,
+        string action,
+        AuditEntry audit,
+        CancellationToken cancellationToken
+    )
+    {
+        var previous = await CurrentAsync(c, t, image, channel, cancellationToken);
+        var id = await c.ExecuteScalarAsync<long>(
+            Cmd(
+                """
+                INSERT INTO channel_assignments (image, channel, version, previous_version, action, actor, reason, at)
+                VALUES (@Image, @Channel, @Version, @Previous, @Action, @Actor, @Reason, @At) RETURNING id
+                """,
+                new
+                {
+                    Image = image,
+                    Channel = channel,
+                    Version = version,
+                    Previous = previous,
+                    Action = action,
+                    audit.Actor,
+                    audit.Reason,
+                    At = DbText.FromTime(audit.Time),
+                },
+                t,
+                cancellationToken
+            )
+        );
+        await c.ExecuteAsync(
+            Cmd(
+                """
+                INSERT INTO channel_pointers (image, channel, version, assignment_id) VALUES (@Image, @Channel, @Version, @Id)
+                ON CONFLICT (image, channel) DO UPDATE SET version = excluded.version, assignment_id = excluded.assignment_id
+                """,
+                new
+                {
+                    Image = image,
+                    Channel = channel,
+                    Version = version,
+                    Id = id,
+                },
+                t,
+                cancellationToken
+            )
+        );
+        return id;
+    }
+
+    private static async Task<IReadOnlyList<ChannelAssignment>> HistoryAsync(
+        DbConnection connection,
+        DbTransaction? transaction,
+        string image,
+        string? channel,
+        CancellationToken cancellationToken
+    )
+    {
+        var rows = await connection.QueryAsync<AssignmentRow>(
+            Cmd(
+                $"""
+                SELECT {AssignmentColumns} FROM channel_assignments
+                WHERE image = @Image AND (@Channel IS NULL OR channel = @Channel) ORDER BY id
+                """,
+                new { Image = image, Channel = channel },
+                transaction,
+                cancellationToken
+            )
+        );
+        return [.. rows.Select(r => r.ToAssignment())];
+    }
+
+    private async Task<ChannelAssignment> AssignmentAsync(
+        long id,
+        CancellationToken cancellationToken
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var row = await connection.QuerySingleAsync<AssignmentRow>(
+            Cmd(
+                $"SELECT {AssignmentColumns} FROM channel_assignments WHERE id = @Id",
+                new { Id = id },
+                null,
+                cancellationToken
+            )
+        );
+        return row.ToAssignment();
+    }
+
+    private sealed class AssignmentRow
+    {
+        public long Id { get; init; }
+        public string Image { get; init; } = "";
+        public string Channel { get; init; } = "";
+        public string? Version { get; init; }
+        public string? PreviousVersion { get; init; }
+        public string Action { get; init; } = "";
+        public string Actor { get; init; } = "";
+        public string? Reason { get; init; }
+        public string At { get; init; } = "";
+
+        public ChannelAssignment ToAssignment() =>
+            new(
+                Id,
+                Image,
+                Channel,
+                Version,
+                PreviousVersion,
+                Action,
+                Actor,
+                Reason,
+                DbText.ToTime(At)
+            );
+    }
+}
