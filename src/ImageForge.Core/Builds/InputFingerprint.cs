@@ -7,7 +7,7 @@ namespace ImageForge.Core.Builds;
 /// The hash of every input of a build: each file's path relative to its root and its bytes, in a stable order.
 /// Equal fingerprints mean the same definition, baseline, templates and hardening scripts.
 /// </summary>
-public static class InputFingerprint
+internal static class InputFingerprint
 {
     /// <summary>Hashes the given files and directories (recursively), each under a logical name.</summary>
     public static string Compute(IEnumerable<(string Name, string Path)> inputs)

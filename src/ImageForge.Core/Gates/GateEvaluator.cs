@@ -315,7 +315,7 @@ public static class GateEvaluator
 }
 
 /// <summary>Byte sizes written the way disk sizes are (binary units): 512, 300K, 1536M, 2G, 1T.</summary>
-public static class Sizes
+internal static class Sizes
 {
     /// <summary>Parses a whole number of bytes with an optional K, M, G or T suffix (powers of 1024); null when malformed.</summary>
     public static long? Parse(string text)

@@ -5,7 +5,7 @@ using ImageForge.Core.Inventory;
 namespace ImageForge.Core.Sbom;
 
 /// <summary>Package URLs (purl) of installed OS packages.</summary>
-public static class Purl
+internal static class Purl
 {
     /// <summary>
     /// <c>pkg:deb/&lt;distro&gt;/&lt;name&gt;@&lt;version&gt;?arch=&lt;arch&gt;&amp;distro=&lt;distro&gt;-&lt;release&gt;</c>, or for rpm

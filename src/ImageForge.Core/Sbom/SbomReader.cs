@@ -6,7 +6,7 @@ using ImageForge.Core.Inventory;
 namespace ImageForge.Core.Sbom;
 
 /// <summary>Reads the package inventory back from a CycloneDX SBOM that ImageForge wrote (for re-scans).</summary>
-public static class SbomReader
+internal static class SbomReader
 {
     /// <summary>The packages of a CycloneDX JSON document; throws <see cref="InvalidInputException"/> naming the file when it is not one.</summary>
     public static PackageInventory ReadCycloneDx(string path)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ImageForge.Core.Vulnerabilities;
 
 /// <summary>CVSS v3.0/v3.1 base score from a vector (the formula of the CVSS v3.1 specification, section 7).</summary>
-public static class Cvss
+internal static class Cvss
 {
     /// <summary>The base score, or null when the vector is not a complete CVSS:3.x base vector.</summary>
     public static double? BaseScoreV3(string vector)

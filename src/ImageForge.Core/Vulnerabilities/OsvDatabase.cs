@@ -35,7 +35,7 @@ internal sealed record OsvRecord(
 /// checked on load (required fields and types of the OSV schema); a record that fails, or a file that is not JSON,
 /// is skipped and reported as a <see cref="ScanProblem"/> naming the file. Withdrawn records are ignored.
 /// </summary>
-public sealed class OsvDatabase
+internal sealed class OsvDatabase
 {
     private static readonly HashSet<string> RangeTypes = ["ECOSYSTEM", "SEMVER", "GIT"];
     private static readonly string[] EventKinds = ["introduced", "fixed", "last_affected", "limit"];

@@ -8,7 +8,7 @@ namespace ImageForge.Core.Vulnerabilities;
 /// write inside cloud builds. A file that is not valid JSON, not such a report, or a Trivy report of another
 /// schema version is refused with an <see cref="InvalidInputException"/> naming the file.
 /// </summary>
-public static class ReportImporters
+internal static class ReportImporters
 {
     /// <summary>The Trivy JSON schema version this importer reads.</summary>
     public const int TrivySchemaVersion = 2;

@@ -39,7 +39,7 @@ public sealed record Suppression(
 public sealed record SuppressedFinding(Finding Finding, Suppression By);
 
 /// <summary>Applies suppressions to findings on a given day.</summary>
-public static class SuppressionFilter
+internal static class SuppressionFilter
 {
     /// <summary>
     /// Splits findings into active and suppressed. Suppressions whose expiry date is before <paramref name="today"/>

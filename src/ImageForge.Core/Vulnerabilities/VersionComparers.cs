@@ -103,7 +103,7 @@ public sealed class DebianVersionComparer : IComparer<string>
 /// release with rpmvercmp (alternating digit and letter segments, <c>~</c> sorts before anything, <c>^</c> after the
 /// end but before anything else).
 /// </summary>
-public sealed class RpmVersionComparer : IComparer<string>
+internal sealed class RpmVersionComparer : IComparer<string>
 {
     /// <summary>The one instance.</summary>
     public static RpmVersionComparer Instance { get; } = new();
@@ -247,7 +247,7 @@ public sealed class RpmVersionComparer : IComparer<string>
 }
 
 /// <summary>Which ordering a package ecosystem's versions follow.</summary>
-public static class VersionOrdering
+internal static class VersionOrdering
 {
     /// <summary>The comparer for an OSV ecosystem name (Debian, Ubuntu: dpkg; Red Hat, Rocky, AlmaLinux, SUSE: rpm), or null when unknown.</summary>
     public static IComparer<string>? ForEcosystem(string ecosystem)
