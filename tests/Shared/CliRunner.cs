@@ -1,4 +1,5 @@
 using ImageForge.Cli;
+using ImageForge.Core.Providers;
 
 namespace ImageForge.TestSupport;
 
@@ -14,9 +15,18 @@ public sealed record CliResult(int ExitCode, string Out, string Error)
 /// </summary>
 public static class CliRunner
 {
+    public static Task<CliResult> RunAsync(
+        string currentDirectory,
+        IReadOnlyDictionary<string, string>? environment,
+        CancellationToken cancellationToken,
+        params string[] args
+    ) => RunAsync(currentDirectory, environment, null, cancellationToken, args);
+
+    /// <summary>Runs with the given providers instead of the shipped ones (a provider module of a spec).</summary>
     public static async Task<CliResult> RunAsync(
         string currentDirectory,
         IReadOnlyDictionary<string, string>? environment,
+        ProviderRegistry? providers,
         CancellationToken cancellationToken,
         params string[] args
     )
@@ -36,6 +46,11 @@ public static class CliRunner
                     : Environment.GetEnvironmentVariable(name),
             environment ?? new Dictionary<string, string>()
         );
+        if (providers is not null)
+        {
+            host = host with { Providers = providers };
+        }
+
         var exit = await CliApp.RunAsync(args, host, cancellationToken);
         return new CliResult(exit, stdout.ToString(), stderr.ToString());
     }
