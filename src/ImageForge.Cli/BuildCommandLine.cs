@@ -2,21 +2,32 @@ using System.CommandLine;
 using ImageForge.Application;
 using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
 
 namespace ImageForge.Cli;
 
-/// <summary><c>imageforge build &lt;image&gt;</c>: runs a build in this process with live progress.</summary>
+/// <summary>
+/// <c>imageforge build &lt;image&gt;</c>: runs a build in this process with live progress;
+/// <c>imageforge build --resume &lt;build&gt;</c> takes up a build whose imports failed or were interrupted.
+/// </summary>
 internal static class BuildCommandLine
 {
     public static Command Create(Func<ParseResult, CliContext> context)
     {
-        var image = new Argument<string>("image")
+        var image = new Argument<string?>("image")
         {
             Description = "The image definition's name, e.g. debian-11-cis",
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var target = new Option<string?>("--target")
         {
-            Description = "Target to build: local, aws, azure or gcp",
+            Description =
+                "Target to build: local, aws, azure or gcp [default: every target of the definition]",
+        };
+        var resume = new Option<string?>("--resume")
+        {
+            Description =
+                "Take up this build where its imports stopped (same build, same version); give no image",
         };
         var reason = new Option<string?>("--reason")
         {
@@ -37,11 +48,32 @@ internal static class BuildCommandLine
             reason,
             verbose,
             timeout,
+            resume,
         };
         command.SetAction(
             async (parse, cancellationToken) =>
             {
                 var ctx = context(parse);
+                var resumed = parse.GetValue(resume);
+                if ((resumed is null) == (parse.GetValue(image) is null))
+                {
+                    throw new InvalidInputException(
+                        resumed is null
+                            ? "name the image to build, e.g. 'imageforge build debian-11-cis', or resume a build with --resume BUILD"
+                            : "--resume takes up a build as it was begun: give no image and no --target"
+                    );
+                }
+
+                if (
+                    resumed is not null
+                    && (parse.GetValue(target) is not null || ctx.Server is not null)
+                )
+                {
+                    throw new InvalidInputException(
+                        "--resume runs in this process on the build's own data directory: leave out --target and --server"
+                    );
+                }
+
                 if (ctx.Server is not null)
                 {
                     return await QueueOnServerAsync(
@@ -64,22 +96,23 @@ internal static class BuildCommandLine
                         : Pipeline.DefaultBuildTimeout,
                     Environment.ProcessId
                 );
-                var prepared = service.Prepare(
-                    new BuildCommand(
-                        parse.GetValue(image)!,
-                        parse.GetValue(target),
-                        BuildTrigger.Manual,
-                        Environment.UserName,
-                        parse.GetValue(reason)
-                    ),
-                    ctx.Content
-                );
-
-                var outcome = await service.RunAsync(
-                    prepared,
-                    new ConsoleBuildObserver(ctx.Error, parse.GetValue(verbose)),
-                    cancellationToken
-                );
+                var observer = new ConsoleBuildObserver(ctx.Error, parse.GetValue(verbose));
+                var outcome = resumed is not null
+                    ? await service.ResumeAsync(resumed, ctx.Content, observer, cancellationToken)
+                    : await service.RunAsync(
+                        service.Prepare(
+                            new BuildCommand(
+                                parse.GetValue(image)!,
+                                parse.GetValue(target),
+                                BuildTrigger.Manual,
+                                Environment.UserName,
+                                parse.GetValue(reason)
+                            ),
+                            ctx.Content
+                        ),
+                        observer,
+                        cancellationToken
+                    );
                 await Report.BuildOutcomeAsync(ctx, outcome);
                 if (outcome.Version is { Status: VersionStatus.Rejected } rejected)
                 {

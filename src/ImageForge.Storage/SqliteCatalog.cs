@@ -238,6 +238,27 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
     ) => Guard(_catalog.EndBuildAsync(buildId, status, message, at, cancellationToken));
 
     /// <inheritdoc />
+    public Task MarkResumableAsync(string buildId, CancellationToken cancellationToken = default) =>
+        Guard(_catalog.MarkResumableAsync(buildId, cancellationToken));
+
+    public Task<BuildRecord> ResumeBuildAsync(
+        string buildId,
+        int ownerPid,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.ResumeBuildAsync(buildId, ownerPid, cancellationToken));
+
+    public Task<IReadOnlyList<ImportStepRecord>> GetImportStepsAsync(
+        string buildId,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.GetImportStepsAsync(buildId, cancellationToken));
+
+    public Task RecordImportStepAsync(
+        string buildId,
+        string target,
+        ImportStep entry,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.RecordImportStepAsync(buildId, target, entry, cancellationToken));
+
     public Task<bool> RequestCancelAsync(
         string buildId,
         CancellationToken cancellationToken = default

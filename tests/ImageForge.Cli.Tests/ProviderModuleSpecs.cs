@@ -29,7 +29,8 @@ public sealed class ProviderModuleSpecs : IDisposable
 
         var validate = await RunAsync(providers, content, "validate");
         var built = await RunAsync(providers, content, "build", "cloud-image", "--output", "json");
-        var version = JsonDocument.Parse(built.Out)
+        var version = JsonDocument
+            .Parse(built.Out)
             .RootElement.GetProperty("version")
             .GetProperty("version")
             .GetString()!;
@@ -106,11 +107,7 @@ public sealed class ProviderModuleSpecs : IDisposable
     // The shipped content, plus an image for the test provider with a baseline that gates nothing.
     private string WriteContent()
     {
-        var root = _dir.Combine("content");
-        foreach (var folder in new[] { "baselines", "hardening", "templates" })
-        {
-            Copy(Path.Combine(RepoPaths.Root, folder), Path.Combine(root, folder));
-        }
+        var root = ContentCopy.Create(_dir.Combine("content"));
 
         var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
         File.WriteAllText(
@@ -133,16 +130,6 @@ public sealed class ProviderModuleSpecs : IDisposable
             """
         );
         return root;
-    }
-
-    private static void Copy(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 
     // A whole provider in a few dozen lines: rules, a builder, an id per region, and its distribution.

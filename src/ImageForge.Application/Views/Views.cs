@@ -33,6 +33,9 @@ public sealed record BuildView(
     string? Version
 )
 {
+    /// <summary>It began importing and kept its version, disk and import journal: <c>build --resume</c> takes it up.</summary>
+    public bool Resumable { get; init; }
+
     public static BuildView From(BuildRecord b) =>
         new(
             b.Id,
@@ -47,7 +50,10 @@ public sealed record BuildView(
             b.EndedAt,
             b.Message,
             b.Version
-        );
+        )
+        {
+            Resumable = b.Resumable,
+        };
 
     /// <summary>The build as a client of the API holds it (the worker's process details stay on the worker).</summary>
     public BuildRecord ToRecord() =>
@@ -65,6 +71,7 @@ public sealed record BuildView(
             EndedAt = EndedAt,
             Message = Message,
             Version = Version,
+            Resumable = Resumable,
         };
 }
 

@@ -50,6 +50,12 @@ public sealed record BuildRecord
     /// <summary>Process group of the running Packer, while it runs; used to clean up after a dead owner.</summary>
     public int? ToolProcessGroup { get; init; }
     public bool CancelRequested { get; init; }
+
+    /// <summary>
+    /// Its disk was made and its imports began: when it fails or its process dies it keeps its reserved version,
+    /// files and import journal, and <c>build --resume</c> takes it up.
+    /// </summary>
+    public bool Resumable { get; init; }
 }
 
 /// <summary>What is needed to open a build row.</summary>
@@ -82,6 +88,42 @@ public sealed record Artifact
     /// <summary>Lowercase hex sha256 of a file artifact; null for cloud images.</summary>
     public string? Sha256 { get; init; }
     public long? SizeBytes { get; init; }
+
+    /// <summary>For a cloud image: the sha256 of the disk it was imported from (signed with the image's id).</summary>
+    public string? SourceSha256 { get; init; }
+
+    /// <summary>
+    /// For a cloud image: what else identifies it at its provider (its snapshot, its resource id), signed with it;
+    /// keys ordered ordinally. Empty for files.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Details { get; init; } =
+        new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Equal when every field is, the details compared by their entries.</summary>
+    public bool Equals(Artifact? other) =>
+        other is not null
+        && Target == other.Target
+        && Region == other.Region
+        && Kind == other.Kind
+        && Location == other.Location
+        && Sha256 == other.Sha256
+        && SizeBytes == other.SizeBytes
+        && SourceSha256 == other.SourceSha256
+        && Details.Count == other.Details.Count
+        && Details.All(p => other.Details.TryGetValue(p.Key, out var v) && v == p.Value);
+
+    /// <inheritdoc />
+    public override int GetHashCode() =>
+        HashCode.Combine(
+            Target,
+            Region,
+            Kind,
+            Location,
+            Sha256,
+            SizeBytes,
+            SourceSha256,
+            Details.Count
+        );
 }
 
 /// <summary>

@@ -42,6 +42,7 @@ public sealed class BuildService
     private readonly ICatalog _catalog;
     private readonly ProviderRegistry _providers;
     private readonly IReadOnlyDictionary<string, ITargetBuilder> _builders;
+    private readonly Dictionary<string, IImageImporter> _importers;
     private readonly IReadOnlyList<IEvidenceCollector> _collectors;
     private readonly DataPaths _data;
     private readonly TimeProvider _time;
@@ -80,6 +81,7 @@ public sealed class BuildService
         );
         _catalog = catalog;
         _builders = providers.Builders.ToDictionary(b => b.Provider, StringComparer.Ordinal);
+        _importers = providers.Importers.ToDictionary(i => i.Provider, StringComparer.Ordinal);
         _collectors = [.. collectors];
         _data = data;
         _time = time;
@@ -104,6 +106,12 @@ public sealed class BuildService
                 ("hardening", Path.Combine(content.Hardening, checkedBuild.Baseline.Hardening)),
                 // Profiles run the shared rule library (hardening/lib): a change there changes the image too.
                 ("hardening-lib", Path.Combine(content.Hardening, "lib")),
+                .. checkedBuild.Imports.Select(i =>
+                    (
+                        $"templates-{i.Target.Provider}",
+                        Path.Combine(content.PackerTemplates, i.Target.Provider)
+                    )
+                ),
             ]),
         };
     }
@@ -180,7 +188,7 @@ public sealed class BuildService
             );
         }
 
-        var target = SelectTarget(definition, command.Target);
+        var (target, imports) = BuildTargets.Select(definition, command.Target, _providers);
         if (!_builders.TryGetValue(target.Provider, out var builder))
         {
             throw new InvalidInputException(
@@ -189,12 +197,44 @@ public sealed class BuildService
             );
         }
 
-        var unprepared = builder.Preflight(baseline, target, content);
+        var unprepared = builder.Preflight(baseline, target, content).ToList();
+        var importers = new List<PreparedImport>();
+        foreach (var import in imports)
+        {
+            if (!_importers.TryGetValue(import.Provider, out var importer))
+            {
+                throw new InvalidInputException(
+                    $"{definition.SourceFile}: target '{import.Provider}' (build: import) is valid, but this version of "
+                        + $"ImageForge cannot import into {import.Provider} yet"
+                );
+            }
+
+            unprepared.AddRange(importer.Preflight(import));
+            importers.Add(new PreparedImport(import, importer, Secrets(definition, import)));
+        }
+
         if (unprepared.Count > 0)
         {
             throw new InvalidInputException(string.Join(Environment.NewLine, unprepared));
         }
 
+        return new PreparedBuild(
+            command,
+            definition,
+            baseline,
+            target,
+            content,
+            Secrets(definition, target),
+            ""
+        )
+        {
+            Imports = importers,
+        };
+    }
+
+    // The values of the target's secrets from the environment; every unset one is a problem naming its variable.
+    private Dictionary<string, string> Secrets(ImageDefinition definition, TargetSpec target)
+    {
         var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
         var missing = new List<InputProblem>();
         foreach (var (variable, envName) in target.Secrets)
@@ -217,12 +257,7 @@ public sealed class BuildService
             }
         }
 
-        if (missing.Count > 0)
-        {
-            throw new InvalidInputException(missing);
-        }
-
-        return new PreparedBuild(command, definition, baseline, target, content, secrets, "");
+        return missing.Count > 0 ? throw new InvalidInputException(missing) : secrets;
     }
 
     /// <summary>
@@ -287,7 +322,7 @@ public sealed class BuildService
         PreparedBuild prepared,
         IBuildObserver observer,
         CancellationToken cancellationToken = default
-    ) => RunCoreAsync(prepared, observer, null, cancellationToken);
+    ) => RunCoreAsync(prepared, observer, null, false, cancellationToken);
 
     /// <summary>
     /// Runs a queued build the worker has claimed (its row exists and is running) and records the outcome.
@@ -297,12 +332,39 @@ public sealed class BuildService
         IBuildObserver observer,
         BuildRecord claimed,
         CancellationToken cancellationToken = default
-    ) => RunCoreAsync(prepared, observer, claimed, cancellationToken);
+    ) => RunCoreAsync(prepared, observer, claimed, false, cancellationToken);
+
+    /// <summary>
+    /// Takes up a build whose imports failed or were interrupted (<c>build --resume</c>): the same build and version,
+    /// its disk from its output directory (re-hashed: what was signed must be what is imported), the import steps
+    /// not done yet, then evidence and the version. Bad input when the build cannot be resumed.
+    /// </summary>
+    public async Task<BuildOutcome> ResumeAsync(
+        string buildId,
+        ContentPaths content,
+        IBuildObserver observer,
+        CancellationToken cancellationToken = default
+    )
+    {
+        var ended =
+            await _catalog.GetBuildAsync(buildId, cancellationToken)
+            ?? throw new InvalidInputException(
+                $"there is no build {buildId}; see 'imageforge builds list'"
+            );
+        var prepared = PrepareClaimed(ended, content);
+        var resumed = await _catalog.ResumeBuildAsync(
+            buildId,
+            _settings.OwnerPid,
+            cancellationToken
+        );
+        return await RunCoreAsync(prepared, observer, resumed, true, cancellationToken);
+    }
 
     private async Task<BuildOutcome> RunCoreAsync(
         PreparedBuild prepared,
         IBuildObserver observer,
         BuildRecord? claimed,
+        bool resume,
         CancellationToken cancellationToken
     )
     {
@@ -312,7 +374,7 @@ public sealed class BuildService
             ?? await _catalog.StartBuildAsync(
                 new NewBuild(
                     prepared.Definition.Name,
-                    prepared.Target.Provider,
+                    prepared.Targets,
                     prepared.Command.Trigger,
                     prepared.Command.Requester,
                     prepared.Command.Reason,
@@ -347,9 +409,31 @@ public sealed class BuildService
         string message;
         TargetBuildResult? result = null;
         var versionStatus = VersionStatus.Built;
+        var keepOutput = resume;
         try
         {
-            result = await builder.BuildAsync(request, sink, cancel.Token);
+            var imports = new BuildImports(_catalog, build, prepared, sink, _time);
+            if (resume)
+            {
+                result = await imports.ReadDiskBuildAsync(request.OutputDirectory, cancel.Token);
+            }
+            else
+            {
+                result = await builder.BuildAsync(request, sink, cancel.Token);
+            }
+
+            if (prepared.Imports.Count > 0)
+            {
+                // From here on a failure keeps the version, the disk and the journal for --resume.
+                keepOutput = true;
+                result = await imports.RunAsync(
+                    request.OutputDirectory,
+                    result,
+                    resume,
+                    cancel.Token
+                );
+            }
+
             result = await CollectEvidenceAsync(
                 prepared,
                 build.Id,
@@ -401,8 +485,9 @@ public sealed class BuildService
             );
         }
 
-        // A target build that succeeded before evidence failed has written output no version will point to.
-        if (result is not null && Directory.Exists(request.OutputDirectory))
+        // A target build that succeeded before evidence failed has written output no version will point to; a build
+        // that began importing keeps it for --resume.
+        if (result is not null && !keepOutput && Directory.Exists(request.OutputDirectory))
         {
             Directory.Delete(request.OutputDirectory, recursive: true);
         }
@@ -496,25 +581,6 @@ public sealed class BuildService
             ? VersionStatus.Rejected
             : VersionStatus.Built;
 
-    private static TargetSpec SelectTarget(ImageDefinition definition, string? requested)
-    {
-        if (requested is null)
-        {
-            return definition.Targets.Count == 1
-                ? definition.Targets[0]
-                : throw new InvalidInputException(
-                    $"{definition.SourceFile}: '{definition.Name}' has targets {string.Join(", ", definition.Targets.Select(t => t.Provider))}; "
-                        + "choose one with --target."
-                );
-        }
-
-        return definition.Targets.FirstOrDefault(t => t.Provider == requested)
-            ?? throw new InvalidInputException(
-                $"{definition.SourceFile}: '{definition.Name}' has no target '{requested}'; its targets are "
-                    + $"{string.Join(", ", definition.Targets.Select(t => t.Provider))}."
-            );
-    }
-
     private static bool SameFile(string a, string b) =>
         string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
 
@@ -587,6 +653,18 @@ public sealed class BuildService
     }
 }
 
+/// <summary>One target of a build that imports the build's disk (<c>build: import</c>), with its importer.</summary>
+public sealed record PreparedImport(
+    TargetSpec Target,
+    IImageImporter Importer,
+    IReadOnlyDictionary<string, string> Secrets
+)
+{
+    // The secret values are part of the record for the importer; never print them.
+    public override string ToString() =>
+        $"PreparedImport {{ Target = {Target.Provider}, Secrets = [{string.Join(", ", Secrets.Keys)}] }}";
+}
+
 /// <summary>Who owns the builds a <see cref="BuildService"/> runs, and how long each may take.</summary>
 /// <param name="OwnerPid">The process recorded as the builds' owner (a dead owner's builds are reaped).</param>
 /// <param name="Timeout">The longest a target build may run before it is stopped and recorded as failed.</param>
@@ -603,6 +681,13 @@ public sealed record PreparedBuild(
     string Fingerprint
 )
 {
+    /// <summary>The targets this build imports its disk into (<c>build: import</c>), in definition order.</summary>
+    public IReadOnlyList<PreparedImport> Imports { get; init; } = [];
+
+    /// <summary>The build's targets as the build row names them: the disk's target, then every import (local,aws).</summary>
+    public string Targets =>
+        string.Join(',', [Target.Provider, .. Imports.Select(i => i.Target.Provider)]);
+
     // The secret values are part of the record for the builder; never print them.
     public override string ToString() =>
         $"PreparedBuild {{ Image = {Definition.Name}, Target = {Target.Provider}, Fingerprint = {Fingerprint}, Secrets = [{string.Join(", ", Secrets.Keys)}] }}";

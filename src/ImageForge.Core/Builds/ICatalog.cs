@@ -75,6 +75,36 @@ public interface ICatalog : ICatalogReader
         CancellationToken cancellationToken = default
     );
 
+    /// <summary>
+    /// Marks a running build with a reserved version resumable (its imports begin): from now on failing or being
+    /// interrupted keeps its version, files and import journal.
+    /// </summary>
+    Task MarkResumableAsync(string buildId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes a failed, interrupted or cancelled resumable build back to running, owned by <paramref name="ownerPid"/>;
+    /// anything else is bad input naming why.
+    /// </summary>
+    Task<BuildRecord> ResumeBuildAsync(
+        string buildId,
+        int ownerPid,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Every recorded import step of the build.</summary>
+    Task<IReadOnlyList<ImportStepRecord>> GetImportStepsAsync(
+        string buildId,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Records (or replaces) one import step of a running build.</summary>
+    Task RecordImportStepAsync(
+        string buildId,
+        string target,
+        ImportStep entry,
+        CancellationToken cancellationToken = default
+    );
+
     /// <summary>Asks a running build to cancel (seen by its owner, which polls). Returns false when the build is not running.</summary>
     Task<bool> RequestCancelAsync(string buildId, CancellationToken cancellationToken = default);
 }

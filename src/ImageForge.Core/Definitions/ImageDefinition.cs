@@ -85,6 +85,25 @@ public sealed record TargetSpec
 
     /// <summary>The option's value (defaults included), or null when the provider has no such option set.</summary>
     public string? Option(string key) => Options.TryGetValue(key, out var value) ? value : null;
+
+    /// <summary>
+    /// How the target is built (<c>build:</c>, for providers that offer a choice): imported from the disk the
+    /// definition's disk-building target makes, or built natively by the provider's own Packer builder.
+    /// </summary>
+    public BuildMode Build { get; init; } = BuildMode.Own;
+}
+
+/// <summary>How a target gets its image.</summary>
+public enum BuildMode
+{
+    /// <summary>The provider's builder makes it (the local target: the disk itself).</summary>
+    Own,
+
+    /// <summary>The disk of this build is imported into the provider (<c>build: import</c>).</summary>
+    Import,
+
+    /// <summary>The provider's own Packer builder runs the same scripts in a VM there (<c>build: native</c>).</summary>
+    Native,
 }
 
 /// <summary>When scheduled builds of an image run: a cron expression read in a time zone.</summary>

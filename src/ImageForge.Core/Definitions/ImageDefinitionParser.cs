@@ -30,6 +30,7 @@ internal static class ImageDefinitionParser
         "regions",
         "options",
         "secrets",
+        "build",
     ];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["cron", "time_zone"];
     private static readonly IReadOnlyList<string> DefaultChannels = ["dev", "staging", "prod"];
@@ -265,6 +266,22 @@ internal static class ImageDefinitionParser
             if (target is not null)
             {
                 targets.Add(target);
+                if (
+                    target.Build == BuildMode.Import
+                    && !items.Any(i => DiskBuilder(i.Node, registry))
+                )
+                {
+                    var builders = registry
+                        .Modules.Where(m => m.Rules.BuildsDisks)
+                        .Select(m => m.Name);
+                    map.Problems.Add(
+                        item.Line,
+                        $"{path}.build",
+                        $"build: import imports the disk another target of the definition builds; add a target of "
+                            + $"{string.Join(" or ", builders)} (it builds the disk once for every imported target), "
+                            + "or choose build: native"
+                    );
+                }
             }
         }
         return targets;
@@ -326,6 +343,7 @@ internal static class ImageDefinitionParser
             }
         }
         var regions = ReadRegions(target, rules);
+        var build = ReadBuildMode(target, rules);
         var options = ReadOptions(target, rules, os);
         var secrets = ReadSecrets(target, rules);
         if (rules is not null && baseImage is not null)
@@ -346,7 +364,52 @@ internal static class ImageDefinitionParser
             Regions = regions,
             Options = options,
             Secrets = secrets,
+            Build = build,
         };
+    }
+
+    // Whether the target mapping names a provider whose builder makes disks (checked before its own problems).
+    private static bool DiskBuilder(YNode node, ProviderRegistry registry) =>
+        node is YMapping mapping
+        && mapping.Entries.FirstOrDefault(e => e.Key.Value == "provider").Value is YScalar provider
+        && registry.Find(provider.Value)?.Rules.BuildsDisks == true;
+
+    private static BuildMode ReadBuildMode(MappingReader target, ProviderRules? rules)
+    {
+        var node = target.Get("build");
+        if (rules is null)
+        {
+            return BuildMode.Own;
+        }
+        if (rules.BuildModes.Count == 0)
+        {
+            if (node is not null)
+            {
+                target.Problems.Add(
+                    node.Line,
+                    target.PathOf("build"),
+                    $"the {rules.Name} target has one way to build; remove 'build'"
+                );
+            }
+            return BuildMode.Own;
+        }
+        var names = rules.BuildModes.Select(m => m.ToString().ToLowerInvariant()).ToList();
+        var text = target.OptionalScalar("build", string.Join(" or ", names));
+        if (text is null)
+        {
+            return rules.BuildModes[0];
+        }
+        var index = names.IndexOf(text);
+        if (index < 0)
+        {
+            target.Problems.Add(
+                target.LineOf("build"),
+                target.PathOf("build"),
+                MappingReader.UnknownMessage("build mode", text, names)
+            );
+            return rules.BuildModes[0];
+        }
+        return rules.BuildModes[index];
     }
 
     private static List<string> ReadRegions(MappingReader target, ProviderRules? rules)

@@ -12,7 +12,8 @@ public sealed record ProvenanceSubject(string Name, string Sha256);
 /// <list type="bullet">
 /// <item>file artifact: <c>artifact/{target}/{region}/{kind}/{file name}</c>, digest = the file's sha256;</item>
 /// <item>provider image (no file): <c>image/{target}/{region}/{kind}/{provider id}</c>, digest = sha256 of its
-/// manifest document (<see cref="ImageManifest"/>), so the provider id itself is covered by the signature;</item>
+/// manifest document (<see cref="ImageManifest"/>: provider, region, kind, id, the disk it was imported from and its
+/// other identifiers), so all of them are covered by the signature;</item>
 /// <item>evidence document: <c>evidence/{kind}/{file name}</c>, digest = the file's sha256.</item>
 /// </list>
 /// Two items with the same name get <c>@{first 12 hex digits of the digest}</c> appended.
@@ -89,6 +90,25 @@ public static class ProvenanceSubjects
             json.WriteString("region", artifact.Region);
             json.WriteString("kind", artifact.Kind);
             json.WriteString("id", artifact.Location);
+            // Written only when present, so the manifests of images recorded before they existed are unchanged.
+            if (artifact.SourceSha256 is { } source)
+            {
+                json.WriteString("source_sha256", source);
+            }
+
+            if (artifact.Details.Count > 0)
+            {
+                json.WriteStartObject("details");
+                foreach (
+                    var (key, value) in artifact.Details.OrderBy(p => p.Key, StringComparer.Ordinal)
+                )
+                {
+                    json.WriteString(key, value);
+                }
+
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 

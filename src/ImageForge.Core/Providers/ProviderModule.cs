@@ -84,7 +84,7 @@ public sealed record ProviderContext(
 }
 
 /// <summary>The acting parts of one provider for one host; each null when the provider has none yet.</summary>
-/// <param name="Builder">Builds its targets.</param>
+/// <param name="Builder">Builds its targets (the local disk; a cloud's native Packer build).</param>
 /// <param name="InputResolver">What its targets would build from now (for the input fingerprint).</param>
 /// <param name="Distribution">Publishes, deprecates and deletes its versions' images (promotion, revocation, gc).</param>
 public sealed record ProviderServices(
@@ -95,6 +95,9 @@ public sealed record ProviderServices(
 {
     /// <summary>A provider that acts on nothing yet.</summary>
     public static ProviderServices None { get; } = new(null, null, null);
+
+    /// <summary>Imports the build's disk into its targets with <c>build: import</c>.</summary>
+    public IImageImporter? Importer { get; init; }
 }
 
 /// <summary>The base of a target: its name in the lineage, and its provenance dependency.</summary>

@@ -77,6 +77,10 @@ public sealed class ConnectedProviders
     public IReadOnlyList<ITargetBuilder> Builders =>
         [.. Services().Select(s => s.Builder).OfType<ITargetBuilder>()];
 
+    /// <summary>Every provider's importer (for its targets with <c>build: import</c>).</summary>
+    public IReadOnlyList<IImageImporter> Importers =>
+        [.. Services().Select(s => s.Importer).OfType<IImageImporter>()];
+
     /// <summary>Every provider's input resolver.</summary>
     public IReadOnlyList<IInputResolver> InputResolvers =>
         [.. Services().Select(s => s.InputResolver).OfType<IInputResolver>()];
@@ -85,9 +89,14 @@ public sealed class ConnectedProviders
     public IReadOnlyList<IDistributionTarget> Distribution =>
         [.. Services().Select(s => s.Distribution).OfType<IDistributionTarget>()];
 
-    /// <summary>The providers that build (schedules and CVE rebuilds are armed only for their targets).</summary>
+    /// <summary>
+    /// The providers that build or import (schedules and CVE rebuilds are armed only for their targets).
+    /// </summary>
     public IReadOnlySet<string> Buildable =>
-        new HashSet<string>(Builders.Select(b => b.Provider), StringComparer.Ordinal);
+        new HashSet<string>(
+            Builders.Select(b => b.Provider).Concat(Importers.Select(i => i.Provider)),
+            StringComparer.Ordinal
+        );
 
     private IEnumerable<ProviderServices> Services() =>
         Registry.Modules.Select(m => _services[m.Name]);

@@ -124,6 +124,15 @@ public sealed class ProviderRules
         IEnumerable<(string Field, string Message)>
     > CrossCheck { get; init; } = (_, _) => [];
 
+    /// <summary>
+    /// The build modes a target may choose with <c>build:</c>, the default first; empty when the provider has one way
+    /// only (<see cref="BuildMode.Own"/>).
+    /// </summary>
+    public IReadOnlyList<BuildMode> BuildModes { get; init; } = [];
+
+    /// <summary>Whether this provider's builder makes the disk that import targets of the same definition import.</summary>
+    public bool BuildsDisks { get; init; }
+
     /// <summary>Packer sensitive variables this provider's template declares.</summary>
     public required IReadOnlyList<string> SecretVariables { get; init; }
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
 
 namespace ImageForge.Storage.Sql;
 
@@ -19,7 +20,7 @@ internal sealed class SqlCatalog : ICatalog
         id AS Id, image AS Image, target AS Target, "trigger" AS TriggerText, requester AS Requester,
         reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
         status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
-        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested
+        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable
         """;
 
     private const string NewestVersionsFirst = "ORDER BY version_day DESC, version_seq DESC";
@@ -312,8 +313,10 @@ internal sealed class SqlCatalog : ICatalog
             await connection.ExecuteAsync(
                 Command(
                     """
-                    INSERT INTO artifacts (image, version, position, target, region, kind, location, sha256, size_bytes)
-                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @Sha256, @SizeBytes)
+                    INSERT INTO artifacts (image, version, position, target, region, kind, location, sha256, size_bytes,
+                                           source_sha256, details)
+                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @Sha256, @SizeBytes,
+                            @SourceSha256, @Details)
                     """,
                     artifacts.Select(
                         (a, i) =>
@@ -328,6 +331,8 @@ internal sealed class SqlCatalog : ICatalog
                                 a.Location,
                                 a.Sha256,
                                 a.SizeBytes,
+                                a.SourceSha256,
+                                Details = ArtifactDetails.ToText(a.Details),
                             }
                     ),
                     transaction,
@@ -568,10 +573,10 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 $"""
                 DELETE FROM image_versions WHERE build_id = @Id AND status = '{VersionStatusText.Pending}'
-                    AND EXISTS (SELECT 1 FROM builds WHERE id = @Id AND status = 'running');
+                    AND EXISTS (SELECT 1 FROM builds WHERE id = @Id AND status = 'running' AND resumable = 0);
                 UPDATE builds
                 SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL,
-                    version = NULL
+                    version = CASE WHEN resumable = 1 THEN version ELSE NULL END
                 WHERE id = @Id AND status = 'running'
                 """,
                 new
@@ -590,6 +595,152 @@ internal sealed class SqlCatalog : ICatalog
             throw await NotRunningAsync(connection, transaction, id, attempt, cancellationToken);
         }
 
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task MarkResumableAsync(
+        string buildId,
+        CancellationToken cancellationToken = default
+    )
+    {
+        const string Attempt = "mark as resumable";
+        var id = ParseOrRefuse(buildId, Attempt);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var changed = await connection.ExecuteAsync(
+            Command(
+                $"UPDATE builds SET resumable = 1 WHERE id = @Id AND status = '{Running}' AND version IS NOT NULL",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (changed == 0)
+        {
+            throw await NotRunningAsync(connection, transaction, id, Attempt, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<BuildRecord> ResumeBuildAsync(
+        string buildId,
+        int ownerPid,
+        CancellationToken cancellationToken = default
+    )
+    {
+        const string Attempt = "resume";
+        var id = ParseOrRefuse(buildId, Attempt);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        var changed = await connection.ExecuteAsync(
+            Command(
+                $"""
+                UPDATE builds SET status = '{Running}', ended_at = NULL, message = NULL, owner_pid = @Owner,
+                    tool_pgid = NULL, cancel_requested = 0
+                WHERE id = @Id AND resumable = 1 AND status IN ('failed', 'interrupted', 'cancelled')
+                """,
+                new { Id = id, Owner = ownerPid },
+                transaction,
+                cancellationToken
+            )
+        );
+        var build = await connection.QuerySingleOrDefaultAsync<BuildRow>(
+            Command(
+                $"SELECT {BuildColumns} FROM builds WHERE id = @Id",
+                new { Id = id },
+                transaction,
+                cancellationToken
+            )
+        );
+        if (changed == 0 || build is null)
+        {
+            throw new InvalidInputException(
+                build is null ? $"there is no build {buildId}; see 'imageforge builds list'"
+                : build.Status is BuildStatus.Running or BuildStatus.Queued
+                    ? $"build {buildId} is {build.StatusText}; there is nothing to resume yet"
+                : build.Status == BuildStatus.Succeeded
+                    ? $"build {buildId} succeeded (version {build.Version}); there is nothing to resume"
+                : $"build {buildId} ended ({build.StatusText}) before it began importing, so it has nothing to "
+                    + $"resume; run 'imageforge build {build.Image}' again"
+            );
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return build.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<ImportStepRecord>> GetImportStepsAsync(
+        string buildId,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (!DbText.TryParseId(buildId, out var id))
+        {
+            return [];
+        }
+
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(string, string, string, string, string?)>(
+            Command(
+                """
+                SELECT target, region, step, state, data FROM build_steps WHERE build_id = @Id
+                ORDER BY target, region, step
+                """,
+                new { Id = id },
+                null,
+                cancellationToken
+            )
+        );
+        return
+        [
+            .. rows.Select(r => new ImportStepRecord(
+                r.Item1,
+                new ImportStep(
+                    r.Item2,
+                    r.Item3,
+                    DbText.ToEnum<ImportStepState>(r.Item4, "build_steps.state"),
+                    r.Item5
+                )
+            )),
+        ];
+    }
+
+    public async Task RecordImportStepAsync(
+        string buildId,
+        string target,
+        ImportStep entry,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        const string Attempt = "record an import step of";
+        var id = ParseOrRefuse(buildId, Attempt);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await RunningBuildAsync(connection, transaction, buildId, id, Attempt, cancellationToken);
+        await connection.ExecuteAsync(
+            Command(
+                """
+                INSERT INTO build_steps (build_id, target, region, step, state, data, updated_at)
+                VALUES (@Id, @Target, @Region, @Step, @State, @Data, @At)
+                ON CONFLICT (build_id, target, region, step)
+                DO UPDATE SET state = excluded.state, data = excluded.data, updated_at = excluded.updated_at
+                """,
+                new
+                {
+                    Id = id,
+                    Target = target,
+                    entry.Region,
+                    entry.Step,
+                    State = DbText.FromEnum(entry.State),
+                    entry.Data,
+                    At = DbText.FromTime(_time.GetUtcNow()),
+                },
+                transaction,
+                cancellationToken
+            )
+        );
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -766,7 +917,9 @@ internal sealed class SqlCatalog : ICatalog
             connection,
             transaction,
             $"""
-            SELECT a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes FROM artifacts a
+            SELECT a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes, a.source_sha256,
+                   a.details
+            FROM artifacts a
             WHERE a.image = @Image AND a.version IN ({chosenVersions})
             ORDER BY a.version, a.position
             """,
@@ -782,6 +935,8 @@ internal sealed class SqlCatalog : ICatalog
                         Location = r.GetString(4),
                         Sha256 = NullableString(r, 5),
                         SizeBytes = r.IsDBNull(6) ? null : r.GetInt64(6),
+                        SourceSha256 = NullableString(r, 7),
+                        Details = ArtifactDetails.FromText(NullableString(r, 8)),
                     }
                 ),
             cancellationToken
@@ -970,6 +1125,7 @@ internal sealed class SqlCatalog : ICatalog
         public long? OwnerPid { get; init; }
         public long? ToolProcessGroup { get; init; }
         public long CancelRequested { get; init; }
+        public long Resumable { get; init; }
 
         public BuildStatus Status => DbText.ToEnum<BuildStatus>(StatusText, "builds.status");
 
@@ -991,6 +1147,7 @@ internal sealed class SqlCatalog : ICatalog
                 OwnerPid = checked((int?)OwnerPid),
                 ToolProcessGroup = checked((int?)ToolProcessGroup),
                 CancelRequested = CancelRequested != 0,
+                Resumable = Resumable != 0,
             };
     }
 }

@@ -205,6 +205,7 @@ public sealed class BuildApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
                 "ended_at",
                 "message",
                 "version",
+                "resumable",
             ]);
         one.GetProperty("status").GetString().ShouldBe("running");
     }

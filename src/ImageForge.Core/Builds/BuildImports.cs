@@ -1,0 +1,221 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ImageForge.Core.Errors;
+
+namespace ImageForge.Core.Builds;
+
+/// <summary>
+/// The import stage of a build (docs/clouds.md): reserves the version, records what the disk build made
+/// (<c>disk-build.json</c> in the output directory, so a resumed build finds its disk), marks the build resumable,
+/// and runs every target's importer in parallel, each with the build's journal of its steps.
+/// </summary>
+internal sealed class BuildImports(
+    ICatalog catalog,
+    BuildRecord build,
+    PreparedBuild prepared,
+    ITargetBuildSink sink,
+    TimeProvider time
+)
+{
+    private const string DiskBuildFile = "disk-build.json";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Imports the disk into every import target; returns the disk build's result with their images added.</summary>
+    public async Task<TargetBuildResult> RunAsync(
+        string outputDirectory,
+        TargetBuildResult disk,
+        bool resumed,
+        CancellationToken cancellationToken
+    )
+    {
+        var version = await catalog.ReserveVersionAsync(
+            build.Id,
+            time.GetUtcNow(),
+            cancellationToken
+        );
+        if (!resumed)
+        {
+            await WriteDiskBuildAsync(outputDirectory, disk, cancellationToken);
+            await catalog.MarkResumableAsync(build.Id, cancellationToken);
+        }
+
+        var runs = prepared
+            .Imports.Select(import => ImportAsync(import, version, disk, cancellationToken))
+            .ToList();
+        try
+        {
+            await Task.WhenAll(runs);
+        }
+        catch (ImageForgeException) when (runs.All(r => r.IsCompleted))
+        {
+            // Every import has ended; the failures are reported together below.
+        }
+
+        var failures = runs.Where(r => r.IsFaulted)
+            .Select(r => r.Exception!.InnerException!)
+            .ToList();
+        if (failures.OfType<OperationCanceledException>().FirstOrDefault() is { } cancelled)
+        {
+            throw cancelled;
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new ToolFailedException(
+                "import",
+                string.Join(Environment.NewLine, failures.Select(f => f.Message))
+                    + Environment.NewLine
+                    + $"what was imported is kept: 'imageforge build --resume {build.Id}' retries the rest",
+                []
+            );
+        }
+
+        return disk with
+        {
+            Artifacts = [.. disk.Artifacts, .. runs.SelectMany(r => r.Result)],
+        };
+    }
+
+    /// <summary>What the interrupted build's disk build made, each file checked against its recorded sha256.</summary>
+    public async Task<TargetBuildResult> ReadDiskBuildAsync(
+        string outputDirectory,
+        CancellationToken cancellationToken
+    )
+    {
+        var path = Path.Combine(outputDirectory, DiskBuildFile);
+        DiskBuild? recorded;
+        try
+        {
+            await using var stream = File.OpenRead(path);
+            recorded = await JsonSerializer.DeserializeAsync<DiskBuild>(
+                stream,
+                Json,
+                cancellationToken
+            );
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new InvalidInputException(
+                $"build {build.Id} cannot be resumed: {path} is missing or unreadable ({e.Message}); build the image again"
+            );
+        }
+
+        if (recorded is null)
+        {
+            throw new InvalidInputException($"build {build.Id} cannot be resumed: {path} is empty");
+        }
+
+        sink.Progress("resume", $"checking the disk of build {build.Id}");
+        foreach (
+            var (file, sha256) in recorded
+                .Artifacts.Where(a => a.Sha256 is not null)
+                .Select(a => (a.Location, a.Sha256!))
+                .Concat(recorded.Evidence.Select(e => (e.Location, e.Sha256)))
+        )
+        {
+            if (!File.Exists(file) || await HashAsync(file, cancellationToken) != sha256)
+            {
+                throw new InvalidInputException(
+                    $"build {build.Id} cannot be resumed: {file} is missing or changed since the disk was built; build the image again"
+                );
+            }
+        }
+
+        return new TargetBuildResult(recorded.Artifacts, recorded.Evidence)
+        {
+            Tools = recorded.Tools,
+        };
+    }
+
+    private async Task<IReadOnlyList<Artifact>> ImportAsync(
+        PreparedImport import,
+        string version,
+        TargetBuildResult disk,
+        CancellationToken cancellationToken
+    )
+    {
+        var provider = import.Target.Provider;
+        var source =
+            disk.Artifacts.FirstOrDefault(a => a.Kind == import.Importer.DiskKind)
+            ?? throw new ToolFailedException(
+                provider,
+                $"{provider}: the disk build made no {import.Importer.DiskKind} to import; its template must export it",
+                []
+            );
+        sink.Progress(
+            $"import {provider}",
+            $"importing {Path.GetFileName(source.Location)} as {version}"
+        );
+        try
+        {
+            return await import.Importer.ImportAsync(
+                new ImportRequest(
+                    build.Id,
+                    prepared.Definition,
+                    import.Target,
+                    version,
+                    source,
+                    prepared.Fingerprint,
+                    new Journal(catalog, build.Id, provider),
+                    import.Secrets
+                ),
+                sink,
+                cancellationToken
+            );
+        }
+        catch (ImageForgeException e)
+        {
+            throw new ToolFailedException(provider, $"{provider}: {e.Message}", [], e);
+        }
+    }
+
+    private static async Task WriteDiskBuildAsync(
+        string outputDirectory,
+        TargetBuildResult disk,
+        CancellationToken cancellationToken
+    )
+    {
+        var path = Path.Combine(outputDirectory, DiskBuildFile);
+        var partial = path + ".partial";
+        await using (var stream = File.Create(partial))
+        {
+            await JsonSerializer.SerializeAsync(
+                stream,
+                new DiskBuild(disk.Artifacts, disk.Evidence, disk.Tools),
+                Json,
+                cancellationToken
+            );
+        }
+
+        File.Move(partial, path, overwrite: true);
+    }
+
+    private static async Task<string> HashAsync(string file, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    private sealed record DiskBuild(
+        IReadOnlyList<Artifact> Artifacts,
+        IReadOnlyList<EvidenceDocument> Evidence,
+        IReadOnlyDictionary<string, string> Tools
+    );
+
+    private sealed class Journal(ICatalog catalog, string buildId, string target) : IImportJournal
+    {
+        public async Task<ImportStep?> GetAsync(
+            string region,
+            string name,
+            CancellationToken cancellationToken = default
+        ) =>
+            (await catalog.GetImportStepsAsync(buildId, cancellationToken))
+                .Where(r => r.Target == target && r.Step.Region == region && r.Step.Step == name)
+                .Select(r => r.Step)
+                .FirstOrDefault();
+
+        public Task RecordAsync(ImportStep entry, CancellationToken cancellationToken = default) =>
+            catalog.RecordImportStepAsync(buildId, target, entry, cancellationToken);
+    }
+}
