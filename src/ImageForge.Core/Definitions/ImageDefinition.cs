@@ -91,6 +91,19 @@ public sealed record TargetSpec
     /// definition's disk-building target makes, or built natively by the provider's own Packer builder.
     /// </summary>
     public BuildMode Build { get; init; } = BuildMode.Own;
+
+    /// <summary>
+    /// Per channel of the image's path, the provider's channel options (<c>targets[].channels</c>: who an image is
+    /// shared with there, which family serves it...), defaults filled in for the channels given.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Channels { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>The channel option's value, or null when the target sets none for that channel.</summary>
+    public string? ChannelOption(string channel, string key) =>
+        Channels.TryGetValue(channel, out var options) && options.TryGetValue(key, out var value)
+            ? value
+            : null;
 }
 
 /// <summary>How a target gets its image.</summary>

@@ -31,6 +31,7 @@ internal static class ImageDefinitionParser
         "options",
         "secrets",
         "build",
+        "channels",
     ];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["cron", "time_zone"];
     private static readonly IReadOnlyList<string> DefaultChannels = ["dev", "staging", "prod"];
@@ -78,9 +79,9 @@ internal static class ImageDefinitionParser
         var os = OsCatalog.Read(map);
         var baseline = ReadName(map, "baseline", "baseline name (a file baselines/<name>.yaml)");
         var packages = ReadPackages(map, os);
-        var targets = ReadTargets(map, os, registry);
-        var schedule = ReadSchedule(map, today);
         var channels = ReadChannels(map);
+        var targets = ReadTargets(map, os, registry, channels);
+        var schedule = ReadSchedule(map, today);
 
         ImageDefinition? definition = null;
         if (problems.Count == before)
@@ -233,7 +234,8 @@ internal static class ImageDefinitionParser
     private static List<TargetSpec> ReadTargets(
         MappingReader map,
         OsSpec? os,
-        ProviderRegistry registry
+        ProviderRegistry registry,
+        IReadOnlyList<string> channels
     )
     {
         var expectation =
@@ -262,7 +264,7 @@ internal static class ImageDefinitionParser
         var providers = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (item, path) in items)
         {
-            var target = ReadTarget(item, path, map.Problems, os, providers, registry);
+            var target = ReadTarget(item, path, map.Problems, os, providers, registry, channels);
             if (target is not null)
             {
                 targets.Add(target);
@@ -293,7 +295,8 @@ internal static class ImageDefinitionParser
         ProblemSink problems,
         OsSpec? os,
         Dictionary<string, int> providers,
-        ProviderRegistry registry
+        ProviderRegistry registry,
+        IReadOnlyList<string> channels
     )
     {
         var before = problems.Count;
@@ -345,6 +348,7 @@ internal static class ImageDefinitionParser
         var regions = ReadRegions(target, rules);
         var build = ReadBuildMode(target, rules);
         var options = ReadOptions(target, rules, os);
+        var channelOptions = ReadTargetChannels(target, rules, channels);
         var secrets = ReadSecrets(target, rules);
         if (rules is not null && baseImage is not null)
         {
@@ -365,6 +369,7 @@ internal static class ImageDefinitionParser
             Options = options,
             Secrets = secrets,
             Build = build,
+            Channels = channelOptions,
         };
     }
 
@@ -482,33 +487,41 @@ internal static class ImageDefinitionParser
         MappingReader target,
         ProviderRules? rules,
         OsSpec? os
+    ) => ReadOptionMap(target, "options", rules?.Options, os);
+
+    // A mapping of option names to single values, each checked by its rule; defaults fill what was not given.
+    private static ReadOnlyDictionary<string, string> ReadOptionMap(
+        MappingReader parent,
+        string key,
+        IReadOnlyList<OptionRule>? rules,
+        OsSpec? os
     )
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var node = target.Get("options");
+        var node = parent.Get(key);
         if (node is not null)
         {
             var options = MappingReader.Open(
                 node,
-                target.PathOf("options"),
+                parent.PathOf(key),
                 "a mapping of option names to single values",
-                target.Problems,
-                rules?.OptionKeys
+                parent.Problems,
+                rules?.Select(r => r.Key).ToList()
             );
             if (options is not null && rules is not null)
             {
-                foreach (var (key, valueNode) in options.Entries)
+                foreach (var (name, valueNode) in options.Entries)
                 {
-                    var rule = rules.Options.FirstOrDefault(o => o.Key == key.Value);
+                    var rule = rules.FirstOrDefault(o => o.Key == name.Value);
                     if (rule is null || valueNode is YScalar { IsNull: true })
                     {
                         continue;
                     }
                     var text = Schema.Scalar(
                         valueNode,
-                        options.PathOf(key.Value),
+                        options.PathOf(name.Value),
                         "a single value",
-                        target.Problems
+                        parent.Problems
                     );
                     if (text is null)
                     {
@@ -517,22 +530,22 @@ internal static class ImageDefinitionParser
                     var checkedValue = rule.Check(text);
                     if (checkedValue.Error is not null)
                     {
-                        target.Problems.Add(
+                        parent.Problems.Add(
                             valueNode.Line,
-                            options.PathOf(key.Value),
+                            options.PathOf(name.Value),
                             checkedValue.Error
                         );
                     }
                     else
                     {
-                        result[key.Value] = checkedValue.Value!;
+                        result[name.Value] = checkedValue.Value!;
                     }
                 }
             }
         }
         if (rules is not null)
         {
-            foreach (var rule in rules.Options)
+            foreach (var rule in rules)
             {
                 if (!result.ContainsKey(rule.Key) && rule.Default?.Invoke(os) is { } value)
                 {
@@ -541,6 +554,48 @@ internal static class ImageDefinitionParser
             }
         }
         return new ReadOnlyDictionary<string, string>(result);
+    }
+
+    // targets[].channels: per channel of the path, the provider's channel options (who an image is shared with...).
+    private static ReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ReadTargetChannels(
+        MappingReader target,
+        ProviderRules? rules,
+        IReadOnlyList<string> path
+    )
+    {
+        var result = new SortedDictionary<string, IReadOnlyDictionary<string, string>>(
+            StringComparer.Ordinal
+        );
+        var node = target.Get("channels");
+        if (node is null || rules is null)
+        {
+            return new(result);
+        }
+        if (rules.ChannelOptions.Count == 0)
+        {
+            target.Problems.Add(
+                node.Line,
+                target.PathOf("channels"),
+                $"the {rules.Name} target takes no channel options; remove 'channels'"
+            );
+            return new(result);
+        }
+        var channels = MappingReader.Open(
+            node,
+            target.PathOf("channels"),
+            "a mapping of channel name to its options, e.g. prod: { accounts: 123456789012 }",
+            target.Problems,
+            path
+        );
+        if (channels is null)
+        {
+            return new(result);
+        }
+        foreach (var (name, _) in channels.Entries.Where(e => path.Contains(e.Key.Value)))
+        {
+            result[name.Value] = ReadOptionMap(channels, name.Value, rules.ChannelOptions, null);
+        }
+        return new(result);
     }
 
     private static ReadOnlyDictionary<string, string> ReadSecrets(

@@ -133,6 +133,9 @@ public sealed class ProviderRules
     /// <summary>Whether this provider's builder makes the disk that import targets of the same definition import.</summary>
     public bool BuildsDisks { get; init; }
 
+    /// <summary>The options a target may set per channel (<c>targets[].channels.&lt;channel&gt;</c>); empty for none.</summary>
+    public IReadOnlyList<OptionRule> ChannelOptions { get; init; } = [];
+
     /// <summary>Packer sensitive variables this provider's template declares.</summary>
     public required IReadOnlyList<string> SecretVariables { get; init; }
 

@@ -70,7 +70,10 @@ internal sealed class ContentFixture : IDisposable
     /// <summary>Writes a baseline into baselines and returns its path as the loader reports it.</summary>
     public string Baseline(string fileName, string yaml) => Write(Paths.Baselines, fileName, yaml);
 
-    public DefinitionSet Load() => DefinitionLoader.Load(Paths, Today, TestProviders.Shipped);
+    public DefinitionSet Load() => Load(TestProviders.Shipped);
+
+    public DefinitionSet Load(Core.Providers.ProviderRegistry providers) =>
+        DefinitionLoader.Load(Paths, Today, providers);
 
     public void Dispose() => _root.Dispose();
 
