@@ -96,8 +96,10 @@ public sealed record TargetSpec
     /// Per channel of the image's path, the provider's channel options (<c>targets[].channels</c>: who an image is
     /// shared with there, which family serves it...), defaults filled in for the channels given.
     /// </summary>
-    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Channels { get; init; } =
-        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+    public IReadOnlyDictionary<
+        string,
+        IReadOnlyDictionary<string, string>
+    > Channels { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
     /// <summary>The channel option's value, or null when the target sets none for that channel.</summary>
     public string? ChannelOption(string channel, string key) =>

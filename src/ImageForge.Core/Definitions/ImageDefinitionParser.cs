@@ -557,11 +557,10 @@ internal static class ImageDefinitionParser
     }
 
     // targets[].channels: per channel of the path, the provider's channel options (who an image is shared with...).
-    private static ReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ReadTargetChannels(
-        MappingReader target,
-        ProviderRules? rules,
-        IReadOnlyList<string> path
-    )
+    private static ReadOnlyDictionary<
+        string,
+        IReadOnlyDictionary<string, string>
+    > ReadTargetChannels(MappingReader target, ProviderRules? rules, IReadOnlyList<string> path)
     {
         var result = new SortedDictionary<string, IReadOnlyDictionary<string, string>>(
             StringComparer.Ordinal
