@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImageForge.Core.Definitions;
 using ImageForge.Core.Providers;
 
 namespace ImageForge.Providers.Aws;
@@ -58,6 +59,18 @@ internal static partial class AwsRules
                 new OptionRule("ami_users", CheckAccountList),
                 OptionRule.Boolean("encrypt", true),
                 OptionRule.Matching(
+                    "import_bucket",
+                    S3Bucket(),
+                    "an S3 bucket name (3 to 63 of lowercase letters, digits, '.' and '-') in the first region, where the disk is uploaded for ImportSnapshot"
+                ),
+                OptionRule.Matching(
+                    "role_arn",
+                    RoleArn(),
+                    "an IAM role ARN such as arn:aws:iam::123456789012:role/imageforge, assumed through STS on top of the default credentials"
+                ),
+                new OptionRule("region_kms_key_ids", CheckKmsKeys),
+                new OptionRule("upload_part_mib", CheckPartSize, _ => "64"),
+                OptionRule.Matching(
                     "source_ami_owner",
                     AwsImageOwner(),
                     "the 12-digit AWS account id that publishes the base AMI (e.g. 136693071363 for Debian), or amazon, aws-marketplace, self"
@@ -73,9 +86,67 @@ internal static partial class AwsRules
                         ),
                     ]
                     : [],
+            BuildModes = [BuildMode.Import, BuildMode.Native],
             SecretVariables = [],
             NoSecretsNote = "it reads credentials from the standard AWS environment and profiles",
         };
+
+    /// <summary>The KMS key per region of <c>region_kms_key_ids</c> (<c>region=key,region=key</c>).</summary>
+    public static IReadOnlyDictionary<string, string> KmsKeys(string? value) =>
+        (value ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Where(pair => pair.Length == 2)
+            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+
+    private static OptionValue CheckKmsKeys(string value)
+    {
+        var pairs = value.Split(
+            ',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries
+        );
+        var regions = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || !AwsRegion().IsMatch(parts[0]) || !KmsKey().IsMatch(parts[1]))
+            {
+                return OptionValue.Refused(
+                    $"expected region=key pairs separated by commas, each key a KMS key id, alias/NAME or key ARN, e.g. eu-west-1=alias/images,us-east-1=arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-...; not one: '{pair}'"
+                );
+            }
+
+            if (!regions.Add(parts[0]))
+            {
+                return OptionValue.Refused(
+                    $"region {parts[0]} has two KMS keys; give each region one"
+                );
+            }
+        }
+
+        return pairs.Length == 0
+            ? OptionValue.Refused("expected at least one region=key pair")
+            : OptionValue.Ok(
+                string.Join(
+                    ',',
+                    pairs.Select(p =>
+                        string.Join('=', p.Split('=', 2, StringSplitOptions.TrimEntries))
+                    )
+                )
+            );
+    }
+
+    private static OptionValue CheckPartSize(string value) =>
+        int.TryParse(
+            value,
+            System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out var mib
+        ) && mib is >= 5 and <= 5120
+            ? OptionValue.Ok(mib.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : OptionValue.Refused(
+                $"expected a part size in MiB from 5 to 5120 (S3's multipart limits), found '{value}'"
+            );
 
     private static OptionValue CheckAccountList(string value)
     {
@@ -98,7 +169,23 @@ internal static partial class AwsRules
     }
 
     [GeneratedRegex(@"^ami-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]
-    private static partial Regex AmiId();
+    internal static partial Regex AmiId();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex S3Bucket();
+
+    [GeneratedRegex(
+        @"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$",
+        RegexOptions.CultureInvariant
+    )]
+    private static partial Regex RoleArn();
+
+    /// <summary>A KMS key id (uuid or mrk-), an alias, or a key/alias ARN.</summary>
+    [GeneratedRegex(
+        @"^([0-9a-f-]{36}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[0-9a-f-]{36}|key/mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]{1,250}))$",
+        RegexOptions.CultureInvariant
+    )]
+    private static partial Regex KmsKey();
 
     /// <summary>AWS image names: 3 to 128 of letters, digits, ( ) [ ] space . / - ' @ _, plus the filter wildcards * and ?.</summary>
     [GeneratedRegex(@"^[A-Za-z0-9()\[\] ./'@_*?-]{3,128}$", RegexOptions.CultureInvariant)]
