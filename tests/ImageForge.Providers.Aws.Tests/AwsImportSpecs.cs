@@ -75,19 +75,34 @@ public sealed class AwsImportSpecs(AwsEnvironment env) : IClassFixture<AwsEnviro
         gone.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
     }
 
-    public static TheoryData<string, string, bool> Crashes =>
+    /// <summary>Where the process dies: a step's region and name, and when.</summary>
+    public enum Moment
+    {
+        /// <summary>The cloud made it, its id never reached the journal: only the ClientToken (or name) finds it.</summary>
+        BeforeItsIdWasJournaled,
+
+        /// <summary>The step finished, the journal does not say so.</summary>
+        BeforeItWasJournaledDone,
+
+        /// <summary>The step was journaled done, nothing after it ran.</summary>
+        RightAfterItWasJournaledDone,
+    }
+
+    public static TheoryData<string, string, Moment> Crashes =>
         new()
         {
-            // step, region, crash before the step's result was journaled (true) or right after (false)
-            { "upload", Home, false },
-            { "upload", Home, true },
-            { "import-snapshot", Home, false },
-            { "import-snapshot", Home, true },
-            { "register", Home, false },
-            { "register", Home, true },
-            { "delete-upload", Home, false },
-            { "copy", Other, false },
-            { "copy", Other, true },
+            { "upload", Home, Moment.BeforeItsIdWasJournaled },
+            { "upload", Home, Moment.BeforeItWasJournaledDone },
+            { "upload", Home, Moment.RightAfterItWasJournaledDone },
+            { "import-snapshot", Home, Moment.BeforeItsIdWasJournaled },
+            { "import-snapshot", Home, Moment.BeforeItWasJournaledDone },
+            { "import-snapshot", Home, Moment.RightAfterItWasJournaledDone },
+            { "register", Home, Moment.BeforeItWasJournaledDone },
+            { "register", Home, Moment.RightAfterItWasJournaledDone },
+            { "delete-upload", Home, Moment.BeforeItWasJournaledDone },
+            { "copy", Other, Moment.BeforeItsIdWasJournaled },
+            { "copy", Other, Moment.BeforeItWasJournaledDone },
+            { "copy", Other, Moment.RightAfterItWasJournaledDone },
         };
 
     [Theory(Timeout = 30_000)]
@@ -95,21 +110,27 @@ public sealed class AwsImportSpecs(AwsEnvironment env) : IClassFixture<AwsEnviro
     public async Task A_import_resumed_after_a_crash_at_any_step_leaves_exactly_one_AMI_per_region_and_no_orphan_snapshot(
         string step,
         string region,
-        bool beforeJournaled
+        Moment moment
     )
     {
         var version = env.NextVersion();
         var definition = AwsEnvironment.Definition();
         var journal = new MemoryJournal();
         Func<ImportStep, bool> at = e =>
-            e.Step == step && e.Region == region && e.State == ImportStepState.Done;
-        if (beforeJournaled)
+            e.Step == step
+            && e.Region == region
+            && (
+                moment == Moment.BeforeItsIdWasJournaled
+                    ? e is { State: ImportStepState.Started, Data: not null }
+                    : e.State == ImportStepState.Done
+            );
+        if (moment == Moment.RightAfterItWasJournaledDone)
         {
-            journal.CrashBefore = at;
+            journal.CrashAfter = at;
         }
         else
         {
-            journal.CrashAfter = at;
+            journal.CrashBefore = at;
         }
 
         await Should.ThrowAsync<CrashException>(() => ImportAsync(definition, version, journal));
@@ -122,6 +143,26 @@ public sealed class AwsImportSpecs(AwsEnvironment env) : IClassFixture<AwsEnviro
                 .ImageId.ShouldBe(resumed.Single(a => a.Region == r).Location);
             (await env.OrphanSnapshotsAsync(r)).ShouldBeEmpty();
         }
+
+        // Every import task ends as a snapshot in AWS: a second task of the version would be an orphan snapshot soon.
+        var tasks = await env
+            .Aws.Ec2(Home)
+            .DescribeImportSnapshotTasksAsync(new DescribeImportSnapshotTasksRequest());
+        tasks
+            .ImportSnapshotTasks.Count(t =>
+                (t.Tags ?? []).Any(tag => tag.Key == "imageforge:version" && tag.Value == version)
+            )
+            .ShouldBe(1);
+        var uploads = await env
+            .Aws.S3(Home)
+            .ListMultipartUploadsAsync(
+                new Amazon.S3.Model.ListMultipartUploadsRequest
+                {
+                    BucketName = AwsEnvironment.Bucket,
+                    Prefix = $"imageforge/base/{version}/",
+                }
+            );
+        (uploads.MultipartUploads ?? []).ShouldBeEmpty("no unfinished upload is left to pay for");
     }
 
     [Fact(Timeout = 30_000)]

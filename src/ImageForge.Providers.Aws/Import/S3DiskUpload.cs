@@ -30,7 +30,10 @@ internal sealed class S3DiskUpload(IAmazonS3 s3, long partSize, ITargetBuildSink
     {
         var size = new FileInfo(path).Length;
         var parts = (int)Math.Max(1, (size + partSize - 1) / partSize);
-        var uploadId = started is null ? null : AwsImporter.Read<Started>(started).UploadId;
+        // An upload whose id never reached the journal (the process died right after starting it) is found by its key.
+        var uploadId = started is null
+            ? await UnfinishedAsync(bucket, key, cancellationToken)
+            : AwsImporter.Read<Started>(started).UploadId;
         var held = uploadId is null
             ? new Dictionary<int, PartDetail>()
             : await HeldPartsAsync(bucket, key, uploadId, cancellationToken);
@@ -110,6 +113,31 @@ internal sealed class S3DiskUpload(IAmazonS3 s3, long partSize, ITargetBuildSink
             cancellationToken
         );
         return new UploadDone(bucket, key, completed.ETag, size);
+    }
+
+    // The newest unfinished upload of the key, if any; older ones (nothing else writes below the version's key) are
+    // aborted so that no stray parts are left to pay for.
+    private async Task<string?> UnfinishedAsync(
+        string bucket,
+        string key,
+        CancellationToken cancellationToken
+    )
+    {
+        var uploads =
+            (
+                await s3.ListMultipartUploadsAsync(
+                    new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key },
+                    cancellationToken
+                )
+            ).MultipartUploads
+            ?? [];
+        var ours = uploads.Where(u => u.Key == key).OrderByDescending(u => u.Initiated).ToList();
+        foreach (var stale in ours.Skip(1))
+        {
+            await s3.AbortMultipartUploadAsync(bucket, key, stale.UploadId, cancellationToken);
+        }
+
+        return ours.FirstOrDefault()?.UploadId;
     }
 
     // The parts S3 holds of a recorded upload; null when the upload is gone (completed or aborted meanwhile).
