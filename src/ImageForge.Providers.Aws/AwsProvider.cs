@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImageForge.Core.Admission;
 using ImageForge.Core.Providers;
 using ImageForge.Providers.Aws.Connection;
+using ImageForge.Providers.Aws.Distribution;
 using ImageForge.Providers.Aws.Import;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,13 +35,28 @@ public sealed class AwsProvider : ProviderModule
     /// <summary>The AMI name of a version.</summary>
     public static string AmiName(string image, string version) => $"{image}-{version}";
 
+    /// <summary>An AMI id given to <c>admit</c> (with its region) is looked up as it is: the catalog records AMI ids.</summary>
+    public override Task<ArtifactQuery> ResolveImageIdAsync(
+        string imageId,
+        string workingDirectory,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(imageId);
+        return AwsRules.AmiId().IsMatch(imageId)
+            ? Task.FromResult(new ArtifactQuery(imageId, null))
+            : throw new Core.Errors.InvalidInputException(
+                $"'{imageId}' is not an AMI id: expected ami- followed by 8 or 17 lowercase hex digits"
+            );
+    }
+
     /// <inheritdoc />
     public override ProviderServices Connect(ProviderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var clients = new AwsClients(context.Variable, _options.MaxErrorRetry);
         var waits = new AwsWaits(context.Time, _options.PollInterval, _options.WaitTimeout);
-        return new ProviderServices(null, null, null)
+        return new ProviderServices(null, null, new AwsDistribution(clients, context.Time))
         {
             Importer = new AwsImporter(clients, waits),
         };

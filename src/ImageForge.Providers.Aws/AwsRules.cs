@@ -87,6 +87,11 @@ internal static partial class AwsRules
                     ]
                     : [],
             BuildModes = [BuildMode.Import, BuildMode.Native],
+            ChannelOptions =
+            [
+                new OptionRule("ami_users", CheckAccountList),
+                new OptionRule("ami_org_arns", CheckOrganizationList),
+            ],
             SecretVariables = [],
             NoSecretsNote = "it reads credentials from the standard AWS environment and profiles",
         };
@@ -148,6 +153,17 @@ internal static partial class AwsRules
                 $"expected a part size in MiB from 5 to 5120 (S3's multipart limits), found '{value}'"
             );
 
+    private static OptionValue CheckOrganizationList(string value)
+    {
+        var arns = value.Split(',', StringSplitOptions.TrimEntries);
+        var bad = arns.Where(a => !OrganizationArn().IsMatch(a)).ToList();
+        return bad.Count > 0
+            ? OptionValue.Refused(
+                $"expected a comma-separated list of organization ARNs such as arn:aws:organizations::123456789012:organization/o-abcd1234ef; not one: '{string.Join("', '", bad)}'"
+            )
+            : OptionValue.Ok(string.Join(',', arns));
+    }
+
     private static OptionValue CheckAccountList(string value)
     {
         var accounts = value.Split(',', StringSplitOptions.TrimEntries);
@@ -190,6 +206,12 @@ internal static partial class AwsRules
     /// <summary>AWS image names: 3 to 128 of letters, digits, ( ) [ ] space . / - ' @ _, plus the filter wildcards * and ?.</summary>
     [GeneratedRegex(@"^[A-Za-z0-9()\[\] ./'@_*?-]{3,128}$", RegexOptions.CultureInvariant)]
     private static partial Regex AmiNameFilter();
+
+    [GeneratedRegex(
+        @"^arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$",
+        RegexOptions.CultureInvariant
+    )]
+    private static partial Regex OrganizationArn();
 
     [GeneratedRegex(@"^[0-9]{12}$", RegexOptions.CultureInvariant)]
     private static partial Regex AwsAccount();

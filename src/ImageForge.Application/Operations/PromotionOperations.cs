@@ -132,6 +132,7 @@ public sealed class PromotionOperations
             {
                 Skip = skip,
                 RescanRefusals = rescanRefusals,
+                Targets = definition.Targets,
             },
             cancellationToken
         );
@@ -227,6 +228,7 @@ public sealed class PromotionOperations
                     actor,
                     restricted,
                     reason,
+                    definition.Targets,
                     cancellationToken
                 )
         );

@@ -20,6 +20,20 @@ public interface IDistributionTarget
         CancellationToken cancellationToken = default
     );
 
+    /// <summary>
+    /// A rollback moves <paramref name="channel"/> from <paramref name="leaving"/> to <paramref name="serving"/> without a
+    /// promotion: what the provider publishes per channel (a parameter, a family, permissions) follows, before the
+    /// pointer moves. <paramref name="targets"/> are the definition's targets (channel options). By default there is
+    /// nothing to follow.
+    /// </summary>
+    Task<StepOutcome> RepointAsync(
+        string channel,
+        ImageVersion? leaving,
+        ImageVersion serving,
+        IReadOnlyList<Definitions.TargetSpec> targets,
+        CancellationToken cancellationToken = default
+    ) => Task.FromResult(StepOutcome.Done("nothing published per channel"));
+
     /// <summary>Marks every published copy of the version deprecated or revoked, with the reason.</summary>
     Task<StepOutcome> DeprecateAsync(
         ImageVersion version,

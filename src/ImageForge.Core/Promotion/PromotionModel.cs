@@ -1,4 +1,5 @@
 using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
 
 namespace ImageForge.Core.Promotion;
 
@@ -88,6 +89,12 @@ public sealed record DistributionStep(
     IReadOnlyList<Artifact> Artifacts
 )
 {
+    /// <summary>
+    /// The definition's target the step publishes for, as the definition reads now (its per-channel options: who a
+    /// channel shares with); null when the caller did not give the definition.
+    /// </summary>
+    public TargetSpec? Spec { get; init; }
+
     public override string ToString() => $"{Target}/{Region}";
 }
 

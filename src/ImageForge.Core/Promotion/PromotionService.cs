@@ -20,6 +20,9 @@ public sealed record PromoteRequest(
     /// <summary>The rules (<see cref="PromotionRuleNames"/>) an admin skips, saying why in <see cref="SkipReason"/>.</summary>
     public IReadOnlySet<string> Skip { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>The definition's targets, so that each step knows its target's channel options.</summary>
+    public IReadOnlyList<Definitions.TargetSpec> Targets { get; init; } = [];
+
     /// <summary>
     /// What the channel's fresh re-scan found against the gates (the caller runs it: it needs a scanner); empty when it
     /// passed, was skipped, or the channel asks for none.
@@ -241,7 +244,10 @@ public sealed class PromotionService
                 continue;
             }
 
-            var planned = plan.First(p => p.Target == step.Target && p.Region == step.Region);
+            var planned = plan.First(p => p.Target == step.Target && p.Region == step.Region) with
+            {
+                Spec = request.Targets.FirstOrDefault(t => t.Provider == step.Target),
+            };
             StepOutcome outcome;
             try
             {

@@ -11,6 +11,21 @@ public sealed class RollbackService
     internal RollbackService(PromotionContext context) => _context = context;
 
     /// <summary>Moves the channel back to its previous good version, or to <paramref name="to"/>, in one step.</summary>
+    public Task<ChannelAssignment> RollbackAsync(
+        string image,
+        string channel,
+        string? to,
+        IReadOnlyList<string> path,
+        Actor actor,
+        bool restricted,
+        string? reason,
+        CancellationToken cancellationToken = default
+    ) => RollbackAsync(image, channel, to, path, actor, restricted, reason, [], cancellationToken);
+
+    /// <summary>
+    /// Moves the channel back as above; the providers first follow with what they publish per channel, given the
+    /// definition's <paramref name="targets"/> (their channel options).
+    /// </summary>
     public async Task<ChannelAssignment> RollbackAsync(
         string image,
         string channel,
@@ -19,6 +34,7 @@ public sealed class RollbackService
         Actor actor,
         bool restricted,
         string? reason,
+        IReadOnlyList<Definitions.TargetSpec> targets,
         CancellationToken cancellationToken = default
     )
     {
@@ -73,6 +89,7 @@ public sealed class RollbackService
                 );
         }
 
+        await RepointAsync(image, channel, current, target, targets, cancellationToken);
         return await _context.Store.MovePointerAsync(
             image,
             channel,
@@ -90,6 +107,41 @@ public sealed class RollbackService
             ),
             cancellationToken
         );
+    }
+
+    // Every provider holding artifacts of either version follows first; one that fails leaves the pointer where it was.
+    private async Task RepointAsync(
+        string image,
+        string channel,
+        string? current,
+        string target,
+        IReadOnlyList<Definitions.TargetSpec> targets,
+        CancellationToken cancellationToken
+    )
+    {
+        var to = await _context.VersionAsync(image, target, cancellationToken);
+        var from = current is null
+            ? null
+            : await _context.Catalog.GetVersionAsync(image, current, cancellationToken);
+        var providers = to
+            .Artifacts.Concat(from?.Artifacts ?? [])
+            .Select(a => a.Target)
+            .Distinct(StringComparer.Ordinal)
+            .Where(_context.Targets.ContainsKey);
+        foreach (var provider in providers)
+        {
+            var outcome = await _context
+                .Targets[provider]
+                .RepointAsync(channel, from, to, targets, cancellationToken);
+            if (!outcome.Succeeded)
+            {
+                throw new Errors.ToolFailedException(
+                    provider,
+                    $"{provider} could not follow the rollback of {channel} to {image}@{target}: {outcome.Detail}; the channel did not move, roll back again when it is fixed",
+                    []
+                );
+            }
+        }
     }
 
     // The version the channel had before the current one was promoted into it, skipping versions no longer good.

@@ -1,0 +1,465 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Amazon.Runtime;
+using Amazon.SimpleSystemsManagement;
+using Amazon.SimpleSystemsManagement.Model;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Promotion;
+using ImageForge.Providers.Aws.Connection;
+using Tag = Amazon.EC2.Model.Tag;
+
+namespace ImageForge.Providers.Aws.Distribution;
+
+/// <summary>
+/// A version's AMIs through their lifecycle, region by region (each promotion step is one region, run and retried on
+/// its own): promotion shares the AMI and its snapshots with the accounts and organizations the channel names
+/// (<c>targets[].channels.&lt;channel&gt;.ami_users / ami_org_arns</c>), tags it with the channel and points the SSM
+/// parameter <c>/imageforge/&lt;image&gt;/&lt;channel&gt;</c> (data type <c>aws:ec2:image</c>) at it; a rollback points the
+/// parameter back and withdraws what the channel gave the version it leaves (keeping what another channel of it
+/// still needs); revocation deprecates every regional copy; retention deregisters them with their snapshots and checks
+/// that none is left. Every call is idempotent: a repeated step finds its work done.
+/// </summary>
+internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : IDistributionTarget
+{
+    private const string ChannelTag = "imageforge:channel:";
+
+    public string Target => AwsProvider.ProviderName;
+
+    /// <summary>Where a channel's AMI id is published in every region.</summary>
+    public static string ParameterName(string image, string channel) =>
+        $"/imageforge/{image}/{channel}";
+
+    public async Task<StepOutcome> PublishAsync(
+        ImageVersion version,
+        string channel,
+        DistributionStep planned,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(planned);
+        var ami = planned.Artifacts.FirstOrDefault(a => a.Kind == AwsProvider.AmiKind);
+        if (ami is null)
+        {
+            return StepOutcome.Done($"no AMI in {planned.Region}; nothing to publish");
+        }
+
+        return await CallAsync(
+            planned.Region,
+            () => PublishRegionAsync(version.Image, channel, ami, planned.Spec, cancellationToken)
+        );
+    }
+
+    public async Task<StepOutcome> RepointAsync(
+        string channel,
+        ImageVersion? leaving,
+        ImageVersion serving,
+        IReadOnlyList<TargetSpec> targets,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        ArgumentNullException.ThrowIfNull(targets);
+        var spec = targets.FirstOrDefault(t => t.Provider == Target);
+        var done = new List<string>();
+        foreach (var ami in Amis(serving))
+        {
+            var outcome = await CallAsync(
+                ami.Region,
+                () => PublishRegionAsync(serving.Image, channel, ami, spec, cancellationToken)
+            );
+            if (!outcome.Succeeded)
+            {
+                return outcome;
+            }
+
+            done.Add(outcome.Detail);
+        }
+
+        foreach (var ami in leaving is null ? [] : Amis(leaving))
+        {
+            var outcome = await CallAsync(
+                ami.Region,
+                () => WithdrawAsync(channel, ami, spec, cancellationToken)
+            );
+            if (!outcome.Succeeded)
+            {
+                return outcome;
+            }
+
+            done.Add(outcome.Detail);
+        }
+
+        return StepOutcome.Done(string.Join("; ", done));
+    }
+
+    public async Task<StepOutcome> DeprecateAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var at = time.GetUtcNow().AddMinutes(1);
+        var done = new List<string>();
+        foreach (var ami in Amis(version))
+        {
+            var outcome = await CallAsync(
+                ami.Region,
+                async () =>
+                {
+                    var ec2 = clients.Ec2(ami.Region, null);
+                    var image = await FindAsync(ec2, ami.Location, cancellationToken);
+                    if (image is null)
+                    {
+                        return $"{ami.Location} in {ami.Region} is gone";
+                    }
+
+                    if (image.DeprecationTime is not null)
+                    {
+                        return $"{ami.Location} in {ami.Region} deprecated at {image.DeprecationTime}";
+                    }
+
+                    await ec2.EnableImageDeprecationAsync(
+                        new EnableImageDeprecationRequest
+                        {
+                            ImageId = ami.Location,
+                            DeprecateAt = at.UtcDateTime,
+                        },
+                        cancellationToken
+                    );
+                    await ec2.CreateTagsAsync(
+                        new CreateTagsRequest
+                        {
+                            Resources = [ami.Location],
+                            Tags = [new Tag("imageforge:revoked", Truncate(reason, 256))],
+                        },
+                        cancellationToken
+                    );
+                    return $"{ami.Location} in {ami.Region} deprecated at {at:O}";
+                }
+            );
+            if (!outcome.Succeeded)
+            {
+                return outcome;
+            }
+
+            done.Add(outcome.Detail);
+        }
+
+        return StepOutcome.Done(done.Count == 0 ? "no AMI" : string.Join("; ", done));
+    }
+
+    public async Task<StepOutcome> DeleteAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var done = new List<string>();
+        foreach (var ami in Amis(version))
+        {
+            var outcome = await CallAsync(
+                ami.Region,
+                () => DeleteRegionAsync(ami, cancellationToken)
+            );
+            if (!outcome.Succeeded)
+            {
+                return outcome;
+            }
+
+            done.Add(outcome.Detail);
+        }
+
+        return StepOutcome.Done(done.Count == 0 ? "no AMI" : string.Join("; ", done));
+    }
+
+    private async Task<string> PublishRegionAsync(
+        string image,
+        string channel,
+        Artifact ami,
+        TargetSpec? spec,
+        CancellationToken cancellationToken
+    )
+    {
+        var region = ami.Region;
+        var ec2 = clients.Ec2(region, spec?.Option("role_arn"));
+        var (accounts, organizations) = Audience(spec, channel);
+        if (accounts.Count + organizations.Count > 0)
+        {
+            await ec2.ModifyImageAttributeAsync(
+                new ModifyImageAttributeRequest
+                {
+                    ImageId = ami.Location,
+                    LaunchPermission = new LaunchPermissionModifications
+                    {
+                        Add =
+                        [
+                            .. accounts.Select(a => new LaunchPermission { UserId = a }),
+                            .. organizations.Select(o => new LaunchPermission
+                            {
+                                OrganizationArn = o,
+                            }),
+                        ],
+                    },
+                },
+                cancellationToken
+            );
+        }
+
+        if (accounts.Count > 0)
+        {
+            foreach (var snapshot in Snapshots(ami))
+            {
+                await ec2.ModifySnapshotAttributeAsync(
+                    new ModifySnapshotAttributeRequest
+                    {
+                        SnapshotId = snapshot,
+                        Attribute = SnapshotAttributeName.CreateVolumePermission,
+                        OperationType = OperationType.Add,
+                        UserIds = [.. accounts],
+                    },
+                    cancellationToken
+                );
+            }
+        }
+
+        await ec2.CreateTagsAsync(
+            new CreateTagsRequest
+            {
+                Resources = [ami.Location],
+                Tags = [new Tag(ChannelTag + channel, "published")],
+            },
+            cancellationToken
+        );
+        var parameter = ParameterName(image, channel);
+        await clients
+            .Ssm(region, spec?.Option("role_arn"))
+            .PutParameterAsync(
+                new PutParameterRequest
+                {
+                    Name = parameter,
+                    Value = ami.Location,
+                    Type = ParameterType.String,
+                    DataType = "aws:ec2:image",
+                    Overwrite = true,
+                    Description = $"the AMI of {image} in {channel} (ImageForge)",
+                },
+                cancellationToken
+            );
+        return $"{ami.Location} in {region}: shared with {accounts.Count} account(s) and {organizations.Count} organization(s), {parameter} points at it";
+    }
+
+    // Removes the channel's tag and the permissions only this channel gave; the channels still tagged on the image
+    // keep theirs.
+    private async Task<string> WithdrawAsync(
+        string channel,
+        Artifact ami,
+        TargetSpec? spec,
+        CancellationToken cancellationToken
+    )
+    {
+        var ec2 = clients.Ec2(ami.Region, spec?.Option("role_arn"));
+        var image = await FindAsync(ec2, ami.Location, cancellationToken);
+        if (image is null)
+        {
+            return $"{ami.Location} in {ami.Region} is gone";
+        }
+
+        await ec2.DeleteTagsAsync(
+            new DeleteTagsRequest
+            {
+                Resources = [ami.Location],
+                Tags = [new Tag { Key = ChannelTag + channel }],
+            },
+            cancellationToken
+        );
+        var others = (image.Tags ?? [])
+            .Where(t => t.Key.StartsWith(ChannelTag, StringComparison.Ordinal))
+            .Select(t => t.Key[ChannelTag.Length..])
+            .Where(c => c != channel)
+            .ToList();
+        var (accounts, organizations) = Audience(spec, channel);
+        var kept = others.Select(c => Audience(spec, c)).ToList();
+        var dropAccounts = accounts.Where(a => !kept.Any(k => k.Accounts.Contains(a))).ToList();
+        var dropOrganizations = organizations
+            .Where(o => !kept.Any(k => k.Organizations.Contains(o)))
+            .ToList();
+        if (dropAccounts.Count + dropOrganizations.Count > 0)
+        {
+            await ec2.ModifyImageAttributeAsync(
+                new ModifyImageAttributeRequest
+                {
+                    ImageId = ami.Location,
+                    LaunchPermission = new LaunchPermissionModifications
+                    {
+                        Remove =
+                        [
+                            .. dropAccounts.Select(a => new LaunchPermission { UserId = a }),
+                            .. dropOrganizations.Select(o => new LaunchPermission
+                            {
+                                OrganizationArn = o,
+                            }),
+                        ],
+                    },
+                },
+                cancellationToken
+            );
+        }
+
+        if (dropAccounts.Count > 0)
+        {
+            foreach (var snapshot in Snapshots(ami))
+            {
+                await ec2.ModifySnapshotAttributeAsync(
+                    new ModifySnapshotAttributeRequest
+                    {
+                        SnapshotId = snapshot,
+                        Attribute = SnapshotAttributeName.CreateVolumePermission,
+                        OperationType = OperationType.Remove,
+                        UserIds = dropAccounts,
+                    },
+                    cancellationToken
+                );
+            }
+        }
+
+        return $"{ami.Location} in {ami.Region}: {dropAccounts.Count + dropOrganizations.Count} permission(s) of {channel} withdrawn";
+    }
+
+    private async Task<string> DeleteRegionAsync(Artifact ami, CancellationToken cancellationToken)
+    {
+        var ec2 = clients.Ec2(ami.Region, null);
+        var deregistered = 0;
+        if (await FindAsync(ec2, ami.Location, cancellationToken) is not null)
+        {
+            await ec2.DeregisterImageAsync(
+                new DeregisterImageRequest
+                {
+                    ImageId = ami.Location,
+                    DeleteAssociatedSnapshots = true,
+                },
+                cancellationToken
+            );
+            deregistered = 1;
+        }
+
+        // DeleteAssociatedSnapshots reports per snapshot; what is left (a snapshot it could not delete) is deleted
+        // here, and the check below is the proof that nothing of the version stays to be paid for.
+        var left = await SnapshotsLeftAsync(ec2, Snapshots(ami), cancellationToken);
+        foreach (var snapshot in left)
+        {
+            await ec2.DeleteSnapshotAsync(
+                new DeleteSnapshotRequest { SnapshotId = snapshot },
+                cancellationToken
+            );
+        }
+
+        var still = await SnapshotsLeftAsync(ec2, Snapshots(ami), cancellationToken);
+        if (still.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"snapshots {string.Join(", ", still)} of {ami.Location} are still in {ami.Region}"
+            );
+        }
+
+        return $"{ami.Location} in {ami.Region}: {(deregistered == 1 ? "deregistered" : "already gone")}, no snapshot left";
+    }
+
+    private static async Task<IReadOnlyList<string>> SnapshotsLeftAsync(
+        IAmazonEC2 ec2,
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken
+    )
+    {
+        var left = new List<string>();
+        foreach (var id in ids)
+        {
+            try
+            {
+                var found = await ec2.DescribeSnapshotsAsync(
+                    new DescribeSnapshotsRequest { SnapshotIds = [id] },
+                    cancellationToken
+                );
+                left.AddRange((found.Snapshots ?? []).Select(s => s.SnapshotId));
+            }
+            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound") { }
+        }
+
+        return left;
+    }
+
+    private static async Task<Image?> FindAsync(
+        IAmazonEC2 ec2,
+        string imageId,
+        CancellationToken cancellationToken
+    )
+    {
+        try
+        {
+            var images = await ec2.DescribeImagesAsync(
+                new DescribeImagesRequest { ImageIds = [imageId], IncludeDeprecated = true },
+                cancellationToken
+            );
+            return images.Images?.SingleOrDefault();
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIID.NotFound")
+        {
+            return null;
+        }
+    }
+
+    private static (IReadOnlyList<string> Accounts, IReadOnlyList<string> Organizations) Audience(
+        TargetSpec? spec,
+        string channel
+    ) =>
+        (
+            List(spec?.ChannelOption(channel, "ami_users")),
+            List(spec?.ChannelOption(channel, "ami_org_arns"))
+        );
+
+    private static List<string> List(string? value) =>
+        [
+            .. (value ?? "").Split(
+                ',',
+                StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries
+            ),
+        ];
+
+    private static IEnumerable<Artifact> Amis(ImageVersion version) =>
+        version.Artifacts.Where(a =>
+            a.Target == AwsProvider.ProviderName && a.Kind == AwsProvider.AmiKind
+        );
+
+    private static List<string> Snapshots(Artifact ami) =>
+        List(ami.Details.GetValueOrDefault("snapshots"));
+
+    private static string Truncate(string text, int length) =>
+        text.Length <= length ? text : text[..length];
+
+    // An AWS error is the step's outcome (promotion records it and --resume retries the step), never a crash.
+    private static async Task<StepOutcome> CallAsync(string region, Func<Task<string>> call)
+    {
+        try
+        {
+            return StepOutcome.Done(await call());
+        }
+        catch (AmazonServiceException e)
+        {
+            return StepOutcome.Failed(
+                $"{region}: {e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}; run the command again (promote: --resume) once {region} answers"
+            );
+        }
+        catch (Exception e)
+            when (e
+                    is AmazonClientException
+                        or IOException
+                        or HttpRequestException
+                        or InvalidOperationException
+            )
+        {
+            return StepOutcome.Failed($"{region}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+using Amazon.EC2.Model;
+using Amazon.SimpleSystemsManagement.Model;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Promotion;
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.Providers.Aws.Tests;
+
+/// <summary>
+/// Promotion, rollback, revocation and retention of imported AMIs against the AWS fake: permissions per channel and
+/// region, the SSM parameter per channel and region, deprecation of every copy, and nothing left after deletion.
+/// </summary>
+public sealed class AwsDistributionSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironment>
+{
+    private const string Home = AwsEnvironment.Home;
+    private const string Other = AwsEnvironment.Other;
+    private const string DevAccount = "111111111111";
+    private const string ProdAccount = "222222222222";
+    private const string Organization =
+        "arn:aws:organizations::123456789012:organization/o-abcd1234ef";
+
+    private static readonly string[] Regions = [Home, Other];
+
+    [Fact(Timeout = 30_000)]
+    public async Task Promotion_shares_each_regional_AMI_and_its_snapshots_with_the_channels_accounts_and_points_its_parameter_at_it()
+    {
+        var (version, spec) = await ImportAsync("promoted");
+        var distribution = Distribution();
+
+        foreach (var step in PromotionService.Plan(version))
+        {
+            var outcome = await distribution.PublishAsync(
+                version,
+                "prod",
+                step with
+                {
+                    Spec = spec,
+                }
+            );
+            outcome.Succeeded.ShouldBeTrue(outcome.Detail);
+        }
+
+        foreach (var ami in Amis(version))
+        {
+            var ec2 = env.Aws.Ec2(ami.Region);
+            var launch = await ec2.DescribeImageAttributeAsync(
+                new DescribeImageAttributeRequest
+                {
+                    ImageId = ami.Location,
+                    Attribute = "launchPermission",
+                }
+            );
+            launch
+                .ImageAttribute.LaunchPermissions.Select(p => p.UserId ?? p.OrganizationArn)
+                .Order()
+                .ShouldBe([ProdAccount, Organization]);
+            var volume = await ec2.DescribeSnapshotAttributeAsync(
+                new DescribeSnapshotAttributeRequest
+                {
+                    SnapshotId = ami.Details["snapshots"],
+                    Attribute = "createVolumePermission",
+                }
+            );
+            volume.CreateVolumePermissions.ShouldHaveSingleItem().UserId.ShouldBe(ProdAccount);
+            (await ParameterAsync(ami.Region, "promoted", "prod")).ShouldBe(ami.Location);
+        }
+
+        env.Fake.FailedImageParameterValidations.ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_region_failing_fails_only_its_step_and_leaves_its_parameter_where_it_was()
+    {
+        var (first, spec) = await ImportAsync("failing");
+        var (second, _) = await ImportAsync("failing");
+        var distribution = Distribution();
+        await PublishAllAsync(distribution, first, "dev", spec);
+
+        env.Fake.Faults.FailRegion(Other);
+        var outcomes = new List<(string Region, StepOutcome Outcome)>();
+        try
+        {
+            foreach (var step in PromotionService.Plan(second))
+            {
+                outcomes.Add(
+                    (
+                        step.Region,
+                        await distribution.PublishAsync(second, "dev", step with { Spec = spec })
+                    )
+                );
+            }
+        }
+        finally
+        {
+            env.Fake.Faults.RestoreRegion(Other);
+        }
+
+        outcomes.Single(o => o.Region == Home).Outcome.Succeeded.ShouldBeTrue();
+        var failed = outcomes.Single(o => o.Region == Other).Outcome;
+        failed.Succeeded.ShouldBeFalse();
+        failed.Detail.ShouldContain(Other);
+        (await ParameterAsync(Other, "failing", "dev")).ShouldBe(Ami(first, Other).Location);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_rollback_points_the_parameters_back_and_withdraws_only_what_the_channel_alone_gave()
+    {
+        var (first, spec) = await ImportAsync("rolled");
+        var (second, _) = await ImportAsync("rolled");
+        var distribution = Distribution();
+        await PublishAllAsync(distribution, first, "prod", spec);
+        await PublishAllAsync(distribution, second, "dev", spec);
+        await PublishAllAsync(distribution, second, "prod", spec);
+
+        var outcome = await distribution.RepointAsync("prod", second, first, [spec]);
+
+        outcome.Succeeded.ShouldBeTrue(outcome.Detail);
+        foreach (var region in Regions)
+        {
+            (await ParameterAsync(region, "rolled", "prod")).ShouldBe(Ami(first, region).Location);
+            (await ParameterAsync(region, "rolled", "dev")).ShouldBe(Ami(second, region).Location);
+            // dev still serves the second version to both accounts; prod's organization loses it.
+            (await LaunchersAsync(Ami(second, region)))
+                .Order()
+                .ShouldBe([DevAccount, ProdAccount]);
+            (await LaunchersAsync(Ami(first, region)))
+                .Order()
+                .ShouldBe([ProdAccount, Organization]);
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Revocation_deprecates_every_regional_copy_and_is_idempotent()
+    {
+        var (version, _) = await ImportAsync("revoked");
+        var distribution = Distribution();
+
+        var first = await distribution.DeprecateAsync(version, "CVE-2026-0001");
+        var again = await distribution.DeprecateAsync(version, "CVE-2026-0001");
+
+        first.Succeeded.ShouldBeTrue(first.Detail);
+        again.Succeeded.ShouldBeTrue(again.Detail);
+        foreach (var ami in Amis(version))
+        {
+            var image = (
+                await env
+                    .Aws.Ec2(ami.Region)
+                    .DescribeImagesAsync(
+                        new DescribeImagesRequest
+                        {
+                            ImageIds = [ami.Location],
+                            IncludeDeprecated = true,
+                        }
+                    )
+            ).Images.ShouldHaveSingleItem();
+            image.DeprecationTime.ShouldNotBeNull();
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Deletion_leaves_no_AMI_and_no_snapshot_of_the_version_in_any_region_and_can_run_again()
+    {
+        var (version, _) = await ImportAsync("collected");
+        var distribution = Distribution();
+
+        var deleted = await distribution.DeleteAsync(version);
+        var again = await distribution.DeleteAsync(version);
+
+        deleted.Succeeded.ShouldBeTrue(deleted.Detail);
+        again.Succeeded.ShouldBeTrue(again.Detail);
+        foreach (var region in Regions)
+        {
+            (await env.ImagesAsync(region, $"collected-{version.Version}")).ShouldBeEmpty();
+            var ec2 = env.Aws.Ec2(region);
+            var snapshots =
+                (
+                    await ec2.DescribeSnapshotsAsync(
+                        new DescribeSnapshotsRequest { OwnerIds = ["self"] }
+                    )
+                ).Snapshots
+                ?? [];
+            snapshots
+                .Select(s => s.SnapshotId)
+                .ShouldNotContain(Ami(version, region).Details["snapshots"]);
+        }
+    }
+
+    private IDistributionTarget Distribution() => env.Connect().Distribution!;
+
+    private static async Task PublishAllAsync(
+        IDistributionTarget distribution,
+        ImageVersion version,
+        string channel,
+        TargetSpec spec
+    )
+    {
+        foreach (var step in PromotionService.Plan(version))
+        {
+            var outcome = await distribution.PublishAsync(
+                version,
+                channel,
+                step with
+                {
+                    Spec = spec,
+                }
+            );
+            outcome.Succeeded.ShouldBeTrue(outcome.Detail);
+        }
+    }
+
+    private async Task<(ImageVersion Version, TargetSpec Spec)> ImportAsync(string image)
+    {
+        var definition = AwsEnvironment.Definition(name: image);
+        var spec = definition.Targets[0] with
+        {
+            Channels = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["dev"] = new Dictionary<string, string>
+                {
+                    ["ami_users"] = $"{DevAccount},{ProdAccount}",
+                },
+                ["prod"] = new Dictionary<string, string>
+                {
+                    ["ami_users"] = ProdAccount,
+                    ["ami_org_arns"] = Organization,
+                },
+            },
+        };
+        var version = env.NextVersion();
+        var artifacts = await env.Connect()
+            .Importer!.ImportAsync(
+                env.Request(definition, version, new MemoryJournal()),
+                new RecordingSink()
+            );
+        return (
+            new ImageVersion
+            {
+                Image = image,
+                Version = version,
+                BuildId = "build-" + version,
+                CreatedAt = DateTimeOffset.UnixEpoch,
+                Status = VersionStatus.Built,
+                Fingerprint = "fingerprint-" + version,
+                Artifacts = [env.Disk, .. artifacts],
+            },
+            spec
+        );
+    }
+
+    private static IEnumerable<Artifact> Amis(ImageVersion version) =>
+        version.Artifacts.Where(a => a.Kind == "ami");
+
+    private static Artifact Ami(ImageVersion version, string region) =>
+        Amis(version).Single(a => a.Region == region);
+
+    private async Task<string> ParameterAsync(string region, string image, string channel) =>
+        (
+            await env
+                .Aws.Ssm(region)
+                .GetParameterAsync(
+                    new GetParameterRequest { Name = $"/imageforge/{image}/{channel}" }
+                )
+        )
+            .Parameter
+            .Value;
+
+    private async Task<IReadOnlyList<string>> LaunchersAsync(Artifact ami) =>
+        [
+            .. (
+                await env
+                    .Aws.Ec2(ami.Region)
+                    .DescribeImageAttributeAsync(
+                        new DescribeImageAttributeRequest
+                        {
+                            ImageId = ami.Location,
+                            Attribute = "launchPermission",
+                        }
+                    )
+            ).ImageAttribute.LaunchPermissions?.Select(p => p.UserId ?? p.OrganizationArn) ?? [],
+        ];
+}
