@@ -86,6 +86,7 @@ internal static partial class AwsRules
                         ),
                     ]
                     : [],
+            TargetCheck = CheckTarget,
             BuildModes = [BuildMode.Import, BuildMode.Native],
             ChannelOptions =
             [
@@ -95,6 +96,35 @@ internal static partial class AwsRules
             SecretVariables = [],
             NoSecretsNote = "it reads credentials from the standard AWS environment and profiles",
         };
+
+    // What only the whole target shows: keys for regions it does not publish to, and sharing an AMI encrypted with the
+    // default EBS key, which no other account can use (Packer refuses that at build time; this refuses it now).
+    private static IEnumerable<(string Field, string Message)> CheckTarget(TargetSpec target)
+    {
+        var keys = KmsKeys(target.Option("region_kms_key_ids"));
+        var stray = keys.Keys.Where(r => !target.Regions.Contains(r, StringComparer.Ordinal)).ToList();
+        if (stray.Count > 0)
+        {
+            yield return (
+                "options",
+                $"region_kms_key_ids names a key for {string.Join(", ", stray)}, which is not among the target's regions ({string.Join(", ", target.Regions)}); add the region to regions or remove its key"
+            );
+        }
+
+        var shared =
+            target.Option("ami_users") is { Length: > 0 }
+            || target.Channels.Values.Any(c =>
+                c.ContainsKey("ami_users") || c.ContainsKey("ami_org_arns")
+            );
+        var unkeyed = target.Regions.Where(r => !keys.ContainsKey(r)).ToList();
+        if (target.Option("encrypt") == "true" && shared && unkeyed.Count > 0)
+        {
+            yield return (
+                "options",
+                $"encrypt: true with shared AMIs (ami_users, or ami_users/ami_org_arns of a channel) needs a customer-managed KMS key in region_kms_key_ids for every region, since the default EBS key cannot be shared; no key for {string.Join(", ", unkeyed)}"
+            );
+        }
+    }
 
     /// <summary>The KMS key per region of <c>region_kms_key_ids</c> (<c>region=key,region=key</c>).</summary>
     public static IReadOnlyDictionary<string, string> KmsKeys(string? value) =>
@@ -222,7 +252,11 @@ internal static partial class AwsRules
     [GeneratedRegex(@"^[a-z][a-z0-9-]*\.[a-z0-9]+$", RegexOptions.CultureInvariant)]
     private static partial Regex AwsInstanceType();
 
-    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", RegexOptions.CultureInvariant)]
+    /// <summary>The regions of AWS's partitions (aws, aws-cn, aws-us-gov) as of 2026.</summary>
+    [GeneratedRegex(
+        @"^(us-(east|west)-[12]|af-south-1|ap-east-[12]|ap-south-[12]|ap-southeast-[1-7]|ap-northeast-[123]|ca-central-1|ca-west-1|eu-central-[12]|eu-west-[123]|eu-south-[12]|eu-north-1|il-central-1|me-south-1|me-central-1|mx-central-1|sa-east-1|us-gov-(east|west)-1|cn-north-1|cn-northwest-1)$",
+        RegexOptions.CultureInvariant
+    )]
     private static partial Regex AwsRegion();
 
     [GeneratedRegex(@"^subnet-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]

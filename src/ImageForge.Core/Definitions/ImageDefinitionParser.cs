@@ -361,7 +361,7 @@ internal static class ImageDefinitionParser
         {
             return null;
         }
-        return new TargetSpec
+        var spec = new TargetSpec
         {
             Provider = rules.Name,
             BaseImage = baseImage,
@@ -371,6 +371,11 @@ internal static class ImageDefinitionParser
             Build = build,
             Channels = channelOptions,
         };
+        foreach (var (field, message) in rules.TargetCheck(spec))
+        {
+            problems.Add(target.LineOf(field), target.PathOf(field), message);
+        }
+        return problems.Count != before ? null : spec;
     }
 
     // Whether the target mapping names a provider whose builder makes disks (checked before its own problems).

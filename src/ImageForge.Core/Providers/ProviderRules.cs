@@ -125,6 +125,13 @@ public sealed class ProviderRules
     > CrossCheck { get; init; } = (_, _) => [];
 
     /// <summary>
+    /// Checks across the whole target once it is read (regions, options, channel options): returns (field below the
+    /// target, message) pairs, reported at that field's line.
+    /// </summary>
+    public Func<TargetSpec, IEnumerable<(string Field, string Message)>> TargetCheck { get; init; } =
+        _ => [];
+
+    /// <summary>
     /// The build modes a target may choose with <c>build:</c>, the default first; empty when the provider has one way
     /// only (<see cref="BuildMode.Own"/>).
     /// </summary>

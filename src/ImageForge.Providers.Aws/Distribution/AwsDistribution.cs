@@ -414,8 +414,13 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         TargetSpec? spec,
         string channel
     ) =>
+        // The target's own ami_users are shared in every channel; the channel's add to them.
         (
-            List(spec?.ChannelOption(channel, "ami_users")),
+            [
+                .. List(spec?.Option("ami_users"))
+                    .Concat(List(spec?.ChannelOption(channel, "ami_users")))
+                    .Distinct(StringComparer.Ordinal),
+            ],
             List(spec?.ChannelOption(channel, "ami_org_arns"))
         );
 

@@ -1444,7 +1444,10 @@ public sealed class ImageDefinitionSpecs : IDisposable
               - provider: aws
                 base_image: ami-0123456789abcdef0
                 regions: [eu-west-1, us-east-1]
-                options: { ami_users: "123456789012, 210987654321", encrypt: TRUE }
+                options:
+                  ami_users: "123456789012, 210987654321"
+                  encrypt: TRUE
+                  region_kms_key_ids: eu-west-1=alias/images,us-east-1=alias/images
             """
         );
         _content.Definition(

@@ -1,0 +1,253 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Amazon.SimpleSystemsManagement.Model;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Providers;
+using ImageForge.TestSupport;
+using ImageForge.TestUtils;
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.Providers.Aws.Tests;
+
+/// <summary>
+/// The AWS module through the unchanged imageforge command: definitions refused at validate time with file:line, and a
+/// definition whose disk (made by a disk-building module of this spec) is imported into two regions of the AWS fake,
+/// promoted, admitted, revoked and collected.
+/// </summary>
+public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironment>, IDisposable
+{
+    private readonly TempDirectory _dir = new("imageforge-aws-cli");
+
+    public static TheoryData<string, int, string, string> BadTargets =>
+        new()
+        {
+            { "regions: [eu-west-1, eu-westt-1]", 9, "targets[0].regions[1]", "'eu-westt-1' is not a region name for aws" },
+            { "regions: [eu-west-1]\n    options: { ami_users: \"12345678901\" }", 10, "targets[0].options.ami_users", "12-digit AWS account ids" },
+            {
+                "regions: [eu-west-1]\n    options:\n      encrypt: false\n      region_kms_key_ids: us-east-1=alias/images",
+                11,
+                "targets[0].options",
+                "region_kms_key_ids names a key for us-east-1, which is not among the target's regions"
+            },
+            {
+                "regions: [eu-west-1]\n    options: { ami_users: \"123456789012\" }",
+                10,
+                "targets[0].options",
+                "needs a customer-managed KMS key in region_kms_key_ids for every region"
+            },
+            {
+                "regions: [eu-west-1]\n    channels:\n      prod: { ami_users: \"123456789012\" }",
+                0,
+                "targets[0]",
+                "needs a customer-managed KMS key in region_kms_key_ids for every region"
+            },
+        };
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(BadTargets))]
+    public async Task A_definition_the_aws_rules_refuse_fails_validation_with_its_file_and_line(
+        string target,
+        int line,
+        string field,
+        string message
+    )
+    {
+        var content = ContentCopy.Create(_dir.Combine("content"));
+        File.WriteAllText(
+            Path.Combine(content, "templates", "images", "bad.yaml"),
+            "name: bad\ndescription: refused\nos: { family: debian, release: \"11\" }\nbaseline: debian-11-anssi\n"
+                + "channels: [dev, prod]\ntargets:\n  - provider: aws\n    base_image: ami-0123456789abcdef0\n    "
+                + target
+                + "\n"
+        );
+
+        var result = await CliRunner.RunAsync(
+            content,
+            null,
+            CancellationToken.None,
+            "validate",
+            "--data-dir",
+            _dir.Combine("data")
+        );
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        var text = result.ToString();
+        text.ShouldContain(line > 0 ? $"bad.yaml:{line}: {field}: " : $": {field}", Case.Sensitive, text);
+        text.ShouldContain(message, Case.Sensitive, text);
+        Directory.Exists(_dir.Combine("data")).ShouldBeFalse("validate writes nothing");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_build_imports_into_both_regions_and_the_version_is_promoted_admitted_revoked_and_collected()
+    {
+        var content = WriteContent();
+        var providers = new ProviderRegistry([new DiskMaker(), AwsEnvironment.Module()]);
+
+        var first = await RunAsync(providers, content, "build", "imported", "--output", "json");
+        var version = Version(first);
+        var verify = await RunAsync(providers, content, "verify", $"imported@{version}");
+        var promote = await RunAsync(providers, content, "promote", $"imported@{version}", "--to", "dev");
+        var parameters = new List<string>();
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            parameters.Add(
+                (
+                    await env.Aws.Ssm(region)
+                        .GetParameterAsync(new GetParameterRequest { Name = "/imageforge/imported/dev" })
+                ).Parameter.Value
+            );
+        }
+
+        var homeAmi = (await env.ImagesAsync(AwsEnvironment.Home, $"imported-{version}")).ShouldHaveSingleItem();
+        var admit = await RunAsync(
+            providers,
+            content,
+            "admit",
+            "--provider",
+            "aws",
+            "--image-id",
+            homeAmi.ImageId,
+            "--region",
+            AwsEnvironment.Home
+        );
+        var second = await RunAsync(providers, content, "build", "imported", "--output", "json");
+        var revoke = await RunAsync(providers, content, "revoke", $"imported@{version}", "--reason", "spec");
+        var gc = await RunAsync(providers, content, "gc", "--keep", "1", "--window", "0", "--apply");
+
+        first.ExitCode.ShouldBe(0, first.ToString());
+        verify.ExitCode.ShouldBe(0, verify.ToString());
+        promote.ExitCode.ShouldBe(0, promote.ToString());
+        admit.ExitCode.ShouldBe(0, admit.ToString());
+        admit.ToString().ShouldContain(version);
+        second.ExitCode.ShouldBe(0, second.ToString());
+        revoke.ExitCode.ShouldBe(0, revoke.ToString());
+        gc.ExitCode.ShouldBe(0, gc.ToString());
+        parameters[0].ShouldBe(homeAmi.ImageId);
+        parameters[1].ShouldStartWith("ami-");
+        parameters[1].ShouldNotBe(homeAmi.ImageId);
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            (await env.ImagesAsync(region, $"imported-{version}")).ShouldBeEmpty("gc collected the revoked version");
+            (await env.ImagesAsync(region, $"imported-{Version(second)}")).ShouldHaveSingleItem();
+            (await env.OrphanSnapshotsAsync(region)).ShouldBeEmpty();
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string Version(CliResult built) =>
+        JsonDocument.Parse(built.Out).RootElement.GetProperty("version").GetProperty("version").GetString()
+        ?? throw new InvalidOperationException(built.ToString());
+
+    private Task<CliResult> RunAsync(ProviderRegistry providers, string content, params string[] args) =>
+        CliRunner.RunAsync(
+            content,
+            env.Variables,
+            providers,
+            CancellationToken.None,
+            [.. args, "--data-dir", _dir.Combine("data")]
+        );
+
+    // The shipped content, plus an image whose disk the spec's disk maker builds and the aws target imports.
+    private string WriteContent()
+    {
+        var root = ContentCopy.Create(_dir.Combine("content"));
+        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
+        File.WriteAllText(
+            Path.Combine(root, "baselines", "open.yaml"),
+            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
+                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
+        );
+        File.WriteAllText(
+            Path.Combine(root, "templates", "images", "imported.yaml"),
+            $$"""
+            name: imported
+            description: an image imported into AWS
+            os: { family: debian, release: "11" }
+            baseline: open
+            targets:
+              - provider: diskmaker
+                base_image: bullseye
+              - provider: aws
+                base_image: debian-11-amd64-*
+                regions: [{{AwsEnvironment.Home}}, {{AwsEnvironment.Other}}]
+                options:
+                  source_ami_owner: "136693071363"
+                  import_bucket: {{AwsEnvironment.Bucket}}
+                  encrypt: false
+                channels:
+                  dev: { ami_users: "111111111111" }
+            channels: [dev, prod]
+            """
+        );
+        return root;
+    }
+
+    // Builds what the local target's disk build gives an import: a raw disk (1 MiB, 512-aligned) and an inventory.
+    private sealed class DiskMaker : ProviderModule, ITargetBuilder
+    {
+        public override ProviderRules Rules { get; } =
+            new()
+            {
+                Name = "diskmaker",
+                HasRegions = false,
+                BaseImageExpectation = "anything",
+                CheckBaseImage = (_, _) => null,
+                Options = [],
+                SecretVariables = [],
+                BuildsDisks = true,
+            };
+
+        public string Provider => Name;
+
+        public override ProviderServices Connect(ProviderContext context) => new(this, null, null);
+
+        public IReadOnlyList<string> Preflight(Baseline baseline, TargetSpec target, ContentPaths content) => [];
+
+        public async Task<TargetBuildResult> BuildAsync(
+            TargetBuildRequest request,
+            ITargetBuildSink sink,
+            CancellationToken cancellationToken = default
+        )
+        {
+            Directory.CreateDirectory(request.OutputDirectory);
+            var disk = new byte[1 << 20];
+            RandomNumberGenerator.Fill(disk);
+            var diskPath = Path.Combine(request.OutputDirectory, "disk.raw");
+            await File.WriteAllBytesAsync(diskPath, disk, cancellationToken);
+            var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
+            await File.WriteAllTextAsync(
+                inventory,
+                string.Join('\t', Core.Inventory.PackageInventory.Columns)
+                    + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
+                cancellationToken
+            );
+            return new TargetBuildResult(
+                [
+                    new Artifact
+                    {
+                        Target = Name,
+                        Region = Name,
+                        Kind = "disk-raw",
+                        Location = diskPath,
+                        Sha256 = Convert.ToHexStringLower(SHA256.HashData(disk)),
+                        SizeBytes = disk.Length,
+                    },
+                ],
+                [
+                    new EvidenceDocument
+                    {
+                        Kind = "package-inventory",
+                        Location = inventory,
+                        Sha256 = Convert.ToHexStringLower(
+                            SHA256.HashData(await File.ReadAllBytesAsync(inventory, cancellationToken))
+                        ),
+                        MediaType = "text/tab-separated-values",
+                    },
+                ]
+            );
+        }
+    }
+}
