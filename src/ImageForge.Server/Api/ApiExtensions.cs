@@ -48,6 +48,9 @@ public static class ApiExtensions
             }
         );
         services.AddExceptionHandler<ApiExceptionHandler>();
+        // A body the endpoint cannot bind is thrown to ApiExceptionHandler, which says what was wrong with it (the
+        // default answers a bare 400).
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
         services
             .AddAuthentication(BearerTokenHandler.SchemeName)
