@@ -54,7 +54,9 @@ public sealed class ValidateCommandSpecs
     )
     {
         using var dir = new TempDirectory();
-        var path = dir.Combine(file + ".yaml");
+        // The file is named like the image, so the problem checked is the only one.
+        Directory.CreateDirectory(dir.Combine(file));
+        var path = dir.Combine(file, "broken.yaml");
         await File.WriteAllTextAsync(path, yaml);
 
         var result = await CliRunner.RunAsync(RepoPaths.Root, "validate", path);

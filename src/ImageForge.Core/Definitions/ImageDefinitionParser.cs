@@ -72,7 +72,14 @@ internal static class ImageDefinitionParser
             );
         }
 
-        var name = ReadName(map, "name", "image name");
+        // Every command, the catalog, the schedule ledger and the registry name the image by its name, and people
+        // find the file to edit by it: the two must agree.
+        var name = NamedLikeTheFile(
+            map,
+            ReadName(map, "name", "image name"),
+            (given, stem) =>
+                $"image name '{given}' must equal the file name '{stem}' (commands, the catalog and the registry name the image by it); rename the file to {given}.yaml or set name: {stem}"
+        );
         var description = map.RequireScalar("description", "a one-line description of the image");
         var os = OsCatalog.Read(map);
         var baseline = ReadName(map, "baseline", "baseline name (a file baselines/<name>.yaml)");
@@ -107,6 +114,26 @@ internal static class ImageDefinitionParser
             map.LineOf("os"),
             definition
         );
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> when it equals the file name without its extension (or is null); otherwise a problem on
+    /// the name's line, with <paramref name="message"/> given the name and the file's stem, and null.
+    /// </summary>
+    internal static string? NamedLikeTheFile(
+        MappingReader map,
+        string? name,
+        Func<string, string, string> message
+    )
+    {
+        var stem = Path.GetFileNameWithoutExtension(map.Problems.File);
+        if (name is null || name == stem)
+        {
+            return name;
+        }
+
+        map.Problems.Add(map.LineOf("name"), "name", message(name, stem));
+        return null;
     }
 
     /// <summary>
