@@ -125,7 +125,7 @@ public sealed class PromotionOperations
             ? view
             : view with
             {
-                Forbidden = await RoleBarsPromotionAsync(
+                RequiredRole = await RoleBarsPromotionAsync(
                     session,
                     actor,
                     input,
@@ -136,9 +136,10 @@ public sealed class PromotionOperations
             };
     }
 
-    // Whether the actor's role alone is among the reasons (the rules of PromotionService.PromoteAsync): builder to
-    // promote, release-manager for a restricted channel, admin to skip a channel the version was never in.
-    private static async Task<bool> RoleBarsPromotionAsync(
+    // When the actor's role alone is among the reasons (the rules of PromotionService.PromoteAsync), the role that
+    // would have been allowed: builder to promote, release-manager for a restricted channel, admin to skip a channel
+    // the version was never in (the highest of those that apply). Null when the role is not why.
+    private static async Task<Role?> RoleBarsPromotionAsync(
         PromotionSession session,
         Actor actor,
         PromoteInput input,
@@ -147,23 +148,22 @@ public sealed class PromotionOperations
         CancellationToken cancellationToken
     )
     {
-        if (actor.Role < Role.Builder || (restricted && actor.Role < Role.ReleaseManager))
-        {
-            return true;
-        }
-
+        var needed = restricted ? Role.ReleaseManager : Role.Builder;
         var index = path.ToList().IndexOf(input.Channel);
-        if (input.SkipReason is null || actor.Role >= Role.Admin || index <= 0)
+        if (input.SkipReason is not null && index > 0)
         {
-            return false;
+            var previous = await session.Catalog.GetHistoryAsync(
+                input.Image,
+                path[index - 1],
+                cancellationToken
+            );
+            if (!previous.Any(h => h.Version == input.Version))
+            {
+                needed = Role.Admin;
+            }
         }
 
-        var previous = await session.Catalog.GetHistoryAsync(
-            input.Image,
-            path[index - 1],
-            cancellationToken
-        );
-        return !previous.Any(h => h.Version == input.Version);
+        return actor.Role < needed ? needed : null;
     }
 
     /// <summary>A release manager's approval of a version for a channel; approving twice counts once.</summary>
@@ -561,7 +561,7 @@ public sealed class PromotionOperations
         }
         catch (RefusedException e) when (actor.Role < needed)
         {
-            throw new ActionForbiddenException(e.Reasons, e);
+            throw new ActionForbiddenException(needed, e.Reasons, e);
         }
     }
 }
@@ -572,12 +572,20 @@ public sealed class PromotionOperations
 /// </summary>
 public sealed class ActionForbiddenException : ImageForgeException
 {
-    /// <summary>Creates it with every reason.</summary>
-    public ActionForbiddenException(IReadOnlyList<string> reasons, Exception? inner = null)
+    /// <summary>Creates it with the role the action takes and every reason.</summary>
+    public ActionForbiddenException(
+        Role requiredRole,
+        IReadOnlyList<string> reasons,
+        Exception? inner = null
+    )
         : base(string.Join(Environment.NewLine, reasons), inner)
     {
+        RequiredRole = requiredRole;
         Reasons = reasons;
     }
+
+    /// <summary>The lowest role that may do it (the API's <c>required_role</c>).</summary>
+    public Role RequiredRole { get; }
 
     /// <summary>Why, one line each.</summary>
     public IReadOnlyList<string> Reasons { get; }

@@ -39,9 +39,16 @@ public sealed record PromotionView(
     IReadOnlyList<string> Refusals
 )
 {
-    /// <summary>True when a refusal is about the actor's role (HTTP 403 rather than 409).</summary>
+    /// <summary>
+    /// When a refusal is about the actor's role (HTTP 403 rather than 409), the lowest role that would have been
+    /// allowed; null otherwise.
+    /// </summary>
     [JsonIgnore]
-    public bool Forbidden { get; init; }
+    public Role? RequiredRole { get; init; }
+
+    /// <summary>True when a refusal is about the actor's role.</summary>
+    [JsonIgnore]
+    public bool Forbidden => RequiredRole is not null;
 
     internal static PromotionView From(
         string image,

@@ -155,7 +155,7 @@ internal static class PromotionEndpoints
         {
             case PromotionStatuses.Refused:
                 return Refused(
-                    view.Forbidden,
+                    view.RequiredRole,
                     $"promotion of {image}@{version} to {view.Channel} refused; nothing changed",
                     view.Refusals
                 );
@@ -215,7 +215,7 @@ internal static class PromotionEndpoints
         }
         catch (ActionForbiddenException e)
         {
-            return Refused(true, e.Message, e.Reasons);
+            return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
     }
 
@@ -243,7 +243,7 @@ internal static class PromotionEndpoints
         }
         catch (ActionForbiddenException e)
         {
-            return Refused(true, e.Message, e.Reasons);
+            return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
 
         await Events(http)
@@ -296,7 +296,7 @@ internal static class PromotionEndpoints
         }
         catch (ActionForbiddenException e)
         {
-            return Refused(true, e.Message, e.Reasons);
+            return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
 
         if (view.Status == RevocationStatuses.Revoked)
@@ -403,16 +403,28 @@ internal static class PromotionEndpoints
         return new Actor(name, role);
     }
 
+    // A refusal for the actor's role is 403 naming the role that may (required_role, as the authorization policy's
+    // own 403 does); one of the rules is 409.
     private static ProblemHttpResult Refused(
-        bool forbidden,
+        Role? requiredRole,
         string detail,
         IReadOnlyList<string> reasons
-    ) =>
-        TypedResults.Problem(
+    )
+    {
+        var extensions = new Dictionary<string, object?> { ["reasons"] = reasons };
+        if (requiredRole is { } role)
+        {
+            extensions["required_role"] = RoleNames.Of(role);
+        }
+
+        return TypedResults.Problem(
             detail: detail,
-            statusCode: forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict,
-            extensions: new Dictionary<string, object?> { ["reasons"] = reasons }
+            statusCode: requiredRole is null
+                ? StatusCodes.Status409Conflict
+                : StatusCodes.Status403Forbidden,
+            extensions: extensions
         );
+    }
 
     private static ValidationProblem Required(string field, string what) =>
         TypedResults.ValidationProblem(
