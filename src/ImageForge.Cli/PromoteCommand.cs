@@ -26,7 +26,7 @@ internal static class PromoteCommand
         {
             Description =
                 "Admins only: promote without the version having been in the previous channel, saying why",
-        };
+        }.WithReasonLimit();
         var command = new Command(
             "promote",
             "Check the preconditions, publish the version's artifacts to the channel step by step, then move the channel"

@@ -34,8 +34,7 @@ internal static class ImageDefinitionParser
     private static readonly IReadOnlyList<string> ScheduleKeys = ["cron", "time_zone"];
     private static readonly IReadOnlyList<string> DefaultChannels = ["dev", "staging", "prod"];
 
-    private const string NameExpectation =
-        "a name of 2 to 63 lowercase letters, digits and '-', starting with a letter or digit, e.g. debian-11-cis";
+    private const string NameExpectation = NameRules.ImageName;
 
     /// <summary>Parses the tree of one file. The draft carries a definition only when this file had no problem.</summary>
     public static DefinitionDraft Parse(

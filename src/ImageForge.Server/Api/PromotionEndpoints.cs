@@ -3,6 +3,7 @@ using ImageForge.Application;
 using ImageForge.Application.Access;
 using ImageForge.Application.Operations;
 using ImageForge.Core.Admission;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Promotion;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -138,6 +139,10 @@ internal static class PromotionEndpoints
             return Required("channel", "the channel to promote into, e.g. dev");
         }
 
+        Names(image, version)
+            .Channel("channel", body.Channel)
+            .Reason("skip_reason", body.SkipReason)
+            .ThrowIfAny();
         var actor = ActorOf(http.User);
         var view = await Operations(http)
             .PromoteAsync(
@@ -199,6 +204,11 @@ internal static class PromotionEndpoints
             return Required("channel", "the channel the approval is for, e.g. prod");
         }
 
+        Names(image, version)
+            .Channel("channel", body.Channel)
+            .Reason("reason", body.Reason)
+            .ThrowIfAny();
+
         try
         {
             return TypedResults.Ok(
@@ -227,6 +237,12 @@ internal static class PromotionEndpoints
         CancellationToken cancellationToken
     )
     {
+        new FieldLimits()
+            .Image("image", image)
+            .Channel("channel", channel)
+            .Text("to", body?.To, InputLimits.MaxShortTextLength)
+            .Reason("reason", body?.Reason)
+            .ThrowIfAny();
         var actor = ActorOf(http.User);
         AssignmentView moved;
         try
@@ -283,6 +299,11 @@ internal static class PromotionEndpoints
         {
             return Required("reason", "say why the version is revoked");
         }
+
+        Names(image, version)
+            .Reason("reason", body.Reason)
+            .Text("at", body.At, InputLimits.MaxShortTextLength)
+            .ThrowIfAny();
 
         var at = Blank(body.At) is { } text
             ? PromotionOperations.ParseTime(text, "at")
@@ -341,6 +362,12 @@ internal static class PromotionEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
+
+        new FieldLimits()
+            .Text("image_id", body.ImageId, InputLimits.MaxImageIdLength)
+            .Text("region", body.Region, InputLimits.MaxNameLength)
+            .Channel("channel", Blank(body.Channel))
+            .ThrowIfAny();
 
         var paths = http.RequestServices.GetRequiredService<HostPaths>();
         return TypedResults.Ok(
@@ -425,6 +452,12 @@ internal static class PromotionEndpoints
             extensions: extensions
         );
     }
+
+    // The image and version a path names, checked like the body's fields.
+    private static FieldLimits Names(string image, string version) =>
+        new FieldLimits()
+            .Image("image", image)
+            .Text("version", version, InputLimits.MaxShortTextLength);
 
     private static ValidationProblem Required(string field, string what) =>
         TypedResults.ValidationProblem(
