@@ -36,8 +36,7 @@ internal static class ImageDefinitionParser
     private static readonly IReadOnlyList<string> ScheduleKeys = ["cron", "time_zone"];
     private static readonly IReadOnlyList<string> DefaultChannels = ["dev", "staging", "prod"];
 
-    private const string NameExpectation =
-        "a name of 2 to 63 lowercase letters, digits and '-', starting with a letter or digit, e.g. debian-11-cis";
+    private const string NameExpectation = NameRules.ImageName;
 
     /// <summary>Parses the tree of one file. The draft carries a definition only when this file had no problem.</summary>
     public static DefinitionDraft Parse(
@@ -74,7 +73,14 @@ internal static class ImageDefinitionParser
             );
         }
 
-        var name = ReadName(map, "name", "image name");
+        // Every command, the catalog, the schedule ledger and the registry name the image by its name, and people
+        // find the file to edit by it: the two must agree.
+        var name = NamedLikeTheFile(
+            map,
+            ReadName(map, "name", "image name"),
+            (given, stem) =>
+                $"image name '{given}' must equal the file name '{stem}' (commands, the catalog and the registry name the image by it); rename the file to {given}.yaml or set name: {stem}"
+        );
         var description = map.RequireScalar("description", "a one-line description of the image");
         var os = OsCatalog.Read(map);
         var baseline = ReadName(map, "baseline", "baseline name (a file baselines/<name>.yaml)");
@@ -109,6 +115,26 @@ internal static class ImageDefinitionParser
             map.LineOf("os"),
             definition
         );
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> when it equals the file name without its extension (or is null); otherwise a problem on
+    /// the name's line, with <paramref name="message"/> given the name and the file's stem, and null.
+    /// </summary>
+    internal static string? NamedLikeTheFile(
+        MappingReader map,
+        string? name,
+        Func<string, string, string> message
+    )
+    {
+        var stem = Path.GetFileNameWithoutExtension(map.Problems.File);
+        if (name is null || name == stem)
+        {
+            return name;
+        }
+
+        map.Problems.Add(map.LineOf("name"), "name", message(name, stem));
+        return null;
     }
 
     /// <summary>

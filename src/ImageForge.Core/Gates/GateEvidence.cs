@@ -69,7 +69,7 @@ public sealed record GateEvidence
         {
             try
             {
-                var summary = ComplianceSummary.FromJson(File.ReadAllText(s.Location), s.Location);
+                var summary = ComplianceSummary.Read(s.Location);
                 IReadOnlyDictionary<string, RuleOutcome>? rules = null;
                 var after = EvidenceFiles.Current(
                     context.Evidence,
@@ -82,7 +82,12 @@ public sealed record GateEvidence
                 compliance = new ComplianceFacts(summary.After.Score, rules);
             }
             catch (Exception e)
-                when (e is FormatException or IOException or System.Xml.XmlException)
+                when (e
+                        is InvalidInputException
+                            or FormatException
+                            or IOException
+                            or System.Xml.XmlException
+                )
             {
                 unreadable[ComplianceCollector.SummaryKind] = $"unreadable: {e.Message}";
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
 
@@ -198,23 +199,14 @@ public static class PolicyTests
 
     private static PolicyCase? ReadCase(string file, ProblemSink problems)
     {
-        string text;
-        try
+        var read = TextInput.ReadUtf8(
+            file,
+            MaxFileBytes,
+            "a test case is a few kilobytes (put big documents in files)"
+        );
+        if (read.Text is not { } text)
         {
-            if (new FileInfo(file).Length > MaxFileBytes)
-            {
-                problems.Add(
-                    0,
-                    YamlTreeReader.DocumentField,
-                    "the file is larger than 1024 KiB; a test case is a few kilobytes (put big documents in files)"
-                );
-                return null;
-            }
-            text = File.ReadAllText(file);
-        }
-        catch (IOException e)
-        {
-            problems.Add(0, YamlTreeReader.DocumentField, $"cannot read the file: {e.Message}");
+            problems.Add(read.Line, YamlTreeReader.DocumentField, read.Problem!);
             return null;
         }
         var root = YamlTreeReader.Read(text, problems);
@@ -381,11 +373,11 @@ public static class PolicyTests
             var path = Path.Combine(directory, summaryFile);
             try
             {
-                var summary = ComplianceSummary.FromJson(File.ReadAllText(path), path);
+                var summary = ComplianceSummary.Read(path);
                 compliance = new ComplianceFacts(summary.After.Score, null);
                 kinds.Add(ComplianceCollector.SummaryKind);
             }
-            catch (Exception e) when (e is FormatException or IOException)
+            catch (InvalidInputException e)
             {
                 problems.Add(
                     map.LineOf("compliance_summary"),
@@ -421,7 +413,7 @@ public static class PolicyTests
                 );
                 kinds.Add(EvidenceFiles.VulnerabilityFindings);
             }
-            catch (Exception e) when (e is InvalidInputException or IOException)
+            catch (InvalidInputException e)
             {
                 problems.Add(
                     map.LineOf("vulnerability_findings"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Core.Provenance;
 
@@ -100,15 +101,22 @@ public static class ProvenanceStatement
     }
 
     /// <summary>Reads the subjects of a statement (as written by <see cref="Write"/> or any in-toto v1 producer).</summary>
-    /// <exception cref="JsonException">The bytes are not an in-toto v1 statement.</exception>
+    /// <exception cref="JsonException">
+    /// The bytes are not an in-toto v1 statement: not JSON, nested deeper than 64, or a member of the wrong type (the
+    /// message names its JSON path).
+    /// </exception>
     public static IReadOnlyList<ProvenanceSubject> ReadSubjects(ReadOnlySpan<byte> statement)
     {
-        var reader = new Utf8JsonReader(statement);
+        var reader = new Utf8JsonReader(
+            statement,
+            new JsonReaderOptions { MaxDepth = JsonInput.MaxDepth }
+        );
         using var document = JsonDocument.ParseValue(ref reader);
         var root = document.RootElement;
         if (
             root.ValueKind != JsonValueKind.Object
             || !root.TryGetProperty("_type", out var type)
+            || type.ValueKind != JsonValueKind.String
             || type.GetString() != StatementType
             || !root.TryGetProperty("subject", out var subjects)
             || subjects.ValueKind != JsonValueKind.Array
@@ -118,19 +126,45 @@ public static class ProvenanceStatement
         }
 
         var result = new List<ProvenanceSubject>();
+        var index = 0;
         foreach (var subject in subjects.EnumerateArray())
         {
-            var name = subject.GetProperty("name").GetString() ?? "";
-            var sha256 =
-                subject.TryGetProperty("digest", out var digest)
-                && digest.TryGetProperty("sha256", out var hex)
-                    ? hex.GetString() ?? ""
-                    : "";
+            var path = $"$.subject[{index++}]";
+            if (subject.ValueKind != JsonValueKind.Object)
+            {
+                throw Wrong(path, "an object", subject);
+            }
+
+            var name = subject.TryGetProperty("name", out var n)
+                ? n.ValueKind == JsonValueKind.String
+                    ? n.GetString()!
+                    : throw Wrong(path + ".name", "a string", n)
+                : "";
+            var sha256 = "";
+            if (subject.TryGetProperty("digest", out var digest))
+            {
+                if (digest.ValueKind != JsonValueKind.Object)
+                {
+                    throw Wrong(path + ".digest", "an object", digest);
+                }
+
+                if (digest.TryGetProperty("sha256", out var hex))
+                {
+                    sha256 =
+                        hex.ValueKind == JsonValueKind.String
+                            ? hex.GetString()!
+                            : throw Wrong(path + ".digest.sha256", "a string", hex);
+                }
+            }
+
             result.Add(new ProvenanceSubject(name, sha256.ToLowerInvariant()));
         }
 
         return result;
     }
+
+    private static JsonException Wrong(string path, string expected, JsonElement found) =>
+        new($"{path}: expected {expected}, found {JsonInput.Describe(found.ValueKind)}");
 
     private static void WriteBuildDefinition(Utf8JsonWriter json, ProvenanceRequest r)
     {

@@ -1,6 +1,7 @@
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.TestSupport;
+using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
 
@@ -51,6 +52,40 @@ public sealed class ImageDefinitionSpecs : IDisposable
         );
         target.Options.Keys.ShouldBe(target.Options.Keys.Order(StringComparer.Ordinal));
         set.FindBaseline("debian-11-anssi").ShouldNotBeNull();
+    }
+
+    [Theory]
+    [Trait(BadInput.Trait, BadInput.DefinitionName)]
+    [InlineData("api.yaml")]
+    [InlineData("web-server.yaml")]
+    [InlineData("Web.yaml")]
+    [InlineData("web.yml.yaml")]
+    public void A_definition_whose_name_is_not_its_file_name_is_refused_at_the_name(string fileName)
+    {
+        var file = _content.Definition(fileName, ContentFixture.MinimalDefinition);
+
+        var set = _content.Load();
+
+        var stem = Path.GetFileNameWithoutExtension(fileName);
+        set.ShouldHaveProblem(
+            file,
+            1,
+            "name",
+            $"image name 'web' must equal the file name '{stem}'",
+            "rename the file to web.yaml"
+        );
+        set.FindImage("web").ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_definition_named_like_its_file_with_the_yml_extension_is_read()
+    {
+        _content.Definition("web.yml", ContentFixture.MinimalDefinition);
+
+        var set = _content.Load();
+
+        set.ShouldHaveNoProblems();
+        set.FindImage("web").ShouldNotBeNull();
     }
 
     [Fact]
@@ -617,9 +652,9 @@ public sealed class ImageDefinitionSpecs : IDisposable
     [Fact]
     public void Image_names_must_be_unique_across_files()
     {
-        // Arrange
-        var first = _content.Definition("a.yaml", ContentFixture.MinimalDefinition);
-        var second = _content.Definition("b.yaml", ContentFixture.MinimalDefinition);
+        // Arrange: a name is its file's name, so only the two extensions can collide.
+        var first = _content.Definition("web.yaml", ContentFixture.MinimalDefinition);
+        var second = _content.Definition("web.yml", ContentFixture.MinimalDefinition);
 
         // Act
         var set = _content.Load();
@@ -894,7 +929,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
             ContentFixture.MinimalDefinition.Replace("name: web", "name: A")
         );
         _content.Definition(
-            "b.yaml",
+            "bb.yaml",
             ContentFixture
                 .MinimalDefinition.Replace("name: web", "name: bb")
                 .Replace("provider: local", "provider: x")
@@ -908,7 +943,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
         thrown.ExitCode.ShouldBe(2, thrown.Message);
         thrown.Problems.Count.ShouldBe(2, thrown.Message);
         thrown.Message.ShouldContain("a.yaml:1: name: invalid image name 'A'");
-        thrown.Message.ShouldContain("b.yaml:8: targets[0].provider: unknown provider 'x'");
+        thrown.Message.ShouldContain("bb.yaml:8: targets[0].provider: unknown provider 'x'");
     }
 
     [Fact]
