@@ -97,7 +97,7 @@ public sealed class PolicyCommandSpecs
         "gates.vulnerabilties: unknown gate 'vulnerabilties'"
     )]
     [InlineData(
-        "  image_size:\n    artifact: disk-raw-ext4\n    max: [2G]\n",
+        "  image_size:\n    artifact: disk-raw\n    max: [2G]\n",
         3,
         "gates.image_size.max: expected a size in bytes"
     )]

@@ -73,7 +73,7 @@ public sealed record Artifact
     /// <summary>Region for cloud targets; "local" for the local target.</summary>
     public required string Region { get; init; }
 
-    /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw-ext4", "package-inventory", "ami".</summary>
+    /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw", "package-inventory", "ami".</summary>
     public required string Kind { get; init; }
 
     /// <summary>Absolute path for file artifacts; provider id for cloud images.</summary>
@@ -82,6 +82,15 @@ public sealed record Artifact
     /// <summary>Lowercase hex sha256 of a file artifact; null for cloud images.</summary>
     public string? Sha256 { get; init; }
     public long? SizeBytes { get; init; }
+
+    /// <summary>
+    /// Facts the provenance statement writes on this artifact's subject (e.g. the disk a VHD was made from). Set by
+    /// the target builder; the signed statement keeps them, the catalog does not.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = NoAnnotations;
+
+    private static readonly IReadOnlyDictionary<string, string> NoAnnotations =
+        new Dictionary<string, string>();
 }
 
 /// <summary>

@@ -77,6 +77,10 @@ public static class ProvenanceStatement
             json.WriteStartObject();
             json.WriteString("_type", StatementType);
             json.WriteStartArray("subject");
+            var annotations = request
+                .Artifacts.Where(a => a.Annotations.Count > 0)
+                .GroupBy(a => (ProvenanceSubjects.NameOf(a), ProvenanceSubjects.DigestOf(a)))
+                .ToDictionary(g => g.Key, g => g.First().Annotations);
             foreach (var subject in ProvenanceSubjects.For(request.Artifacts, request.Evidence))
             {
                 json.WriteStartObject();
@@ -84,6 +88,19 @@ public static class ProvenanceStatement
                 json.WriteStartObject("digest");
                 json.WriteString("sha256", subject.Sha256);
                 json.WriteEndObject();
+                // A subject renamed to tell two alike apart (name@digest) still gets its artifact's annotations.
+                var at = subject.Name.LastIndexOf('@');
+                if (
+                    annotations.TryGetValue((subject.Name, subject.Sha256), out var facts)
+                    || (
+                        at > 0
+                        && annotations.TryGetValue((subject.Name[..at], subject.Sha256), out facts)
+                    )
+                )
+                {
+                    WriteAnnotations(json, facts);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -170,21 +187,27 @@ public static class ProvenanceStatement
 
             if (d.Annotations.Count > 0)
             {
-                json.WriteStartObject("annotations");
-                foreach (
-                    var (key, value) in d.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal)
-                )
-                {
-                    json.WriteString(key, value);
-                }
-
-                json.WriteEndObject();
+                WriteAnnotations(json, d.Annotations);
             }
 
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteAnnotations(
+        Utf8JsonWriter json,
+        IReadOnlyDictionary<string, string> annotations
+    )
+    {
+        json.WriteStartObject("annotations");
+        foreach (var (key, value) in annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            json.WriteString(key, value);
+        }
+
         json.WriteEndObject();
     }
 
