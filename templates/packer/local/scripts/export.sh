@@ -162,7 +162,8 @@ fi
         "terminal_output serial console"
     printf 'search --no-floppy --fs-uuid --set=root %s\n' "$root_uuid"
     printf 'if linux /vmlinuz %s; then\n    if initrd /initrd.img; then\n        boot\n    fi\nfi\n' "$cmdline"
-    printf 'echo "imageforge-boot-failed: GRUB could not load /vmlinuz and /initrd.img from the filesystem %s"\n' "$root_uuid"
+    # One line within GRUB's 80 columns, so the boot test quotes all of it.
+    printf 'echo "imageforge-boot-failed: GRUB could not load /vmlinuz and /initrd.img"\n'
     printf '%s\n' "sleep 2" "halt"
 } >"$disk_dir/grub.cfg"
 grub-mkstandalone --format=x86_64-efi --output="$disk_dir/BOOTX64.EFI" --locales="" --themes="" --fonts="" \
