@@ -161,6 +161,13 @@ public sealed class BootableDiskSpecs(GoldenImageFixture fixture, ITestOutputHel
                     "Type: symlink"
                 );
             }
+            else if (partition.Name == "tmp")
+            {
+                // The filesystem's own root directory is what the machine sees mounted at /tmp.
+                (await Tools.RunAsync("debugfs", "-R", "stat /", image)).ShouldContain(
+                    "Mode:  01777"
+                );
+            }
             else if (partition.Name == "var")
             {
                 (

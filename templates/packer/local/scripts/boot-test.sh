@@ -160,7 +160,14 @@ while :; do
         break
     fi
     if hit="$(grep -aE "$failure_pattern" "$console" | head -n 1)" && [[ -n "$hit" ]]; then
-        hit="$(printf '%s' "$hit" | sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\r//g; s/^ +//' | cut -c1-200)"
+        # From the failure on; GRUB writes to the serial port and to the firmware's console, which OVMF also shows
+        # there, so its line can come twice in a row: keep the first.
+        word="$(printf '%s' "$hit" | grep -aoE "$failure_pattern" | head -n 1)"
+        hit="$(printf '%s' "$hit" | sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\r//g')"
+        hit="$word${hit#*"$word"}"
+        rest="${hit#"$word"}"
+        [[ "$rest" != *"$word"* ]] || hit="$word${rest%%"$word"*}"
+        hit="$(printf '%s' "$hit" | cut -c1-200)"
         failure="the console shows '$hit' after $(elapsed) s"
         sleep 2 # the lines after it say why
         break

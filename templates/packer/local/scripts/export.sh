@@ -73,35 +73,41 @@ truncate -s "${disk_mib}M" "$partial"
 sfdisk --quiet --no-reread --no-tell-kernel --wipe never --wipe-partitions never "$partial" <"$disk_dir/sfdisk.script" \
     >"$IF_LOG_DIR/sfdisk.log" 2>&1 || { cat "$IF_LOG_DIR/sfdisk.log" >&2; die "sfdisk could not write the partition table"; }
 
-# A separate filesystem is made from its subtree; the root filesystem keeps the empty mount point (owner and mode
-# as before). Subtrees are moved (renamed, not copied) deepest first, so /var/log/audit's files go to their own
-# partition and the /var/log partition keeps an empty audit directory; the EXIT trap moves everything back.
-# (Renamed within one filesystem: the tree and trees/ share the work directory's tmpfs.)
+# Each filesystem is made from its own tree: a hard-link copy (cp -al, within the work directory's tmpfs: no file
+# data is copied) of its subtree in which the mount points of the filesystems below it are emptied, so /var/log/audit's
+# files go to their own partition and the /var/log partition keeps an empty audit directory (mode and owner kept).
+# The tree itself stays whole, so rootfs.tar.zst is written from it while the filesystems are made.
 trees="$IF_MEM/trees"
+rm -rf "$trees"
 mkdir -p "$trees"
-moved=()
-restore_trees() {
-    local i mount name
-    for ((i = ${#moved[@]} - 1; i >= 0; i--)); do
-        IFS=$'\t' read -r mount name <<<"${moved[i]}"
-        rmdir "$r$mount" 2>/dev/null || true
-        [[ -e "$r$mount" ]] || mv "$trees/$name" "$r$mount"
-    done
-    moved=()
-}
-trap restore_trees EXIT
-while IFS=$'\t' read -r _ mount name; do
-    mode="$(stat -c %a "$r$mount")"
-    owner="$(stat -c %u:%g "$r$mount")"
-    mv "$r$mount" "$trees/$name"
-    moved+=("$mount"$'\t'"$name")
-    mkdir "$r$mount"
-    chmod "$mode" "$r$mount"
-    chown "$owner" "$r$mount"
-done < <(for row in "${rows[@]}"; do
+separate=()
+for row in "${rows[@]}"; do
+    IFS=$'\t' read -r _ _ mount fs _ <<<"$row"
+    [[ "$fs" != ext4 || "$mount" == / ]] || separate+=("$mount")
+done
+for row in "${rows[@]}"; do
     IFS=$'\t' read -r _ name mount fs _ <<<"$row"
-    if [[ "$fs" == ext4 && "$mount" != / ]]; then printf '%s\t%s\t%s\n' "${#mount}" "$mount" "$name"; fi
-done | LC_ALL=C sort -rn -k1,1)
+    [[ "$fs" == ext4 ]] || continue
+    cp -al "$r${mount%/}" "$trees/$name"
+    for below in "${separate[@]}"; do
+        [[ "$below" != "$mount" && "$below" == "${mount%/}/"* ]] || continue
+        # (Already gone when a mount point above it was emptied: /var's copy loses log/audit with log.)
+        [[ ! -d "$trees/$name${below#"${mount%/}"}" ]] || find "$trees/$name${below#"${mount%/}"}" -mindepth 1 -delete
+    done
+done
+
+pids=()
+# pax headers without atime/ctime and sorted names keep the archive stable for an unchanged tree. Hashed once,
+# right after it is written, from the page cache (about 130 MiB: cheaper than teeing the stream into a hasher).
+(
+    rm -f "$output_dir/rootfs.tar.zst"
+    tar --create --file=- --directory="$r" --numeric-owner --xattrs --xattrs-include='*' --acls --sort=name \
+        --one-file-system --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' . |
+        zstd -T0 -q -f -o "$output_dir/rootfs.tar.zst.partial"
+    mv -f "$output_dir/rootfs.tar.zst.partial" "$output_dir/rootfs.tar.zst"
+    sha256_file "$output_dir" rootfs.tar.zst
+) &
+pids+=("$!")
 
 # mkfs.ext4 runs with the image's own mke2fs.conf, so the e2fsck inside the image knows every feature it uses.
 mke2fs_config="/etc/mke2fs.conf"
@@ -114,11 +120,18 @@ make_fs() {
     local name="$1" mount="$2" fs="$3" start="$4" size="$5" fs_id="$6" tree="$7" log="$IF_LOG_DIR/mkfs-$1.log"
     case "$fs" in
         ext4)
-            if ! MKE2FS_CONFIG="$mke2fs_config" mkfs.ext4 -F -q -L "$name" -U "$fs_id" \
+            # -I 256 also for the small ones (mke2fs.conf's "small" type would give 128-byte inodes: no dates
+            # after 2038).
+            if ! MKE2FS_CONFIG="$mke2fs_config" mkfs.ext4 -F -q -I 256 -L "$name" -U "$fs_id" \
                 -E "offset=$((start * 1048576)),nodiscard" -d "$tree" "$partial" "$((size * 1024))k" >"$log" 2>&1; then
                 cat "$log" >&2
                 die "mkfs.ext4 could not build the $size MiB $mount filesystem from $(du -sm --apparent-size "$tree" | cut -f1) MiB of files: raise disk_size"
             fi
+            # mkfs.ext4 -d gives the filesystem's own root directory 0755 root:root; mounted, that directory is the
+            # mount point the machine sees (/tmp must stay 1777, /var/log/audit 0700), so it gets the tree's.
+            printf 'sif / mode 04%04d\nsif / uid %s\nsif / gid %s\n' "$(stat -c %a "$tree")" "$(stat -c %u "$tree")" \
+                "$(stat -c %g "$tree")" | debugfs -w -f - "$partial?offset=$((start * 1048576))" >>"$log" 2>&1 ||
+                { cat "$log" >&2; die "could not give the $mount filesystem's root directory its mode and owner"; }
             ;;
         vfat)
             # FAT32 with 512-byte clusters: enough clusters for FAT32 in 128 MiB, as the UEFI specification asks.
@@ -134,7 +147,6 @@ for row in "${rows[@]}"; do
     IFS=$'\t' read -r _ name mount fs start size _ partuuid fs_id _ <<<"$row"
     tree="$trees/$name"
     if [[ "$mount" == / ]]; then
-        tree="$r"
         root_uuid="$fs_id"
         root_partuuid="$partuuid"
     fi
@@ -145,8 +157,7 @@ done
 for pid in "${mkfs_pids[@]}"; do
     wait "$pid" || die "a filesystem of the disk could not be made (logs: $IF_LOG_DIR/mkfs-*.log)"
 done
-restore_trees
-trap - EXIT
+# (The copies stay until the memory is released: unlinking them now would change the ctime of files tar is reading.)
 [[ -n "$root_uuid" && -n "$esp_offset" ]] || die "the layout has no root filesystem or no EFI system partition"
 
 # GRUB as one EFI binary with its configuration inside (no boot loader package in the image, nothing on the ESP to
@@ -177,18 +188,11 @@ sfdisk --verify "$partial" >"$IF_LOG_DIR/sfdisk-verify.log" 2>&1 ||
     { cat "$IF_LOG_DIR/sfdisk-verify.log" >&2; die "the partition table of disk.raw does not verify"; }
 made=(raw)
 
-# Everything below reads what is finished (the tree, disk.raw) and runs side by side.
+# Everything below reads what is finished (disk.raw) and runs side by side, and beside rootfs.tar.zst.
 outputs="rootfs.tar.zst"
 ((!want_vhd)) || outputs+=", disk.vhd"
 ((!want_tar)) || outputs+=", disk.tar.gz"
 step "writing $outputs, hashing the disk"
-pids=()
-# pax headers without atime/ctime and sorted names keep the archive stable for an unchanged tree. The archive is
-# hashed as it is written, never read back.
-(tar --create --file=- --directory="$r" --numeric-owner --xattrs --xattrs-include='*' --acls --sort=name \
-    --one-file-system --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' . |
-    zstd -T0 -q -c | hash_stream "$output_dir" rootfs.tar.zst) &
-pids+=("$!")
 hashed=(disk.raw)
 if ((want_vhd)); then
     hashed+=(disk.vhd)
