@@ -26,6 +26,7 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
 
     public async Task<string> RunAsync()
     {
+        var loadBefore = LoadAverage();
         using var dir = new TempDirectory("imageforge-bench");
         var data = dir.Combine("data");
         var content = CopyContent(dir.Combine("content"));
@@ -78,7 +79,9 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                 $"Image `{Image}` (local target: Packer 1.6.6, null builder + shell-local, mmdebstrap base cache), "
                     + "its cis-layout GPT/UEFI disk written as disk.raw only (disk_formats: raw), no boot test "
                     + $"(boot_test: false). {Rounds} interleaved rounds with warm caches (base, scan before hardening); "
-                    + "both sides run the same template with the same variables."
+                    + "both sides run the same template with the same variables. "
+                    + $"Load average (1 min) before and after the run: {loadBefore} and {LoadAverage()}: other work "
+                    + "on the machine slows both sides alike, but the absolute times of runs at different loads differ."
             )
             .Line("")
             .Table(
@@ -286,6 +289,8 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             tail.Dequeue();
         }
     }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     private static TimeSpan Mean(IReadOnlyList<TimeSpan> times) =>
         TimeSpan.FromTicks((long)times.Average(t => t.Ticks));
