@@ -380,7 +380,7 @@ internal static class ImageDefinitionParser
         {
             foreach (var (field, message) in rules.CrossCheck(baseImage, options))
             {
-                problems.Add(target.LineOf(field), target.PathOf(field), message);
+                problems.Add(LineOfField(target, field), target.PathOf(field), message);
             }
         }
         if (problems.Count != before || rules is null || baseImage is null)
@@ -507,6 +507,22 @@ internal static class ImageDefinitionParser
         }
         Schema.ReportRepeats(valid, "region", target.Problems);
         return valid.Select(v => v.Value).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    // A cross-check names a field of the target or one option (options.<key>): the line of that option when it is
+    // given, else the line of the options mapping (a default was checked), else the target's.
+    private static int LineOfField(MappingReader target, string field)
+    {
+        const string Options = "options.";
+        if (!field.StartsWith(Options, StringComparison.Ordinal))
+        {
+            return target.LineOf(field);
+        }
+        var key = field[Options.Length..];
+        return target.Get("options") is YMapping options
+            ? options.Entries.FirstOrDefault(e => e.Key.Value == key).Value?.Line
+                ?? target.LineOf("options")
+            : target.LineOf("options");
     }
 
     private static ReadOnlyDictionary<string, string> ReadOptions(

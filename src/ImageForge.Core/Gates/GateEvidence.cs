@@ -45,6 +45,9 @@ public sealed record GateEvidence
     public IReadOnlyDictionary<string, long> ArtifactSizes { get; init; } =
         new Dictionary<string, long>();
 
+    /// <summary>The boot test's result (evidence kind boot-test); null when the version has none.</summary>
+    public BootTestFacts? BootTest { get; init; }
+
     /// <summary>Kinds of the evidence documents the version has.</summary>
     public IReadOnlyCollection<string> EvidenceKinds { get; init; } = [];
 
@@ -136,12 +139,26 @@ public sealed record GateEvidence
             }
         }
 
+        BootTestFacts? bootTest = null;
+        if (EvidenceFiles.Current(context.Evidence, BootTestEvidence.Kind) is { } b)
+        {
+            try
+            {
+                bootTest = BootTestEvidence.Read(b.Location);
+            }
+            catch (Exception e) when (e is FormatException or IOException)
+            {
+                unreadable[BootTestEvidence.Kind] = $"unreadable: {e.Message}";
+            }
+        }
+
         return new GateEvidence
         {
             Compliance = compliance,
             Findings = findings,
             FailedSources = failedSources,
             Packages = packages,
+            BootTest = bootTest,
             ArtifactSizes = context
                 .Artifacts.Where(a => a.SizeBytes is not null)
                 .GroupBy(a => a.Kind, StringComparer.Ordinal)

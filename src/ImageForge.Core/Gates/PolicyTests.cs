@@ -52,8 +52,10 @@ public static class PolicyTests
         "evidence_kinds",
         "base_image",
         "revoked",
+        "boot_test",
     ];
     private static readonly IReadOnlyList<string> ComplianceKeys = ["score", "rules"];
+    private static readonly IReadOnlyList<string> BootTestKeys = ["passed", "seconds", "summary"];
     private static readonly IReadOnlyList<string> VulnerabilityKeys =
     [
         "findings",
@@ -441,7 +443,7 @@ public static class PolicyTests
             && MappingReader.Open(
                 artifactNode,
                 "evidence.artifacts",
-                "a mapping of artifact kind to size, e.g. { disk-raw-ext4: 1G }",
+                "a mapping of artifact kind to size, e.g. { disk-raw: 2G }",
                 problems,
                 null
             )
@@ -471,6 +473,13 @@ public static class PolicyTests
                     );
                 }
             }
+        }
+
+        BootTestFacts? bootTest = null;
+        if (map.Get("boot_test") is { } bootNode)
+        {
+            bootTest = ReadBootTest(bootNode, map);
+            kinds.Add(BootTestEvidence.Kind);
         }
 
         if (
@@ -511,6 +520,7 @@ public static class PolicyTests
             Findings = findings,
             FailedSources = failedSources,
             Packages = packages,
+            BootTest = bootTest,
             ArtifactSizes = sizes,
             EvidenceKinds = kinds,
             BaseImage =
@@ -519,6 +529,62 @@ public static class PolicyTests
                 ? new RevocationState(true, "revoked (as the test case says)")
                 : new RevocationState(false, NoRevocationData.Detail),
         };
+    }
+
+    private static BootTestFacts? ReadBootTest(YNode node, MappingReader evidence)
+    {
+        var map = MappingReader.Open(
+            node,
+            "evidence.boot_test",
+            "a mapping with passed (true or false), seconds and summary",
+            evidence.Problems,
+            BootTestKeys
+        );
+        if (map is null)
+        {
+            return null;
+        }
+        var passedText = map.RequireScalar("passed", "true or false");
+        if (passedText is null)
+        {
+            return null;
+        }
+        if (!bool.TryParse(passedText, out var passed))
+        {
+            evidence.Problems.Add(
+                map.LineOf("passed"),
+                map.PathOf("passed"),
+                $"expected true or false, found '{passedText}'"
+            );
+            return null;
+        }
+        double? seconds = null;
+        if (map.OptionalScalar("seconds", "seconds to the marker, e.g. 41.5") is { } secondsText)
+        {
+            if (
+                double.TryParse(
+                    secondsText,
+                    NumberStyles.AllowDecimalPoint,
+                    CultureInfo.InvariantCulture,
+                    out var value
+                )
+            )
+            {
+                seconds = value;
+            }
+            else
+            {
+                evidence.Problems.Add(
+                    map.LineOf("seconds"),
+                    map.PathOf("seconds"),
+                    $"expected a number of seconds such as 41.5, found '{secondsText}'"
+                );
+            }
+        }
+        var summary =
+            map.OptionalScalar("summary", "what the boot test saw, one line")
+            ?? (passed ? "boot test passed" : "boot test failed");
+        return new BootTestFacts(passed, summary, seconds);
     }
 
     private static ComplianceFacts? ReadCompliance(

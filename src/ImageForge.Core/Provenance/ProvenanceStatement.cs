@@ -78,6 +78,13 @@ public static class ProvenanceStatement
             json.WriteStartObject();
             json.WriteString("_type", StatementType);
             json.WriteStartArray("subject");
+            var annotations = request
+                .Artifacts.Select(a => (Artifact: a, Facts: SubjectAnnotations(a)))
+                .Where(a => a.Facts.Count > 0)
+                .GroupBy(a =>
+                    (ProvenanceSubjects.NameOf(a.Artifact), ProvenanceSubjects.DigestOf(a.Artifact))
+                )
+                .ToDictionary(g => g.Key, g => g.First().Facts);
             foreach (var subject in ProvenanceSubjects.For(request.Artifacts, request.Evidence))
             {
                 json.WriteStartObject();
@@ -85,6 +92,19 @@ public static class ProvenanceStatement
                 json.WriteStartObject("digest");
                 json.WriteString("sha256", subject.Sha256);
                 json.WriteEndObject();
+                // A subject renamed to tell two alike apart (name@digest) still gets its artifact's annotations.
+                var at = subject.Name.LastIndexOf('@');
+                if (
+                    annotations.TryGetValue((subject.Name, subject.Sha256), out var facts)
+                    || (
+                        at > 0
+                        && annotations.TryGetValue((subject.Name[..at], subject.Sha256), out facts)
+                    )
+                )
+                {
+                    WriteAnnotations(json, facts);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -204,21 +224,43 @@ public static class ProvenanceStatement
 
             if (d.Annotations.Count > 0)
             {
-                json.WriteStartObject("annotations");
-                foreach (
-                    var (key, value) in d.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal)
-                )
-                {
-                    json.WriteString(key, value);
-                }
-
-                json.WriteEndObject();
+                WriteAnnotations(json, d.Annotations);
             }
 
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    // What the statement says on an artifact's subject: what it was made from (source_sha256, e.g. the raw disk a VHD
+    // was converted from or a cloud image imported from) and its details, as the catalog records them.
+    private static SortedDictionary<string, string> SubjectAnnotations(Artifact artifact)
+    {
+        var facts = new SortedDictionary<string, string>(
+            artifact.Details.ToDictionary(),
+            StringComparer.Ordinal
+        );
+        if (artifact.SourceSha256 is { } source)
+        {
+            facts["source_sha256"] = source;
+        }
+
+        return facts;
+    }
+
+    private static void WriteAnnotations(
+        Utf8JsonWriter json,
+        IReadOnlyDictionary<string, string> annotations
+    )
+    {
+        json.WriteStartObject("annotations");
+        foreach (var (key, value) in annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            json.WriteString(key, value);
+        }
+
         json.WriteEndObject();
     }
 
