@@ -102,7 +102,9 @@ internal static partial class AwsRules
     private static IEnumerable<(string Field, string Message)> CheckTarget(TargetSpec target)
     {
         var keys = KmsKeys(target.Option("region_kms_key_ids"));
-        var stray = keys.Keys.Where(r => !target.Regions.Contains(r, StringComparer.Ordinal)).ToList();
+        var stray = keys
+            .Keys.Where(r => !target.Regions.Contains(r, StringComparer.Ordinal))
+            .ToList();
         if (stray.Count > 0)
         {
             yield return (

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Amazon.SimpleSystemsManagement.Model;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Promotion;
 using ImageForge.Core.Providers;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -23,8 +24,18 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
     public static TheoryData<string, int, string, string> BadTargets =>
         new()
         {
-            { "regions: [eu-west-1, eu-westt-1]", 9, "targets[0].regions[1]", "'eu-westt-1' is not a region name for aws" },
-            { "regions: [eu-west-1]\n    options: { ami_users: \"12345678901\" }", 10, "targets[0].options.ami_users", "12-digit AWS account ids" },
+            {
+                "regions: [eu-west-1, eu-westt-1]",
+                9,
+                "targets[0].regions[1]",
+                "'eu-westt-1' is not a region name for aws"
+            },
+            {
+                "regions: [eu-west-1]\n    options: { ami_users: \"12345678901\" }",
+                10,
+                "targets[0].options.ami_users",
+                "12-digit AWS account ids"
+            },
             {
                 "regions: [eu-west-1]\n    options:\n      encrypt: false\n      region_kms_key_ids: us-east-1=alias/images",
                 11,
@@ -39,8 +50,8 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
             },
             {
                 "regions: [eu-west-1]\n    channels:\n      prod: { ami_users: \"123456789012\" }",
-                0,
-                "targets[0]",
+                7,
+                "targets[0].options",
                 "needs a customer-managed KMS key in region_kms_key_ids for every region"
             },
         };
@@ -74,33 +85,49 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
 
         result.ExitCode.ShouldBe(2, result.ToString());
         var text = result.ToString();
-        text.ShouldContain(line > 0 ? $"bad.yaml:{line}: {field}: " : $": {field}", Case.Sensitive, text);
+        text.ShouldContain($"bad.yaml:{line}: {field}: ", Case.Sensitive, text);
         text.ShouldContain(message, Case.Sensitive, text);
         Directory.Exists(_dir.Combine("data")).ShouldBeFalse("validate writes nothing");
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_build_imports_into_both_regions_and_the_version_is_promoted_admitted_revoked_and_collected()
+    public async Task A_build_imports_into_both_regions_and_the_version_is_promoted_admitted_rolled_back_to_revoked_and_collected()
     {
         var content = WriteContent();
         var providers = new ProviderRegistry([new DiskMaker(), AwsEnvironment.Module()]);
 
         var first = await RunAsync(providers, content, "build", "imported", "--output", "json");
+        first.ExitCode.ShouldBe(0, first.ToString());
         var version = Version(first);
         var verify = await RunAsync(providers, content, "verify", $"imported@{version}");
-        var promote = await RunAsync(providers, content, "promote", $"imported@{version}", "--to", "dev");
+        var promote = await RunAsync(
+            providers,
+            content,
+            "promote",
+            $"imported@{version}",
+            "--to",
+            "dev"
+        );
+        promote.ExitCode.ShouldBe(0, promote.ToString());
         var parameters = new List<string>();
         foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
         {
             parameters.Add(
                 (
-                    await env.Aws.Ssm(region)
-                        .GetParameterAsync(new GetParameterRequest { Name = "/imageforge/imported/dev" })
-                ).Parameter.Value
+                    await env
+                        .Aws.Ssm(region)
+                        .GetParameterAsync(
+                            new GetParameterRequest { Name = "/imageforge/imported/dev" }
+                        )
+                )
+                    .Parameter
+                    .Value
             );
         }
 
-        var homeAmi = (await env.ImagesAsync(AwsEnvironment.Home, $"imported-{version}")).ShouldHaveSingleItem();
+        var homeAmi = (
+            await env.ImagesAsync(AwsEnvironment.Home, $"imported-{version}")
+        ).ShouldHaveSingleItem();
         var admit = await RunAsync(
             providers,
             content,
@@ -113,8 +140,42 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
             AwsEnvironment.Home
         );
         var second = await RunAsync(providers, content, "build", "imported", "--output", "json");
-        var revoke = await RunAsync(providers, content, "revoke", $"imported@{version}", "--reason", "spec");
-        var gc = await RunAsync(providers, content, "gc", "--keep", "1", "--window", "0", "--apply");
+        var promoteSecond = await RunAsync(
+            providers,
+            content,
+            "promote",
+            $"imported@{Version(second)}",
+            "--to",
+            "dev"
+        );
+        var afterPromotion = await DevParameterAsync();
+        var rollback = await RunAsync(
+            providers,
+            content,
+            "rollback",
+            "imported",
+            "--channel",
+            "dev"
+        );
+        var afterRollback = await DevParameterAsync();
+        var revoke = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"imported@{version}",
+            "--reason",
+            "spec"
+        );
+        var gc = await RunAsync(
+            providers,
+            content,
+            "gc",
+            "--keep",
+            "1",
+            "--window",
+            "0",
+            "--apply"
+        );
 
         first.ExitCode.ShouldBe(0, first.ToString());
         verify.ExitCode.ShouldBe(0, verify.ToString());
@@ -122,6 +183,14 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         admit.ExitCode.ShouldBe(0, admit.ToString());
         admit.ToString().ShouldContain(version);
         second.ExitCode.ShouldBe(0, second.ToString());
+        promoteSecond.ExitCode.ShouldBe(0, promoteSecond.ToString());
+        rollback.ExitCode.ShouldBe(0, rollback.ToString());
+        afterPromotion.ShouldBe(
+            (await env.ImagesAsync(AwsEnvironment.Home, $"imported-{Version(second)}"))
+                .Single()
+                .ImageId
+        );
+        afterRollback.ShouldBe(homeAmi.ImageId, "the rollback pointed the parameter back");
         revoke.ExitCode.ShouldBe(0, revoke.ToString());
         gc.ExitCode.ShouldBe(0, gc.ToString());
         parameters[0].ShouldBe(homeAmi.ImageId);
@@ -129,7 +198,9 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         parameters[1].ShouldNotBe(homeAmi.ImageId);
         foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
         {
-            (await env.ImagesAsync(region, $"imported-{version}")).ShouldBeEmpty("gc collected the revoked version");
+            (await env.ImagesAsync(region, $"imported-{version}")).ShouldBeEmpty(
+                "gc collected the revoked version"
+            );
             (await env.ImagesAsync(region, $"imported-{Version(second)}")).ShouldHaveSingleItem();
             (await env.OrphanSnapshotsAsync(region)).ShouldBeEmpty();
         }
@@ -137,11 +208,28 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
 
     public void Dispose() => _dir.Dispose();
 
+    private async Task<string> DevParameterAsync() =>
+        (
+            await env
+                .Aws.Ssm(AwsEnvironment.Home)
+                .GetParameterAsync(new GetParameterRequest { Name = "/imageforge/imported/dev" })
+        )
+            .Parameter
+            .Value;
+
     private static string Version(CliResult built) =>
-        JsonDocument.Parse(built.Out).RootElement.GetProperty("version").GetProperty("version").GetString()
+        JsonDocument
+            .Parse(built.Out)
+            .RootElement.GetProperty("version")
+            .GetProperty("version")
+            .GetString()
         ?? throw new InvalidOperationException(built.ToString());
 
-    private Task<CliResult> RunAsync(ProviderRegistry providers, string content, params string[] args) =>
+    private Task<CliResult> RunAsync(
+        ProviderRegistry providers,
+        string content,
+        params string[] args
+    ) =>
         CliRunner.RunAsync(
             content,
             env.Variables,
@@ -185,9 +273,30 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         return root;
     }
 
-    // Builds what the local target's disk build gives an import: a raw disk (1 MiB, 512-aligned) and an inventory.
-    private sealed class DiskMaker : ProviderModule, ITargetBuilder
+    // Builds what the local target's disk build gives an import: a raw disk (1 MiB, 512-aligned) and an inventory;
+    // its disk is published nowhere (the local target would copy it into its registry).
+    private sealed class DiskMaker : ProviderModule, ITargetBuilder, IDistributionTarget
     {
+        public string Target => Name;
+
+        public Task<StepOutcome> PublishAsync(
+            ImageVersion version,
+            string channel,
+            DistributionStep planned,
+            CancellationToken cancellationToken = default
+        ) => Task.FromResult(StepOutcome.Done("kept"));
+
+        public Task<StepOutcome> DeprecateAsync(
+            ImageVersion version,
+            string reason,
+            CancellationToken cancellationToken = default
+        ) => Task.FromResult(StepOutcome.Done("kept"));
+
+        public Task<StepOutcome> DeleteAsync(
+            ImageVersion version,
+            CancellationToken cancellationToken = default
+        ) => Task.FromResult(StepOutcome.Done("kept"));
+
         public override ProviderRules Rules { get; } =
             new()
             {
@@ -202,9 +311,13 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
 
         public string Provider => Name;
 
-        public override ProviderServices Connect(ProviderContext context) => new(this, null, null);
+        public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
 
-        public IReadOnlyList<string> Preflight(Baseline baseline, TargetSpec target, ContentPaths content) => [];
+        public IReadOnlyList<string> Preflight(
+            Baseline baseline,
+            TargetSpec target,
+            ContentPaths content
+        ) => [];
 
         public async Task<TargetBuildResult> BuildAsync(
             TargetBuildRequest request,
@@ -242,7 +355,9 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
                         Kind = "package-inventory",
                         Location = inventory,
                         Sha256 = Convert.ToHexStringLower(
-                            SHA256.HashData(await File.ReadAllBytesAsync(inventory, cancellationToken))
+                            SHA256.HashData(
+                                await File.ReadAllBytesAsync(inventory, cancellationToken)
+                            )
                         ),
                         MediaType = "text/tab-separated-values",
                     },

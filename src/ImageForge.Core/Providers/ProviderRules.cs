@@ -128,8 +128,10 @@ public sealed class ProviderRules
     /// Checks across the whole target once it is read (regions, options, channel options): returns (field below the
     /// target, message) pairs, reported at that field's line.
     /// </summary>
-    public Func<TargetSpec, IEnumerable<(string Field, string Message)>> TargetCheck { get; init; } =
-        _ => [];
+    public Func<
+        TargetSpec,
+        IEnumerable<(string Field, string Message)>
+    > TargetCheck { get; init; } = _ => [];
 
     /// <summary>
     /// The build modes a target may choose with <c>build:</c>, the default first; empty when the provider has one way
