@@ -35,21 +35,6 @@ public sealed class AwsProvider : ProviderModule
     /// <summary>The AMI name of a version.</summary>
     public static string AmiName(string image, string version) => $"{image}-{version}";
 
-    /// <summary>An AMI id given to <c>admit</c> (with its region) is looked up as it is: the catalog records AMI ids.</summary>
-    public override Task<ArtifactQuery> ResolveImageIdAsync(
-        string imageId,
-        string workingDirectory,
-        CancellationToken cancellationToken = default
-    )
-    {
-        ArgumentNullException.ThrowIfNull(imageId);
-        return AwsRules.AmiId().IsMatch(imageId)
-            ? Task.FromResult(new ArtifactQuery(imageId, null))
-            : throw new Core.Errors.InvalidInputException(
-                $"'{imageId}' is not an AMI id: expected ami- followed by 8 or 17 lowercase hex digits"
-            );
-    }
-
     /// <inheritdoc />
     public override ProviderServices Connect(ProviderContext context)
     {

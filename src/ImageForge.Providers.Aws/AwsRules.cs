@@ -87,7 +87,9 @@ internal static partial class AwsRules
                     ]
                     : [],
             TargetCheck = CheckTarget,
-            BuildModes = [BuildMode.Import, BuildMode.Native],
+            // Native first (the default) while no shipped provider declares that it builds disks: an import target needs
+            // one in its definition. Swap the two once the local provider does (docs/aws.md).
+            BuildModes = [BuildMode.Native, BuildMode.Import],
             ChannelOptions =
             [
                 new OptionRule("ami_users", CheckAccountList),
@@ -217,7 +219,7 @@ internal static partial class AwsRules
     }
 
     [GeneratedRegex(@"^ami-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]
-    internal static partial Regex AmiId();
+    private static partial Regex AmiId();
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex S3Bucket();

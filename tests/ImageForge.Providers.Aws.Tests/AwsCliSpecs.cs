@@ -259,6 +259,7 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
               - provider: diskmaker
                 base_image: bullseye
               - provider: aws
+                build: import
                 base_image: debian-11-amd64-*
                 regions: [{{AwsEnvironment.Home}}, {{AwsEnvironment.Other}}]
                 options:
