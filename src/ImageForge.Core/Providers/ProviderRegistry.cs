@@ -98,6 +98,15 @@ public sealed class ConnectedProviders
             StringComparer.Ordinal
         );
 
+    /// <summary>Whether this target can be built here: by its provider's importer (build: import) or its builder.</summary>
+    public bool CanBuild(Definitions.TargetSpec target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return target.Build == Definitions.BuildMode.Import
+            ? Importers.Any(i => i.Provider == target.Provider)
+            : Builders.Any(b => b.Provider == target.Provider);
+    }
+
     private IEnumerable<ProviderServices> Services() =>
         Registry.Modules.Select(m => _services[m.Name]);
 }

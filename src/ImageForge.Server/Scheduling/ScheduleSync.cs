@@ -146,7 +146,7 @@ public sealed partial class ScheduleSync(
 
                 foreach (var target in definition.Targets)
                 {
-                    if (pipeline.BuildableProviders.Contains(target.Provider))
+                    if (pipeline.Connected.CanBuild(target))
                     {
                         wanted[KeyOf(definition.Name, target.Provider)] = new Armed(
                             definition.Name,
