@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Core;
 using Azure.Identity;
 using Azure.ResourceManager;
@@ -57,6 +58,19 @@ internal sealed class AzureClients(AzureConnection connection)
         )
         {
             yield return "azure: secrets.client_secret needs options.tenant_id and options.client_id (the service principal it belongs to)";
+        }
+    }
+
+    /// <summary>Waits for a long-running operation at the connection's pace (the SDK's own by default).</summary>
+    public async Task CompleteAsync(Operation operation, CancellationToken cancellationToken)
+    {
+        if (connection.OperationPollInterval is { } interval)
+        {
+            await operation.WaitForCompletionResponseAsync(interval, cancellationToken);
+        }
+        else
+        {
+            await operation.WaitForCompletionResponseAsync(cancellationToken);
         }
     }
 

@@ -26,6 +26,12 @@ public sealed class AzureConnection
     /// <summary>How long to wait between two looks at a replication; null for 15 s (the portal's own pace).</summary>
     public TimeSpan? PollInterval { get; init; }
 
+    /// <summary>
+    /// How often a long-running operation other than replication (an image definition, a PATCH, a delete) is polled;
+    /// null for the SDK's own pace (Azure's <c>Retry-After</c>).
+    /// </summary>
+    public TimeSpan? OperationPollInterval { get; init; }
+
     /// <summary>How long replication may take before it is re-read and reported; null for the target's option.</summary>
     public TimeSpan? ReplicationTimeout { get; init; }
 

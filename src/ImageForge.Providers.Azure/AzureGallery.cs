@@ -59,6 +59,16 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
 
             var view = ReplicationView.Of(data);
             var region = ReplicationView.Normalize(planned.Region);
+            var failed = view.Regions.Keys.Where(view.Failed).ToList();
+            if (failed.Count > 0 || view.State == "Failed")
+            {
+                // Azure refuses changes to a Failed version; its import must finish first.
+                return StepOutcome.Failed(
+                    $"{data.Name} is {view.State} (replication failed in {string.Join(", ", failed)}); "
+                        + "'imageforge build --resume' retries those regions"
+                );
+            }
+
             if (!view.Completed(region))
             {
                 return StepOutcome.Failed(
@@ -91,7 +101,10 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
 
             try
             {
-                await resource.UpdateAsync(WaitUntil.Completed, patch, cancellationToken);
+                await clients.CompleteAsync(
+                    await resource.UpdateAsync(WaitUntil.Started, patch, cancellationToken),
+                    cancellationToken
+                );
             }
             catch (RequestFailedException e)
             {
@@ -158,7 +171,10 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             patch.Tags[RevokedTag] = reason.Length > 256 ? reason[..256] : reason;
             try
             {
-                await resource.UpdateAsync(WaitUntil.Completed, patch, cancellationToken);
+                await clients.CompleteAsync(
+                    await resource.UpdateAsync(WaitUntil.Started, patch, cancellationToken),
+                    cancellationToken
+                );
             }
             catch (RequestFailedException e)
             {
@@ -188,7 +204,8 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             {
                 var deleted = await Arm()
                     .GetGalleryImageVersionResource(id)
-                    .DeleteAsync(WaitUntil.Completed, cancellationToken);
+                    .DeleteAsync(WaitUntil.Started, cancellationToken);
+                await clients.CompleteAsync(deleted, cancellationToken);
                 outcomes.Add(
                     deleted.GetRawResponse().Status == 204
                         ? $"{id.Name} was gone"

@@ -281,10 +281,13 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
                 var kept = regions.Where(r => !failed.Contains(r)).ToList();
                 await Step(
                     "replicate",
-                    () =>
-                        version.UpdateAsync(
-                            WaitUntil.Completed,
-                            Retarget(target, kept),
+                    async () =>
+                        await clients.CompleteAsync(
+                            await version.UpdateAsync(
+                                WaitUntil.Started,
+                                Retarget(target, kept),
+                                cancellationToken
+                            ),
                             cancellationToken
                         )
                 );
@@ -425,7 +428,7 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
         return data;
     }
 
-    private static async Task EnsureImageDefinitionAsync(
+    private async Task EnsureImageDefinitionAsync(
         GalleryResource gallery,
         AzureTarget target,
         Action<string> say,
@@ -441,8 +444,8 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
         say(
             $"creating image definition {target.ImageDefinition} ({target.Publisher}/{target.Offer}/{target.Sku}, Hyper-V V2)"
         );
-        await images.CreateOrUpdateAsync(
-            WaitUntil.Completed,
+        var created = await images.CreateOrUpdateAsync(
+            WaitUntil.Started,
             target.ImageDefinition,
             new GalleryImageData(gallery.Data.Location)
             {
@@ -454,6 +457,7 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
             },
             cancellationToken
         );
+        await clients.CompleteAsync(created, cancellationToken);
     }
 
     private static async Task<GalleryImageVersionResource?> TryGetAsync(

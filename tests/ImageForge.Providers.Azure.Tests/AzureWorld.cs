@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Azure.ResourceManager.Compute;
+using Azure.ResourceManager.Compute.Models;
 using ImageForge.CloudFakes.Azure;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
@@ -52,6 +54,7 @@ public sealed class AzureWorld : IAsyncLifetime
                     ? Azurite.CreateServiceClient()
                     : throw new InvalidOperationException($"no storage account {account} here"),
             PollInterval = TimeSpan.Zero,
+            OperationPollInterval = TimeSpan.FromMilliseconds(20),
             ReplicationTimeout = replicationTimeout,
             PageChunkBytes = 1 << 20,
         };
@@ -59,8 +62,8 @@ public sealed class AzureWorld : IAsyncLifetime
     internal AzureImporter Importer(TimeSpan? replicationTimeout = null) =>
         new(new AzureClients(Connection(replicationTimeout)), TimeProvider.System);
 
-    internal AzureGallery Distribution() =>
-        new(new AzureClients(Connection()), TimeProvider.System);
+    internal AzureGallery Distribution(TimeProvider? time = null) =>
+        new(new AzureClients(Connection()), time ?? TimeProvider.System);
 
     /// <summary>A fresh image definition name, so specs sharing the gallery never meet.</summary>
     public string NewImageDefinition() => $"debian-11-{Interlocked.Increment(ref _images)}";
@@ -167,6 +170,24 @@ public sealed class AzureWorld : IAsyncLifetime
             journal,
             new Dictionary<string, string>()
         );
+
+    /// <summary>A gallery version as the SDK reads it, with its replication status.</summary>
+    public async Task<GalleryImageVersionData> VersionDataAsync(string definition, string name) =>
+        (
+            await Arm.CreateClient()
+                .GetGalleryImageVersionResource(
+                    GalleryImageVersionResource.CreateResourceIdentifier(
+                        ArmFake.DefaultSubscriptionId,
+                        ResourceGroup,
+                        Gallery,
+                        definition,
+                        name
+                    )
+                )
+                .GetAsync(ReplicationStatusType.ReplicationStatus)
+        )
+            .Value
+            .Data;
 
     /// <summary>PUTs the fake saw for one gallery version (the create calls a resumed import must not repeat).</summary>
     public int PutsOf(string imageDefinition, string name) => Calls("PUT", imageDefinition, name);

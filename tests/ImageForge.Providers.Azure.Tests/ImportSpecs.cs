@@ -38,7 +38,7 @@ public sealed class ImportSpecs(AzureWorld world, ITestOutputHelper output)
         version
             .Replication.Select(r => (r.Region, r.State))
             .ShouldBe([("westeurope", "Completed"), ("northeurope", "Completed")]);
-        var data = await VersionAsync(definition, "2026.1202.1");
+        var data = await world.VersionDataAsync(definition, "2026.1202.1");
         data.PublishingProfile.IsExcludedFromLatest.ShouldBe(true);
         data.StorageProfile.OSDiskImage.Source.Uri.AbsolutePath.ShouldEndWith(
             "/vhds/debian-11-cis-azure/2026.12.02.1.vhd"
@@ -94,7 +94,7 @@ public sealed class ImportSpecs(AzureWorld world, ITestOutputHelper output)
             )
             .ShouldBe(1);
         artifacts.Select(a => a.Region).ShouldBe(["westeurope", "northeurope"]);
-        (await VersionAsync(definition, "2026.1202.2")).ProvisioningState.ShouldBe(
+        (await world.VersionDataAsync(definition, "2026.1202.2")).ProvisioningState.ShouldBe(
             GalleryProvisioningState.Succeeded
         );
         world.Arm.TakeProblems().ShouldBeEmpty();
@@ -274,22 +274,4 @@ public sealed class ImportSpecs(AzureWorld world, ITestOutputHelper output)
         failed.Message.ShouldContain("does not exist; create it");
         world.Arm.TakeProblems().ShouldBeEmpty();
     }
-
-    private async Task<GalleryImageVersionData> VersionAsync(string definition, string name) =>
-        (
-            await world
-                .Arm.CreateClient()
-                .GetGalleryImageVersionResource(
-                    GalleryImageVersionResource.CreateResourceIdentifier(
-                        ArmFake.DefaultSubscriptionId,
-                        AzureWorld.ResourceGroup,
-                        AzureWorld.Gallery,
-                        definition,
-                        name
-                    )
-                )
-                .GetAsync(ReplicationStatusType.ReplicationStatus)
-        )
-            .Value
-            .Data;
 }
