@@ -8,7 +8,11 @@ namespace ImageForge.Providers.Azure;
 /// <summary>What an Azure target accepts: base image, regions, options with their defaults, secrets.</summary>
 internal static partial class AzureRules
 {
-    /// <summary>The options a gallery import cannot do without (no default can be guessed for them).</summary>
+    /// <summary>
+    /// The options a gallery import cannot do without (no default can be guessed for them). Checked before a build
+    /// starts (<see cref="AzureImporter.Preflight"/>), not by validation: validation drops an invalid value, and a
+    /// "required" problem would then repeat the refusal.
+    /// </summary>
     public static readonly IReadOnlyList<string> GalleryOptions =
     [
         "subscription_id",
@@ -94,7 +98,7 @@ internal static partial class AzureRules
                 $"^({string.Join("|", Regions)})$",
                 RegexOptions.CultureInvariant
             ),
-            RegionExample = "westeurope (a region name of the Azure public cloud)",
+            RegionExample = "westeurope",
             BaseImageExpectation =
                 "a marketplace image URN publisher:offer:sku:version, e.g. Debian:debian-11:11-gen2:latest",
             CheckBaseImage = (baseImage, _) =>
@@ -177,17 +181,6 @@ internal static partial class AzureRules
                 ),
             ],
             ChannelOptions = [OptionRule.Boolean("latest", false)],
-            CrossCheck = (_, options) =>
-                GalleryOptions
-                    .Where(key => !options.ContainsKey(key))
-                    .Select(key =>
-                        (
-                            "options",
-                            $"options.{key} is required: the gallery image version is created in "
-                                + "subscription_id/resource_group/gallery/image_definition (publisher/offer/sku name the "
-                                + "definition when it is created) from a VHD uploaded to storage_account"
-                        )
-                    ),
             SecretVariables = ["client_secret"],
         };
 

@@ -274,4 +274,31 @@ public sealed class ImportSpecs(AzureWorld world, ITestOutputHelper output)
         failed.Message.ShouldContain("does not exist; create it");
         world.Arm.TakeProblems().ShouldBeEmpty();
     }
+
+    [Fact]
+    public void A_target_without_its_gallery_settings_is_stopped_before_the_build_starts()
+    {
+        var target = AzureWorld.Target("debian-11");
+        target = target with
+        {
+            Options = new SortedDictionary<string, string>(
+                target
+                    .Options.Where(o => o.Key is not ("gallery" or "storage_account"))
+                    .ToDictionary(),
+                StringComparer.Ordinal
+            ),
+            Secrets = new Dictionary<string, string>
+            {
+                ["client_secret"] = "AZURE_SECRET_VARIABLE",
+            },
+        };
+
+        var problems = world.Importer().Preflight(target);
+
+        problems.ShouldBe([
+            "azure: options.gallery is required to import into a compute gallery",
+            "azure: options.storage_account is required to import into a compute gallery",
+            "azure: secrets.client_secret needs options.tenant_id and options.client_id (the service principal it belongs to)",
+        ]);
+    }
 }

@@ -83,7 +83,6 @@ public sealed class RulesSpecs
         16,
         "a storage account name"
     )]
-    [InlineData("      gallery: imageforge\n", "", 11, "options.gallery is required")]
     [InlineData("latest: true", "latest: sometimes", 19, "expected true or false")]
     public async Task A_target_azure_would_refuse_is_reported_with_file_and_line_and_exit_code_2(
         string valid,
