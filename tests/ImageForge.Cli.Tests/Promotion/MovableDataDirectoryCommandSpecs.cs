@@ -23,7 +23,7 @@ public sealed class MovableDataDirectoryCommandSpecs : IDisposable
         var v = await SignedVersions.RecordAsync(original, TimeProvider.System);
         var unkept = await SignedVersions.RecordAsync(original, TimeProvider.System);
         await SignedVersions.RecordAsync(original, TimeProvider.System);
-        Copy(original, copy);
+        DirectoryTrees.Copy(original, copy);
         Directory.Delete(original, recursive: true);
         string There(string location) =>
             Path.Combine(copy, Path.GetRelativePath(original, location));
@@ -53,22 +53,6 @@ public sealed class MovableDataDirectoryCommandSpecs : IDisposable
         gc.Out.ShouldContain($"deleted debian-11-cis@{unkept.Version}");
         File.Exists(There(unkept.Artifacts[0].Location)).ShouldBeFalse();
         File.Exists(disk).ShouldBeTrue();
-    }
-
-    private static void Copy(string from, string to)
-    {
-        foreach (
-            var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories)
-        )
-        {
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
-        }
-
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
-        }
     }
 
     private static Task<CliResult> RunAsync(string dataDir, params string[] args) =>
