@@ -138,17 +138,20 @@ internal sealed class ComputeClient(HttpClient http) : IDisposable
             cancellationToken
         )!;
 
+    /// <summary>
+    /// images.setLabels: it takes no requestId; the label fingerprint makes a repeat fail (412) instead of undoing a
+    /// change made meanwhile.
+    /// </summary>
     public Task<ComputeOperation> SetLabelsAsync(
         string project,
         string name,
         IReadOnlyDictionary<string, string> labels,
         string fingerprint,
-        string requestId,
         CancellationToken cancellationToken
     ) =>
         SendAsync<ComputeOperation>(
             HttpMethod.Post,
-            $"projects/{project}/global/images/{name}/setLabels?requestId={requestId}",
+            $"projects/{project}/global/images/{name}/setLabels",
             new JsonObject
             {
                 ["labels"] = new JsonObject(

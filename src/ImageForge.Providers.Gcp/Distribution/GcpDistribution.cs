@@ -136,7 +136,6 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
             );
         }
 
-        var token = Token(version, $"publish-{channel}");
         if (image.Family != family || image.Deprecated?.State is { } and not "ACTIVE")
         {
             // One patch puts the image into the family and takes any deprecation from an earlier rollback away.
@@ -153,7 +152,7 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
                     project,
                     name,
                     changes,
-                    token("patch"),
+                    NewRequestId(),
                     cancellationToken
                 ),
                 cancellationToken
@@ -175,7 +174,6 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
                     name,
                     labels,
                     image.LabelFingerprint ?? "",
-                    token("labels"),
                     cancellationToken
                 ),
                 cancellationToken
@@ -215,7 +213,7 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
                         Replacement = image.SelfLink ?? GcpNames.SelfLink(project, name),
                         Deprecated = Now(),
                     },
-                    token($"set-aside-{served.Name}"),
+                    NewRequestId(),
                     cancellationToken
                 ),
                 cancellationToken
@@ -276,7 +274,7 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
                     Deprecated = image.Deprecated?.Deprecated ?? now,
                     Obsolete = now,
                 },
-                Token(version, "revoke")("deprecate"),
+                NewRequestId(),
                 cancellationToken
             ),
             cancellationToken
@@ -303,7 +301,7 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
         var operation = await account.Compute.DeleteImageAsync(
             project,
             name,
-            Token(version, "delete")("image"),
+            NewRequestId(),
             cancellationToken
         );
         if (operation is not null)
@@ -360,18 +358,10 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
             cancellationToken
         );
 
-    // A requestId per call of one distribution action on one version, the same when the step is retried.
-    private static Func<string, string> Token(ImageVersion version, string action) =>
-        call =>
-            GcpNames.RequestId(
-                ImportTokens.For(
-                    version.Image,
-                    version.Version,
-                    GcpProvider.ProviderName,
-                    action,
-                    call
-                )
-            );
+    // A requestId per call: the library's retries of that call resend it, so an answer lost on the way is not a
+    // second change. Across runs each action reads the image first and changes only what differs (a publish, a
+    // revocation or a delete repeated does nothing); a fixed id would instead replay a failed operation forever.
+    private static string NewRequestId() => Guid.NewGuid().ToString("D");
 
     private static async Task WaitAsync(
         ComputeClient compute,
