@@ -142,7 +142,12 @@ public sealed class GcpDistributionSpecs(GcpKit kit) : IClassFixture<GcpKit>
         public async Task<ImageVersion> ImportAsync(string image, string version)
         {
             var artifacts = await _services.Importer!.ImportAsync(
-                GcpKit.Request(image, version, kit.Disk($"{image}-{version}", 256 * 1024), new MemoryJournal()),
+                GcpKit.Request(
+                    image,
+                    version,
+                    kit.Disk($"{image}-{version}", 256 * 1024),
+                    new MemoryJournal()
+                ),
                 new RecordingSink()
             );
             return new ImageVersion

@@ -72,21 +72,11 @@ public sealed class GcpKit : IAsyncLifetime
     /// <summary>A disk.tar.gz holding a random disk.raw, and its artifact as the disk build records it.</summary>
     public Artifact Disk(string name, int diskBytes, int seed = 7)
     {
-        var disk = new byte[diskBytes];
-        new Random(seed).NextBytes(disk);
-        var path = Path.Combine(_directory, name + ".disk.tar.gz");
-        using (var file = File.Create(path))
-        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Gnu))
-        {
-            tar.WriteEntry(
-                new GnuTarEntry(TarEntryType.RegularFile, "disk.raw")
-                {
-                    DataStream = new MemoryStream(disk),
-                }
-            );
-        }
-
+        var path = GcpKitDisk.Write(
+            Path.Combine(_directory, name + ".disk.tar.gz"),
+            diskBytes,
+            seed
+        );
         return new Artifact
         {
             Target = "local",
@@ -146,6 +136,29 @@ public sealed class GcpKit : IAsyncLifetime
             journal,
             new Dictionary<string, string>()
         );
+}
+
+/// <summary>Writes a disk.tar.gz as GCE imports it: a gzip-compressed tar holding disk.raw (random bytes).</summary>
+public static class GcpKitDisk
+{
+    public static string Write(string path, int diskBytes, int seed)
+    {
+        var disk = new byte[diskBytes];
+        new Random(seed).NextBytes(disk);
+        using (var file = File.Create(path))
+        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Gnu))
+        {
+            tar.WriteEntry(
+                new GnuTarEntry(TarEntryType.RegularFile, "disk.raw")
+                {
+                    DataStream = new MemoryStream(disk),
+                }
+            );
+        }
+
+        return path;
+    }
 }
 
 /// <summary>The build's step journal in memory; it can stop the import right after a given record (a crash).</summary>

@@ -60,6 +60,17 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
             : StepOutcome.Failed($"{version.Image}@{version.Version} has no GCE image to publish");
     }
 
+    /// <summary>
+    /// A rollback publishes the earlier version again: its family then serves it, the newer image set aside as
+    /// DEPRECATED with it as replacement.
+    /// </summary>
+    public Task<StepOutcome> RollBackAsync(
+        ImageVersion version,
+        string channel,
+        DistributionStep planned,
+        CancellationToken cancellationToken = default
+    ) => PublishAsync(version, channel, planned, cancellationToken);
+
     /// <inheritdoc />
     public Task<StepOutcome> DeprecateAsync(
         ImageVersion version,
