@@ -4,6 +4,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using Shouldly;
 using Xunit;
+using Xunit.Abstractions;
 using FakeCrc = ImageForge.CloudFakes.Gcp.Crc32C;
 
 namespace ImageForge.Providers.Gcp.Tests;
@@ -13,7 +14,7 @@ namespace ImageForge.Providers.Gcp.Tests;
 /// (deterministic name, requestId, guest OS features, labels, no family), the wait on the operation, the upload
 /// deleted; every step journaled, so a resumed import finishes without a second image.
 /// </summary>
-public sealed class GcpImportSpecs(GcpKit kit) : IClassFixture<GcpKit>
+public sealed class GcpImportSpecs(GcpKit kit, ITestOutputHelper output) : IClassFixture<GcpKit>
 {
     private readonly IImageImporter _importer = kit.Connect().Importer!;
 
@@ -196,5 +197,41 @@ public sealed class GcpImportSpecs(GcpKit kit) : IClassFixture<GcpKit>
         );
         journal.Steps.Single(s => s.Step == "upload").State.ShouldBe(ImportStepState.Done);
         kit.Gcp.AssertNoModelProblems();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_import_sends_a_bounded_number_of_requests_and_reports_its_upload_throughput()
+    {
+        var disk = kit.Disk("counted", 8 * 1024 * 1024);
+        var before = kit.Fake.Calls.ToDictionary(c => c.Key, c => c.Value);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await _importer.ImportAsync(
+            GcpKit.Request("counted", "2026.12.02.8", disk, new MemoryJournal()),
+            new RecordingSink()
+        );
+
+        clock.Stop();
+        var calls = kit
+            .Fake.Calls.Select(c => (c.Key, Count: c.Value - before.GetValueOrDefault(c.Key)))
+            .Where(c => c.Count > 0)
+            .OrderBy(c => c.Key, StringComparer.Ordinal)
+            .ToList();
+        var chunks = (int)((disk.SizeBytes!.Value + GcpKit.ChunkSize - 1) / GcpKit.ChunkSize);
+        output.WriteLine(
+            $"{disk.SizeBytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.00} s "
+                + $"({disk.SizeBytes / 1048576.0 / clock.Elapsed.TotalSeconds:0.0} MiB/s incl. the insert), "
+                + $"{calls.Sum(c => c.Count)} requests: {string.Join(", ", calls.Select(c => $"{c.Key} {c.Count}"))}"
+        );
+        // One session, one PUT per chunk (the library may close with one more), and a handful of Compute calls: nothing is polled in a tight loop.
+        calls
+            .Single(c => c.Key == GcpFake.ResumableChunk)
+            .Count.ShouldBeLessThanOrEqualTo(chunks + 1);
+        calls.Single(c => c.Key == "storage.objects.insert").Count.ShouldBe(1);
+        calls.Single(c => c.Key == "compute.images.insert").Count.ShouldBe(1);
+        calls
+            .Where(c => c.Key.StartsWith("compute.", StringComparison.Ordinal))
+            .Sum(c => c.Count)
+            .ShouldBeLessThanOrEqualTo(6);
     }
 }
