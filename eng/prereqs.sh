@@ -3,7 +3,12 @@
 # repository's tool manifest. Idempotent; prints nothing when everything is already there.
 set -euo pipefail
 
-packages=(packer mmdebstrap openscap-scanner ssg-debian ssg-debderived zstd e2fsprogs shellcheck)
+# The local target's disk (GPT/UEFI, no loop devices) and its boot test: mtools, dosfstools (the EFI system
+# partition), fdisk (sfdisk), gdisk, grub-efi-amd64-bin (grub-mkstandalone), qemu-utils (qemu-img: overlay, VHD),
+# qemu-system-x86 and ovmf (booting the disk under UEFI), pigz (disk.tar.gz on every core), python3 (hashing the
+# sparse disk in one pass, the disk and boot-test documents).
+packages=(packer mmdebstrap openscap-scanner ssg-debian ssg-debderived zstd e2fsprogs shellcheck
+  mtools dosfstools fdisk gdisk grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf pigz python3)
 
 missing=()
 for p in "${packages[@]}"; do

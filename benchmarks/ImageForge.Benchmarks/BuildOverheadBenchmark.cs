@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ImageForge.Cli;
+using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
+using ImageForge.Providers.Local;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 
@@ -8,7 +10,10 @@ namespace ImageForge.Benchmarks;
 
 /// <summary>
 /// `imageforge build` against bare `packer build` of the same template with the same variables and the same warm
-/// base cache (goal: ratio at most 1.05, fixed cost under 2 s), and a cold build against a warm one.
+/// caches (goals: a warm build of the local raw disk without the boot test in at most 15 s, and imageforge at most
+/// 1.03 x packer + 1 s), and a cold build against a warm one. Both run the shipped definition with
+/// <c>disk_formats: raw</c> and <c>boot_test: false</c>, on a content copy whose baseline has no boot_test gate (so
+/// the versions are not rejected for the boot test the benchmark leaves out).
 /// </summary>
 internal sealed class BuildOverheadBenchmark : IBenchmark
 {
@@ -22,11 +27,14 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
 
     public async Task<string> RunAsync()
     {
+        var loadBefore = LoadAverage();
         using var dir = new TempDirectory("imageforge-bench");
         var data = dir.Combine("data");
+        var content = CopyContent(dir.Combine("content"));
         var imageforge = Path.Combine(AppContext.BaseDirectory, "imageforge");
 
         var cold = await TimeAsync(
+            content,
             imageforge,
             "build",
             Image,
@@ -42,6 +50,7 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             // Interleaved, so drift of the machine (page cache, other load) hits both sides alike.
             ours.Add(
                 await TimeAsync(
+                    content,
                     imageforge,
                     "build",
                     Image,
@@ -51,23 +60,29 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                     "benchmark warm"
                 )
             );
-            bare.Add(await BarePackerAsync(dir, data, round));
+            bare.Add(await BarePackerAsync(dir, content, data, round));
         }
 
         var ourMean = Mean(ours);
         var bareMean = Mean(bare);
         var ratio = ourMean.TotalSeconds / bareMean.TotalSeconds;
         var fixedCost = ourMean - bareMean;
-        // The goal: at most 5 % proportional overhead plus under 2 s of fixed cost (start-up, catalog, hashing,
-        // evidence). On an 18 s local build the fixed part dominates the plain ratio; on a cloud build it vanishes.
-        var budget = TimeSpan.FromSeconds(1.05 * bareMean.TotalSeconds + 2);
+        // The goal: at most 3 % proportional overhead plus at most 1 s of fixed cost (start-up, catalog, evidence;
+        // no hashing: the template hashes each artifact once). On a short local build the fixed part dominates the
+        // plain ratio; on a cloud build it vanishes.
+        var budget = TimeSpan.FromSeconds(1.03 * bareMean.TotalSeconds + 1);
+        var warmGoal = TimeSpan.FromSeconds(15);
         return new Report(
             "Build overhead: imageforge build vs bare packer build",
             "./build.sh --target=Benchmarks --bench=build-overhead"
         )
             .Line(
-                $"Image `{Image}` (local target: Packer 1.6.6, null builder + shell-local, mmdebstrap base cache). "
-                    + $"{Rounds} interleaved rounds with a warm base cache; both sides run the same template with the same variables."
+                $"Image `{Image}` (local target: Packer 1.6.6, null builder + shell-local, mmdebstrap base cache), "
+                    + "its cis-layout GPT/UEFI disk written as disk.raw only (disk_formats: raw), no boot test "
+                    + $"(boot_test: false). {Rounds} interleaved rounds with warm caches (base, scan before hardening); "
+                    + "both sides run the same template with the same variables. "
+                    + $"Load average (1 min) before and after the run: {loadBefore} and {LoadAverage()}: other work "
+                    + "on the machine slows both sides alike, but the absolute times of runs at different loads differ."
             )
             .Line("")
             .Table(
@@ -94,7 +109,13 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                 ["measure", "value", "goal", "met"],
                 [
                     [
-                        "imageforge <= 1.05 x packer + 2 s",
+                        "warm imageforge build (raw disk, no boot test)",
+                        Report.Seconds(ourMean),
+                        $"<= {Report.Seconds(warmGoal)}",
+                        ourMean <= warmGoal ? "yes" : "no",
+                    ],
+                    [
+                        "imageforge <= 1.03 x packer + 1 s",
                         $"{Report.Seconds(ourMean)} <= {Report.Seconds(budget)}",
                         "holds",
                         ourMean <= budget ? "yes" : "no",
@@ -105,12 +126,7 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                         "fixed cost dominates short builds",
                         "-",
                     ],
-                    [
-                        "fixed cost (difference of means)",
-                        Report.Seconds(fixedCost),
-                        "< 2 s",
-                        fixedCost < TimeSpan.FromSeconds(2) ? "yes" : "no",
-                    ],
+                    ["fixed cost (difference of means)", Report.Seconds(fixedCost), "-", "-"],
                     [
                         "cold / warm (imageforge)",
                         Report.Number(cold.TotalSeconds / ourMean.TotalSeconds, "0.0") + "x",
@@ -122,10 +138,38 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             .ToString();
     }
 
-    // The same work LocalTargetBuilder asks of Packer: template copy, var file, packer build -machine-readable.
-    private static async Task<TimeSpan> BarePackerAsync(TempDirectory dir, string data, int round)
+    // The repository's content with the benchmark's two changes: the raw disk only, and no boot test (nor its gate).
+    private static string CopyContent(string root)
     {
-        var content = ContentPaths.UnderRoot(RepoPaths.Root);
+        ContentCopy.Create(root);
+        ContentCopy.Edit(
+            root,
+            Path.Combine("templates", "images", Image + ".yaml"),
+            yaml =>
+                yaml.Replace(
+                        "disk_formats: raw,vhd,tar-gz",
+                        "disk_formats: raw",
+                        StringComparison.Ordinal
+                    )
+                    .Replace("boot_test: true", "boot_test: false", StringComparison.Ordinal)
+        );
+        ContentCopy.Edit(
+            root,
+            Path.Combine("baselines", "debian-11-anssi.yaml"),
+            yaml => yaml.Replace("  boot_test:\n    passed: true\n", "", StringComparison.Ordinal)
+        );
+        return root;
+    }
+
+    // The same work LocalTargetBuilder asks of Packer: template copy, var file, packer build -machine-readable.
+    private static async Task<TimeSpan> BarePackerAsync(
+        TempDirectory dir,
+        string root,
+        string data,
+        int round
+    )
+    {
+        var content = ContentPaths.UnderRoot(root);
         var set = DefinitionLoader.Load(
             content,
             DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime),
@@ -167,16 +211,30 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             ["security_updates"] = target.Options["security_updates"],
             ["variant"] = target.Options["variant"],
             ["disk_size"] = target.Options["disk_size"],
+            ["disk_layout"] = target.Options["disk_layout"],
+            ["disk_formats"] = target.Options["disk_formats"],
+            ["boot_test"] = target.Options["boot_test"],
+            ["boot_test_timeout"] = target.Options["boot_test_timeout"],
+            ["boot_packages"] = string.Join(' ', LocalTargetBuilder.BootPackages),
+            ["kernel_package"] = LocalTargetBuilder.KernelPackage,
             ["packages_add"] = string.Join(' ', definition.Packages.Add),
             ["packages_remove"] = string.Join(' ', definition.Packages.Remove),
             ["work_dir"] = work,
             ["cache_dir"] = Path.Combine(data, "cache", "local"),
             ["output_dir"] = output,
             ["hardening_dir"] = Path.Combine(content.Hardening, baseline.Hardening),
-            // The compliance scan stages (issue 3) need these; without tailoring the full profile is scanned.
+            // The compliance scans, with the baseline's tailoring as imageforge writes it (so the scan before
+            // hardening is the cached one on both sides).
             ["scap_datastream"] = Path.Combine(content.ScapContent, baseline.Scap.Datastream),
-            ["scap_profile"] = baseline.Scap.Profile,
+            ["scap_profile"] = TailoringWriter.TailoredProfileId(baseline),
+            ["scap_tailoring"] = Path.Combine(work, "scap-tailoring.xml"),
         };
+        TailoringWriter.Write(
+            variables["scap_tailoring"],
+            baseline,
+            variables["scap_datastream"],
+            DateTimeOffset.UnixEpoch
+        );
         var varFile = Path.Combine(work, "vars.pkrvars.hcl");
         await File.WriteAllLinesAsync(varFile, variables.Select(v => $"{v.Key} = \"{v.Value}\""));
         var spec = new ProcessSpec("packer")
@@ -197,12 +255,10 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
         return elapsed;
     }
 
-    private static async Task<TimeSpan> TimeAsync(string file, params string[] args)
+    private static async Task<TimeSpan> TimeAsync(string cwd, string file, params string[] args)
     {
         var started = Stopwatch.GetTimestamp();
-        await RunToEndAsync(
-            new ProcessSpec(file).WithArguments(args).WithWorkingDirectory(RepoPaths.Root)
-        );
+        await RunToEndAsync(new ProcessSpec(file).WithArguments(args).WithWorkingDirectory(cwd));
         return Stopwatch.GetElapsedTime(started);
     }
 
@@ -235,6 +291,8 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             tail.Dequeue();
         }
     }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     private static TimeSpan Mean(IReadOnlyList<TimeSpan> times) =>
         TimeSpan.FromTicks((long)times.Average(t => t.Ticks));

@@ -116,7 +116,7 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
         await using var artifact = db.CreateCommand();
         artifact.CommandText =
             "INSERT INTO artifacts (image, version, position, target, region, kind, location, sha256, size_bytes) "
-            + "VALUES ('bench', $v, 0, 'local', 'local', 'disk-raw-ext4', $loc, 'ab', 1)";
+            + "VALUES ('bench', $v, 0, 'local', 'local', 'disk-raw', $loc, 'ab', 1)";
         foreach (var command in new[] { build, version, artifact })
         {
             command.Transaction = tx;

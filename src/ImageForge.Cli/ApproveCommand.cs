@@ -16,7 +16,10 @@ internal static class ApproveCommand
             Description = "The channel the approval is for",
             Required = true,
         };
-        var reason = new Option<string?>("--reason") { Description = "Why, for the audit trail" };
+        var reason = new Option<string?>("--reason")
+        {
+            Description = "Why, for the audit trail",
+        }.WithReasonLimit();
         var command = new Command("approve", "Approve a version for a channel (release managers)")
         {
             reference,

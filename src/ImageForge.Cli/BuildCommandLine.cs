@@ -32,7 +32,7 @@ internal static class BuildCommandLine
         var reason = new Option<string?>("--reason")
         {
             Description = "Why this build runs, e.g. \"CVE-2026-1234\"",
-        };
+        }.WithReasonLimit();
         var verbose = new Option<bool>("--verbose")
         {
             Description = "Print every line of Packer output while building",

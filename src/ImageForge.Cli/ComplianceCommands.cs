@@ -52,10 +52,7 @@ internal static class ComplianceCommands
                     return 1;
                 }
 
-                var summary = ComplianceSummary.FromJson(
-                    await File.ReadAllTextAsync(evidence.Location, ct),
-                    evidence.Location
-                );
+                var summary = ComplianceSummary.Read(evidence.Location);
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(ctx.Out, summary);

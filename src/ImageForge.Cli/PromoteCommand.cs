@@ -43,7 +43,7 @@ internal static class PromoteCommand
         {
             Description =
                 "Why the rules are skipped (required with --skip; alone it skips the previous channel)",
-        };
+        }.WithReasonLimit();
         var command = new Command(
             "promote",
             "Check the preconditions, publish the version's artifacts to the channel step by step, then move the channel"

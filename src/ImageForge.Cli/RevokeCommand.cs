@@ -16,7 +16,7 @@ internal static class RevokeCommand
         {
             Description = "Why it is revoked",
             Required = true,
-        };
+        }.WithReasonLimit();
         var at = new Option<string?>("--at")
         {
             Description =

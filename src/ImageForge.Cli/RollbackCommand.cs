@@ -18,7 +18,10 @@ internal static class RollbackCommand
             Description =
                 "The version to return to (it must have been in the channel and not be revoked) [default: the previous one]",
         };
-        var reason = new Option<string?>("--reason") { Description = "Why, for the audit trail" };
+        var reason = new Option<string?>("--reason")
+        {
+            Description = "Why, for the audit trail",
+        }.WithReasonLimit();
         var command = new Command(
             "rollback",
             "Move a channel back to its previous good version in one step"

@@ -45,7 +45,8 @@ public sealed class DebianMirrorResolver(
     /// Two entries: <c>base:&lt;base_image&gt;</c>, the sha256 of the sorted <c>suite codename</c> lines of the
     /// suites used (it changes when a suite name such as <c>stable</c> moves to another release, or when the security
     /// suite is switched on or off); and <c>packages</c>, the sha256 of the sorted <c>name=version</c> lines of the
-    /// requested packages' candidates (<c>name=absent</c> for a package no suite has).
+    /// candidates of the requested packages and of every local disk's boot packages and kernel
+    /// (<c>name=absent</c> for a package no suite has).
     /// </summary>
     public async Task<IReadOnlyList<(string Name, string Digest)>> ResolveAsync(
         TargetSpec target,
@@ -60,7 +61,11 @@ public sealed class DebianMirrorResolver(
                 nameof(target)
             );
         }
-        var requested = packages.ToHashSet(StringComparer.Ordinal);
+        // Every local disk also gets the boot packages and the kernel: a new kernel on the mirror is a change too.
+        var requested = packages
+            .Concat(LocalTargetBuilder.BootPackages)
+            .Append(LocalTargetBuilder.KernelPackage)
+            .ToHashSet(StringComparer.Ordinal);
         var suites = await Task.WhenAll(
             Suites(target)
                 .Select(s => ResolveSuiteAsync(s.Mirror, s.Dist, requested, cancellationToken))

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Providers.Local;
@@ -199,8 +200,7 @@ public sealed class LocalRegistry : IDistributionTarget
             return null;
         }
 
-        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
-        return manifest["versions"]!
+        return ReadManifest(path)["versions"]!
             .AsArray()
             .FirstOrDefault(e => (string?)e!["version"] == version)
             ?["state"]?.GetValue<string>();
@@ -230,7 +230,7 @@ public sealed class LocalRegistry : IDistributionTarget
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, ManifestName);
         var manifest = File.Exists(path)
-            ? JsonNode.Parse(await File.ReadAllTextAsync(path, cancellationToken))!.AsObject()
+            ? ReadManifest(path)
             : new JsonObject
             {
                 ["image"] = image,
@@ -241,6 +241,25 @@ public sealed class LocalRegistry : IDistributionTarget
         var temporary = path + ".partial";
         await File.WriteAllTextAsync(temporary, manifest.ToJsonString(Indented), cancellationToken);
         File.Move(temporary, path, overwrite: true);
+    }
+
+    // The manifest is read back and edited in place: its shape is checked first, so a damaged one is refused naming
+    // the file and the JSON path (a failed step of the promotion) rather than failing on a cast.
+    private static JsonObject ReadManifest(string path)
+    {
+        const string What = "a local registry manifest";
+        var bytes = JsonInput.ReadFile(path, What);
+        using (var document = JsonInput.Parse(bytes, path, What))
+        {
+            foreach (var entry in JsonValueAt.Root(document, path).Required("versions").Items())
+            {
+                entry.Required("version").AsString();
+                entry.OptionalString("state");
+                entry.Optional("files")?.Items();
+            }
+        }
+
+        return JsonNode.Parse(bytes, documentOptions: JsonInput.DocumentOptions)!.AsObject();
     }
 
     private static async Task<string?> ShaAsync(string path, CancellationToken cancellationToken)

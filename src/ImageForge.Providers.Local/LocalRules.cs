@@ -8,6 +8,18 @@ namespace ImageForge.Providers.Local;
 /// <summary>What a local target accepts: a Debian suite, no regions, the mirror and disk options, mirror_auth.</summary>
 internal static partial class LocalRules
 {
+    // Before Create: static initializers run in text order.
+    // The local disk's layouts and the smallest disk_size each takes (docs/local-target.md, "Disk layouts"): single is
+    // the ESP and a root filesystem; cis adds /tmp, /var, /var/log, /var/log/audit and /home (1 GiB of them with the
+    // ESP) and leaves the root filesystem the rest.
+    private static readonly Dictionary<string, int> DiskLayoutMinimum = new(StringComparer.Ordinal)
+    {
+        ["single"] = 1024,
+        ["cis"] = 2048,
+    };
+
+    private static readonly string[] DiskFormats = ["raw", "vhd", "tar-gz"];
+
     public static ProviderRules Create() =>
         new()
         {
@@ -45,26 +57,85 @@ internal static partial class LocalRules
                 OptionRule.Boolean("security_updates", true),
                 new OptionRule("disk_size", CheckDiskSize, _ => "1G"),
                 OptionRule.OneOf("variant", ["minbase", "standard"], "minbase"),
+                OptionRule.OneOf("disk_layout", [.. DiskLayoutMinimum.Keys], "single"),
+                new OptionRule(
+                    "disk_formats",
+                    CheckDiskFormats,
+                    _ => string.Join(',', DiskFormats)
+                ),
+                OptionRule.Boolean("boot_test", true),
+                new OptionRule("boot_test_timeout", CheckBootTestTimeout, _ => "300"),
             ],
+            CrossCheck = (_, options) => CheckDiskFitsLayout(options),
             SecretVariables = ["mirror_auth"],
         };
+
+    private static IEnumerable<(string Field, string Message)> CheckDiskFitsLayout(
+        IReadOnlyDictionary<string, string> options
+    )
+    {
+        if (
+            !options.TryGetValue("disk_layout", out var layout)
+            || !DiskLayoutMinimum.TryGetValue(layout, out var minimum)
+            || !options.TryGetValue("disk_size", out var size)
+            || DiskSizeMebibytes(size) is not { } mebibytes
+            || mebibytes >= minimum
+        )
+        {
+            return [];
+        }
+        return
+        [
+            (
+                "options.disk_size",
+                $"disk_size {size} is too small for disk_layout {layout}: it needs at least {minimum / 1024}G; raise disk_size or use another layout"
+            ),
+        ];
+    }
+
+    private static OptionValue CheckDiskFormats(string value)
+    {
+        var given = value.Split(',', StringSplitOptions.TrimEntries);
+        var unknown = given.Where(f => !DiskFormats.Contains(f, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+        {
+            return OptionValue.Refused(
+                $"expected a comma-separated list of raw, vhd, tar-gz (e.g. raw,vhd); unknown: '{string.Join("', '", unknown)}'"
+            );
+        }
+        if (!given.Contains("raw", StringComparer.Ordinal))
+        {
+            return OptionValue.Refused(
+                $"expected raw among the formats (vhd and tar-gz are made from disk.raw), found '{value}'"
+            );
+        }
+        // Normalized to the fixed order, each format once.
+        return OptionValue.Ok(string.Join(',', DiskFormats.Where(given.Contains)));
+    }
+
+    private static OptionValue CheckBootTestTimeout(string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+        && seconds is >= 30 and <= 3600
+            ? OptionValue.Ok(seconds.ToString(CultureInfo.InvariantCulture))
+            : OptionValue.Refused($"expected a number of seconds from 30 to 3600, found '{value}'");
 
     private static OptionValue CheckDiskSize(string value)
     {
         const string Expectation = "a size in M or G, e.g. 1G or 1536M, from 256M to 2048G";
+        return DiskSizeMebibytes(value) is >= 256 and <= 2048L * 1024
+            ? OptionValue.Ok(value)
+            : OptionValue.Refused($"expected {Expectation}, found '{value}'");
+    }
+
+    private static long? DiskSizeMebibytes(string value)
+    {
         var match = DiskSize().Match(value);
         if (!match.Success)
         {
-            return OptionValue.Refused($"expected {Expectation}, found '{value}'");
+            return null;
         }
         var mebibytes = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        if (match.Groups[2].Value == "G")
-        {
-            mebibytes *= 1024;
-        }
-        return mebibytes is >= 256 and <= 2048L * 1024
-            ? OptionValue.Ok(value)
-            : OptionValue.Refused($"expected {Expectation}, found '{value}'");
+        return match.Groups[2].Value == "G" ? mebibytes * 1024 : mebibytes;
     }
 
     [GeneratedRegex(@"^([1-9][0-9]{0,6})([MG])$", RegexOptions.CultureInvariant)]

@@ -1,10 +1,11 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Gates;
+using ImageForge.Core.Provenance;
 using ImageForge.Toolchain.Packer;
 using ImageForge.Toolchain.Processes;
 
@@ -23,25 +24,81 @@ public sealed record LocalTargetOptions
 
 /// <summary>
 /// Builds the no-cloud target: real Packer runs templates/packer/local (null builder + shell-local), which
-/// bootstraps Debian with mmdebstrap, hardens it in a chroot, and exports a rootfs tarball and a raw ext4 disk.
+/// bootstraps Debian with mmdebstrap, hardens it in a chroot, exports a rootfs tarball and a bootable GPT/UEFI disk
+/// (raw, fixed VHD, tar.gz), and boots the disk under qemu.
 /// </summary>
-public sealed class LocalTargetBuilder : ITargetBuilder
+public sealed partial class LocalTargetBuilder : ITargetBuilder
 {
     private const string StepMarker = "imageforge-step: ";
 
+    /// <summary>Artifact kind of the bootable disk, raw (AWS ImportSnapshot, and what the other formats are made from).</summary>
+    public const string DiskRawKind = "disk-raw";
+
+    /// <summary>Artifact kind of the same disk as a fixed VHD (Azure).</summary>
+    public const string DiskVhdKind = "disk-vhd";
+
+    /// <summary>Artifact kind of the same disk as a GNU tar of disk.raw, gzip-compressed (GCP images.insert).</summary>
+    public const string DiskTarGzKind = "disk-tar-gz";
+
+    /// <summary>Evidence kind of disk.json: the disk's layout, partitions, identifiers and formats.</summary>
+    public const string DiskLayoutKind = "disk-layout";
+
+    /// <summary>
+    /// What every bootable local disk gets besides the definition's packages, and why: systemd-sysv (init), udev
+    /// (device nodes, /dev/disk/by-uuid for the fstab), dbus (logind, hostnamectl), cloud-init (first boot on every
+    /// cloud and the NoCloud boot test), cloud-guest-utils (growpart: the root filesystem grows to the volume),
+    /// isc-dhcp-client (ifupdown's DHCP for the network cloud-init configures). Part of the base cache key, and of
+    /// what the worker resolves on the mirrors to see whether a rebuild would change anything.
+    /// </summary>
+    public static IReadOnlyList<string> BootPackages { get; } =
+    ["systemd-sysv", "udev", "dbus", "cloud-init", "cloud-guest-utils", "isc-dhcp-client"];
+
+    /// <summary>The kernel (with initramfs-tools) every local disk boots: Debian's cloud kernel, with the ENA, NVMe,
+    /// Hyper-V and gVNIC drivers.</summary>
+    public const string KernelPackage = "linux-image-cloud-amd64";
+
     // Output file name -> kind, in the order the template exports them. Artifacts are what gets deployed; evidence
-    // documents what is inside them. A null media type marks an artifact.
-    private static readonly (string File, string Kind, string? MediaType)[] Outputs =
-    [
-        ("rootfs.tar.zst", "rootfs-tar-zst", null),
-        ("disk.raw", "disk-raw-ext4", null),
-        ("packages.tsv", "package-inventory", "text/tab-separated-values"),
-        ("hardening-report.tsv", "hardening-report", "text/tab-separated-values"),
-        ("compliance-before-results.xml", ComplianceCollector.BeforeResultsKind, "application/xml"),
-        ("compliance-before-report.html", "compliance-before-report", "text/html"),
-        ("compliance-after-results.xml", ComplianceCollector.AfterResultsKind, "application/xml"),
-        ("compliance-after-report.html", "compliance-after-report", "text/html"),
-    ];
+    // documents what is inside them. A null media type marks an artifact. Some depend on the target's options.
+    private static List<(string File, string Kind, string? MediaType)> OutputsFor(TargetSpec target)
+    {
+        var formats = (target.Option("disk_formats") ?? "raw").Split(',');
+        var outputs = new List<(string File, string Kind, string? MediaType)>
+        {
+            ("rootfs.tar.zst", "rootfs-tar-zst", null),
+            ("disk.raw", DiskRawKind, null),
+        };
+        if (formats.Contains("vhd"))
+        {
+            outputs.Add(("disk.vhd", DiskVhdKind, null));
+        }
+        if (formats.Contains("tar-gz"))
+        {
+            outputs.Add(("disk.tar.gz", DiskTarGzKind, null));
+        }
+        outputs.AddRange([
+            ("disk.json", DiskLayoutKind, "application/json"),
+            ("packages.tsv", "package-inventory", "text/tab-separated-values"),
+            ("hardening-report.tsv", "hardening-report", "text/tab-separated-values"),
+            (
+                "compliance-before-results.xml",
+                ComplianceCollector.BeforeResultsKind,
+                "application/xml"
+            ),
+            ("compliance-before-report.html", "compliance-before-report", "text/html"),
+            (
+                "compliance-after-results.xml",
+                ComplianceCollector.AfterResultsKind,
+                "application/xml"
+            ),
+            ("compliance-after-report.html", "compliance-after-report", "text/html"),
+        ]);
+        if (target.Option("boot_test") != "false")
+        {
+            outputs.Add(("boot-test.json", BootTestEvidence.Kind, "application/json"));
+            outputs.Add(("boot-test-console.log", BootTestEvidence.TranscriptKind, "text/plain"));
+        }
+        return outputs;
+    }
 
     private readonly PackerClient _packer;
     private readonly LocalTargetOptions _options;
@@ -102,15 +159,15 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             var version = await _packer.GetVersionAsync(cancellationToken);
             var invocation = PrepareWorkDirectory(request, version);
 
-            sink.Progress("validate", $"packer validate (Packer {version.Version})");
             await _packer.InitAsync(invocation, version, cancellationToken);
-            await _packer.ValidateAsync(invocation, cancellationToken);
 
-            sink.Progress("packer", "packer build");
+            // No separate packer validate: packer build checks the template and the variables before it runs
+            // anything and fails with the same diagnostics, so a second Packer start (0.6 s here) would buy nothing.
+            sink.Progress("packer", $"packer build (Packer {version.Version})");
             await _packer.BuildAsync(invocation, e => OnEvent(e, sink), cancellationToken);
 
-            sink.Progress("record", "hashing artifacts");
-            var result = await CollectOutputsAsync(request, cancellationToken);
+            sink.Progress("record", "reading the artifacts' digests");
+            var result = CollectOutputs(request);
             succeeded = true;
             return result with
             {
@@ -158,6 +215,12 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             ["security_updates"] = target.Options["security_updates"],
             ["variant"] = target.Options["variant"],
             ["disk_size"] = target.Options["disk_size"],
+            ["disk_layout"] = target.Options["disk_layout"],
+            ["disk_formats"] = target.Options["disk_formats"],
+            ["boot_test"] = target.Options["boot_test"],
+            ["boot_test_timeout"] = target.Options["boot_test_timeout"],
+            ["boot_packages"] = string.Join(' ', BootPackages),
+            ["kernel_package"] = KernelPackage,
             ["packages_add"] = string.Join(' ', request.Definition.Packages.Add),
             ["packages_remove"] = string.Join(' ', request.Definition.Packages.Remove),
             ["work_dir"] = request.WorkDirectory,
@@ -245,10 +308,9 @@ public sealed class LocalTargetBuilder : ITargetBuilder
         }
     }
 
-    private static async Task<TargetBuildResult> CollectOutputsAsync(
-        TargetBuildRequest request,
-        CancellationToken cancellationToken
-    )
+    // Each file was hashed once by the template, while it was written (or, for the sparse disk and its VHD, in one
+    // pass right after): the digest is read from its .sha256, and trusted only if the file was not written after it.
+    private static TargetBuildResult CollectOutputs(TargetBuildRequest request)
     {
         var manifestPath = Path.Combine(request.OutputDirectory, "manifest.json");
         var manifest = PackerManifest.Read(manifestPath);
@@ -259,7 +321,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
 
         var artifacts = new List<Artifact>();
         var evidence = new List<EvidenceDocument>();
-        foreach (var (file, _, _) in Outputs)
+        foreach (var (file, kind, mediaType) in OutputsFor(request.Target))
         {
             var path = Path.GetFullPath(Path.Combine(request.OutputDirectory, file));
             if (!files.Contains(path) || !File.Exists(path))
@@ -270,40 +332,8 @@ public sealed class LocalTargetBuilder : ITargetBuilder
                     []
                 );
             }
-        }
 
-        // Hashing is the one heavy step after Packer (a 1 GiB disk): all files at once, one core each.
-        var hashes = await Task.WhenAll(
-            Outputs.Select(o =>
-                Task.Run(
-                    () =>
-                        HashFileAsync(
-                            Path.Combine(request.OutputDirectory, o.File),
-                            cancellationToken
-                        ),
-                    cancellationToken
-                )
-            )
-        );
-        foreach (var ((file, kind, mediaType), sha256) in Outputs.Zip(hashes))
-        {
-            var path = Path.GetFullPath(Path.Combine(request.OutputDirectory, file));
-            var recorded = Path.Combine(request.OutputDirectory, file + ".sha256");
-            if (File.Exists(recorded))
-            {
-                var expected = (await File.ReadAllTextAsync(recorded, cancellationToken))
-                    .Split(' ', 2)[0]
-                    .Trim();
-                if (!string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new ToolFailedException(
-                        "packer",
-                        $"{path}: sha256 {sha256} differs from {expected} written by the export step",
-                        []
-                    );
-                }
-            }
-
+            var sha256 = RecordedSha256(path);
             var size = new FileInfo(path).Length;
             if (mediaType is null)
             {
@@ -334,24 +364,79 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             }
         }
 
-        return new TargetBuildResult(artifacts, evidence);
+        return new TargetBuildResult(AnnotateDiskFormats(artifacts), evidence);
     }
 
-    private static async Task<string> HashFileAsync(
-        string path,
-        CancellationToken cancellationToken
-    )
+    // The provenance names the disk every format was made from: the raw disk's subject and digest.
+    private static List<Artifact> AnnotateDiskFormats(List<Artifact> artifacts)
     {
-        await using var stream = new FileStream(
-            path,
-            FileMode.Open,
-            FileAccess.Read,
-            FileShare.Read,
-            1 << 20,
-            FileOptions.Asynchronous | FileOptions.SequentialScan
-        );
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+        var raw = artifacts.Single(a => a.Kind == DiskRawKind);
+        var formats = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [DiskRawKind] = "raw",
+            [DiskVhdKind] = "vhd",
+            [DiskTarGzKind] = "tar-gz",
+        };
+        return
+        [
+            .. artifacts.Select(a =>
+                formats.TryGetValue(a.Kind, out var format)
+                    ? a with
+                    {
+                        // The raw disk is its own source: it names none.
+                        SourceSha256 = a.Kind == DiskRawKind ? null : raw.Sha256,
+                        Details = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                        {
+                            ["disk"] = ProvenanceSubjects.NameOf(raw),
+                            ["format"] = format,
+                        },
+                    }
+                    : a
+            ),
+        ];
     }
+
+    internal static string RecordedSha256(string path)
+    {
+        var recorded = path + ".sha256";
+        if (!File.Exists(recorded))
+        {
+            throw new ToolFailedException(
+                "packer",
+                $"{path}: the template wrote no {Path.GetFileName(recorded)} for it",
+                []
+            );
+        }
+
+        var text = File.ReadAllText(recorded).TrimEnd('\n');
+        var parts = text.Split("  ", 2);
+        if (
+            parts.Length != 2
+            || parts[1] != Path.GetFileName(path)
+            || !Sha256Line().IsMatch(parts[0])
+        )
+        {
+            throw new ToolFailedException(
+                "packer",
+                $"{recorded}: expected '<sha256>  {Path.GetFileName(path)}', found '{text}'",
+                []
+            );
+        }
+
+        if (File.GetLastWriteTimeUtc(path) > File.GetLastWriteTimeUtc(recorded))
+        {
+            throw new ToolFailedException(
+                "packer",
+                $"{path} was written after its digest in {Path.GetFileName(recorded)}; the digest cannot be trusted",
+                []
+            );
+        }
+
+        return parts[0];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial System.Text.RegularExpressions.Regex Sha256Line();
 
     private const int ToolLogTail = 200;
 
@@ -376,6 +461,7 @@ public sealed class LocalTargetBuilder : ITargetBuilder
             }
         }
 
+        sink.Progress("record", "removing the work directory");
         // Deleting a tree that still holds a bind mount (/dev, /proc of a chroot) would delete through it.
         MountTable.UnmountBelow(request.WorkDirectory);
         var left = MountTable.MountsBelow(request.WorkDirectory);

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Signing;
 
@@ -59,7 +60,7 @@ internal sealed class RestKeyClient(HttpClient http, AccessTokenSource token, st
 
             try
             {
-                return JsonNode.Parse(text)
+                return JsonNode.Parse(text, documentOptions: JsonInput.DocumentOptions)
                     ?? throw new SigningException($"{provider} answered an empty body");
             }
             catch (JsonException e)
@@ -69,16 +70,21 @@ internal sealed class RestKeyClient(HttpClient http, AccessTokenSource token, st
         }
     }
 
+    // A member of another type is as missing as an absent one (JsonNode's indexer and GetValue would throw
+    // InvalidOperationException instead).
     public static string Required(JsonNode node, string provider, params string[] path)
     {
         JsonNode? current = node;
         foreach (var part in path)
         {
-            current = current?[part];
+            current = current is JsonObject o ? o[part] : null;
         }
 
-        return current?.GetValue<string>()
-            ?? throw new SigningException($"{provider} answered without {string.Join('.', path)}");
+        return current is JsonValue value && value.TryGetValue<string>(out var text)
+            ? text
+            : throw new SigningException(
+                $"{provider} answered without {string.Join('.', path)} (a string)"
+            );
     }
 
     private static string Truncate(string text) => text.Length > 300 ? text[..300] + "..." : text;

@@ -39,7 +39,7 @@ public sealed class PolicyCommandSpecs
     [Fact]
     public async Task A_baseline_change_that_flips_an_expected_decision_fails_and_names_the_case()
     {
-        // Arrange: the real build scores 79.1; demanding 80 rejects it.
+        // Arrange: the real build scores 93.0; demanding 95 rejects it.
         using var dir = new TempDirectory();
         var file = CopyBaseline(
             dir,
@@ -48,7 +48,7 @@ public sealed class PolicyCommandSpecs
                 yaml.ShouldContain("    min_score: 75\n");
                 return yaml.Replace(
                     "    min_score: 75\n",
-                    "    min_score: 80\n",
+                    "    min_score: 95\n",
                     StringComparison.Ordinal
                 );
             }
@@ -61,7 +61,7 @@ public sealed class PolicyCommandSpecs
         result.ExitCode.ShouldBe(1, result.ToString());
         result.Out.ShouldContain("FAIL  pass-real-build: expected pass, got fail");
         result.Out.ShouldContain(
-            "unexpected reason: fail compliance: min score after hardening: expected at least 80.0, found 79.1"
+            "unexpected reason: fail compliance: min score after hardening: expected at least 95.0, found 93.0"
         );
         result.Out.ShouldContain("FAIL  warn-fixable-high-finding: expected warn, got fail");
         result.Out.ShouldContain("ok    fail-hardening-regressed: fail");
@@ -97,7 +97,7 @@ public sealed class PolicyCommandSpecs
         "gates.vulnerabilties: unknown gate 'vulnerabilties'"
     )]
     [InlineData(
-        "  image_size:\n    artifact: disk-raw-ext4\n    max: [2G]\n",
+        "  image_size:\n    artifact: disk-raw\n    max: [2G]\n",
         3,
         "gates.image_size.max: expected a size in bytes"
     )]

@@ -104,6 +104,37 @@ public sealed class RemoteCliSpecs : IAsyncLifetime, IDisposable
         audit.ShouldContain(("build-cancel", "remote-builder", "builder"));
     }
 
+    [Theory(Timeout = 60_000)]
+    [Trait(BadInput.Trait, BadInput.Limits)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Kestrel_answers_a_body_over_1_MiB_with_a_413_problem_and_queues_nothing(
+        bool sayLength
+    )
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_url) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", _builder);
+        var body = System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"image":"debian-11-cis","reason":"{{new string('r', 2 * 1024 * 1024)}}"}"""
+        );
+        HttpContent content = sayLength
+            ? new ByteArrayContent(body)
+            : new StreamContent(new NoLengthStream(body));
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await http.PostAsync("/api/builds", content);
+
+        ((int)response.StatusCode).ShouldBe(413, await response.Content.ReadAsStringAsync());
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        (await _worker.Catalog.ListBuildsAsync()).ShouldBeEmpty();
+    }
+
+    // A body whose length the client cannot know, so it is sent chunked.
+    private sealed class NoLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Builds_and_images_read_the_workers_catalog()
     {

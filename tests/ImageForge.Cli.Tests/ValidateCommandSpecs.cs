@@ -54,7 +54,9 @@ public sealed class ValidateCommandSpecs
     )
     {
         using var dir = new TempDirectory();
-        var path = dir.Combine(file + ".yaml");
+        // The file is named like the image, so the problem checked is the only one.
+        Directory.CreateDirectory(dir.Combine(file));
+        var path = dir.Combine(file, "broken.yaml");
         await File.WriteAllTextAsync(path, yaml);
 
         var result = await CliRunner.RunAsync(RepoPaths.Root, "validate", path);
@@ -62,6 +64,25 @@ public sealed class ValidateCommandSpecs
         result.ExitCode.ShouldBe(2, result.ToString());
         result.Error.ShouldMatch(
             $@"{System.Text.RegularExpressions.Regex.Escape(path)}:\d+: [^:]*{field}[^:]*: .+"
+        );
+    }
+
+    [Fact]
+    [Trait(BadInput.Trait, BadInput.Encoding)]
+    public async Task A_definition_with_Latin_1_bytes_in_its_description_exits_2_naming_the_line_and_byte()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("latin.yaml");
+        var yaml =
+            "name: latin\ndescription: Caf\u00e9 server\nos: {family: debian, release: \"11\"}\n"
+            + "baseline: debian-11-anssi\ntargets:\n  - provider: local\n    base_image: bullseye\n";
+        await File.WriteAllBytesAsync(path, System.Text.Encoding.Latin1.GetBytes(yaml));
+
+        var result = await CliRunner.RunAsync(RepoPaths.Root, "validate", path);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Error.ShouldContain(
+            $"{path}:2: (file): not valid UTF-8: byte 0xE9 at byte offset 28 (line 2, byte 17 of the line)"
         );
     }
 

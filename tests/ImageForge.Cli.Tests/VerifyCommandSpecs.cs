@@ -28,7 +28,7 @@ public sealed class VerifyCommandSpecs : IDisposable
 
         var clean = await RunAsync("verify", $"debian-11-cis@{version.Version}");
         var outcomes = new List<(string Kind, CliResult Result)>();
-        foreach (var kind in new[] { "disk-raw-ext4", "package-inventory", "provenance-dsse" })
+        foreach (var kind in new[] { "disk-raw", "package-inventory", "provenance-dsse" })
         {
             var path =
                 version.Artifacts.FirstOrDefault(a => a.Kind == kind)?.Location
@@ -182,11 +182,7 @@ public sealed class VerifyCommandSpecs : IDisposable
         var output = new DataPaths(DataDir).ArtifactsFor(definition.Name, build.Id);
         var evidenceDir = Path.Combine(output, "evidence");
         Directory.CreateDirectory(evidenceDir);
-        var artifacts = new[]
-        {
-            ("rootfs.tar.zst", "rootfs-tar-zst"),
-            ("disk.raw", "disk-raw-ext4"),
-        }
+        var artifacts = new[] { ("rootfs.tar.zst", "rootfs-tar-zst"), ("disk.raw", "disk-raw") }
             .Select(f => new Artifact
             {
                 Target = "local",

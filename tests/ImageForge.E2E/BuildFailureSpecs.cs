@@ -60,11 +60,7 @@ public sealed class BuildFailureSpecs
     public async Task A_template_failure_ends_the_build_as_failed_with_packers_validate_error()
     {
         using var dir = new TempDirectory("imageforge-e2e-template");
-        var content = dir.Combine("content");
-        foreach (var folder in new[] { "templates", "baselines", "hardening" })
-        {
-            CopyDirectory(Path.Combine(RepoPaths.Root, folder), Path.Combine(content, folder));
-        }
+        var content = TestContent.Copy(dir.Combine("content"));
 
         var template = Path.Combine(content, "templates", "packer", "local", "local.pkr.hcl");
         await File.WriteAllTextAsync(
@@ -176,14 +172,4 @@ public sealed class BuildFailureSpecs
 
     private static bool MmdebstrapRunning(string below) =>
         Processes.Mentioning(below).Any(c => c.Contains("mmdebstrap", StringComparison.Ordinal));
-
-    private static void CopyDirectory(string source, string destination)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var to = Path.Combine(destination, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(file, to);
-        }
-    }
 }

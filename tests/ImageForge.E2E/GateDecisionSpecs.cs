@@ -12,7 +12,7 @@ public sealed class GateDecisionSpecs(GoldenImageFixture fixture)
     public async Task The_shipped_image_is_recorded_with_a_passing_gate_decision()
     {
         // Arrange
-        fixture.Cold.ExitCode.ShouldBe(0, fixture.Cold.ToString());
+        fixture.Warm.ExitCode.ShouldBe(0, fixture.Warm.ToString());
         var version = await SbomAndFindingsSpecs.LatestAsync(fixture.Run, "debian-11-cis");
 
         // Act

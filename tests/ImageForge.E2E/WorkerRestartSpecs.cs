@@ -25,6 +25,18 @@ public sealed class WorkerRestartSpecs
     {
         using var dir = new TempDirectory("imageforge-e2e-worker");
         var data = dir.Combine("data");
+        // The shipped definition without its boot test (the suite boots the shipped image once, in the golden
+        // builds): the build behind the crash then ends as a rejected version, a build that worked all the same.
+        var definitions = dir.Combine("images");
+        Directory.CreateDirectory(definitions);
+        await File.WriteAllTextAsync(
+            Path.Combine(definitions, "debian-11-cis.yaml"),
+            TestContent.WithoutBootTest(
+                await File.ReadAllTextAsync(
+                    Path.Combine(RepoPaths.Root, "templates", "images", "debian-11-cis.yaml")
+                )
+            )
+        );
         var created = await CliRunner.RunAsync(
             RepoPaths.Root,
             null,
@@ -49,7 +61,7 @@ public sealed class WorkerRestartSpecs
         var workers = new List<RunningWorker>();
         try
         {
-            await KillAndRestartAsync(data, port, secret, workers);
+            await KillAndRestartAsync(data, definitions, port, secret, workers);
         }
         finally
         {
@@ -63,12 +75,13 @@ public sealed class WorkerRestartSpecs
 
     private static async Task KillAndRestartAsync(
         string data,
+        string definitions,
         int port,
         string secret,
         List<RunningWorker> workers
     )
     {
-        var first = StartWorker(data, port, workers);
+        var first = StartWorker(data, definitions, port, workers);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
         await WaitHealthyAsync(http);
@@ -94,7 +107,7 @@ public sealed class WorkerRestartSpecs
             .Mentioning(work)
             .ShouldNotBeEmpty("Packer's group outlives its SIGKILLed owner, as after a crash");
 
-        var second = StartWorker(data, port, workers);
+        var second = StartWorker(data, definitions, port, workers);
         await WaitHealthyAsync(http);
         var interrupted = await GetBuildAsync(http, one);
         interrupted.GetProperty("status").GetString().ShouldBe("interrupted");
@@ -192,10 +205,23 @@ public sealed class WorkerRestartSpecs
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static RunningWorker StartWorker(string data, int port, List<RunningWorker> started)
+    private static RunningWorker StartWorker(
+        string data,
+        string definitions,
+        int port,
+        List<RunningWorker> started
+    )
     {
         var spec = new ProcessSpec(Path.Combine(AppContext.BaseDirectory, "imageforge"))
-            .WithArguments(["worker", "--urls", $"http://127.0.0.1:{port}", "--data-dir", data])
+            .WithArguments([
+                "worker",
+                "--urls",
+                $"http://127.0.0.1:{port}",
+                "--data-dir",
+                data,
+                "--definitions",
+                definitions,
+            ])
             .WithWorkingDirectory(RepoPaths.Root);
         var worker = new RunningWorker(spec);
         started.Add(worker);

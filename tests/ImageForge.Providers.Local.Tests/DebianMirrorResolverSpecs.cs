@@ -79,7 +79,10 @@ public sealed class DebianMirrorResolverSpecs : IDisposable
             (
                 "packages",
                 Sha256Of(
-                    "libc6=2.31-13+deb11u11\nlibssl1.1=1.1.1w-0+deb11u2\nopenssh-server=1:8.4p1-5+deb11u3\n"
+                    // The boot packages and the kernel every local disk gets are resolved too (absent here).
+                    "cloud-guest-utils=absent\ncloud-init=absent\ndbus=absent\nisc-dhcp-client=absent\n"
+                        + "libc6=2.31-13+deb11u11\nlibssl1.1=1.1.1w-0+deb11u2\nlinux-image-cloud-amd64=absent\n"
+                        + "openssh-server=1:8.4p1-5+deb11u3\nsystemd-sysv=absent\nudev=absent\n"
                 )
             ),
         ]);
@@ -116,6 +119,19 @@ public sealed class DebianMirrorResolverSpecs : IDisposable
 
         after[0].ShouldBe(before[0], "the suites did not change");
         after[1].Name.ShouldBe("packages");
+        after[1].Digest.ShouldNotBe(before[1].Digest);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_new_kernel_on_the_mirror_changes_the_packages_digest_though_no_definition_names_it()
+    {
+        _mirror.Set("bullseye-security", "linux-image-cloud-amd64", "5.10.262-1");
+        var before = await ResolveAsync();
+
+        _mirror.Set("bullseye-security", "linux-image-cloud-amd64", "5.10.263-1");
+        var after = await ResolveAsync();
+
+        Requested.ShouldNotContain(LocalTargetBuilder.KernelPackage);
         after[1].Digest.ShouldNotBe(before[1].Digest);
     }
 

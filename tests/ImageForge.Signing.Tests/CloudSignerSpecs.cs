@@ -159,6 +159,34 @@ public sealed class CloudSignerSpecs : IDisposable
         failure.Message.ShouldContain("RSA_SIGN_PSS_2048_SHA256");
     }
 
+    public static IEnumerable<object[]> KeyAnswers =>
+        BadJson
+            .Roots.Select(r => new object[] { r.Shape, r.Json })
+            .Append(["algorithm a number", """{"algorithm":5,"pem":"x"}"""])
+            .Append(["pem an array", """{"algorithm":"EC_SIGN_P256_SHA256","pem":[]}"""]);
+
+    [Theory(Timeout = 30_000)]
+    [Trait(BadInput.Trait, BadInput.JsonShape)]
+    [MemberData(nameof(KeyAnswers))]
+    public async Task A_key_service_answer_of_the_wrong_shape_is_a_signing_error(
+        string shape,
+        string json
+    )
+    {
+        const string name =
+            "projects/acme/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1";
+        await using var server = new FakeHttpServer(_ => (200, "application/json", json));
+        using var http = new HttpClient();
+        var signer = new GcpKmsSigner(http, name, _ => ValueTask.FromResult("t"), server.Url);
+
+        var failure = await Should.ThrowAsync<SigningException>(
+            () => signer.GetPublicKeyPemAsync(),
+            shape
+        );
+
+        failure.Message.ShouldContain("Google Cloud KMS answered", Case.Sensitive, shape);
+    }
+
     public void Dispose() => _key.Dispose();
 
     private (int, string, string) AwsKms(RecordedRequest r)

@@ -23,7 +23,7 @@ public sealed class ProvenanceSpecs
             .EnumerateArray()
             .Select(s => s.GetProperty("name").GetString())
             .ShouldBe([
-                "artifact/local/local/disk-raw-ext4/disk.raw",
+                "artifact/local/local/disk-raw/disk.raw",
                 "artifact/local/local/rootfs-tar-zst/rootfs.tar.zst",
                 "evidence/hardening-report/hardening-report.tsv",
                 "evidence/package-inventory/packages.tsv",
@@ -68,22 +68,7 @@ public sealed class ProvenanceSpecs
         var evidence = version
             .Version.Evidence.Where(e => !ProvenanceSubjects.SignatureKinds.Contains(e.Kind))
             .ToList();
-        var request = new ProvenanceRequest
-        {
-            Image = "i",
-            Version = "2026.01.02.1",
-            Target = "local",
-            BuildId = "1",
-            Trigger = Core.Builds.BuildTrigger.Manual,
-            Requester = "r",
-            Fingerprint = "f",
-            Artifacts = version.Version.Artifacts,
-            Evidence = evidence,
-            Dependencies = [],
-            StartedOn = DateTimeOffset.UnixEpoch,
-            FinishedOn = DateTimeOffset.UnixEpoch,
-            BuilderVersion = "1",
-        };
+        var request = Request(version.Version.Artifacts, evidence);
 
         var first = ProvenanceStatement.Write(request);
         var second = ProvenanceStatement.Write(
@@ -95,6 +80,60 @@ public sealed class ProvenanceSpecs
         );
 
         second.ShouldBe(first);
+    }
+
+    [Fact]
+    public void An_artifacts_source_and_details_are_written_on_its_subject_and_the_subjects_stay_the_same()
+    {
+        Core.Builds.Artifact Disk(string kind, string file, char digit) =>
+            new()
+            {
+                Target = "local",
+                Region = "local",
+                Kind = kind,
+                Location = "/out/" + file,
+                Sha256 = new string(digit, 64),
+            };
+        var raw = Disk("disk-raw", "disk.raw", 'a');
+        var vhd = Disk("disk-vhd", "disk.vhd", 'b') with
+        {
+            SourceSha256 = raw.Sha256,
+            Details = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["format"] = "vhd",
+                ["disk"] = "artifact/local/local/disk-raw/disk.raw",
+            },
+        };
+        var request = Request([raw, vhd], []);
+
+        var statement = ProvenanceStatement.Write(request);
+
+        using var json = JsonDocument.Parse(statement);
+        var subjects = json.RootElement.GetProperty("subject").EnumerateArray().ToList();
+        subjects[0].TryGetProperty("annotations", out _).ShouldBeFalse();
+        // Keys sorted, like the dependencies' annotations.
+        subjects[1]
+            .GetProperty("annotations")
+            .GetRawText()
+            .ShouldBe(
+                $$"""{"disk":"artifact/local/local/disk-raw/disk.raw","format":"vhd","source_sha256":"{{raw.Sha256}}"}"""
+            );
+        // The verifier compares names and digests only: annotations change neither.
+        ProvenanceStatement
+            .ReadSubjects(statement)
+            .ShouldBe(
+                ProvenanceSubjects.For(
+                    [
+                        raw,
+                        vhd with
+                        {
+                            SourceSha256 = null,
+                            Details = new SortedDictionary<string, string>(StringComparer.Ordinal),
+                        },
+                    ],
+                    []
+                )
+            );
     }
 
     [Fact]
@@ -122,4 +161,25 @@ public sealed class ProvenanceSpecs
             )
         );
     }
+
+    private static ProvenanceRequest Request(
+        IReadOnlyList<Core.Builds.Artifact> artifacts,
+        IReadOnlyList<Core.Builds.EvidenceDocument> evidence
+    ) =>
+        new()
+        {
+            Image = "i",
+            Version = "2026.01.02.1",
+            Target = "local",
+            BuildId = "1",
+            Trigger = Core.Builds.BuildTrigger.Manual,
+            Requester = "r",
+            Fingerprint = "f",
+            Artifacts = artifacts,
+            Evidence = evidence,
+            Dependencies = [],
+            StartedOn = DateTimeOffset.UnixEpoch,
+            FinishedOn = DateTimeOffset.UnixEpoch,
+            BuilderVersion = "1",
+        };
 }

@@ -32,11 +32,7 @@ internal sealed class SignedVersion : IDisposable
         var baseline = set.FindBaseline(definition.Baseline)!;
         var output = System.IO.Path.Combine(dir.Path, "artifacts");
         Directory.CreateDirectory(System.IO.Path.Combine(output, "evidence"));
-        var artifacts = new[]
-        {
-            ("rootfs.tar.zst", "rootfs-tar-zst"),
-            ("disk.raw", "disk-raw-ext4"),
-        }
+        var artifacts = new[] { ("rootfs.tar.zst", "rootfs-tar-zst"), ("disk.raw", "disk-raw") }
             .Select(f => new Artifact
             {
                 Target = "local",

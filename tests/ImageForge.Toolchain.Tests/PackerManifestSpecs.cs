@@ -42,12 +42,37 @@ public sealed class PackerManifestSpecs
         build.Files.ShouldBeEmpty();
     }
 
+    // Packer writes the manifest, so a wrong shape is the tool's failure (exit code 3), not the user's input.
+    public static IEnumerable<object[]> Manifests =>
+        BadJson.Rows(
+            ("no last_run_uuid", """{"builds": []}""", "no 'builds' or no 'last_run_uuid'"),
+            (
+                "a build without builder_type",
+                """{"builds": [{"name": "x"}], "last_run_uuid": "u"}""",
+                "build #0"
+            ),
+            ("builds an object", """{"builds": {}, "last_run_uuid": "u"}""", "$.builds"),
+            ("a build a number", """{"builds": [1], "last_run_uuid": "u"}""", "$.builds[0]"),
+            (
+                "a file null",
+                """{"builds": [{"name": "x", "builder_type": "null", "packer_run_uuid": "u", "files": [null]}], "last_run_uuid": "u"}""",
+                "build #0"
+            ),
+            (
+                "custom_data an array",
+                """{"builds": [{"name": "x", "custom_data": []}], "last_run_uuid": "u"}""",
+                "$.builds[0].custom_data"
+            )
+        );
+
     [Theory]
-    [InlineData("{ not json")]
-    [InlineData("[]")]
-    [InlineData("{\"builds\": []}")]
-    [InlineData("{\"builds\": [{\"name\": \"x\"}], \"last_run_uuid\": \"u\"}")]
-    public void A_malformed_manifest_fails_naming_the_file(string content)
+    [Trait(BadInput.Trait, BadInput.JsonShape)]
+    [MemberData(nameof(Manifests))]
+    public void A_malformed_manifest_fails_naming_the_file(
+        string shape,
+        string content,
+        string says
+    )
     {
         // Arrange
         using var temp = new TempDirectory();
@@ -58,8 +83,9 @@ public sealed class PackerManifestSpecs
         var act = () => PackerManifest.Read(path);
 
         // Assert
-        var failure = act.ShouldThrow<ToolFailedException>();
-        failure.Message.ShouldContain(path);
+        var failure = act.ShouldThrow<ToolFailedException>(shape);
+        failure.Message.ShouldContain(path, Case.Sensitive, shape);
+        failure.Message.ShouldContain(says, Case.Sensitive, shape);
         failure.Tool.ShouldBe("packer");
         failure.ExitCode.ShouldBe(3);
     }

@@ -57,3 +57,4 @@ use_rule etc_shadow_perms "cis:6.1.5,ssg:file_owner_etc_shadow,ssg:file_groupown
 use_rule etc_shadow_backup_perms "cis:6.1.6,ssg:file_owner_backup_etc_shadow,ssg:file_groupowner_backup_etc_shadow,ssg:file_permissions_backup_etc_shadow" "Ensure permissions on /etc/shadow- are configured"
 use_rule etc_gshadow_perms "cis:6.1.7,ssg:file_owner_etc_gshadow,ssg:file_groupowner_etc_gshadow,ssg:file_permissions_etc_gshadow" "Ensure permissions on /etc/gshadow are configured"
 use_rule etc_gshadow_backup_perms "cis:6.1.8,ssg:file_owner_backup_etc_gshadow,ssg:file_groupowner_backup_etc_gshadow,ssg:file_permissions_backup_etc_gshadow" "Ensure permissions on /etc/gshadow- are configured"
+use_rule systemmap_perms "ssg:file_permissions_systemmap" "Ensure the kernel's System.map files are readable only by root"

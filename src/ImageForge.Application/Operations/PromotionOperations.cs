@@ -140,16 +140,21 @@ public sealed class PromotionOperations
             ? view
             : view with
             {
-                Forbidden = RoleBarsPromotion(actor, input, restricted),
+                RequiredRole = RequiredRole(actor, input, restricted),
             };
     }
 
-    // Whether the actor's role alone is among the reasons (the rules of PromotionService.PromoteAsync): builder to
-    // promote, release-manager for a restricted channel, admin to skip a rule.
-    private static bool RoleBarsPromotion(Actor actor, PromoteInput input, bool restricted) =>
-        actor.Role < Role.Builder
-        || (restricted && actor.Role < Role.ReleaseManager)
-        || (input.SkippedRules.Count > 0 && actor.Role < Role.Admin);
+    // When the actor's role alone is among the reasons (the rules of PromotionService.PromoteAsync), the role that
+    // would have been allowed: builder to promote, release-manager for a restricted channel, admin to skip a rule.
+    // Null when the role is not why.
+    private static Role? RequiredRole(Actor actor, PromoteInput input, bool restricted)
+    {
+        var needed =
+            input.SkippedRules.Count > 0 ? Role.Admin
+            : restricted ? Role.ReleaseManager
+            : Role.Builder;
+        return actor.Role < needed ? needed : null;
+    }
 
     /// <summary>A release manager's approval of a version for a channel; approving twice counts once.</summary>
     public async Task<ApprovalView> ApproveAsync(
@@ -554,7 +559,7 @@ public sealed class PromotionOperations
         }
         catch (RefusedException e) when (actor.Role < needed)
         {
-            throw new ActionForbiddenException(e.Reasons, e);
+            throw new ActionForbiddenException(needed, e.Reasons, e);
         }
     }
 }
@@ -565,12 +570,20 @@ public sealed class PromotionOperations
 /// </summary>
 public sealed class ActionForbiddenException : ImageForgeException
 {
-    /// <summary>Creates it with every reason.</summary>
-    public ActionForbiddenException(IReadOnlyList<string> reasons, Exception? inner = null)
+    /// <summary>Creates it with the role the action takes and every reason.</summary>
+    public ActionForbiddenException(
+        Role requiredRole,
+        IReadOnlyList<string> reasons,
+        Exception? inner = null
+    )
         : base(string.Join(Environment.NewLine, reasons), inner)
     {
+        RequiredRole = requiredRole;
         Reasons = reasons;
     }
+
+    /// <summary>The lowest role that may do it (the API's <c>required_role</c>).</summary>
+    public Role RequiredRole { get; }
 
     /// <summary>Why, one line each.</summary>
     public IReadOnlyList<string> Reasons { get; }

@@ -40,9 +40,16 @@ public sealed record PromotionView(
     IReadOnlyList<string> Refusals
 )
 {
-    /// <summary>True when a refusal is about the actor's role (HTTP 403 rather than 409).</summary>
+    /// <summary>
+    /// When a refusal is about the actor's role (HTTP 403 rather than 409), the lowest role that would have been
+    /// allowed; null otherwise.
+    /// </summary>
     [JsonIgnore]
-    public bool Forbidden { get; init; }
+    public Role? RequiredRole { get; init; }
+
+    /// <summary>True when a refusal is about the actor's role.</summary>
+    [JsonIgnore]
+    public bool Forbidden => RequiredRole is not null;
 
     /// <summary>The promotion rules an admin skipped (previous-channel, soak, approvals, rescan).</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];

@@ -5,6 +5,7 @@ using System.Text.Json;
 using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Application.Remote;
@@ -18,6 +19,15 @@ public sealed class WorkerClient : ICatalogReader, IAsyncDisposable
 {
     /// <summary>The environment variable holding the API token.</summary>
     public const string TokenVariable = "IMAGEFORGE_TOKEN";
+
+    // Answers are read strictly: a null where the shape has none, or a member left out, is not a worker's answer
+    // (the worker and this client are one version, so every member is there).
+    private static readonly JsonSerializerOptions Reading = new(
+        JsonInput.Strict(ImageForgeJson.Compact)
+    )
+    {
+        RespectRequiredConstructorParameters = true,
+    };
 
     private readonly HttpClient _http;
 
@@ -199,10 +209,17 @@ public sealed class WorkerClient : ICatalogReader, IAsyncDisposable
         {
             if (response.IsSuccessStatusCode)
             {
-                return await response.Content.ReadFromJsonAsync<T>(
-                    ImageForgeJson.Compact,
-                    cancellationToken
-                );
+                T? value;
+                try
+                {
+                    value = await response.Content.ReadFromJsonAsync<T>(Reading, cancellationToken);
+                }
+                catch (Exception e) when (e is JsonException or NotSupportedException)
+                {
+                    throw NotAnAnswer(request, response, e.Message);
+                }
+
+                return value ?? throw NotAnAnswer(request, response, "the body is JSON null");
             }
 
             if (response.StatusCode == HttpStatusCode.NotFound && notFoundIsNull)
@@ -221,41 +238,7 @@ public sealed class WorkerClient : ICatalogReader, IAsyncDisposable
     )
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        var detail = text;
-        try
-        {
-            using var problem = JsonDocument.Parse(text);
-            var root = problem.RootElement;
-            var parts = new List<string>();
-            if (root.TryGetProperty("detail", out var d) && d.GetString() is { Length: > 0 } dd)
-            {
-                parts.Add(dd);
-            }
-            else if (root.TryGetProperty("title", out var t) && t.GetString() is { } tt)
-            {
-                parts.Add(tt);
-            }
-
-            if (
-                root.TryGetProperty("errors", out var errors)
-                && errors.ValueKind == JsonValueKind.Object
-            )
-            {
-                foreach (var field in errors.EnumerateObject())
-                {
-                    parts.AddRange(
-                        field.Value.EnumerateArray().Select(m => $"{field.Name}: {m.GetString()}")
-                    );
-                }
-            }
-
-            detail = string.Join(Environment.NewLine, parts);
-        }
-        catch (JsonException)
-        {
-            // Not a problem document: its text says what happened.
-        }
-
+        var detail = ProblemText(text) ?? text;
         var what = $"{request.Method} {request.RequestUri} on {Server}: {(int)response.StatusCode}";
         return (int)response.StatusCode switch
         {
@@ -267,6 +250,73 @@ public sealed class WorkerClient : ICatalogReader, IAsyncDisposable
             _ => new ToolFailedException("worker", $"{what}: {detail}", []),
         };
     }
+
+    // A problem document's detail (or title) and its validation errors; null when the text is not one, so the text
+    // itself is shown.
+    private static string? ProblemText(string text)
+    {
+        try
+        {
+            using var problem = JsonDocument.Parse(text);
+            var root = problem.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var parts = new List<string>();
+            if (Text(root, "detail") is { Length: > 0 } detail)
+            {
+                parts.Add(detail);
+            }
+            else if (Text(root, "title") is { } title)
+            {
+                parts.Add(title);
+            }
+
+            if (
+                root.TryGetProperty("errors", out var errors)
+                && errors.ValueKind == JsonValueKind.Object
+            )
+            {
+                foreach (var field in errors.EnumerateObject())
+                {
+                    if (field.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        parts.AddRange(
+                            field
+                                .Value.EnumerateArray()
+                                .Where(m => m.ValueKind == JsonValueKind.String)
+                                .Select(m => $"{field.Name}: {m.GetString()}")
+                        );
+                    }
+                }
+            }
+
+            return parts.Count > 0 ? string.Join(Environment.NewLine, parts) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    // A success status with a body that is not what an ImageForge worker sends: the URL names something else.
+    private ToolFailedException NotAnAnswer(
+        HttpRequestMessage request,
+        HttpResponseMessage response,
+        string problem
+    ) =>
+        new(
+            "worker",
+            $"{request.Method} {request.RequestUri} on {Server}: {(int)response.StatusCode}, but the answer is not an ImageForge worker's JSON ({problem}). Check that --server (or IMAGEFORGE_SERVER) names an 'imageforge worker'.",
+            []
+        );
 
     private static string Escape(string value) => Uri.EscapeDataString(value);
 

@@ -128,7 +128,7 @@ public sealed record VersionView(
 /// <summary>A file or provider image of a version.</summary>
 /// <param name="Target">The provider it was built for.</param>
 /// <param name="Region">The cloud region; for a target without regions, its provider's name.</param>
-/// <param name="Kind">rootfs-tar-zst, disk-raw-ext4, ami, ...</param>
+/// <param name="Kind">rootfs-tar-zst, disk-raw, ami, ...</param>
 /// <param name="Path">Absolute path for files, the provider's id for cloud images.</param>
 /// <param name="Sha256">Lowercase hex sha256 of a file; null for cloud images.</param>
 /// <param name="SizeBytes">The file's size.</param>

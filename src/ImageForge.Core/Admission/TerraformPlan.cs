@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Providers;
 
 namespace ImageForge.Core.Admission;
@@ -14,73 +15,60 @@ public sealed record PlannedImage(string Address, string Provider, string ImageI
 /// </summary>
 public static class TerraformPlan
 {
-    /// <summary>Every image the plan would boot, by resource address and provider.</summary>
+    /// <summary>The largest plan read: 64 MiB (a plan of thousands of resources is a few MiB).</summary>
+    public const long MaxBytes = JsonInput.DefaultMaxBytes;
+
+    private const string What =
+        "a Terraform JSON plan ('terraform show -json plan.out > plan.json')";
+
+    /// <summary>
+    /// Every image the plan would boot, by resource address and provider. A file that is not such a plan (too large,
+    /// not JSON, nested too deep, a member of the wrong type) is an <see cref="InvalidInputException"/> naming the file
+    /// and the JSON path.
+    /// </summary>
     public static IReadOnlyList<PlannedImage> Read(string file, ProviderRegistry providers)
     {
         ArgumentNullException.ThrowIfNull(providers);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllBytes(file));
-        }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException(
-                $"{file}: not a readable Terraform JSON plan ({e.Message}); make one with 'terraform show -json plan.out > plan.json'"
+        using var document = JsonInput.ParseObjectFile(file, What, MaxBytes);
+        var root = JsonValueAt.Root(document, file);
+        var module =
+            root.Optional("planned_values")?.Optional("root_module")
+            ?? throw root.Error(
+                "no planned_values.root_module; is this the output of 'terraform show -json' on a plan?"
             );
-        }
-
-        using (document)
-        {
-            if (
-                !document.RootElement.TryGetProperty("planned_values", out var planned)
-                || !planned.TryGetProperty("root_module", out var root)
-            )
-            {
-                throw new InvalidInputException(
-                    $"{file}: no planned_values.root_module; is this the output of 'terraform show -json' on a plan?"
-                );
-            }
-
-            var images = new List<PlannedImage>();
-            Collect(root, providers, images);
-            return images;
-        }
+        var images = new List<PlannedImage>();
+        Collect(module, providers, images);
+        return images;
     }
 
     private static void Collect(
-        JsonElement module,
+        JsonValueAt module,
         ProviderRegistry providers,
         List<PlannedImage> images
     )
     {
-        if (module.TryGetProperty("resources", out var resources))
+        foreach (var resource in module.Optional("resources")?.Items() ?? [])
         {
-            foreach (var resource in resources.EnumerateArray())
+            var address = resource.Required("address").AsString();
+            var type = resource.Required("type").AsString();
+            if (resource.Optional("values") is not { } values)
             {
-                var address = resource.GetProperty("address").GetString() ?? "?";
-                var type = resource.GetProperty("type").GetString() ?? "";
-                if (!resource.TryGetProperty("values", out var values))
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                foreach (var provider in providers.Modules)
+            var planned = values.AsObject().Value;
+            foreach (var provider in providers.Modules)
+            {
+                foreach (var id in provider.TerraformImageIds(type, planned))
                 {
-                    foreach (var id in provider.TerraformImageIds(type, values))
-                    {
-                        images.Add(new PlannedImage(address, provider.Name, id));
-                    }
+                    images.Add(new PlannedImage(address, provider.Name, id));
                 }
             }
         }
 
-        if (module.TryGetProperty("child_modules", out var children))
+        foreach (var child in module.Optional("child_modules")?.Items() ?? [])
         {
-            foreach (var child in children.EnumerateArray())
-            {
-                Collect(child, providers, images);
-            }
+            Collect(child, providers, images);
         }
     }
 }

@@ -148,11 +148,10 @@ public sealed class BuildAudit(
         try
         {
             return ComplianceSummary
-                .FromJson(File.ReadAllText(summary.Location), summary.Location)
+                .Read(summary.Location)
                 .Waivers.Where(w => w.State == WaiverState.Applied);
         }
-        catch (Exception e)
-            when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (InvalidInputException)
         {
             return [];
         }

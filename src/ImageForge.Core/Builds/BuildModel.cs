@@ -79,7 +79,7 @@ public sealed record Artifact
     /// <summary>Region for cloud targets; for a target without regions, its provider's name.</summary>
     public required string Region { get; init; }
 
-    /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw-ext4", "package-inventory", "ami".</summary>
+    /// <summary>Kind of artifact, e.g. "rootfs-tar-zst", "disk-raw", "package-inventory", "ami".</summary>
     public required string Kind { get; init; }
 
     /// <summary>Absolute path for file artifacts; provider id for cloud images.</summary>

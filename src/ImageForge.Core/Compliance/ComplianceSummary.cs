@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Core.Compliance;
 
@@ -173,31 +175,38 @@ public sealed record ComplianceSummary
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters =
+        {
+            new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false),
+        },
     };
 
     /// <summary>The document as JSON (snake_case, enums as lower-case strings).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    /// <summary>Reads a summary; throws <see cref="FormatException"/> for another format.</summary>
-    public static ComplianceSummary FromJson(string json, string name)
+    private static readonly JsonSerializerOptions ReadOptions = JsonInput.Strict(JsonOptions);
+
+    private const string What = "an ImageForge compliance summary";
+
+    /// <summary>
+    /// Reads a stored summary; throws <see cref="InvalidInputException"/> naming the file (and the JSON path) when it
+    /// is not one.
+    /// </summary>
+    public static ComplianceSummary Read(string path) =>
+        FromJson(JsonInput.ReadFile(path, What), path);
+
+    /// <summary>
+    /// Reads a summary from its JSON; <paramref name="name"/> names it in the <see cref="InvalidInputException"/> for
+    /// another format.
+    /// </summary>
+    public static ComplianceSummary FromJson(ReadOnlySpan<byte> json, string name)
     {
-        ComplianceSummary? summary;
-        try
-        {
-            summary = JsonSerializer.Deserialize<ComplianceSummary>(json, JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{name}: not a compliance summary ({e.Message})", e);
-        }
-        if (summary is null || summary.Schema != SchemaId)
-        {
-            throw new FormatException(
-                $"{name}: expected schema {SchemaId}, found {summary?.Schema ?? "nothing"}"
+        var summary = JsonInput.Deserialize<ComplianceSummary>(json, ReadOptions, name, What);
+        return summary.Schema == SchemaId
+            ? summary
+            : throw new InvalidInputException(
+                $"{name}: expected schema {SchemaId}, found {summary.Schema}"
             );
-        }
-        return summary;
     }
 
     /// <summary>A score for people: "79.1" or "n/a".</summary>

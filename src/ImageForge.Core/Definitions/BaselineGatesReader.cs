@@ -11,9 +11,10 @@ namespace ImageForge.Core.Definitions;
 ///   vulnerabilities: { max: { critical: 0, high: 0 }, only_fixable: true, on_violation: fail }
 ///   compliance: { min_score: 75, required_rules: [xccdf_org.ssgproject.content_rule_sshd_disable_root_login] }
 ///   packages: { denied: [telnetd], required: [openssh-server] }
-///   image_size: { artifact: disk-raw-ext4, max: 2G }
+///   image_size: { artifact: disk-raw, max: 2G }
 ///   evidence: { required: [compliance-summary, sbom-cyclonedx] }
 ///   base_image: { not_revoked: true }
+///   boot_test: { passed: true }
 /// </code>
 /// Each gate is given at most once; <c>on_violation</c> (<c>fail</c> or <c>warn</c>, default fail) is accepted by
 /// every gate.
@@ -69,6 +70,7 @@ internal static class BaselineGatesReader
             ImageSize = ReadImageSize(map),
             Evidence = ReadEvidence(map),
             BaseImage = ReadBaseImage(map),
+            BootTest = ReadBootTest(map),
         };
     }
 
@@ -240,14 +242,14 @@ internal static class BaselineGatesReader
         }
         var artifact = gate.RequireScalar(
             "artifact",
-            "an artifact kind, e.g. disk-raw-ext4 or rootfs-tar-zst"
+            "an artifact kind, e.g. disk-raw or rootfs-tar-zst"
         );
         if (artifact is not null && !Patterns.ImageName().IsMatch(artifact))
         {
             gates.Problems.Add(
                 gate.LineOf("artifact"),
                 gate.PathOf("artifact"),
-                $"invalid artifact kind '{artifact}'; expected lowercase letters, digits and '-', e.g. disk-raw-ext4"
+                $"invalid artifact kind '{artifact}'; expected lowercase letters, digits and '-', e.g. disk-raw"
             );
         }
         const string MaxExpectation =
@@ -309,24 +311,31 @@ internal static class BaselineGatesReader
         return new EvidenceGate(kinds, ReadViolation(gate));
     }
 
-    private static BaseImageGate? ReadBaseImage(MappingReader gates)
+    private static BaseImageGate? ReadBaseImage(MappingReader gates) =>
+        ReadSwitchGate(gates, "base_image", "not_revoked") is { } on ? new BaseImageGate(on) : null;
+
+    private static BootTestGate? ReadBootTest(MappingReader gates) =>
+        ReadSwitchGate(gates, "boot_test", "passed") is { } on ? new BootTestGate(on) : null;
+
+    // A gate switched on by one required `<key>: true`: its on_violation when on, null when absent or false.
+    private static GateViolation? ReadSwitchGate(MappingReader gates, string name, string key)
     {
-        var gate = OpenGate(gates, "base_image", "not_revoked");
+        var gate = OpenGate(gates, name, key);
         if (gate is null)
         {
             return null;
         }
-        var notRevoked = ReadBool(gate, "not_revoked");
-        if (gate.Get("not_revoked") is null)
+        var on = ReadBool(gate, key);
+        if (gate.Get(key) is null)
         {
             gates.Problems.Add(
                 gate.Line,
-                gate.PathOf("not_revoked"),
-                "missing required field 'not_revoked': expected true (or remove the gate)"
+                gate.PathOf(key),
+                $"missing required field '{key}': expected true (or remove the gate)"
             );
         }
         var onViolation = ReadViolation(gate);
-        return notRevoked == true ? new BaseImageGate(onViolation) : null;
+        return on == true ? onViolation : null;
     }
 
     private static int? ReadCount(MappingReader map, string key)

@@ -70,17 +70,12 @@ internal static class BaselineParser
             return new BaselineDraft(file, null, root.Line, null, null);
         }
 
-        var name = ImageDefinitionParser.ReadName(map, "name", "baseline name");
-        var stem = Path.GetFileNameWithoutExtension(file);
-        if (name is not null && name != stem)
-        {
-            problems.Add(
-                map.LineOf("name"),
-                "name",
-                $"baseline name '{name}' differs from its file name; expected '{stem}' (or rename the file to {name}.yaml)"
-            );
-            name = null;
-        }
+        var name = ImageDefinitionParser.NamedLikeTheFile(
+            map,
+            ImageDefinitionParser.ReadName(map, "name", "baseline name"),
+            (given, stem) =>
+                $"baseline name '{given}' differs from its file name; expected '{stem}' (or rename the file to {given}.yaml)"
+        );
         var description = map.RequireScalar(
             "description",
             "a one-line description of the baseline"

@@ -1,4 +1,5 @@
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Providers;
 
 namespace ImageForge.Core.Definitions;
@@ -295,25 +296,17 @@ public static class DefinitionLoader
 
     private static string? ReadText(string file, ProblemSink sink)
     {
-        try
+        var read = TextInput.ReadUtf8(
+            file,
+            MaxFileBytes,
+            "a definition or baseline is a few kilobytes"
+        );
+        if (read.Problem is { } problem)
         {
-            var info = new FileInfo(file);
-            if (info.Length > MaxFileBytes)
-            {
-                sink.Add(
-                    0,
-                    YamlTreeReader.DocumentField,
-                    $"the file is larger than {MaxFileBytes / 1024} KiB; a definition or baseline is a few kilobytes"
-                );
-                return null;
-            }
-            return File.ReadAllText(file);
+            sink.Add(read.Line, YamlTreeReader.DocumentField, problem);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            sink.Add(0, YamlTreeReader.DocumentField, $"cannot read the file: {ex.Message}");
-            return null;
-        }
+
+        return read.Text;
     }
 
     private static List<string> ListYamlFiles(string directory, List<InputProblem> problems)

@@ -36,8 +36,7 @@ internal static class ImageDefinitionParser
     private static readonly IReadOnlyList<string> ScheduleKeys = ["cron", "time_zone"];
     private static readonly IReadOnlyList<string> DefaultChannels = ["dev", "staging", "prod"];
 
-    private const string NameExpectation =
-        "a name of 2 to 63 lowercase letters, digits and '-', starting with a letter or digit, e.g. debian-11-cis";
+    private const string NameExpectation = NameRules.ImageName;
 
     /// <summary>Parses the tree of one file. The draft carries a definition only when this file had no problem.</summary>
     public static DefinitionDraft Parse(
@@ -74,7 +73,14 @@ internal static class ImageDefinitionParser
             );
         }
 
-        var name = ReadName(map, "name", "image name");
+        // Every command, the catalog, the schedule ledger and the registry name the image by its name, and people
+        // find the file to edit by it: the two must agree.
+        var name = NamedLikeTheFile(
+            map,
+            ReadName(map, "name", "image name"),
+            (given, stem) =>
+                $"image name '{given}' must equal the file name '{stem}' (commands, the catalog and the registry name the image by it); rename the file to {given}.yaml or set name: {stem}"
+        );
         var description = map.RequireScalar("description", "a one-line description of the image");
         var os = OsCatalog.Read(map);
         var baseline = ReadName(map, "baseline", "baseline name (a file baselines/<name>.yaml)");
@@ -109,6 +115,26 @@ internal static class ImageDefinitionParser
             map.LineOf("os"),
             definition
         );
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> when it equals the file name without its extension (or is null); otherwise a problem on
+    /// the name's line, with <paramref name="message"/> given the name and the file's stem, and null.
+    /// </summary>
+    internal static string? NamedLikeTheFile(
+        MappingReader map,
+        string? name,
+        Func<string, string, string> message
+    )
+    {
+        var stem = Path.GetFileNameWithoutExtension(map.Problems.File);
+        if (name is null || name == stem)
+        {
+            return name;
+        }
+
+        map.Problems.Add(map.LineOf("name"), "name", message(name, stem));
+        return null;
     }
 
     /// <summary>
@@ -354,7 +380,7 @@ internal static class ImageDefinitionParser
         {
             foreach (var (field, message) in rules.CrossCheck(baseImage, options))
             {
-                problems.Add(target.LineOf(field), target.PathOf(field), message);
+                problems.Add(LineOfField(target, field), target.PathOf(field), message);
             }
         }
         if (problems.Count != before || rules is null || baseImage is null)
@@ -481,6 +507,22 @@ internal static class ImageDefinitionParser
         }
         Schema.ReportRepeats(valid, "region", target.Problems);
         return valid.Select(v => v.Value).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    // A cross-check names a field of the target or one option (options.<key>): the line of that option when it is
+    // given, else the line of the options mapping (a default was checked), else the target's.
+    private static int LineOfField(MappingReader target, string field)
+    {
+        const string Options = "options.";
+        if (!field.StartsWith(Options, StringComparison.Ordinal))
+        {
+            return target.LineOf(field);
+        }
+        var key = field[Options.Length..];
+        return target.Get("options") is YMapping options
+            ? options.Entries.FirstOrDefault(e => e.Key.Value == key).Value?.Line
+                ?? target.LineOf("options")
+            : target.LineOf("options");
     }
 
     private static ReadOnlyDictionary<string, string> ReadOptions(

@@ -47,3 +47,24 @@ internal static partial class Patterns
     [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", RegexOptions.CultureInvariant)]
     public static partial Regex IsoDate();
 }
+
+/// <summary>
+/// The names definitions allow, for input that names an image or a channel outside a definition (the API's bodies):
+/// checked before any lookup, so an error never echoes an arbitrary text.
+/// </summary>
+public static class NameRules
+{
+    /// <summary>What an image name looks like.</summary>
+    public const string ImageName =
+        "a name of 2 to 63 lowercase letters, digits and '-', starting with a letter or digit, e.g. debian-11-cis";
+
+    /// <summary>What a channel name looks like.</summary>
+    public const string ChannelName =
+        "a channel name of 1 to 63 lowercase letters, digits and '-', starting with a letter, e.g. staging";
+
+    /// <summary>True for a name a definition may have.</summary>
+    public static bool IsImageName(string value) => Patterns.ImageName().IsMatch(value);
+
+    /// <summary>True for a channel name a definition may list.</summary>
+    public static bool IsChannelName(string value) => Patterns.ChannelName().IsMatch(value);
+}

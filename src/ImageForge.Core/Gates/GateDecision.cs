@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Core.Gates;
 
@@ -58,8 +59,13 @@ public sealed record GateDecision
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters =
+        {
+            new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false),
+        },
     };
+
+    private static readonly JsonSerializerOptions ReadOptions = JsonInput.Strict(Options);
 
     /// <summary>Pass, warn or fail: the worst outcome among the reasons (pass when there are none).</summary>
     public required GateOutcome Decision { get; init; }
@@ -107,19 +113,13 @@ public sealed record GateDecision
     /// </summary>
     public static GateDecision Read(string path)
     {
-        try
-        {
-            return JsonSerializer.Deserialize<GateDecision>(File.ReadAllBytes(path), Options)
-                ?? throw new InvalidInputException($"{path}: empty gate decision");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{path}: not a gate decision document: {e.Message}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"{path}: cannot read the gate decision: {e.Message}");
-        }
+        const string What = "a gate decision document";
+        return JsonInput.Deserialize<GateDecision>(
+            JsonInput.ReadFile(path, What),
+            ReadOptions,
+            path,
+            What
+        );
     }
 
     /// <summary>

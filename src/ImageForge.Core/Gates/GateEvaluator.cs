@@ -13,7 +13,15 @@ public static class GateEvaluator
 {
     /// <summary>Gate kinds, in the order they are evaluated and written in a baseline.</summary>
     public static IReadOnlyList<string> Kinds { get; } =
-    ["vulnerabilities", "compliance", "packages", "image_size", "evidence", "base_image"];
+    [
+        "vulnerabilities",
+        "compliance",
+        "packages",
+        "image_size",
+        "evidence",
+        "base_image",
+        "boot_test",
+    ];
 
     /// <summary>The decision of <paramref name="policy"/> over <paramref name="evidence"/>.</summary>
     public static GateDecision Evaluate(
@@ -70,6 +78,25 @@ public static class GateEvaluator
                     !evidence.Revocation.Revoked,
                     b.OnViolation
                 )
+            );
+        }
+        if (policy.BootTest is { } t)
+        {
+            reasons.Add(
+                evidence.BootTest is { } boot
+                    ? Reason(
+                        "boot_test",
+                        "boot test passed",
+                        "passed",
+                        BootTestEvidence.Describe(boot),
+                        boot.Passed,
+                        t.OnViolation
+                    )
+                    : MissingEvidence(
+                        "boot_test",
+                        "boot test passed",
+                        Missing(evidence, BootTestEvidence.Kind)
+                    )
             );
         }
         return GateDecision.Of(baseline, at, reasons);

@@ -45,6 +45,9 @@ public sealed record GateEvidence
     public IReadOnlyDictionary<string, long> ArtifactSizes { get; init; } =
         new Dictionary<string, long>();
 
+    /// <summary>The boot test's result (evidence kind boot-test); null when the version has none.</summary>
+    public BootTestFacts? BootTest { get; init; }
+
     /// <summary>Kinds of the evidence documents the version has.</summary>
     public IReadOnlyCollection<string> EvidenceKinds { get; init; } = [];
 
@@ -69,7 +72,7 @@ public sealed record GateEvidence
         {
             try
             {
-                var summary = ComplianceSummary.FromJson(File.ReadAllText(s.Location), s.Location);
+                var summary = ComplianceSummary.Read(s.Location);
                 IReadOnlyDictionary<string, RuleOutcome>? rules = null;
                 var after = EvidenceFiles.Current(
                     context.Evidence,
@@ -82,7 +85,12 @@ public sealed record GateEvidence
                 compliance = new ComplianceFacts(summary.After.Score, rules);
             }
             catch (Exception e)
-                when (e is FormatException or IOException or System.Xml.XmlException)
+                when (e
+                        is InvalidInputException
+                            or FormatException
+                            or IOException
+                            or System.Xml.XmlException
+                )
             {
                 unreadable[ComplianceCollector.SummaryKind] = $"unreadable: {e.Message}";
             }
@@ -131,12 +139,26 @@ public sealed record GateEvidence
             }
         }
 
+        BootTestFacts? bootTest = null;
+        if (EvidenceFiles.Current(context.Evidence, BootTestEvidence.Kind) is { } b)
+        {
+            try
+            {
+                bootTest = BootTestEvidence.Read(b.Location);
+            }
+            catch (Exception e) when (e is FormatException or IOException)
+            {
+                unreadable[BootTestEvidence.Kind] = $"unreadable: {e.Message}";
+            }
+        }
+
         return new GateEvidence
         {
             Compliance = compliance,
             Findings = findings,
             FailedSources = failedSources,
             Packages = packages,
+            BootTest = bootTest,
             ArtifactSizes = context
                 .Artifacts.Where(a => a.SizeBytes is not null)
                 .GroupBy(a => a.Kind, StringComparer.Ordinal)

@@ -39,6 +39,9 @@ public sealed record GatePolicy
     /// <summary>The base image must not be revoked.</summary>
     public BaseImageGate? BaseImage { get; init; }
 
+    /// <summary>The version's disk must have booted in the boot test.</summary>
+    public BootTestGate? BootTest { get; init; }
+
     /// <summary>True when no gate is configured.</summary>
     public bool IsEmpty =>
         Vulnerabilities is null
@@ -46,7 +49,8 @@ public sealed record GatePolicy
         && Packages is null
         && ImageSize is null
         && Evidence is null
-        && BaseImage is null;
+        && BaseImage is null
+        && BootTest is null;
 }
 
 /// <summary>
@@ -86,3 +90,9 @@ public sealed record EvidenceGate(IReadOnlyList<string> Required, GateViolation 
 
 /// <summary>The version's base image is not revoked.</summary>
 public sealed record BaseImageGate(GateViolation OnViolation);
+
+/// <summary>
+/// The version has boot-test evidence and the boot test passed. A version without a boot test (turned off, or a
+/// target that has none) fails the gate whatever <see cref="OnViolation"/> says: nothing was proven.
+/// </summary>
+public sealed record BootTestGate(GateViolation OnViolation);

@@ -2,6 +2,7 @@ using System.Globalization;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
 
@@ -51,8 +52,10 @@ public static class PolicyTests
         "evidence_kinds",
         "base_image",
         "revoked",
+        "boot_test",
     ];
     private static readonly IReadOnlyList<string> ComplianceKeys = ["score", "rules"];
+    private static readonly IReadOnlyList<string> BootTestKeys = ["passed", "seconds", "summary"];
     private static readonly IReadOnlyList<string> VulnerabilityKeys =
     [
         "findings",
@@ -198,23 +201,14 @@ public static class PolicyTests
 
     private static PolicyCase? ReadCase(string file, ProblemSink problems)
     {
-        string text;
-        try
+        var read = TextInput.ReadUtf8(
+            file,
+            MaxFileBytes,
+            "a test case is a few kilobytes (put big documents in files)"
+        );
+        if (read.Text is not { } text)
         {
-            if (new FileInfo(file).Length > MaxFileBytes)
-            {
-                problems.Add(
-                    0,
-                    YamlTreeReader.DocumentField,
-                    "the file is larger than 1024 KiB; a test case is a few kilobytes (put big documents in files)"
-                );
-                return null;
-            }
-            text = File.ReadAllText(file);
-        }
-        catch (IOException e)
-        {
-            problems.Add(0, YamlTreeReader.DocumentField, $"cannot read the file: {e.Message}");
+            problems.Add(read.Line, YamlTreeReader.DocumentField, read.Problem!);
             return null;
         }
         var root = YamlTreeReader.Read(text, problems);
@@ -381,11 +375,11 @@ public static class PolicyTests
             var path = Path.Combine(directory, summaryFile);
             try
             {
-                var summary = ComplianceSummary.FromJson(File.ReadAllText(path), path);
+                var summary = ComplianceSummary.Read(path);
                 compliance = new ComplianceFacts(summary.After.Score, null);
                 kinds.Add(ComplianceCollector.SummaryKind);
             }
-            catch (Exception e) when (e is FormatException or IOException)
+            catch (InvalidInputException e)
             {
                 problems.Add(
                     map.LineOf("compliance_summary"),
@@ -421,7 +415,7 @@ public static class PolicyTests
                 );
                 kinds.Add(EvidenceFiles.VulnerabilityFindings);
             }
-            catch (Exception e) when (e is InvalidInputException or IOException)
+            catch (InvalidInputException e)
             {
                 problems.Add(
                     map.LineOf("vulnerability_findings"),
@@ -449,7 +443,7 @@ public static class PolicyTests
             && MappingReader.Open(
                 artifactNode,
                 "evidence.artifacts",
-                "a mapping of artifact kind to size, e.g. { disk-raw-ext4: 1G }",
+                "a mapping of artifact kind to size, e.g. { disk-raw: 2G }",
                 problems,
                 null
             )
@@ -479,6 +473,13 @@ public static class PolicyTests
                     );
                 }
             }
+        }
+
+        BootTestFacts? bootTest = null;
+        if (map.Get("boot_test") is { } bootNode)
+        {
+            bootTest = ReadBootTest(bootNode, map);
+            kinds.Add(BootTestEvidence.Kind);
         }
 
         if (
@@ -519,6 +520,7 @@ public static class PolicyTests
             Findings = findings,
             FailedSources = failedSources,
             Packages = packages,
+            BootTest = bootTest,
             ArtifactSizes = sizes,
             EvidenceKinds = kinds,
             BaseImage =
@@ -527,6 +529,62 @@ public static class PolicyTests
                 ? new RevocationState(true, "revoked (as the test case says)")
                 : new RevocationState(false, NoRevocationData.Detail),
         };
+    }
+
+    private static BootTestFacts? ReadBootTest(YNode node, MappingReader evidence)
+    {
+        var map = MappingReader.Open(
+            node,
+            "evidence.boot_test",
+            "a mapping with passed (true or false), seconds and summary",
+            evidence.Problems,
+            BootTestKeys
+        );
+        if (map is null)
+        {
+            return null;
+        }
+        var passedText = map.RequireScalar("passed", "true or false");
+        if (passedText is null)
+        {
+            return null;
+        }
+        if (!bool.TryParse(passedText, out var passed))
+        {
+            evidence.Problems.Add(
+                map.LineOf("passed"),
+                map.PathOf("passed"),
+                $"expected true or false, found '{passedText}'"
+            );
+            return null;
+        }
+        double? seconds = null;
+        if (map.OptionalScalar("seconds", "seconds to the marker, e.g. 41.5") is { } secondsText)
+        {
+            if (
+                double.TryParse(
+                    secondsText,
+                    NumberStyles.AllowDecimalPoint,
+                    CultureInfo.InvariantCulture,
+                    out var value
+                )
+            )
+            {
+                seconds = value;
+            }
+            else
+            {
+                evidence.Problems.Add(
+                    map.LineOf("seconds"),
+                    map.PathOf("seconds"),
+                    $"expected a number of seconds such as 41.5, found '{secondsText}'"
+                );
+            }
+        }
+        var summary =
+            map.OptionalScalar("summary", "what the boot test saw, one line")
+            ?? (passed ? "boot test passed" : "boot test failed");
+        return new BootTestFacts(passed, summary, seconds);
     }
 
     private static ComplianceFacts? ReadCompliance(

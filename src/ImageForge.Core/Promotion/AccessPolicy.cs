@@ -1,4 +1,5 @@
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using YamlDotNet.RepresentationModel;
 
 namespace ImageForge.Core.Promotion;
@@ -19,6 +20,8 @@ namespace ImageForge.Core.Promotion;
 public sealed class AccessPolicy
 {
     public const string FileName = "roles.yaml";
+
+    private const long MaxFileBytes = 256 * 1024;
 
     private readonly IReadOnlyDictionary<string, Role>? _actors;
     private readonly IReadOnlyList<string>? _restricted;
@@ -61,10 +64,16 @@ public sealed class AccessPolicy
             return Open;
         }
 
+        var read = TextInput.ReadUtf8(file, MaxFileBytes, "a roles file is a few lines");
+        if (read.Text is not { } content)
+        {
+            throw new InvalidInputException($"{file}:{read.Line}: {read.Problem}");
+        }
+
         var yaml = new YamlStream();
         try
         {
-            using var reader = new StreamReader(file);
+            using var reader = new StringReader(content);
             yaml.Load(reader);
         }
         catch (YamlDotNet.Core.YamlException e)

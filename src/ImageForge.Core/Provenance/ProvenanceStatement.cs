@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Core.Provenance;
 
@@ -77,6 +78,13 @@ public static class ProvenanceStatement
             json.WriteStartObject();
             json.WriteString("_type", StatementType);
             json.WriteStartArray("subject");
+            var annotations = request
+                .Artifacts.Select(a => (Artifact: a, Facts: SubjectAnnotations(a)))
+                .Where(a => a.Facts.Count > 0)
+                .GroupBy(a =>
+                    (ProvenanceSubjects.NameOf(a.Artifact), ProvenanceSubjects.DigestOf(a.Artifact))
+                )
+                .ToDictionary(g => g.Key, g => g.First().Facts);
             foreach (var subject in ProvenanceSubjects.For(request.Artifacts, request.Evidence))
             {
                 json.WriteStartObject();
@@ -84,6 +92,19 @@ public static class ProvenanceStatement
                 json.WriteStartObject("digest");
                 json.WriteString("sha256", subject.Sha256);
                 json.WriteEndObject();
+                // A subject renamed to tell two alike apart (name@digest) still gets its artifact's annotations.
+                var at = subject.Name.LastIndexOf('@');
+                if (
+                    annotations.TryGetValue((subject.Name, subject.Sha256), out var facts)
+                    || (
+                        at > 0
+                        && annotations.TryGetValue((subject.Name[..at], subject.Sha256), out facts)
+                    )
+                )
+                {
+                    WriteAnnotations(json, facts);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -100,15 +121,22 @@ public static class ProvenanceStatement
     }
 
     /// <summary>Reads the subjects of a statement (as written by <see cref="Write"/> or any in-toto v1 producer).</summary>
-    /// <exception cref="JsonException">The bytes are not an in-toto v1 statement.</exception>
+    /// <exception cref="JsonException">
+    /// The bytes are not an in-toto v1 statement: not JSON, nested deeper than 64, or a member of the wrong type (the
+    /// message names its JSON path).
+    /// </exception>
     public static IReadOnlyList<ProvenanceSubject> ReadSubjects(ReadOnlySpan<byte> statement)
     {
-        var reader = new Utf8JsonReader(statement);
+        var reader = new Utf8JsonReader(
+            statement,
+            new JsonReaderOptions { MaxDepth = JsonInput.MaxDepth }
+        );
         using var document = JsonDocument.ParseValue(ref reader);
         var root = document.RootElement;
         if (
             root.ValueKind != JsonValueKind.Object
             || !root.TryGetProperty("_type", out var type)
+            || type.ValueKind != JsonValueKind.String
             || type.GetString() != StatementType
             || !root.TryGetProperty("subject", out var subjects)
             || subjects.ValueKind != JsonValueKind.Array
@@ -118,19 +146,45 @@ public static class ProvenanceStatement
         }
 
         var result = new List<ProvenanceSubject>();
+        var index = 0;
         foreach (var subject in subjects.EnumerateArray())
         {
-            var name = subject.GetProperty("name").GetString() ?? "";
-            var sha256 =
-                subject.TryGetProperty("digest", out var digest)
-                && digest.TryGetProperty("sha256", out var hex)
-                    ? hex.GetString() ?? ""
-                    : "";
+            var path = $"$.subject[{index++}]";
+            if (subject.ValueKind != JsonValueKind.Object)
+            {
+                throw Wrong(path, "an object", subject);
+            }
+
+            var name = subject.TryGetProperty("name", out var n)
+                ? n.ValueKind == JsonValueKind.String
+                    ? n.GetString()!
+                    : throw Wrong(path + ".name", "a string", n)
+                : "";
+            var sha256 = "";
+            if (subject.TryGetProperty("digest", out var digest))
+            {
+                if (digest.ValueKind != JsonValueKind.Object)
+                {
+                    throw Wrong(path + ".digest", "an object", digest);
+                }
+
+                if (digest.TryGetProperty("sha256", out var hex))
+                {
+                    sha256 =
+                        hex.ValueKind == JsonValueKind.String
+                            ? hex.GetString()!
+                            : throw Wrong(path + ".digest.sha256", "a string", hex);
+                }
+            }
+
             result.Add(new ProvenanceSubject(name, sha256.ToLowerInvariant()));
         }
 
         return result;
     }
+
+    private static JsonException Wrong(string path, string expected, JsonElement found) =>
+        new($"{path}: expected {expected}, found {JsonInput.Describe(found.ValueKind)}");
 
     private static void WriteBuildDefinition(Utf8JsonWriter json, ProvenanceRequest r)
     {
@@ -170,21 +224,43 @@ public static class ProvenanceStatement
 
             if (d.Annotations.Count > 0)
             {
-                json.WriteStartObject("annotations");
-                foreach (
-                    var (key, value) in d.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal)
-                )
-                {
-                    json.WriteString(key, value);
-                }
-
-                json.WriteEndObject();
+                WriteAnnotations(json, d.Annotations);
             }
 
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    // What the statement says on an artifact's subject: what it was made from (source_sha256, e.g. the raw disk a VHD
+    // was converted from or a cloud image imported from) and its details, as the catalog records them.
+    private static SortedDictionary<string, string> SubjectAnnotations(Artifact artifact)
+    {
+        var facts = new SortedDictionary<string, string>(
+            artifact.Details.ToDictionary(),
+            StringComparer.Ordinal
+        );
+        if (artifact.SourceSha256 is { } source)
+        {
+            facts["source_sha256"] = source;
+        }
+
+        return facts;
+    }
+
+    private static void WriteAnnotations(
+        Utf8JsonWriter json,
+        IReadOnlyDictionary<string, string> annotations
+    )
+    {
+        json.WriteStartObject("annotations");
+        foreach (var (key, value) in annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            json.WriteString(key, value);
+        }
+
         json.WriteEndObject();
     }
 

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Core.Vulnerabilities;
 
@@ -23,7 +24,10 @@ public sealed record FindingsDocument
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters =
+        {
+            new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false),
+        },
     };
 
     public string Format { get; init; } = FormatName;
@@ -71,27 +75,26 @@ public sealed record FindingsDocument
     /// <summary>UTF-8 JSON bytes.</summary>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
 
-    /// <summary>Reads a stored document; throws <see cref="InvalidInputException"/> naming the file when it is not one.</summary>
+    private static readonly JsonSerializerOptions ReadOptions = JsonInput.Strict(Options);
+
+    /// <summary>
+    /// Reads a stored document; throws <see cref="InvalidInputException"/> naming the file (and the JSON path) when
+    /// it is not one.
+    /// </summary>
     public static FindingsDocument Read(string path)
     {
-        try
-        {
-            var doc = JsonSerializer.Deserialize<FindingsDocument>(
-                File.ReadAllBytes(path),
-                Options
+        const string What = "an ImageForge vulnerability findings document";
+        var doc = JsonInput.Deserialize<FindingsDocument>(
+            JsonInput.ReadFile(path, What),
+            ReadOptions,
+            path,
+            What
+        );
+        return doc is { Format: FormatName }
+            ? doc
+            : throw new InvalidInputException(
+                $"{path}: not an ImageForge vulnerability findings document"
             );
-            return doc is { Format: FormatName }
-                ? doc
-                : throw new InvalidInputException(
-                    $"{path}: not an ImageForge vulnerability findings document"
-                );
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException(
-                $"{path}: not a readable findings document: {e.Message}"
-            );
-        }
     }
 }
 

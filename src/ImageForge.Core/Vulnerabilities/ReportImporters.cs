@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 
 namespace ImageForge.Core.Vulnerabilities;
 
@@ -13,125 +14,83 @@ internal static class ReportImporters
     /// <summary>The Trivy JSON schema version this importer reads.</summary>
     public const int TrivySchemaVersion = 2;
 
+    private const string What = "a Trivy or Grype JSON report";
+
     /// <summary>Reads a report, telling Trivy from Grype by its shape.</summary>
     public static IReadOnlyList<Finding> Import(string path)
     {
-        using var doc = Open(path);
-        var root = doc.RootElement;
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("SchemaVersion", out _))
+        using var doc = JsonInput.ParseObjectFile(path, What);
+        var root = JsonValueAt.Root(doc, path);
+        if (root.Optional("SchemaVersion") is not null)
         {
-            return Trivy(root, path);
+            return Trivy(root);
         }
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("matches", out _))
+        if (root.Optional("matches") is not null)
         {
-            return Grype(root, path);
+            return Grype(root);
         }
-        throw new InvalidInputException(
-            $"{path}: neither a Trivy JSON report (SchemaVersion, Results) nor a Grype JSON report (matches)"
+        throw root.Error(
+            "neither a Trivy JSON report (SchemaVersion, Results) nor a Grype JSON report (matches)"
         );
     }
 
     /// <summary>A Trivy JSON report.</summary>
     public static IReadOnlyList<Finding> ImportTrivy(string path)
     {
-        using var doc = Open(path);
-        return Trivy(doc.RootElement, path);
+        using var doc = JsonInput.ParseObjectFile(path, "a Trivy JSON report");
+        return Trivy(JsonValueAt.Root(doc, path));
     }
 
     /// <summary>A Grype JSON report.</summary>
     public static IReadOnlyList<Finding> ImportGrype(string path)
     {
-        using var doc = Open(path);
-        return Grype(doc.RootElement, path);
+        using var doc = JsonInput.ParseObjectFile(path, "a Grype JSON report");
+        return Grype(JsonValueAt.Root(doc, path));
     }
 
-    private static JsonDocument Open(string path)
+    private static List<Finding> Trivy(JsonValueAt root)
     {
-        try
+        if (root.Optional("SchemaVersion") is not { Kind: JsonValueKind.Number } schema)
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
+            throw root.Error("not a Trivy JSON report (no numeric SchemaVersion)");
         }
-        catch (JsonException e)
+        if (!schema.Value.TryGetInt32(out var version) || version != TrivySchemaVersion)
         {
-            throw new InvalidInputException($"{path}: not valid JSON: {e.Message}");
-        }
-        catch (IOException e)
-        {
-            throw new InvalidInputException($"{path}: cannot be read: {e.Message}");
-        }
-    }
-
-    private static List<Finding> Trivy(JsonElement root, string path)
-    {
-        if (
-            root.ValueKind != JsonValueKind.Object
-            || !root.TryGetProperty("SchemaVersion", out var schema)
-            || schema.ValueKind != JsonValueKind.Number
-        )
-        {
-            throw new InvalidInputException(
-                $"{path}: not a Trivy JSON report (no numeric SchemaVersion)"
-            );
-        }
-        if (schema.GetInt32() != TrivySchemaVersion)
-        {
-            throw new InvalidInputException(
-                $"{path}: Trivy report schema version {schema.GetRawText()} is not supported; expected {TrivySchemaVersion} (Trivy 0.20 or later with --format json)"
+            throw root.Error(
+                $"Trivy report schema version {schema.Value.GetRawText()} is not supported; expected {TrivySchemaVersion} (Trivy 0.20 or later with --format json)"
             );
         }
         var findings = new List<Finding>();
-        try
+        // Results and Vulnerabilities are left out, not empty, when there is nothing to report.
+        foreach (var result in root.Optional("Results")?.Items() ?? [])
         {
-            if (
-                !root.TryGetProperty("Results", out var results)
-                || results.ValueKind != JsonValueKind.Array
-            )
+            foreach (var v in result.Optional("Vulnerabilities")?.Items() ?? [])
             {
-                return findings;
+                var id = v.Required("VulnerabilityID").AsString();
+                var aliases = Strings(v.Value, "VendorIDs")
+                    .Where(a => a != id)
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                var (score, vector) = TrivyCvss(v.Value);
+                var severity = Severities.Parse(Str(v.Value, "Severity"));
+                findings.Add(
+                    new Finding(
+                        id,
+                        aliases,
+                        v.Required("PkgName").AsString(),
+                        Str(v.Value, "SrcName"),
+                        v.Required("InstalledVersion").AsString(),
+                        NullIfEmpty(Str(v.Value, "FixedVersion")),
+                        severity == Severity.Unknown && score is { } s
+                            ? Severities.FromScore(s)
+                            : severity,
+                        score,
+                        vector,
+                        "trivy",
+                        Str(v.Value, "Title")
+                    )
+                );
             }
-            foreach (var result in results.EnumerateArray())
-            {
-                if (
-                    !result.TryGetProperty("Vulnerabilities", out var vulns)
-                    || vulns.ValueKind != JsonValueKind.Array
-                )
-                {
-                    continue;
-                }
-                foreach (var v in vulns.EnumerateArray())
-                {
-                    var id = v.GetProperty("VulnerabilityID").GetString()!;
-                    var aliases = Strings(v, "VendorIDs")
-                        .Where(a => a != id)
-                        .Order(StringComparer.Ordinal)
-                        .ToList();
-                    var (score, vector) = TrivyCvss(v);
-                    var severity = Severities.Parse(Str(v, "Severity"));
-                    findings.Add(
-                        new Finding(
-                            id,
-                            aliases,
-                            v.GetProperty("PkgName").GetString()!,
-                            Str(v, "SrcName"),
-                            v.GetProperty("InstalledVersion").GetString()!,
-                            NullIfEmpty(Str(v, "FixedVersion")),
-                            severity == Severity.Unknown && score is { } s
-                                ? Severities.FromScore(s)
-                                : severity,
-                            score,
-                            vector,
-                            "trivy",
-                            Str(v, "Title")
-                        )
-                    );
-                }
-            }
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
-        {
-            throw new InvalidInputException(
-                $"{path}: malformed Trivy vulnerability entry: {e.Message}"
-            );
         }
         return findings;
     }
@@ -154,7 +113,8 @@ internal static class ReportImporters
         foreach (var source in sources)
         {
             if (
-                source.Value.TryGetProperty("V3Score", out var score)
+                source.Value.ValueKind == JsonValueKind.Object
+                && source.Value.TryGetProperty("V3Score", out var score)
                 && score.ValueKind == JsonValueKind.Number
             )
             {
@@ -164,84 +124,60 @@ internal static class ReportImporters
         return (null, null);
     }
 
-    private static List<Finding> Grype(JsonElement root, string path)
+    private static List<Finding> Grype(JsonValueAt root)
     {
-        if (
-            root.ValueKind != JsonValueKind.Object
-            || !root.TryGetProperty("matches", out var matches)
-            || matches.ValueKind != JsonValueKind.Array
-        )
+        if (root.Optional("matches") is not { Kind: JsonValueKind.Array } matches)
         {
-            throw new InvalidInputException($"{path}: not a Grype JSON report (no matches array)");
+            throw root.Error("not a Grype JSON report (no matches array)");
         }
         var findings = new List<Finding>();
-        try
+        foreach (var m in matches.Items())
         {
-            foreach (var m in matches.EnumerateArray())
+            var vuln = m.Required("vulnerability").AsObject();
+            var artifact = m.Required("artifact").AsObject();
+            var id = vuln.Required("id").AsString();
+            var aliases = new SortedSet<string>(StringComparer.Ordinal);
+            var (score, vector) = GrypeCvss(vuln.Value);
+            foreach (var r in m.Optional("relatedVulnerabilities")?.Items() ?? [])
             {
-                var vuln = m.GetProperty("vulnerability");
-                var artifact = m.GetProperty("artifact");
-                var id = vuln.GetProperty("id").GetString()!;
-                var aliases = new SortedSet<string>(StringComparer.Ordinal);
-                var (score, vector) = GrypeCvss(vuln);
-                if (m.TryGetProperty("relatedVulnerabilities", out var related))
+                var rid = r.Required("id").AsString();
+                if (rid != id)
                 {
-                    foreach (var r in related.EnumerateArray())
-                    {
-                        var rid = r.GetProperty("id").GetString()!;
-                        if (rid != id)
-                        {
-                            aliases.Add(rid);
-                        }
-                        if (score is null)
-                        {
-                            (score, vector) = GrypeCvss(r);
-                        }
-                    }
+                    aliases.Add(rid);
                 }
-                string? fixedVersion = null;
-                if (
-                    vuln.TryGetProperty("fix", out var fix)
-                    && fix.TryGetProperty("versions", out var versions)
-                    && versions.ValueKind == JsonValueKind.Array
-                )
+                if (score is null)
                 {
-                    fixedVersion = versions
-                        .EnumerateArray()
-                        .Select(x => x.GetString())
-                        .FirstOrDefault();
+                    (score, vector) = GrypeCvss(r.Value);
                 }
-                string? upstream = null;
-                if (
-                    artifact.TryGetProperty("upstreams", out var ups)
-                    && ups.ValueKind == JsonValueKind.Array
-                )
-                {
-                    upstream = ups.EnumerateArray().Select(u => Str(u, "name")).FirstOrDefault();
-                }
-                var severity = Severities.Parse(Str(vuln, "severity"));
-                findings.Add(
-                    new Finding(
-                        id,
-                        [.. aliases],
-                        artifact.GetProperty("name").GetString()!,
-                        upstream,
-                        artifact.GetProperty("version").GetString()!,
-                        NullIfEmpty(fixedVersion),
-                        severity == Severity.Unknown && score is { } s
-                            ? Severities.FromScore(s)
-                            : severity,
-                        score,
-                        vector,
-                        "grype",
-                        Str(vuln, "description") is { } d ? FirstLine(d) : null
-                    )
-                );
             }
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
-        {
-            throw new InvalidInputException($"{path}: malformed Grype match: {e.Message}");
+            var fixedVersion = vuln.Optional("fix")
+                ?.Optional("versions")
+                ?.Items()
+                .Select(x => x.AsString())
+                .FirstOrDefault();
+            var upstream = artifact
+                .Optional("upstreams")
+                ?.Items()
+                .Select(u => Str(u.Value, "name"))
+                .FirstOrDefault();
+            var severity = Severities.Parse(Str(vuln.Value, "severity"));
+            findings.Add(
+                new Finding(
+                    id,
+                    [.. aliases],
+                    artifact.Required("name").AsString(),
+                    upstream,
+                    artifact.Required("version").AsString(),
+                    NullIfEmpty(fixedVersion),
+                    severity == Severity.Unknown && score is { } s
+                        ? Severities.FromScore(s)
+                        : severity,
+                    score,
+                    vector,
+                    "grype",
+                    Str(vuln.Value, "description") is { } d ? FirstLine(d) : null
+                )
+            );
         }
         return findings;
     }
@@ -255,7 +191,9 @@ internal static class ReportImporters
         foreach (var c in list.EnumerateArray().OrderByDescending(c => Str(c, "version")))
         {
             if (
-                c.TryGetProperty("metrics", out var metrics)
+                c.ValueKind == JsonValueKind.Object
+                && c.TryGetProperty("metrics", out var metrics)
+                && metrics.ValueKind == JsonValueKind.Object
                 && metrics.TryGetProperty("baseScore", out var score)
                 && score.ValueKind == JsonValueKind.Number
             )
@@ -274,7 +212,9 @@ internal static class ReportImporters
             : null;
 
     private static IEnumerable<string> Strings(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
+        e.ValueKind == JsonValueKind.Object
+        && e.TryGetProperty(name, out var v)
+        && v.ValueKind == JsonValueKind.Array
             ? v.EnumerateArray()
                 .Where(x => x.ValueKind == JsonValueKind.String)
                 .Select(x => x.GetString()!)

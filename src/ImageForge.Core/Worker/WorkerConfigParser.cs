@@ -1,6 +1,7 @@
 using System.Globalization;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Inputs;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -87,21 +88,11 @@ public static class WorkerConfigParser
 
     private static string ReadText(string path)
     {
-        try
-        {
-            if (new FileInfo(path).Length > MaxFileBytes)
-            {
-                throw Problem(
-                    path,
-                    $"the file is larger than {MaxFileBytes / 1024} KiB; a worker configuration is a few lines"
-                );
-            }
-            return File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Problem(path, $"cannot read the file: {ex.Message}");
-        }
+        var read = TextInput.ReadUtf8(path, MaxFileBytes, "a worker configuration is a few lines");
+        return read.Text
+            ?? throw new InvalidInputException([
+                new InputProblem(path, read.Line, YamlTreeReader.DocumentField, read.Problem!),
+            ]);
     }
 
     private static InvalidInputException Problem(string path, string message) =>

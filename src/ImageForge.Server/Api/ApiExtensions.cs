@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -48,6 +49,12 @@ public static class ApiExtensions
             }
         );
         services.AddExceptionHandler<ApiExceptionHandler>();
+        // A body the endpoint cannot bind is thrown to ApiExceptionHandler, which says what was wrong with it (the
+        // default answers a bare 400).
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<KestrelServerOptions>(options =>
+            options.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes
+        );
 
         services
             .AddAuthentication(BearerTokenHandler.SchemeName)
@@ -89,8 +96,8 @@ public static class ApiExtensions
     }
 
     /// <summary>
-    /// The middleware the API needs, in order: exceptions and bare status codes as problem details, routing,
-    /// authentication, authorization. Call before mapping the endpoints (<see cref="MapImageForgeApi"/>, inside
+    /// The middleware the API needs, in order: exceptions and bare status codes as problem details, the request body
+    /// limit (<see cref="ApiLimits"/>), routing, authentication, authorization. Call before mapping the endpoints (<see cref="MapImageForgeApi"/>, inside
     /// <c>UseEndpoints</c> or on a <c>WebApplication</c>).
     /// </summary>
     public static IApplicationBuilder UseImageForgeApi(this IApplicationBuilder app)
@@ -98,6 +105,7 @@ public static class ApiExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestBodyLimit();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

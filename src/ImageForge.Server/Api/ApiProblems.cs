@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
 using ImageForge.Storage;
@@ -17,8 +18,9 @@ internal sealed class NotFoundException(string message) : ImageForgeException(me
 /// Turns the exceptions endpoints let through into RFC 7807 problems, so endpoints stay thin:
 /// <see cref="InvalidInputException"/> 400 (a validation problem with <c>errors</c> per field when it carries
 /// problems), <see cref="NotFoundException"/> 404, <see cref="RefusedException"/> 409 with <c>reasons</c>,
-/// <see cref="PromotionConflictException"/> and <see cref="BuildNotRunningException"/> 409. Anything else is left to
-/// the default handler (500 without details).
+/// <see cref="PromotionConflictException"/> and <see cref="BuildNotRunningException"/> 409, a request the endpoint
+/// could not bind (<see cref="BadHttpRequestException"/>: a body of the wrong shape 400 naming the JSON path, a body
+/// over the limit 413). Anything else is left to the default handler (500 without details).
 /// </summary>
 internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -64,8 +66,33 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
             ),
             PromotionConflictException e => Problem(StatusCodes.Status409Conflict, e.Message),
             BuildNotRunningException e => Problem(StatusCodes.Status409Conflict, e.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
+                StatusCodes.Status413PayloadTooLarge,
+                $"the request body is larger than {ApiLimits.MaxRequestBodyBytes} bytes (docs/worker.md, request limits); nothing was changed"
+            ),
+            BadHttpRequestException { InnerException: JsonException json } => Problem(
+                StatusCodes.Status400BadRequest,
+                $"the request body is not the JSON object this endpoint takes (see /openapi/v1.json): {Describe(json)}; nothing was changed"
+            ),
+            BadHttpRequestException e => Problem(e.StatusCode, e.Message),
             _ => null,
         };
+
+    // "$.resume has the wrong type (line 1, byte 31)": the path and the place, without the .NET type names of the
+    // serializer's own message.
+    private static string Describe(JsonException e)
+    {
+        var reason = e.Message.StartsWith(
+            "The JSON value could not be converted",
+            StringComparison.Ordinal
+        )
+            ? "has the wrong type"
+            : e.Message.Split(" Path: ", 2)[0].Split(" LineNumber: ", 2)[0].TrimEnd(' ', '|');
+        var place = e.LineNumber is { } line
+            ? $" (line {line + 1}, byte {(e.BytePositionInLine ?? 0) + 1})"
+            : "";
+        return $"{e.Path ?? "$"}: {reason}{place}";
+    }
 
     private static ProblemDetails Problem(int status, string detail) =>
         new() { Status = status, Detail = detail };

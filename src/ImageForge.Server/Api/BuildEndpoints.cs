@@ -3,6 +3,7 @@ using System.Text.Json;
 using ImageForge.Application.Access;
 using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Inputs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -112,6 +113,11 @@ internal static class BuildEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
+        new FieldLimits()
+            .Image("image", body.Image)
+            .Text("target", body.Target, InputLimits.MaxNameLength)
+            .Reason("reason", body.Reason)
+            .ThrowIfAny();
         var queued = await requests.QueueAsync(
             new BuildSubmission(
                 body.Image.Trim(),

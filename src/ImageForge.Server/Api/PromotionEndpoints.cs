@@ -3,6 +3,7 @@ using ImageForge.Application;
 using ImageForge.Application.Access;
 using ImageForge.Application.Operations;
 using ImageForge.Core.Admission;
+using ImageForge.Core.Inputs;
 using ImageForge.Core.Promotion;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -147,6 +148,10 @@ internal static class PromotionEndpoints
             return Required("channel", "the channel to promote into, e.g. dev");
         }
 
+        Names(image, version)
+            .Channel("channel", body.Channel)
+            .Reason("skip_reason", body.SkipReason)
+            .ThrowIfAny();
         var actor = ActorOf(http.User);
         var view = await Operations(http)
             .PromoteAsync(
@@ -167,7 +172,7 @@ internal static class PromotionEndpoints
         {
             case PromotionStatuses.Refused:
                 return Refused(
-                    view.Forbidden,
+                    view.RequiredRole,
                     $"promotion of {image}@{version} to {view.Channel} refused; nothing changed",
                     view.Refusals
                 );
@@ -212,6 +217,11 @@ internal static class PromotionEndpoints
             return Required("channel", "the channel the approval is for, e.g. prod");
         }
 
+        Names(image, version)
+            .Channel("channel", body.Channel)
+            .Reason("reason", body.Reason)
+            .ThrowIfAny();
+
         try
         {
             return TypedResults.Ok(
@@ -228,7 +238,7 @@ internal static class PromotionEndpoints
         }
         catch (ActionForbiddenException e)
         {
-            return Refused(true, e.Message, e.Reasons);
+            return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
     }
 
@@ -240,6 +250,12 @@ internal static class PromotionEndpoints
         CancellationToken cancellationToken
     )
     {
+        new FieldLimits()
+            .Image("image", image)
+            .Channel("channel", channel)
+            .Text("to", body?.To, InputLimits.MaxShortTextLength)
+            .Reason("reason", body?.Reason)
+            .ThrowIfAny();
         var actor = ActorOf(http.User);
         AssignmentView moved;
         try
@@ -256,7 +272,7 @@ internal static class PromotionEndpoints
         }
         catch (ActionForbiddenException e)
         {
-            return Refused(true, e.Message, e.Reasons);
+            return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
 
         await Events(http)
@@ -297,6 +313,11 @@ internal static class PromotionEndpoints
             return Required("reason", "say why the version is revoked");
         }
 
+        Names(image, version)
+            .Reason("reason", body.Reason)
+            .Text("at", body.At, InputLimits.MaxShortTextLength)
+            .ThrowIfAny();
+
         var at = Blank(body.At) is { } text
             ? PromotionOperations.ParseTime(text, "at")
             : (DateTimeOffset?)null;
@@ -309,7 +330,7 @@ internal static class PromotionEndpoints
         }
         catch (ActionForbiddenException e)
         {
-            return Refused(true, e.Message, e.Reasons);
+            return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
 
         if (view.Status == RevocationStatuses.Revoked)
@@ -354,6 +375,12 @@ internal static class PromotionEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
+
+        new FieldLimits()
+            .Text("image_id", body.ImageId, InputLimits.MaxImageIdLength)
+            .Text("region", body.Region, InputLimits.MaxNameLength)
+            .Channel("channel", Blank(body.Channel))
+            .ThrowIfAny();
 
         var paths = http.RequestServices.GetRequiredService<HostPaths>();
         return TypedResults.Ok(
@@ -416,16 +443,34 @@ internal static class PromotionEndpoints
         return new Actor(name, role);
     }
 
+    // A refusal for the actor's role is 403 naming the role that may (required_role, as the authorization policy's
+    // own 403 does); one of the rules is 409.
     private static ProblemHttpResult Refused(
-        bool forbidden,
+        Role? requiredRole,
         string detail,
         IReadOnlyList<string> reasons
-    ) =>
-        TypedResults.Problem(
+    )
+    {
+        var extensions = new Dictionary<string, object?> { ["reasons"] = reasons };
+        if (requiredRole is { } role)
+        {
+            extensions["required_role"] = RoleNames.Of(role);
+        }
+
+        return TypedResults.Problem(
             detail: detail,
-            statusCode: forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict,
-            extensions: new Dictionary<string, object?> { ["reasons"] = reasons }
+            statusCode: requiredRole is null
+                ? StatusCodes.Status409Conflict
+                : StatusCodes.Status403Forbidden,
+            extensions: extensions
         );
+    }
+
+    // The image and version a path names, checked like the body's fields.
+    private static FieldLimits Names(string image, string version) =>
+        new FieldLimits()
+            .Image("image", image)
+            .Text("version", version, InputLimits.MaxShortTextLength);
 
     private static ValidationProblem Required(string field, string what) =>
         TypedResults.ValidationProblem(

@@ -52,7 +52,14 @@ internal sealed class ProblemAuthorizationResultHandler(IProblemDetailsService p
         var failed =
             authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<RoleRequirement>()
             ?? [];
-        var needed = failed.Select(r => r.Role).MaxBy(ApiRoles.Rank);
+        // Every policy of the API has a role requirement; when another requirement failed, the policy's role is
+        // still what to ask for, so every 403 names one.
+        var needed =
+            failed.Select(r => r.Role).MaxBy(ApiRoles.Rank)
+            ?? policy
+                .Requirements.OfType<RoleRequirement>()
+                .Select(r => r.Role)
+                .MaxBy(ApiRoles.Rank);
         var role = context.User.FindFirst(ClaimTypes.Role)?.Value ?? "none";
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         var problem = new ProblemDetails

@@ -84,13 +84,18 @@ public sealed record PackerManifest(IReadOnlyList<PackerManifestBuild> Builds, s
                 );
             }
 
+            if (build.Files?.Any(f => f is null) == true)
+            {
+                throw Failed(path, $"build #{i} has a file that is null.", null);
+            }
+
             builds.Add(
                 new PackerManifestBuild(
                     build.Name,
                     build.BuilderType,
                     DateTimeOffset.FromUnixTimeSeconds(build.BuildTime),
                     (build.Files ?? [])
-                        .Select(f => new PackerManifestFile(f.Name ?? "", f.Size))
+                        .Select(f => new PackerManifestFile(f!.Name ?? "", f.Size))
                         .ToList(),
                     build.ArtifactId ?? "",
                     build.PackerRunUuid,
@@ -118,7 +123,7 @@ public sealed record PackerManifest(IReadOnlyList<PackerManifestBuild> Builds, s
         string? Name,
         string? BuilderType,
         long BuildTime,
-        List<FileJson>? Files,
+        List<FileJson?>? Files,
         string? ArtifactId,
         string? PackerRunUuid,
         Dictionary<string, JsonElement>? CustomData

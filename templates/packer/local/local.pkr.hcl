@@ -1,11 +1,13 @@
 # ImageForge local target: a Debian root filesystem built by mmdebstrap, hardened, inventoried and exported as
-# rootfs.tar.zst and a raw ext4 disk. Runs on the machine itself (null builder, shell-local provisioners).
+# rootfs.tar.zst and a bootable GPT/UEFI disk (raw, fixed VHD, tar.gz), which a boot test then boots under qemu.
+# Runs on the machine itself (null builder, shell-local provisioners).
 #
 # Valid on Packer 1.6.6 and on current Packer. No `packer {}` block here: the C# side adds required_plugins only
 # where the installed Packer supports it. See docs/local-target.md.
 
 locals {
-  scripts = "${path.root}/scripts"
+  scripts      = "${path.root}/scripts"
+  disk_formats = split(",", var.disk_formats)
 
   # `{{.Vars}} exec ...`: the variables (mirror_auth among them) reach the script through its environment only.
   # Packer's default `/bin/sh -c "{{.Vars}} {{.Script}}"` keeps a shell alive whose command line (visible in ps)
@@ -23,6 +25,7 @@ locals {
     "IMAGEFORGE_SCAP_DATASTREAM=${var.scap_datastream}",
     "IMAGEFORGE_SCAP_PROFILE=${var.scap_profile}",
     "IMAGEFORGE_SCAP_TAILORING=${var.scap_tailoring}",
+    "IMAGEFORGE_CACHE_DIR=${var.cache_dir}",
   ]
 }
 
@@ -44,6 +47,8 @@ build {
       "IMAGEFORGE_SECURITY_UPDATES=${var.security_updates}",
       "IMAGEFORGE_VARIANT=${var.variant}",
       "IMAGEFORGE_PACKAGES_ADD=${var.packages_add}",
+      "IMAGEFORGE_BOOT_PACKAGES=${var.boot_packages}",
+      "IMAGEFORGE_KERNEL_PACKAGE=${var.kernel_package}",
       "IMAGEFORGE_PACKAGES_REMOVE=${var.packages_remove}",
       "IMAGEFORGE_CACHE_DIR=${var.cache_dir}",
       "IMAGEFORGE_MIRROR_AUTH=${var.mirror_auth}",
@@ -59,21 +64,23 @@ build {
     ])
   }
 
+  # Disk layout: partitions and identifiers -> <work_dir>/disk/layout.tsv; /etc/fstab and first-boot configuration.
+  # Before the hardening, so its audit and the scan after it see the fstab the disk really uses.
+  provisioner "shell-local" {
+    script          = "${local.scripts}/disk-layout.sh"
+    execute_command = local.execute_command
+    environment_vars = concat(local.common_env, [
+      "IMAGEFORGE_DISK_LAYOUT=${var.disk_layout}",
+      "IMAGEFORGE_DISK_SIZE=${var.disk_size}",
+    ])
+  }
+
   # 2. Hardening rules (apply, then audit) -> hardening-report.tsv.
   provisioner "shell-local" {
     script          = "${local.scripts}/harden.sh"
     execute_command = local.execute_command
     environment_vars = concat(local.common_env, [
       "IMAGEFORGE_HARDENING_DIR=${var.hardening_dir}",
-    ])
-  }
-
-  # 2b. OpenSCAP scan of the hardened tree -> compliance-after-results.xml / -report.html.
-  provisioner "shell-local" {
-    script          = "${local.scripts}/scan.sh"
-    execute_command = local.execute_command
-    environment_vars = concat(local.common_env, local.scan_env, [
-      "IMAGEFORGE_SCAN_PHASE=after",
     ])
   }
 
@@ -84,27 +91,60 @@ build {
     environment_vars = local.common_env
   }
 
-  # 4. Clean and export -> rootfs.tar.zst, disk.raw and the .sha256 files.
+  # Clean: what must not ship leaves the tree (apt lists, build logs, SSH host keys...). The tree is final from here.
+  provisioner "shell-local" {
+    script           = "${local.scripts}/clean.sh"
+    execute_command  = local.execute_command
+    environment_vars = local.common_env
+  }
+
+  # 2b. OpenSCAP scan of the hardened, cleaned tree through the disk's mount table -> compliance-after-*.
+  provisioner "shell-local" {
+    script          = "${local.scripts}/scan.sh"
+    execute_command = local.execute_command
+    environment_vars = concat(local.common_env, local.scan_env, [
+      "IMAGEFORGE_SCAN_PHASE=after",
+    ])
+  }
+
+  # 4. Clean and export -> rootfs.tar.zst, disk.raw (+ disk.vhd, disk.tar.gz), disk.json and the .sha256 files.
   provisioner "shell-local" {
     script          = "${local.scripts}/export.sh"
     execute_command = local.execute_command
     environment_vars = concat(local.common_env, [
-      "IMAGEFORGE_DISK_SIZE=${var.disk_size}",
+      "IMAGEFORGE_DISK_FORMATS=${var.disk_formats}",
+    ])
+  }
+
+  # 5. Boot test: qemu boots an overlay of disk.raw -> boot-test.json, boot-test-console.log (unless boot_test false).
+  provisioner "shell-local" {
+    script          = "${local.scripts}/boot-test.sh"
+    execute_command = local.execute_command
+    environment_vars = concat(local.common_env, [
+      "IMAGEFORGE_BOOT_TEST=${var.boot_test}",
+      "IMAGEFORGE_BOOT_TEST_TIMEOUT=${var.boot_test_timeout}",
+      "IMAGEFORGE_CACHE_DIR=${var.cache_dir}",
     ])
   }
 
   post-processors {
     post-processor "artifice" {
-      files = [
-        "${var.output_dir}/rootfs.tar.zst",
-        "${var.output_dir}/disk.raw",
-        "${var.output_dir}/packages.tsv",
-        "${var.output_dir}/hardening-report.tsv",
-        "${var.output_dir}/compliance-before-results.xml",
-        "${var.output_dir}/compliance-before-report.html",
-        "${var.output_dir}/compliance-after-results.xml",
-        "${var.output_dir}/compliance-after-report.html",
-      ]
+      files = concat(
+        [
+          "${var.output_dir}/rootfs.tar.zst",
+          "${var.output_dir}/disk.raw",
+          "${var.output_dir}/disk.json",
+          "${var.output_dir}/packages.tsv",
+          "${var.output_dir}/hardening-report.tsv",
+          "${var.output_dir}/compliance-before-results.xml",
+          "${var.output_dir}/compliance-before-report.html",
+          "${var.output_dir}/compliance-after-results.xml",
+          "${var.output_dir}/compliance-after-report.html",
+        ],
+        contains(local.disk_formats, "vhd") ? ["${var.output_dir}/disk.vhd"] : [],
+        contains(local.disk_formats, "tar-gz") ? ["${var.output_dir}/disk.tar.gz"] : [],
+        var.boot_test == "true" ? ["${var.output_dir}/boot-test.json", "${var.output_dir}/boot-test-console.log"] : [],
+      )
     }
 
     post-processor "manifest" {

@@ -123,7 +123,53 @@ variable "scap_tailoring" {
 variable "disk_size" {
   type        = string
   default     = "1G"
-  description = "Size of disk.raw as mkfs.ext4 takes it (e.g. 1G, 1536M)."
+  description = "Size of the disk (disk.raw), a whole number of MiB: e.g. 1G, 2G, 1536M."
+}
+
+variable "disk_layout" {
+  type        = string
+  default     = "single"
+  description = "Partition layout: single (ESP + root) or cis (/tmp, /var, /var/log, /var/log/audit, /home on their own)."
+
+  validation {
+    condition     = contains(["single", "cis"], var.disk_layout)
+    error_message = "The disk_layout variable must be single or cis."
+  }
+}
+
+variable "disk_formats" {
+  type        = string
+  default     = "raw,vhd,tar-gz"
+  description = "Comma-separated formats the disk is written in: raw (always), vhd (fixed VHD), tar-gz (GNU tar of disk.raw, gzip)."
+}
+
+variable "boot_packages" {
+  type        = string
+  default     = "systemd-sysv udev dbus cloud-init cloud-guest-utils isc-dhcp-client"
+  description = "Space-separated packages every bootable disk needs (init, device manager, first boot, DHCP); part of the base cache key."
+}
+
+variable "kernel_package" {
+  type        = string
+  default     = "linux-image-cloud-amd64"
+  description = "The kernel (with its initramfs) installed at bootstrap; part of the base cache key."
+}
+
+variable "boot_test" {
+  type        = string
+  default     = "true"
+  description = "\"true\" boots the exported disk under qemu (OVMF) and records boot-test evidence; \"false\" skips it."
+
+  validation {
+    condition     = contains(["true", "false"], var.boot_test)
+    error_message = "The boot_test variable must be \"true\" or \"false\"."
+  }
+}
+
+variable "boot_test_timeout" {
+  type        = string
+  default     = "300"
+  description = "Seconds the boot test waits for the marker before it stops the guest and records a failure."
 }
 
 variable "mirror_auth" {

@@ -45,7 +45,7 @@ internal static class SignedVersions
                 {
                     Target = target,
                     Region = region,
-                    Kind = "disk-raw-ext4",
+                    Kind = "disk-raw",
                     Location = file,
                     Sha256 = Sha(file),
                     SizeBytes = new FileInfo(file).Length,

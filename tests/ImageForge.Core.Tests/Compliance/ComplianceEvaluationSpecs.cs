@@ -159,7 +159,7 @@ public sealed class ComplianceEvaluationSpecs
         var summary = ComplianceEvaluator.Evaluate("img", "v", Baseline(10), Scan(), Scan(), At);
 
         var json = summary.ToJson();
-        var back = ComplianceSummary.FromJson(json, "s.json");
+        var back = ComplianceSummary.FromJson(System.Text.Encoding.UTF8.GetBytes(json), "s.json");
 
         json.ShouldContain("\"notapplicable\": 1");
         json.ShouldContain("\"waived\": 0");

@@ -1,6 +1,7 @@
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.TestSupport;
+using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
 
@@ -41,6 +42,10 @@ public sealed class ImageDefinitionSpecs : IDisposable
         target.Options.ShouldBe(
             new Dictionary<string, string>
             {
+                ["boot_test"] = "true",
+                ["boot_test_timeout"] = "300",
+                ["disk_formats"] = "raw,vhd,tar-gz",
+                ["disk_layout"] = "single",
                 ["disk_size"] = "1G",
                 ["mirror"] = "http://deb.debian.org/debian",
                 ["security_mirror"] = "http://deb.debian.org/debian-security",
@@ -51,6 +56,40 @@ public sealed class ImageDefinitionSpecs : IDisposable
         );
         target.Options.Keys.ShouldBe(target.Options.Keys.Order(StringComparer.Ordinal));
         set.FindBaseline("debian-11-anssi").ShouldNotBeNull();
+    }
+
+    [Theory]
+    [Trait(BadInput.Trait, BadInput.DefinitionName)]
+    [InlineData("api.yaml")]
+    [InlineData("web-server.yaml")]
+    [InlineData("Web.yaml")]
+    [InlineData("web.yml.yaml")]
+    public void A_definition_whose_name_is_not_its_file_name_is_refused_at_the_name(string fileName)
+    {
+        var file = _content.Definition(fileName, ContentFixture.MinimalDefinition);
+
+        var set = _content.Load();
+
+        var stem = Path.GetFileNameWithoutExtension(fileName);
+        set.ShouldHaveProblem(
+            file,
+            1,
+            "name",
+            $"image name 'web' must equal the file name '{stem}'",
+            "rename the file to web.yaml"
+        );
+        set.FindImage("web").ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_definition_named_like_its_file_with_the_yml_extension_is_read()
+    {
+        _content.Definition("web.yml", ContentFixture.MinimalDefinition);
+
+        var set = _content.Load();
+
+        set.ShouldHaveNoProblems();
+        set.FindImage("web").ShouldNotBeNull();
     }
 
     [Fact]
@@ -617,9 +656,9 @@ public sealed class ImageDefinitionSpecs : IDisposable
     [Fact]
     public void Image_names_must_be_unique_across_files()
     {
-        // Arrange
-        var first = _content.Definition("a.yaml", ContentFixture.MinimalDefinition);
-        var second = _content.Definition("b.yaml", ContentFixture.MinimalDefinition);
+        // Arrange: a name is its file's name, so only the two extensions can collide.
+        var first = _content.Definition("web.yaml", ContentFixture.MinimalDefinition);
+        var second = _content.Definition("web.yml", ContentFixture.MinimalDefinition);
 
         // Act
         var set = _content.Load();
@@ -686,7 +725,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
             11,
             "targets[0].options.instance_type",
             "unknown key 'instance_type'",
-            "expected one of: mirror, security_mirror, security_updates, disk_size, variant"
+            "expected one of: mirror, security_mirror, security_updates, disk_size, variant, disk_layout, disk_formats, boot_test, boot_test_timeout"
         );
     }
 
@@ -894,7 +933,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
             ContentFixture.MinimalDefinition.Replace("name: web", "name: A")
         );
         _content.Definition(
-            "b.yaml",
+            "bb.yaml",
             ContentFixture
                 .MinimalDefinition.Replace("name: web", "name: bb")
                 .Replace("provider: local", "provider: x")
@@ -908,7 +947,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
         thrown.ExitCode.ShouldBe(2, thrown.Message);
         thrown.Problems.Count.ShouldBe(2, thrown.Message);
         thrown.Message.ShouldContain("a.yaml:1: name: invalid image name 'A'");
-        thrown.Message.ShouldContain("b.yaml:8: targets[0].provider: unknown provider 'x'");
+        thrown.Message.ShouldContain("bb.yaml:8: targets[0].provider: unknown provider 'x'");
     }
 
     [Fact]
@@ -1390,6 +1429,27 @@ public sealed class ImageDefinitionSpecs : IDisposable
         "targets[0].options.mirror",
         "expected a single value, found a list"
     )]
+    [InlineData(
+        "disk_layout: lvm",
+        "targets[0].options.disk_layout",
+        "unknown value 'lvm'; expected one of: single, cis"
+    )]
+    [InlineData("disk_formats: raw,qcow2", "targets[0].options.disk_formats", "unknown: 'qcow2'")]
+    [InlineData(
+        "disk_formats: vhd,tar-gz",
+        "targets[0].options.disk_formats",
+        "expected raw among the formats"
+    )]
+    [InlineData(
+        "boot_test: maybe",
+        "targets[0].options.boot_test",
+        "expected true or false, found 'maybe'"
+    )]
+    [InlineData(
+        "boot_test_timeout: 10",
+        "targets[0].options.boot_test_timeout",
+        "from 30 to 3600, found '10'"
+    )]
     public void Local_option_values_are_checked(string option, string field, string expected)
     {
         // Arrange
@@ -1403,6 +1463,48 @@ public sealed class ImageDefinitionSpecs : IDisposable
 
         // Assert
         set.ShouldHaveProblem(file, 11, field, expected);
+    }
+
+    [Theory]
+    [InlineData("disk_layout: cis\n      disk_size: 1536M", 12, "needs at least 2G")]
+    [InlineData("disk_size: 512M\n      disk_layout: single", 11, "needs at least 1G")]
+    // disk_size left at its default (1G): the problem is reported where the options begin.
+    [InlineData("disk_layout: cis", 11, "disk_size 1G is too small for disk_layout cis")]
+    public void A_disk_too_small_for_its_layout_is_refused_on_the_line_of_disk_size(
+        string options,
+        int line,
+        string expected
+    )
+    {
+        // Arrange
+        var file = _content.Definition(
+            "web.yaml",
+            ContentFixture.MinimalDefinition + $"    options:\n      {options}\n"
+        );
+
+        // Act
+        var set = _content.Load();
+
+        // Assert
+        set.ShouldHaveProblem(file, line, "targets[0].options.disk_size", expected);
+    }
+
+    [Fact]
+    public void Disk_formats_are_kept_once_each_in_a_fixed_order()
+    {
+        // Arrange
+        _content.Definition(
+            "web.yaml",
+            ContentFixture.MinimalDefinition
+                + "    options:\n      disk_formats: tar-gz, raw,tar-gz\n"
+        );
+
+        // Act
+        var set = _content.Load();
+
+        // Assert
+        set.ShouldHaveNoProblems();
+        set.FindImage("web")!.Targets[0].Options["disk_formats"].ShouldBe("raw,tar-gz");
     }
 
     [Fact]

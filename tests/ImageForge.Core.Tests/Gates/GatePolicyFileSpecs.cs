@@ -29,9 +29,10 @@ public sealed class GatePolicyFileSpecs : IDisposable
               vulnerabilities: { max: { critical: 0, high: 2 }, only_fixable: true, on_violation: warn }
               compliance: { min_score: 72.5, required_rules: [xccdf_org.ssgproject.content_rule_sshd_disable_root_login] }
               packages: { denied: [telnetd], required: [openssh-server] }
-              image_size: { artifact: disk-raw-ext4, max: 2G }
+              image_size: { artifact: disk-raw, max: 2G }
               evidence: { required: [compliance-summary, sbom-cyclonedx] }
               base_image: { not_revoked: true, on_violation: warn }
+              boot_test: { passed: true }
 
             """
         );
@@ -57,6 +58,7 @@ public sealed class GatePolicyFileSpecs : IDisposable
             .Evidence.ShouldNotBeNull()
             .Required.ShouldBe(["compliance-summary", "sbom-cyclonedx"]);
         gates.BaseImage.ShouldNotBeNull().OnViolation.ShouldBe(GateViolation.Warn);
+        gates.BootTest.ShouldNotBeNull().OnViolation.ShouldBe(GateViolation.Fail);
     }
 
     [Fact]
@@ -129,13 +131,13 @@ public sealed class GatePolicyFileSpecs : IDisposable
         "unknown on_violation 'maybe'; expected one of: fail, warn"
     )]
     [InlineData(
-        "  image_size:\n    artifact: disk-raw-ext4\n    max: -2G\n",
+        "  image_size:\n    artifact: disk-raw\n    max: -2G\n",
         15,
         "gates.image_size.max",
         "threshold below zero ('-2G')"
     )]
     [InlineData(
-        "  image_size:\n    artifact: disk-raw-ext4\n    max: 2 gigabytes\n",
+        "  image_size:\n    artifact: disk-raw\n    max: 2 gigabytes\n",
         15,
         "gates.image_size.max",
         "found '2 gigabytes'"
@@ -151,6 +153,24 @@ public sealed class GatePolicyFileSpecs : IDisposable
         14,
         "gates.base_image.not_revoked",
         "expected true or false, found 'sure'"
+    )]
+    [InlineData(
+        "  boot_test:\n    passed: usually\n",
+        14,
+        "gates.boot_test.passed",
+        "expected true or false, found 'usually'"
+    )]
+    [InlineData(
+        "  boot_test:\n    on_violation: warn\n",
+        14,
+        "gates.boot_test.passed",
+        "missing required field 'passed'"
+    )]
+    [InlineData(
+        "  boot_test:\n    passed: true\n    max_seconds: 60\n",
+        15,
+        "gates.boot_test.max_seconds",
+        "unknown key 'max_seconds'"
     )]
     [InlineData(
         "  - vulnerabilities\n",

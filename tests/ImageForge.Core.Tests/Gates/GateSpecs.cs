@@ -21,7 +21,7 @@ public sealed class GateSpecs
         ),
         Findings = [],
         Packages = new Dictionary<string, string> { ["openssh-server"] = "1:8.4p1-5+deb11u3" },
-        ArtifactSizes = new Dictionary<string, long> { ["disk-raw-ext4"] = 1L << 30 },
+        ArtifactSizes = new Dictionary<string, long> { ["disk-raw"] = 1L << 30 },
         EvidenceKinds = ["compliance-summary", "sbom-cyclonedx"],
         BaseImage = "bullseye",
     };
@@ -253,21 +253,21 @@ public sealed class GateSpecs
         "2G",
         GateViolation.Fail,
         GateOutcome.Pass,
-        "pass image_size: max size of disk-raw-ext4: expected at most 2G (2147483648 bytes), found 1.0 GiB (1073741824 bytes)"
+        "pass image_size: max size of disk-raw: expected at most 2G (2147483648 bytes), found 1.0 GiB (1073741824 bytes)"
     )]
     [InlineData(
         512L << 20,
         "512M",
         GateViolation.Warn,
         GateOutcome.Warn,
-        "warn image_size: max size of disk-raw-ext4: expected at most 512M (536870912 bytes), found 1.0 GiB (1073741824 bytes)"
+        "warn image_size: max size of disk-raw: expected at most 512M (536870912 bytes), found 1.0 GiB (1073741824 bytes)"
     )]
     [InlineData(
         512L << 20,
         "512M",
         GateViolation.Fail,
         GateOutcome.Fail,
-        "fail image_size: max size of disk-raw-ext4: expected at most 512M (536870912 bytes), found 1.0 GiB (1073741824 bytes)"
+        "fail image_size: max size of disk-raw: expected at most 512M (536870912 bytes), found 1.0 GiB (1073741824 bytes)"
     )]
     public void The_image_size_gate_limits_the_bytes_of_an_artifact(
         long max,
@@ -276,11 +276,7 @@ public sealed class GateSpecs
         GateOutcome outcome,
         string reason
     ) =>
-        Text(
-                new() { ImageSize = new ImageSizeGate("disk-raw-ext4", max, text, on) },
-                Clean,
-                outcome
-            )
+        Text(new() { ImageSize = new ImageSizeGate("disk-raw", max, text, on) }, Clean, outcome)
             .ShouldBe(reason);
 
     [Fact]
@@ -348,6 +344,51 @@ public sealed class GateSpecs
             .ShouldBe(
                 $"{GateDecision.Name(outcome)} base_image: base image bullseye not revoked: expected not revoked, found revoked on 2025-05-30: CVE-2025-0001"
             );
+
+    public static TheoryData<BootTestFacts?, GateViolation, GateOutcome, string> BootTests =>
+        new()
+        {
+            {
+                new BootTestFacts(true, "boot test passed: marker after 41.5 s", 41.5),
+                GateViolation.Fail,
+                GateOutcome.Pass,
+                "pass boot_test: boot test passed: expected passed, found passed, marker after 41.5 s"
+            },
+            {
+                new BootTestFacts(false, "boot test failed: no marker within 300 s", null),
+                GateViolation.Fail,
+                GateOutcome.Fail,
+                "fail boot_test: boot test passed: expected passed, found boot test failed: no marker within 300 s"
+            },
+            {
+                new BootTestFacts(
+                    false,
+                    "boot test failed: failed units: cloud-config.service",
+                    52.0
+                ),
+                GateViolation.Warn,
+                GateOutcome.Warn,
+                "warn boot_test: boot test passed: expected passed, found boot test failed: failed units: cloud-config.service"
+            },
+            // No boot test (turned off, or a target without one) proves nothing: fail, even with on_violation warn.
+            {
+                null,
+                GateViolation.Warn,
+                GateOutcome.Fail,
+                "fail boot_test: boot test passed: expected evidence to check, found no boot-test evidence"
+            },
+        };
+
+    [Theory]
+    [MemberData(nameof(BootTests))]
+    public void The_boot_test_gate_passes_only_for_a_boot_test_that_passed(
+        BootTestFacts? boot,
+        GateViolation on,
+        GateOutcome outcome,
+        string reason
+    ) =>
+        Text(new() { BootTest = new BootTestGate(on) }, Clean with { BootTest = boot }, outcome)
+            .ShouldBe(reason);
 
     [Fact]
     public async Task The_default_revocation_lookup_reports_not_revoked_and_why_it_cannot_know()

@@ -99,6 +99,6 @@ public sealed class ReportImporterSpecs
 
         var error = Should.Throw<InvalidInputException>(() => ReportImporters.Import(file));
 
-        error.Message.ShouldStartWith(file + ": not valid JSON");
+        error.Message.ShouldStartWith(file + ": not valid JSON at line 1");
     }
 }

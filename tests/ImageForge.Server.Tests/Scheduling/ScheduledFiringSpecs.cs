@@ -47,9 +47,12 @@ public sealed class ScheduledFiringSpecs
         last!.ScheduledFor.ShouldBe(Tonight);
         last.Outcome.ShouldBe("queued");
         last.FiredAt.ShouldBe(Tonight.AddHours(2));
-        var queued = await worker.Catalog.ListQueuedAsync();
+        // The ledger row is written before the build is queued: wait for the build, which names its instant.
+        var queued = await ScheduleHost.EventuallyAsync(
+            () => worker.Catalog.ListQueuedAsync(),
+            q => q.Count > 0
+        );
         var build = queued.ShouldHaveSingleItem();
-        // The ledger row is written before the build is queued; the build names the instant it is for.
         build.Reason.ShouldBe("schedule 2026-01-10 01:00Z: no successful build yet");
         build.Requester.ShouldBe("schedule");
         build.Trigger.ShouldBe(BuildTrigger.Schedule);

@@ -2,7 +2,10 @@
 # Stage 1 of the local target: a Debian root filesystem in <work_dir>/rootfs.
 #
 # The bootstrapped base (mmdebstrap output, before packages_remove) is cached as <cache_dir>/base/<key>.tar, where
-# key = sha256 of suite, mirror, security flag and mirror, variant, architecture and the sorted package set.
+# key = sha256 of suite, mirror, security flag and mirror, variant, architecture, the sorted package set (packages_add
+# and the boot packages) and the kernel package.
+# The kernel is installed by a customize hook: the kernel package (a metapackage such as linux-image-cloud-amd64)
+# and, should the mirror not serve it, the versioned kernel package it depends on (said as a warning).
 # A cache hit is used as is; a miss runs mmdebstrap and moves the tar into the cache atomically, under a flock so
 # two builds never bootstrap the same key at once. Then the tar is extracted (owners, permissions, xattrs kept) and
 # packages_remove is purged inside the chroot with a policy-rc.d that keeps every service down.
@@ -33,7 +36,8 @@ security_updates="$IMAGEFORGE_SECURITY_UPDATES"
 security_mirror="${IMAGEFORGE_SECURITY_MIRROR:-}"
 security_mirror="${security_mirror%/}"
 cache_dir="${IMAGEFORGE_CACHE_DIR%/}"
-read -r -a packages_add <<<"${IMAGEFORGE_PACKAGES_ADD:-}"
+read -r -a packages_add <<<"${IMAGEFORGE_PACKAGES_ADD:-} ${IMAGEFORGE_BOOT_PACKAGES:-}"
+kernel_package="${IMAGEFORGE_KERNEL_PACKAGE:-}"
 read -r -a packages_remove <<<"${IMAGEFORGE_PACKAGES_REMOVE:-}"
 
 [[ "$suite" =~ ^[a-z][a-z0-9.-]*$ ]] || die "suite '$suite' is not a Debian suite or codename"
@@ -56,7 +60,7 @@ if [[ "$security_updates" == true ]]; then
     [[ -n "$security_mirror" ]] || die "security_updates is true but security_mirror is empty"
     check_mirror security_mirror "$security_mirror"
 fi
-for package in "${packages_add[@]}" "${packages_remove[@]}"; do
+for package in "${packages_add[@]}" "${packages_remove[@]}" ${kernel_package:+"$kernel_package"}; do
     [[ "$package" =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die "'$package' is not a valid Debian package name"
 done
 if [[ -n "$mirror_auth" && ! "$mirror_auth" =~ ^[^:[:space:]]+:[^[:space:]]+$ ]]; then
@@ -77,14 +81,15 @@ esac
 key_security_mirror=""
 [[ "$security_updates" != true ]] || key_security_mirror="$security_mirror"
 key_input="$(printf '%s\n' \
-    "format=imageforge-base-1" \
+    "format=imageforge-base-2" \
     "suite=$suite" \
     "variant=$variant" \
     "architecture=$arch" \
     "mirror=$mirror" \
     "security_updates=$security_updates" \
     "security_mirror=$key_security_mirror" \
-    "packages=$include")"
+    "packages=$include" \
+    "kernel=$kernel_package")"
 key="$(printf '%s\n' "$key_input" | sha256sum | cut -c1-64)"
 
 base_dir="$cache_dir/base"
@@ -134,6 +139,11 @@ else
             --customize-hook='rm -f "$1/etc/apt/apt.conf.d/99mmdebstrap"')
     fi
 
+    if [[ -n "$kernel_package" ]]; then
+        # The hook runs on the build machine with the chroot as $1; apt inside it uses mmdebstrap's sources.
+        args+=(--customize-hook="bash '$(dirname "${BASH_SOURCE[0]}")/install-kernel.sh' \"\$1\" '$kernel_package'")
+    fi
+
     sources=("deb $mirror $suite main")
     [[ "$security_updates" != true ]] || sources+=("deb $security_mirror $security_suite main")
 
@@ -146,7 +156,7 @@ else
         grep -E '^(E|W): |^Err:|^ +[0-9]{3} ' "$mmdebstrap_log" | grep -v '^E: mmdebstrap failed to run' | tail -n 20 >&2 || true
         die "mmdebstrap failed for $suite ($variant) from $mirror (full log: $mmdebstrap_log)"
     fi
-    grep -E '^W: ' "$mmdebstrap_log" | tail -n 20 || true
+    grep -E '^W: |^imageforge-warning: ' "$mmdebstrap_log" | tail -n 20 || true
     if [[ -n "$auth_file" ]]; then
         rm -f "$auth_file"
         trap - EXIT
@@ -170,17 +180,22 @@ flock -s "$lock_fd"
 
 # --- extract -------------------------------------------------------------------------------------------------------
 step "extracting base into the work directory"
-if [[ -e "$IF_ROOTFS" ]]; then
-    leftover="$(mounts_below "$IF_ROOTFS")"
-    [[ -z "$leftover" ]] || die "refusing to reuse $IF_ROOTFS: mounts are still active below it: $leftover"
-    rm -rf --one-file-system "$IF_ROOTFS"
-fi
+# The tree lives in memory (a tmpfs of about 400 MiB at <work_dir>/mem): extracting, hardening, scanning and reading
+# it for the disk are faster, and removing it is an unmount. The C# side unmounts whatever is left below work_dir
+# after a failure or a cancel.
+acquire_memory
 mkdir -m 0755 "$IF_ROOTFS"
 tar --extract --file="$cache_tar" --directory="$IF_ROOTFS" \
     --numeric-owner --same-owner --same-permissions --xattrs --xattrs-include='*' --acls ||
     die "could not extract $cache_tar into $IF_ROOTFS"
 exec {lock_fd}>&-
 require_rootfs
+# What the tree of this build is made of, for the stages that cache work on it (the scan before hardening).
+removed_key=""
+if ((${#packages_remove[@]})); then
+    removed_key="$(printf '%s\n' "${packages_remove[@]}" | LC_ALL=C sort -u | paste -sd, -)"
+fi
+printf 'base=%s\nremove=%s\n' "$key" "$removed_key" >"$IF_WORK_DIR/base.key"
 
 # --- packages_remove -----------------------------------------------------------------------------------------------
 if ((${#packages_remove[@]})); then

@@ -77,7 +77,9 @@ if_paths() {
     require_env IMAGEFORGE_WORK_DIR
     require_abs_path IMAGEFORGE_WORK_DIR
     IF_WORK_DIR="${IMAGEFORGE_WORK_DIR%/}"
-    IF_ROOTFS="$IF_WORK_DIR/rootfs"
+    # A tmpfs (made by the bootstrap) holding the tree and the disk while it is assembled.
+    IF_MEM="$IF_WORK_DIR/mem"
+    IF_ROOTFS="$IF_MEM/rootfs"
     IF_LOG_DIR="$IF_WORK_DIR/logs"
     mkdir -p "$IF_LOG_DIR"
 }
@@ -90,6 +92,33 @@ require_rootfs() {
 # mounts_below <dir>: prints mount points at or below dir (from the mount table of this process).
 mounts_below() {
     awk -v dir="$1" '$5 == dir || index($5, dir "/") == 1 { print $5 }' /proc/self/mountinfo
+}
+
+# mounts_inside <dir>: mount points strictly below dir.
+mounts_inside() {
+    awk -v dir="$1" 'index($5, dir "/") == 1 { print $5 }' /proc/self/mountinfo
+}
+
+# acquire_memory: <work_dir>/mem as a tmpfs (the tree and the disk being assembled live there: faster to write, to
+# scan and to read, and gone with one unmount); a plain directory where no tmpfs can be mounted.
+acquire_memory() {
+    [[ ! -e "$IF_MEM" ]] || release_memory
+    mkdir -m 0755 "$IF_MEM"
+    if ! mount -t tmpfs -o mode=0755 imageforge-work "$IF_MEM" 2>"$IF_LOG_DIR/tmpfs.log"; then
+        echo "note: no tmpfs for the work directory ($(cat "$IF_LOG_DIR/tmpfs.log")); using $IF_MEM on disk" >&2
+    fi
+}
+
+# release_memory: <work_dir>/mem goes, unmounted when it is a tmpfs (its contents with it, at once), deleted
+# otherwise. Refuses while anything is mounted inside it (a chroot's /proc, a scan's bind mount).
+release_memory() {
+    local leftover
+    leftover="$(mounts_inside "$IF_MEM")"
+    [[ -z "$leftover" ]] || die "mounts are still active below $IF_MEM: $leftover"
+    if mountpoint -q "$IF_MEM"; then
+        umount "$IF_MEM"
+    fi
+    rm -rf --one-file-system "$IF_MEM"
 }
 
 # if_chroot <command...>: runs a command inside the image with a clean environment.
@@ -137,5 +166,36 @@ sha256_file() {
     else
         (cd "$dir" && sha256sum -- "$name" >"$name.sha256.tmp")
     fi
+    mv -f "$dir/$name.sha256.tmp" "$dir/$name.sha256"
+}
+
+# size_to_mib <size>: prints a disk size given as <n>M or <n>G in MiB; fails on any other form.
+size_to_mib() {
+    case "$1" in
+        [1-9]*M) [[ "${1%M}" =~ ^[0-9]+$ ]] && printf '%s\n' "${1%M}" ;;
+        [1-9]*G) [[ "${1%G}" =~ ^[0-9]+$ ]] && printf '%s\n' "$((${1%G} * 1024))" ;;
+        *) return 1 ;;
+    esac
+}
+
+# layout_rows: the partition rows of <work_dir>/disk/layout.tsv (written by the layout stage), tab-separated:
+# number name mount fs start_mib size_mib type partuuid fs_id options pass.
+layout_rows() {
+    local table="$IF_WORK_DIR/disk/layout.tsv"
+    [[ -f "$table" ]] || die "no disk layout at $table (did the layout stage run with the same work_dir?)"
+    awk -F'\t' -v OFS='\t' '$1 == "part" { $1 = ""; sub(/^\t/, ""); print }' "$table"
+}
+
+# ... | hash_stream <dir> <name>: writes stdin to <dir>/<name> (through <name>.partial, renamed at the end) and its
+# digest to <name>.sha256 in sha256sum format, in the same pass: the file is never read back to be hashed.
+hash_stream() {
+    local dir="$1" name="$2" digest hasher=(sha256sum)
+    # openssl uses the CPU's SHA extensions (about five times coreutils' speed here).
+    ! command -v openssl >/dev/null 2>&1 || hasher=(openssl dgst -sha256 -r)
+    digest="$(tee "$dir/$name.partial" | "${hasher[@]}")"
+    digest="${digest%% *}"
+    [[ "$digest" =~ ^[0-9a-f]{64}$ ]] || die "could not write and hash $dir/$name"
+    printf '%s  %s\n' "$digest" "$name" >"$dir/$name.sha256.tmp"
+    mv -f "$dir/$name.partial" "$dir/$name"
     mv -f "$dir/$name.sha256.tmp" "$dir/$name.sha256"
 }
