@@ -96,7 +96,7 @@ public sealed class GcpCliSpecs(GcpKit kit) : IClassFixture<GcpKit>, IDisposable
         );
 
         invalid.ExitCode.ShouldBe(2, invalid.ToString());
-        invalid.ToString().ShouldMatch(@"bad\.yaml:\d+: targets\[0\]\.options\.project_id");
+        invalid.ToString().ShouldMatch(@"gcp-image\.yaml:\d+: targets\[0\]\.options\.project_id");
         built.ExitCode.ShouldBe(0, built.ToString());
         second.ExitCode.ShouldBe(0, second.ToString());
         verify.ExitCode.ShouldBe(0, verify.ToString());
@@ -173,12 +173,7 @@ public sealed class GcpCliSpecs(GcpKit kit) : IClassFixture<GcpKit>, IDisposable
                 .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
         );
         File.WriteAllText(
-            Path.Combine(
-                root,
-                "templates",
-                "images",
-                name == "content" ? "gcp-image.yaml" : "bad.yaml"
-            ),
+            Path.Combine(root, "templates", "images", "gcp-image.yaml"),
             $$"""
             name: gcp-image
             description: an image imported into the GCP fake

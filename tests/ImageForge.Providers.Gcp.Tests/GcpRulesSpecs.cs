@@ -49,7 +49,7 @@ public sealed class GcpRulesSpecs : IDisposable
         problem.Line.ShouldBe(line);
         problem.Field.ShouldBe(field);
         problem.Message.ShouldContain(message);
-        problem.File.ShouldEndWith("gcp.yaml");
+        problem.File.ShouldEndWith("gcp-rules.yaml");
     }
 
     [Theory]
@@ -126,7 +126,7 @@ public sealed class GcpRulesSpecs : IDisposable
     {
         var root = ContentCopy.Create(_dir.Combine(Guid.NewGuid().ToString("N")));
         File.WriteAllText(
-            Path.Combine(root, "templates", "images", "gcp.yaml"),
+            Path.Combine(root, "templates", "images", "gcp-rules.yaml"),
             "name: gcp-rules\n"
                 + "description: rules\n"
                 + "os: { family: debian, release: \"11\" }\n"
@@ -145,7 +145,11 @@ public sealed class GcpRulesSpecs : IDisposable
         );
         // Only this file's problems: the shipped definitions of other providers are not registered here.
         return new Loaded(
-            [.. set.Problems.Where(p => p.File.EndsWith("gcp.yaml", StringComparison.Ordinal))],
+            [
+                .. set.Problems.Where(p =>
+                    p.File.EndsWith("gcp-rules.yaml", StringComparison.Ordinal)
+                ),
+            ],
             set
         );
     }
