@@ -60,15 +60,13 @@ internal sealed class FakePackerBuild : IDisposable
         // the Ctrl-C spec would wait for a build that cannot hear it. env restores the default before imageforge
         // starts, as an interactive terminal would have it.
         var spec = new ProcessSpec("env")
-            .WithArguments(
-                [
-                    "--default-signal=INT",
-                    Path.Combine(AppContext.BaseDirectory, "imageforge"),
-                    .. args,
-                    "--data-dir",
-                    DataDir,
-                ]
-            )
+            .WithArguments([
+                "--default-signal=INT",
+                Path.Combine(AppContext.BaseDirectory, "imageforge"),
+                .. args,
+                "--data-dir",
+                DataDir,
+            ])
             .WithWorkingDirectory(RepoPaths.Root);
         foreach (var (name, value) in Environment)
         {
