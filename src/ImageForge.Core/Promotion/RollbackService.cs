@@ -1,5 +1,6 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
 
 namespace ImageForge.Core.Promotion;
 
@@ -73,6 +74,7 @@ public sealed class RollbackService
                 );
         }
 
+        await RestoreAsync(image, target, channel, cancellationToken);
         return await _context.Store.MovePointerAsync(
             image,
             channel,
@@ -90,6 +92,37 @@ public sealed class RollbackService
             ),
             cancellationToken
         );
+    }
+
+    // The providers' own pointers first (a failure leaves the catalog's pointer where it was).
+    private async Task RestoreAsync(
+        string image,
+        string version,
+        string channel,
+        CancellationToken cancellationToken
+    )
+    {
+        var restored = await _context.VersionAsync(image, version, cancellationToken);
+        foreach (var step in PromotionService.Plan(restored))
+        {
+            if (_context.Targets.TryGetValue(step.Target, out var target))
+            {
+                var outcome = await target.RollBackAsync(
+                    restored,
+                    channel,
+                    step,
+                    cancellationToken
+                );
+                if (!outcome.Succeeded)
+                {
+                    throw new ToolFailedException(
+                        step.Target,
+                        $"{channel} was not rolled back to {image}@{version}: step {step}: {outcome.Detail}",
+                        []
+                    );
+                }
+            }
+        }
     }
 
     // The version the channel had before the current one was promoted into it, skipping versions no longer good.
