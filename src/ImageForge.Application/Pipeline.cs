@@ -162,9 +162,21 @@ public sealed class Pipeline
         return Directory.Exists(inData) ? inData : null;
     }
 
-    /// <summary>The signer IMAGEFORGE_SIGNING_KEY selects for this data directory.</summary>
+    /// <summary>The signer IMAGEFORGE_SIGNING_KEY selects for this data directory (a key it creates is trusted).</summary>
     public ISigner Signer() =>
-        Signers.Create(_host.Variable(Signers.EnvironmentVariable), _host.Paths.Data.Root);
+        Signers.Create(
+            _host.Variable(Signers.EnvironmentVariable),
+            _host.Paths.Data.Root,
+            TrustStore()
+        );
+
+    /// <summary>The keys signatures must be made with: IMAGEFORGE_TRUSTED_KEYS, else the data directory's store.</summary>
+    public TrustStore TrustStore() =>
+        Signing.TrustStore.Open(
+            _host.Variable(Signing.TrustStore.EnvironmentVariable),
+            _host.Paths.Data.Root,
+            _host.CurrentDirectory
+        );
 
     // The key (a file, or a cloud client) is opened only when a build gets as far as signing.
     private sealed class LazySigner(Func<ISigner> create) : ISigner

@@ -19,7 +19,7 @@ internal static class VerifyCommand
         var key = new Option<string?>("--key")
         {
             Description =
-                "Check the signature with this trusted public key (PEM) instead of the one recorded with the version",
+                "Check the signature with this public key (PEM), trusted for this check, instead of the recorded one and the trust store",
         };
         var command = new Command(
             "verify",
@@ -45,7 +45,12 @@ internal static class VerifyCommand
 
                 await using var catalog = await ctx.OpenCatalogAsync(ct);
                 var found = await VersionReference.ResolveAsync(catalog, text, ct);
-                var report = await VersionVerifier.VerifyAsync(found, trusted, ct);
+                var report = await VersionVerifier.VerifyAsync(
+                    found,
+                    trusted,
+                    ctx.Pipeline.TrustStore(),
+                    ct
+                );
                 await WriteAsync(ctx, report, trusted is not null);
                 return report.Ok ? CliApp.Ok : NotOk;
             }
@@ -67,6 +72,8 @@ internal static class VerifyCommand
                     key_id = report.KeyId,
                     algorithm = report.Algorithm,
                     trusted_key = trustedKey,
+                    key_fingerprint = report.KeyFingerprint,
+                    key_trusted = report.KeyTrusted,
                     signature_valid = report.SignatureValid,
                     subjects = report.SubjectCount,
                     items = report.Items.Select(i => new
@@ -107,6 +114,15 @@ internal static class VerifyCommand
                     trustedKey
                         ? ", checked with the trusted --key"
                         : ", checked with the recorded public key"
+                )
+                + (report.KeyFingerprint is { } fingerprint ? $" {fingerprint}" : "")
+                + (
+                    report.KeyTrusted switch
+                    {
+                        true => " (trusted)",
+                        false => " (NOT TRUSTED)",
+                        null => "",
+                    }
                 )
         );
         if (report.Ok)

@@ -59,7 +59,10 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
 
     // Output file name -> kind, in the order the template exports them. Artifacts are what gets deployed; evidence
     // documents what is inside them. A null media type marks an artifact. Some depend on the target's options.
-    private static List<(string File, string Kind, string? MediaType)> OutputsFor(TargetSpec target)
+    private static List<(string File, string Kind, string? MediaType)> OutputsFor(
+        TargetSpec target,
+        ImageDefinition definition
+    )
     {
         var formats = (target.Option("disk_formats") ?? "raw").Split(',');
         var outputs = new List<(string File, string Kind, string? MediaType)>
@@ -96,6 +99,10 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
         {
             outputs.Add(("boot-test.json", BootTestEvidence.Kind, "application/json"));
             outputs.Add(("boot-test-console.log", BootTestEvidence.TranscriptKind, "text/plain"));
+            if (definition.Tests.Count > 0)
+            {
+                outputs.Add(("image-tests.json", ImageTestsEvidence.Kind, "application/json"));
+            }
         }
         return outputs;
     }
@@ -229,6 +236,14 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             ["hardening_dir"] = Path.Combine(request.Content.Hardening, request.Baseline.Hardening),
         };
         AddScapVariables(request, variables);
+        // The definition's tests, for the boot test to run inside the guest ("": none).
+        variables["image_tests_file"] = "";
+        if (request.Definition.Tests.Count > 0)
+        {
+            var tests = Path.Combine(request.WorkDirectory, "image-tests.tsv");
+            File.WriteAllText(tests, ImageTest.CheckerLines(request.Definition.Tests));
+            variables["image_tests_file"] = tests;
+        }
         var varFile = Path.Combine(request.WorkDirectory, "imageforge.pkrvars.hcl");
         File.WriteAllText(varFile, ToVarFile(variables));
 
@@ -321,7 +336,7 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
 
         var artifacts = new List<Artifact>();
         var evidence = new List<EvidenceDocument>();
-        foreach (var (file, kind, mediaType) in OutputsFor(request.Target))
+        foreach (var (file, kind, mediaType) in OutputsFor(request.Target, request.Definition))
         {
             var path = Path.GetFullPath(Path.Combine(request.OutputDirectory, file));
             if (!files.Contains(path) || !File.Exists(path))

@@ -23,14 +23,14 @@ internal sealed class FileKeySigner : ISigner, IDisposable
 
     public string Algorithm => SigningAlgorithms.EcdsaP256Sha256;
 
+    /// <summary>True when this process created the key file (on first use).</summary>
+    public bool Created { get; private init; }
+
     /// <summary>Loads the key at <paramref name="path"/>, creating it first when there is none.</summary>
     public static FileKeySigner OpenOrCreate(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(full))
-        {
-            Create(full);
-        }
+        var created = !File.Exists(full) && Create(full);
 
         var key = ECDsa.Create();
         try
@@ -60,7 +60,7 @@ internal sealed class FileKeySigner : ISigner, IDisposable
             throw new SigningException($"{full}: {e.Message}", e);
         }
 
-        return new FileKeySigner(key, full);
+        return new FileKeySigner(key, full) { Created = created };
     }
 
     public Task<byte[]> SignAsync(
@@ -75,12 +75,15 @@ internal sealed class FileKeySigner : ISigner, IDisposable
             )
         );
 
+    /// <summary>The public key as PEM (SubjectPublicKeyInfo).</summary>
+    public string PublicKeyPem => _key.ExportSubjectPublicKeyInfoPem();
+
     public Task<string> GetPublicKeyPemAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(_key.ExportSubjectPublicKeyInfoPem());
+        Task.FromResult(PublicKeyPem);
 
     public void Dispose() => _key.Dispose();
 
-    private static void Create(string path)
+    private static bool Create(string path)
     {
         var directory = System.IO.Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
@@ -111,10 +114,11 @@ internal sealed class FileKeySigner : ISigner, IDisposable
         catch (IOException) when (File.Exists(path))
         {
             // Another process created it first: use that one.
-            return;
+            return false;
         }
 
         // The umask can only remove bits; set the mode explicitly so it is exactly 0600.
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return true;
     }
 }

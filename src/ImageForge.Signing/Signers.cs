@@ -21,9 +21,14 @@ public static class Signers
     public static string DefaultKeyPath(string dataDirectory) =>
         Path.Combine(dataDirectory, "keys", DefaultKeyFile);
 
-    /// <summary>Creates the signer a setting names. Cloud signers contact their service only when used.</summary>
+    /// <summary>
+    /// Creates the signer a setting names. Cloud signers contact their service only when used. A file key ImageForge
+    /// creates here (the default key on first use) is added to <paramref name="trust"/> (default: the data
+    /// directory's trust store) at once, so what it signs verifies; an existing key is trusted only by
+    /// <c>keys trust add</c>.
+    /// </summary>
     /// <exception cref="InvalidInputException">The setting has no known provider prefix or a malformed key reference.</exception>
-    public static ISigner Create(string? setting, string dataDirectory)
+    public static ISigner Create(string? setting, string dataDirectory, TrustStore? trust = null)
     {
         var value = setting?.Trim() ?? "";
         var colon = value.IndexOf(':', StringComparison.Ordinal);
@@ -35,8 +40,11 @@ public static class Signers
         {
             return provider switch
             {
-                "file" => FileKeySigner.OpenOrCreate(
-                    reference.Length == 0 ? DefaultKeyPath(dataDirectory) : reference
+                "file" => TrustIfCreated(
+                    FileKeySigner.OpenOrCreate(
+                        reference.Length == 0 ? DefaultKeyPath(dataDirectory) : reference
+                    ),
+                    trust ?? TrustStore.Open(null, dataDirectory, dataDirectory)
                 ),
                 "awskms" when reference.Length > 0 => AwsKmsSigner.FromDefaultChain(reference),
                 "azurekv"
@@ -58,6 +66,17 @@ public static class Signers
         {
             throw Invalid(value, e.Message);
         }
+    }
+
+    private static FileKeySigner TrustIfCreated(FileKeySigner signer, TrustStore trust)
+    {
+        // A bundle file is the operator's to edit: a key created while one is configured is added there by hand.
+        if (signer.Created && !trust.IsBundle)
+        {
+            trust.AddPem(signer.PublicKeyPem);
+        }
+
+        return signer;
     }
 
     private static InvalidInputException Invalid(string value, string why) =>

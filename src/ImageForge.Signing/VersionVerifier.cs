@@ -53,19 +53,37 @@ public sealed record VerificationReport(
 {
     /// <summary>True when every re-hashed item matched, the signature verified and the subjects equal the catalog's.</summary>
     public bool Ok => Problems.Count == 0;
+
+    /// <summary><c>sha256:</c> fingerprint of the public key the signature was checked with, when it was readable.</summary>
+    public string? KeyFingerprint { get; init; }
+
+    /// <summary>Whether that key is in the trust store (null: no trust store was consulted, or no key).</summary>
+    public bool? KeyTrusted { get; init; }
 }
 
 /// <summary>
 /// Verifies a version against its own evidence: re-hashes every local artifact and evidence document, checks the DSSE
-/// signature with the recorded public key (or a trusted one), and checks that the signed subjects are exactly the
-/// catalog's artifacts and evidence. Evidence recorded after the signature (a re-scan) is listed as not signed, which
-/// is not a failure.
+/// signature with the recorded public key (or one given), that the key is in the trust store and that the envelope's
+/// keyid names that key, and checks that the signed subjects are exactly the catalog's artifacts and evidence.
+/// Evidence recorded after the signature (a re-scan) is listed as not signed, which is not a failure.
 /// </summary>
 public static class VersionVerifier
 {
+    /// <param name="version">The version as the catalog records it.</param>
+    /// <param name="trustedPublicKeyPem">
+    /// A key the caller trusts explicitly (<c>verify --key</c>), checked instead of the recorded one and not looked up
+    /// in <paramref name="trust"/>.
+    /// </param>
+    /// <param name="trust">
+    /// The keys a signature must be made with; null checks the signature with the recorded key only (the product
+    /// always passes its store).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the re-hashing.</param>
+    /// <exception cref="Core.Errors.InvalidInputException">A file of the trust store is unreadable.</exception>
     public static async Task<VerificationReport> VerifyAsync(
         ImageVersion version,
         string? trustedPublicKeyPem = null,
+        TrustStore? trust = null,
         CancellationToken cancellationToken = default
     )
     {
@@ -181,6 +199,8 @@ public static class VersionVerifier
         }
 
         var signatureValid = false;
+        string? fingerprint = null;
+        bool? trusted = null;
         if (envelope is not null)
         {
             keyId ??= envelope.Signatures.Count > 0 ? envelope.Signatures[0].KeyId : null;
@@ -193,6 +213,23 @@ public static class VersionVerifier
             else
             {
                 signatureValid = VerifySignature(envelope, keyText, problems);
+                fingerprint = TryFingerprint(keyText);
+            }
+
+            if (fingerprint is not null)
+            {
+                CheckKeyIds(envelope, recordedKey, fingerprint, problems);
+                if (trust is not null && trustedPublicKeyPem is null)
+                {
+                    trusted = trust.Find(fingerprint) is not null;
+                    if (trusted == false)
+                    {
+                        problems.Add(
+                            $"signed with the key {fingerprint} (keyid {keyId ?? "-"}), which is not in the trust store "
+                                + $"{trust.Path}: if you trust it, 'imageforge keys trust add {keyDoc?.Location ?? "<public key file>"}'"
+                        );
+                    }
+                }
             }
 
             if (envelope.PayloadType != ProvenanceStatement.PayloadType)
@@ -229,7 +266,63 @@ public static class VersionVerifier
             subjectCount,
             items,
             problems
-        );
+        )
+        {
+            KeyFingerprint = fingerprint,
+            KeyTrusted = trusted,
+        };
+    }
+
+    private static string? TryFingerprint(string keyText)
+    {
+        try
+        {
+            return TrustStore.Fingerprint(keyText);
+        }
+        catch (Exception e)
+            when (e is ArgumentException or CryptographicException or SigningException)
+        {
+            // VerifySignature has named the unreadable key already.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A keyid that names a fingerprint (a file key's <c>file:sha256:&lt;hex&gt;</c>) must name the key checked;
+    /// any keyid must be the one the recorded public key document names. A public key swapped for another is caught
+    /// here even when the envelope was re-signed to match it.
+    /// </summary>
+    private static void CheckKeyIds(
+        DsseEnvelope envelope,
+        string? recordedKey,
+        string fingerprint,
+        List<string> problems
+    )
+    {
+        var recordedId = recordedKey is null
+            ? null
+            : PublicKeyDocument.Header(recordedKey, "keyid");
+        foreach (
+            var id in envelope.Signatures.Select(s => s.KeyId).Distinct(StringComparer.Ordinal)
+        )
+        {
+            var at = id.LastIndexOf("sha256:", StringComparison.Ordinal);
+            if (
+                at >= 0
+                && !string.Equals(id[at..], fingerprint, StringComparison.OrdinalIgnoreCase)
+            )
+            {
+                problems.Add(
+                    $"the envelope's keyid {id} does not match the fingerprint {fingerprint} of the public key it was checked with"
+                );
+            }
+            else if (recordedId is not null && recordedId != id)
+            {
+                problems.Add(
+                    $"the envelope's keyid {id} is not the keyid {recordedId} of the recorded public key"
+                );
+            }
+        }
     }
 
     private static bool VerifySignature(

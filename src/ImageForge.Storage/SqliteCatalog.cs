@@ -42,7 +42,12 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         DatabasePath = databasePath;
         _connectionString = connectionString;
         _busyTimeout = busyTimeout;
-        _catalog = new SqlCatalog(SqliteDialect.Instance, ConnectAsync, timeProvider);
+        _catalog = new SqlCatalog(
+            SqliteDialect.Instance,
+            ConnectAsync,
+            timeProvider,
+            new DataRoot(Path.GetDirectoryName(databasePath)!)
+        );
     }
 
     /// <summary>The absolute path of the catalog file.</summary>
@@ -116,6 +121,7 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
                 await new SchemaMigrator(SqliteDialect.Instance, timeProvider).ApplyAsync(
                     connection,
                     path,
+                    directory,
                     cancellationToken
                 );
             }

@@ -55,8 +55,18 @@ internal sealed class FakePackerBuild : IDisposable
     /// <summary>The real imageforge executable as a separate process, with this build's data dir and environment.</summary>
     public ProcessSpec ImageforgeProcess(params string[] args)
     {
-        var spec = new ProcessSpec(Path.Combine(AppContext.BaseDirectory, "imageforge"))
-            .WithArguments([.. args, "--data-dir", DataDir])
+        // A test run started in the background of a non-interactive shell (nohup ... &, as CI runners may) inherits
+        // SIGINT ignored, and a signal ignored at exec stays ignored: .NET then never calls imageforge's handler and
+        // the Ctrl-C spec would wait for a build that cannot hear it. env restores the default before imageforge
+        // starts, as an interactive terminal would have it.
+        var spec = new ProcessSpec("env")
+            .WithArguments([
+                "--default-signal=INT",
+                Path.Combine(AppContext.BaseDirectory, "imageforge"),
+                .. args,
+                "--data-dir",
+                DataDir,
+            ])
             .WithWorkingDirectory(RepoPaths.Root);
         foreach (var (name, value) in Environment)
         {

@@ -251,6 +251,40 @@ public sealed class BootableDiskSpecs(GoldenImageFixture fixture, ITestOutputHel
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_shipped_images_tests_all_pass_inside_the_booted_guest()
+    {
+        var files = await ShippedAsync();
+
+        using var tests = JsonDocument.Parse(await File.ReadAllTextAsync(files["image-tests"]));
+
+        var t = tests.RootElement;
+        output.WriteLine(t.ToString());
+        t.GetProperty("passed").GetBoolean().ShouldBeTrue(t.ToString());
+        // Every check of templates/images/debian-11-cis.yaml's tests: section, each observed in the guest.
+        t.GetProperty("total").GetInt32().ShouldBe(18);
+        var results = t.GetProperty("results").EnumerateArray().ToList();
+        results
+            .Select(r => r.GetProperty("kind").GetString())
+            .Distinct()
+            .ShouldBe([
+                "package-present",
+                "package-absent",
+                "service-enabled",
+                "service-running",
+                "file",
+                "sysctl",
+                "user-present",
+                "port-listening",
+                "port-closed",
+            ]);
+        results
+            .Single(r => r.GetProperty("kind").GetString() == "port-listening")
+            .GetProperty("observed")
+            .GetString()
+            .ShouldBe("listening=yes");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_disk_without_a_kernel_fails_its_boot_test_and_the_baseline_rejects_the_version()
     {
         // The cold build (test-only hardening rule removing the kernel): the build worked, the version may not ship.
@@ -283,6 +317,13 @@ public sealed class BootableDiskSpecs(GoldenImageFixture fixture, ITestOutputHel
         reason.GetProperty("found").GetString()!.ShouldContain("GRUB could not load /vmlinuz");
         fixture.Cold.Error.ShouldContain("rejected: debian-11-cis@");
         fixture.Cold.Error.ShouldContain("fail boot_test: boot test passed");
+        // A guest that never came up ran none of the image tests: they failed too, nothing was proven.
+        using var tests = JsonDocument.Parse(await File.ReadAllTextAsync(evidence["image-tests"]));
+        tests.RootElement.GetProperty("passed").GetBoolean().ShouldBeFalse();
+        tests
+            .RootElement.GetProperty("results")
+            .EnumerateArray()
+            .ShouldAllBe(r => !r.GetProperty("passed").GetBoolean());
     }
 
     [Fact(Timeout = 60_000)]

@@ -13,11 +13,13 @@ internal static class TestContent
         ContentCopy.Edit(root, relativePath, change);
 
     /// <summary>
-    /// The shipped baseline without its boot_test gate, for builds that test something else with the boot test
-    /// turned off (one boot in the whole suite is enough; it is the shipped image's).
+    /// The shipped baseline without its boot_test and image_tests gates, for builds that test something else with the
+    /// boot test turned off (one boot in the whole suite is enough; it is the shipped image's). The image tests run
+    /// in the booted guest, so they go with it.
     /// </summary>
     public static string WithoutBootGate(string yaml) =>
-        yaml.Replace("  boot_test:\n    passed: true\n", "", StringComparison.Ordinal);
+        yaml.Replace("  boot_test:\n    passed: true\n", "", StringComparison.Ordinal)
+            .Replace("  image_tests:\n    passed: true\n", "", StringComparison.Ordinal);
 
     /// <summary>A definition with its boot test turned off.</summary>
     public static string WithoutBootTest(string yaml) =>

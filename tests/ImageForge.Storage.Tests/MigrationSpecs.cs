@@ -223,7 +223,9 @@ public sealed class MigrationSpecs : IDisposable
         // Assert
         await using (var db = await Raw.OpenAsync(_data.DatabasePath))
         {
-            (await Raw.MigrationsAsync(db)).Select(m => m.Version).ShouldBe([1L, 2L, 3L, 4L, 5L]);
+            (await Raw.MigrationsAsync(db))
+                .Select(m => m.Version)
+                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L]);
         }
 
         (await catalog.ListBuildsAsync())

@@ -495,7 +495,12 @@ public sealed class PromotionOperations
                 problems.Add($"{reference} is in no channel now");
             }
 
-            var report = await VersionVerifier.VerifyAsync(version, null, cancellationToken);
+            var report = await VersionVerifier.VerifyAsync(
+                version,
+                null,
+                _pipeline.TrustStore(),
+                cancellationToken
+            );
             if (!report.Ok)
             {
                 problems.Add(

@@ -38,6 +38,7 @@ public sealed class PromotionSession : IAsyncDisposable
         var data = pipeline.Host.Paths.Data;
         var time = pipeline.Host.Time;
         var policy = AccessPolicy.Load(data.Root);
+        var trust = pipeline.TrustStore();
         var catalog = await SqliteCatalog.OpenAsync(data.Root, time, cancellationToken);
         try
         {
@@ -47,7 +48,7 @@ public sealed class PromotionSession : IAsyncDisposable
                 catalog,
                 pipeline.Connected.Distribution,
                 async (version, token) =>
-                    (await VersionVerifier.VerifyAsync(version, null, token)).Problems,
+                    (await VersionVerifier.VerifyAsync(version, null, trust, token)).Problems,
                 time
             );
             foreach (

@@ -15,6 +15,7 @@ namespace ImageForge.Core.Definitions;
 ///   evidence: { required: [compliance-summary, sbom-cyclonedx] }
 ///   base_image: { not_revoked: true }
 ///   boot_test: { passed: true }
+///   image_tests: { passed: true }
 /// </code>
 /// Each gate is given at most once; <c>on_violation</c> (<c>fail</c> or <c>warn</c>, default fail) is accepted by
 /// every gate.
@@ -71,6 +72,7 @@ internal static class BaselineGatesReader
             Evidence = ReadEvidence(map),
             BaseImage = ReadBaseImage(map),
             BootTest = ReadBootTest(map),
+            ImageTests = ReadImageTests(map),
         };
     }
 
@@ -316,6 +318,9 @@ internal static class BaselineGatesReader
 
     private static BootTestGate? ReadBootTest(MappingReader gates) =>
         ReadSwitchGate(gates, "boot_test", "passed") is { } on ? new BootTestGate(on) : null;
+
+    private static ImageTestsGate? ReadImageTests(MappingReader gates) =>
+        ReadSwitchGate(gates, "image_tests", "passed") is { } on ? new ImageTestsGate(on) : null;
 
     // A gate switched on by one required `<key>: true`: its on_violation when on, null when absent or false.
     private static GateViolation? ReadSwitchGate(MappingReader gates, string name, string key)

@@ -35,6 +35,9 @@ public sealed record ImageDefinition
     /// <summary>The file the definition was read from, as it was given to the loader (relative stays relative).</summary>
     public required string SourceFile { get; init; }
 
+    /// <summary>The image's tests (<c>tests:</c>): checks the boot test runs inside the booted guest; empty for none.</summary>
+    public IReadOnlyList<ImageTest> Tests { get; init; } = [];
+
     /// <summary>The target for <paramref name="provider"/> (local, aws, azure, gcp), or null when the image has none.</summary>
     public TargetSpec? FindTarget(string provider) =>
         Targets.FirstOrDefault(t => string.Equals(t.Provider, provider, StringComparison.Ordinal));

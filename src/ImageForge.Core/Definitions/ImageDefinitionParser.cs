@@ -20,7 +20,17 @@ internal sealed record DefinitionDraft(
 internal static class ImageDefinitionParser
 {
     public static IReadOnlyList<string> Keys { get; } =
-    ["name", "description", "os", "baseline", "packages", "targets", "schedule", "channels"];
+    [
+        "name",
+        "description",
+        "os",
+        "baseline",
+        "packages",
+        "targets",
+        "schedule",
+        "channels",
+        "tests",
+    ];
 
     private static readonly IReadOnlyList<string> PackageKeys = ["add", "remove"];
     private static readonly IReadOnlyList<string> TargetKeys =
@@ -88,6 +98,7 @@ internal static class ImageDefinitionParser
         var channels = ReadChannels(map);
         var targets = ReadTargets(map, os, registry, channels);
         var schedule = ReadSchedule(map, today);
+        var tests = ImageTestsReader.Read(map);
 
         ImageDefinition? definition = null;
         if (problems.Count == before)
@@ -102,6 +113,7 @@ internal static class ImageDefinitionParser
                 Targets = targets,
                 Schedule = schedule,
                 Channels = channels,
+                Tests = tests,
                 SourceFile = file,
             };
         }

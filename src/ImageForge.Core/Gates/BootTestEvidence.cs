@@ -23,7 +23,30 @@ public static class BootTestEvidence
 
     /// <summary>Reads boot-test.json.</summary>
     /// <exception cref="FormatException">The file is not a boot test result (no boolean <c>passed</c>).</exception>
-    public static BootTestFacts Read(string path)
+    public static BootTestFacts Read(string path) =>
+        ReadPassFail(
+            path,
+            "boot test",
+            (passed, summary, root) =>
+                new BootTestFacts(
+                    passed,
+                    summary,
+                    root.TryGetProperty("seconds_to_marker", out var s)
+                    && s.ValueKind == JsonValueKind.Number
+                        ? s.GetDouble()
+                        : null
+                )
+        );
+
+    /// <summary>
+    /// Reads a result document with a boolean <c>passed</c> and a <c>summary</c> (the boot test's and the image
+    /// tests'), handing both and the document to <paramref name="make"/>.
+    /// </summary>
+    internal static T ReadPassFail<T>(
+        string path,
+        string what,
+        Func<bool, string, JsonElement, T> make
+    )
     {
         ArgumentNullException.ThrowIfNull(path);
         try
@@ -36,20 +59,15 @@ public static class BootTestEvidence
                 || passed.ValueKind is not (JsonValueKind.True or JsonValueKind.False)
             )
             {
-                throw new FormatException($"{path}: not a boot test result (no boolean 'passed')");
+                throw new FormatException($"{path}: not a {what} result (no boolean 'passed')");
             }
-            var seconds =
-                root.TryGetProperty("seconds_to_marker", out var s)
-                && s.ValueKind == JsonValueKind.Number
-                    ? s.GetDouble()
-                    : (double?)null;
             var summary =
                 root.TryGetProperty("summary", out var text)
                 && text.ValueKind == JsonValueKind.String
                     ? text.GetString()!
-                : passed.GetBoolean() ? "boot test passed"
-                : "boot test failed";
-            return new BootTestFacts(passed.GetBoolean(), summary, seconds);
+                : passed.GetBoolean() ? what + " passed"
+                : what + " failed";
+            return make(passed.GetBoolean(), summary, root);
         }
         catch (JsonException e)
         {
@@ -65,4 +83,28 @@ public static class BootTestEvidence
             ? "passed, marker after " + seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
             : facts.Summary;
     }
+}
+
+/// <summary>What the image_tests gate reads of the image tests: whether every check passed, and how many ran.</summary>
+/// <param name="Passed">Every check of the definition's tests passed in the booted guest.</param>
+/// <param name="Summary">One line for people, e.g. "image tests: 12 of 12 passed".</param>
+public sealed record ImageTestFacts(bool Passed, string Summary);
+
+/// <summary>
+/// The image tests' evidence, <c>image-tests</c> (image-tests.json, written by the local target's boot test from the
+/// checks of the definition's <c>tests:</c> section, run inside the booted guest).
+/// </summary>
+public static class ImageTestsEvidence
+{
+    /// <summary>Evidence kind of image-tests.json.</summary>
+    public const string Kind = "image-tests";
+
+    /// <summary>Reads image-tests.json.</summary>
+    /// <exception cref="FormatException">The file is not an image test result (no boolean <c>passed</c>).</exception>
+    public static ImageTestFacts Read(string path) =>
+        BootTestEvidence.ReadPassFail(
+            path,
+            "image tests",
+            (passed, summary, _) => new ImageTestFacts(passed, summary)
+        );
 }

@@ -21,6 +21,7 @@ public static class GateEvaluator
         "evidence",
         "base_image",
         "boot_test",
+        "image_tests",
     ];
 
     /// <summary>The decision of <paramref name="policy"/> over <paramref name="evidence"/>.</summary>
@@ -96,6 +97,25 @@ public static class GateEvaluator
                         "boot_test",
                         "boot test passed",
                         Missing(evidence, BootTestEvidence.Kind)
+                    )
+            );
+        }
+        if (policy.ImageTests is { } i)
+        {
+            reasons.Add(
+                evidence.ImageTests is { } tests
+                    ? Reason(
+                        "image_tests",
+                        "image tests passed",
+                        "passed",
+                        tests.Summary,
+                        tests.Passed,
+                        i.OnViolation
+                    )
+                    : MissingEvidence(
+                        "image_tests",
+                        "image tests passed",
+                        Missing(evidence, ImageTestsEvidence.Kind)
                     )
             );
         }

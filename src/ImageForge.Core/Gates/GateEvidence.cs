@@ -48,6 +48,9 @@ public sealed record GateEvidence
     /// <summary>The boot test's result (evidence kind boot-test); null when the version has none.</summary>
     public BootTestFacts? BootTest { get; init; }
 
+    /// <summary>The image tests' result (evidence kind image-tests); null when the version has none.</summary>
+    public ImageTestFacts? ImageTests { get; init; }
+
     /// <summary>Kinds of the evidence documents the version has.</summary>
     public IReadOnlyCollection<string> EvidenceKinds { get; init; } = [];
 
@@ -152,6 +155,19 @@ public sealed record GateEvidence
             }
         }
 
+        ImageTestFacts? imageTests = null;
+        if (EvidenceFiles.Current(context.Evidence, ImageTestsEvidence.Kind) is { } t)
+        {
+            try
+            {
+                imageTests = ImageTestsEvidence.Read(t.Location);
+            }
+            catch (Exception e) when (e is FormatException or IOException)
+            {
+                unreadable[ImageTestsEvidence.Kind] = $"unreadable: {e.Message}";
+            }
+        }
+
         return new GateEvidence
         {
             Compliance = compliance,
@@ -159,6 +175,7 @@ public sealed record GateEvidence
             FailedSources = failedSources,
             Packages = packages,
             BootTest = bootTest,
+            ImageTests = imageTests,
             ArtifactSizes = context
                 .Artifacts.Where(a => a.SizeBytes is not null)
                 .GroupBy(a => a.Kind, StringComparer.Ordinal)

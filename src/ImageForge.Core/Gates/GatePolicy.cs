@@ -42,6 +42,9 @@ public sealed record GatePolicy
     /// <summary>The version's disk must have booted in the boot test.</summary>
     public BootTestGate? BootTest { get; init; }
 
+    /// <summary>Every check of the image's tests must have passed in the booted guest.</summary>
+    public ImageTestsGate? ImageTests { get; init; }
+
     /// <summary>True when no gate is configured.</summary>
     public bool IsEmpty =>
         Vulnerabilities is null
@@ -50,7 +53,8 @@ public sealed record GatePolicy
         && ImageSize is null
         && Evidence is null
         && BaseImage is null
-        && BootTest is null;
+        && BootTest is null
+        && ImageTests is null;
 }
 
 /// <summary>
@@ -96,3 +100,9 @@ public sealed record BaseImageGate(GateViolation OnViolation);
 /// target that has none) fails the gate whatever <see cref="OnViolation"/> says: nothing was proven.
 /// </summary>
 public sealed record BootTestGate(GateViolation OnViolation);
+
+/// <summary>
+/// The version has image-tests evidence and every check passed. A version without it (no tests, or no boot test)
+/// fails the gate whatever <see cref="OnViolation"/> says, like <see cref="BootTestGate"/>.
+/// </summary>
+public sealed record ImageTestsGate(GateViolation OnViolation);

@@ -53,9 +53,11 @@ public static class PolicyTests
         "base_image",
         "revoked",
         "boot_test",
+        "image_tests",
     ];
     private static readonly IReadOnlyList<string> ComplianceKeys = ["score", "rules"];
     private static readonly IReadOnlyList<string> BootTestKeys = ["passed", "seconds", "summary"];
+    private static readonly IReadOnlyList<string> ImageTestKeys = ["passed", "summary"];
     private static readonly IReadOnlyList<string> VulnerabilityKeys =
     [
         "findings",
@@ -482,6 +484,13 @@ public static class PolicyTests
             kinds.Add(BootTestEvidence.Kind);
         }
 
+        ImageTestFacts? imageTests = null;
+        if (map.Get("image_tests") is { } testsNode)
+        {
+            imageTests = ReadImageTests(testsNode, map);
+            kinds.Add(ImageTestsEvidence.Kind);
+        }
+
         if (
             map.Get("evidence_kinds") is { } kindsNode
             && Schema.ScalarList(
@@ -521,6 +530,7 @@ public static class PolicyTests
             FailedSources = failedSources,
             Packages = packages,
             BootTest = bootTest,
+            ImageTests = imageTests,
             ArtifactSizes = sizes,
             EvidenceKinds = kinds,
             BaseImage =
@@ -585,6 +595,35 @@ public static class PolicyTests
             map.OptionalScalar("summary", "what the boot test saw, one line")
             ?? (passed ? "boot test passed" : "boot test failed");
         return new BootTestFacts(passed, summary, seconds);
+    }
+
+    private static ImageTestFacts? ReadImageTests(YNode node, MappingReader evidence)
+    {
+        var map = MappingReader.Open(
+            node,
+            "evidence.image_tests",
+            "a mapping with passed (true or false) and summary",
+            evidence.Problems,
+            ImageTestKeys
+        );
+        var passedText = map?.RequireScalar("passed", "true or false");
+        if (map is null || passedText is null)
+        {
+            return null;
+        }
+        if (!bool.TryParse(passedText, out var passed))
+        {
+            evidence.Problems.Add(
+                map.LineOf("passed"),
+                map.PathOf("passed"),
+                $"expected true or false, found '{passedText}'"
+            );
+            return null;
+        }
+        var summary =
+            map.OptionalScalar("summary", "what the image tests found, one line")
+            ?? (passed ? "image tests passed" : "image tests failed");
+        return new ImageTestFacts(passed, summary);
     }
 
     private static ComplianceFacts? ReadCompliance(

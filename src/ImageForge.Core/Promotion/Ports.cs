@@ -34,6 +34,21 @@ public interface IDistributionTarget
         CancellationToken cancellationToken = default
     ) => Task.FromResult(StepOutcome.Done("nothing published per channel"));
 
+    /// <summary>
+    /// Makes the channel serve <paramref name="version"/> again, before a rollback moves the catalog's pointer back
+    /// to it, for providers whose consumers resolve a pointer of their own (a GCE image family). The default does
+    /// nothing: the catalog's pointer is all the channel has.
+    /// </summary>
+    Task<StepOutcome> RollBackAsync(
+        ImageVersion version,
+        string channel,
+        DistributionStep planned,
+        CancellationToken cancellationToken = default
+    ) =>
+        Task.FromResult(
+            StepOutcome.Done("nothing to restore: the catalog's pointer serves the channel")
+        );
+
     /// <summary>Marks every published copy of the version deprecated or revoked, with the reason.</summary>
     Task<StepOutcome> DeprecateAsync(
         ImageVersion version,

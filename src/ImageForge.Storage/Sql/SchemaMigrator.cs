@@ -106,13 +106,25 @@ internal sealed partial class SchemaMigrator
     /// Applies every migration newer than the database's. Refuses, before changing anything, a database that a newer
     /// ImageForge has migrated past what this one knows.
     /// </summary>
+    /// <param name="connection">An open connection to the database.</param>
+    /// <param name="database">The database's name in errors (its file).</param>
+    /// <param name="dataDirectory">
+    /// The data directory the catalog is in: migrations that store locations relative to it read it as
+    /// <c>@DataDir</c> (with a trailing '/'); null leaves such rows as they are.
+    /// </param>
+    /// <param name="cancellationToken">Cancels between statements.</param>
     /// <returns>The versions applied now (empty when the database was already current).</returns>
     public async Task<IReadOnlyList<int>> ApplyAsync(
         DbConnection connection,
         string database,
+        string? dataDirectory = null,
         CancellationToken cancellationToken = default
     )
     {
+        var parameters = new
+        {
+            DataDir = dataDirectory is null ? null : DataRoot.Prefix(dataDirectory),
+        };
         await connection.ExecuteAsync(
             new CommandDefinition(CreateMigrationsTable, cancellationToken: cancellationToken)
         );
@@ -137,7 +149,8 @@ internal sealed partial class SchemaMigrator
             await connection.ExecuteAsync(
                 new CommandDefinition(
                     migration.Sql,
-                    transaction: transaction,
+                    parameters,
+                    transaction,
                     cancellationToken: cancellationToken
                 )
             );

@@ -28,16 +28,19 @@ internal sealed class SqlCatalog : ICatalog
     private readonly SqlDialect _dialect;
     private readonly Func<CancellationToken, Task<DbConnection>> _connect;
     private readonly TimeProvider _time;
+    private readonly DataRoot _data;
 
     public SqlCatalog(
         SqlDialect dialect,
         Func<CancellationToken, Task<DbConnection>> connect,
-        TimeProvider time
+        TimeProvider time,
+        DataRoot data
     )
     {
         _dialect = dialect;
         _connect = connect;
         _time = time;
+        _data = data;
     }
 
     public async Task<BuildRecord> StartBuildAsync(
@@ -313,14 +316,16 @@ internal sealed class SqlCatalog : ICatalog
             await connection.ExecuteAsync(
                 Command(
                     """
-                    INSERT INTO artifacts (image, version, position, target, region, kind, location, sha256, size_bytes,
-                                           source_sha256, details)
-                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @Sha256, @SizeBytes,
-                            @SourceSha256, @Details)
+                    INSERT INTO artifacts (image, version, position, target, region, kind, location, in_data_dir,
+                                           sha256, size_bytes, source_sha256, details)
+                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @InDataDir, @Sha256,
+                            @SizeBytes, @SourceSha256, @Details)
                     """,
                     artifacts.Select(
                         (a, i) =>
-                            new
+                        {
+                            var (location, inDataDir) = _data.Store(a.Location);
+                            return new
                             {
                                 build.Image,
                                 Version = version,
@@ -328,12 +333,14 @@ internal sealed class SqlCatalog : ICatalog
                                 a.Target,
                                 a.Region,
                                 a.Kind,
-                                a.Location,
+                                Location = location,
+                                InDataDir = inDataDir ? 1 : 0,
                                 a.Sha256,
                                 a.SizeBytes,
                                 a.SourceSha256,
                                 Details = ArtifactDetails.ToText(a.Details),
-                            }
+                            };
+                        }
                     ),
                     transaction,
                     cancellationToken
@@ -509,7 +516,7 @@ internal sealed class SqlCatalog : ICatalog
         return version;
     }
 
-    private static async Task InsertEvidenceAsync(
+    private async Task InsertEvidenceAsync(
         DbConnection connection,
         DbTransaction transaction,
         string image,
@@ -527,19 +534,26 @@ internal sealed class SqlCatalog : ICatalog
         await connection.ExecuteAsync(
             Command(
                 """
-                INSERT INTO evidence (image, version, kind, location, sha256, size_bytes, media_type, recorded_at)
-                VALUES (@Image, @Version, @Kind, @Location, @Sha256, @SizeBytes, @MediaType, @RecordedAt)
+                INSERT INTO evidence (image, version, kind, location, in_data_dir, sha256, size_bytes, media_type,
+                                      recorded_at)
+                VALUES (@Image, @Version, @Kind, @Location, @InDataDir, @Sha256, @SizeBytes, @MediaType,
+                        @RecordedAt)
                 """,
-                evidence.Select(e => new
+                evidence.Select(e =>
                 {
-                    Image = image,
-                    Version = version,
-                    e.Kind,
-                    e.Location,
-                    e.Sha256,
-                    e.SizeBytes,
-                    e.MediaType,
-                    RecordedAt = recordedAt,
+                    var (location, inDataDir) = _data.Store(e.Location);
+                    return new
+                    {
+                        Image = image,
+                        Version = version,
+                        e.Kind,
+                        Location = location,
+                        InDataDir = inDataDir ? 1 : 0,
+                        e.Sha256,
+                        e.SizeBytes,
+                        e.MediaType,
+                        RecordedAt = recordedAt,
+                    };
                 }),
                 transaction,
                 cancellationToken
@@ -918,7 +932,7 @@ internal sealed class SqlCatalog : ICatalog
             transaction,
             $"""
             SELECT a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes, a.source_sha256,
-                   a.details
+                   a.details, a.in_data_dir
             FROM artifacts a
             WHERE a.image = @Image AND a.version IN ({chosenVersions})
             ORDER BY a.version, a.position
@@ -932,7 +946,7 @@ internal sealed class SqlCatalog : ICatalog
                         Target = r.GetString(1),
                         Region = r.GetString(2),
                         Kind = r.GetString(3),
-                        Location = r.GetString(4),
+                        Location = _data.Resolve(r.GetString(4), r.GetInt64(9) == 1),
                         Sha256 = NullableString(r, 5),
                         SizeBytes = r.IsDBNull(6) ? null : r.GetInt64(6),
                         SourceSha256 = NullableString(r, 7),
@@ -945,7 +959,8 @@ internal sealed class SqlCatalog : ICatalog
             connection,
             transaction,
             $"""
-            SELECT e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at FROM evidence e
+            SELECT e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at, e.in_data_dir
+            FROM evidence e
             WHERE e.image = @Image AND e.version IN ({chosenVersions})
             ORDER BY e.version, e.id
             """,
@@ -956,7 +971,7 @@ internal sealed class SqlCatalog : ICatalog
                     Document: new EvidenceDocument
                     {
                         Kind = r.GetString(1),
-                        Location = r.GetString(2),
+                        Location = _data.Resolve(r.GetString(2), r.GetInt64(7) == 1),
                         Sha256 = r.GetString(3),
                         SizeBytes = r.IsDBNull(4) ? null : r.GetInt64(4),
                         MediaType = r.GetString(5),
@@ -1034,6 +1049,8 @@ internal sealed class SqlCatalog : ICatalog
         CancellationToken cancellationToken = default
     )
     {
+        // Looked up in its stored form: relative when it is below the data directory.
+        var (stored, inDataDir) = location is null ? (null, false) : _data.Store(location);
         await using var connection = await _connect(cancellationToken);
         var rows = await connection.QueryAsync<(string Image, string Version)>(
             Command(
@@ -1041,14 +1058,15 @@ internal sealed class SqlCatalog : ICatalog
                 SELECT DISTINCT a.image, a.version
                 FROM artifacts a JOIN image_versions v ON v.image = a.image AND v.version = a.version
                 WHERE a.target = @Target AND v.status <> '{VersionStatusText.Pending}'
-                  AND (a.location = @Location OR a.sha256 = @Sha256)
+                  AND ((a.location = @Location AND a.in_data_dir = @InDataDir) OR a.sha256 = @Sha256)
                   AND (@Region IS NULL OR a.region = @Region)
                 ORDER BY a.image, a.version
                 """,
                 new
                 {
                     Target = target,
-                    Location = location,
+                    Location = stored,
+                    InDataDir = inDataDir ? 1 : 0,
                     Sha256 = sha256,
                     Region = region,
                 },

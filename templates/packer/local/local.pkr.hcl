@@ -116,13 +116,15 @@ build {
     ])
   }
 
-  # 5. Boot test: qemu boots an overlay of disk.raw -> boot-test.json, boot-test-console.log (unless boot_test false).
+  # 5. Boot test: qemu boots an overlay of disk.raw -> boot-test.json, boot-test-console.log and, with image tests,
+  #    image-tests.json (unless boot_test false).
   provisioner "shell-local" {
     script          = "${local.scripts}/boot-test.sh"
     execute_command = local.execute_command
     environment_vars = concat(local.common_env, [
       "IMAGEFORGE_BOOT_TEST=${var.boot_test}",
       "IMAGEFORGE_BOOT_TEST_TIMEOUT=${var.boot_test_timeout}",
+      "IMAGEFORGE_IMAGE_TESTS=${var.image_tests_file}",
       "IMAGEFORGE_CACHE_DIR=${var.cache_dir}",
     ])
   }
@@ -144,6 +146,7 @@ build {
         contains(local.disk_formats, "vhd") ? ["${var.output_dir}/disk.vhd"] : [],
         contains(local.disk_formats, "tar-gz") ? ["${var.output_dir}/disk.tar.gz"] : [],
         var.boot_test == "true" ? ["${var.output_dir}/boot-test.json", "${var.output_dir}/boot-test-console.log"] : [],
+        var.boot_test == "true" && var.image_tests_file != "" ? ["${var.output_dir}/image-tests.json"] : [],
       )
     }
 

@@ -172,6 +172,12 @@ variable "boot_test_timeout" {
   description = "Seconds the boot test waits for the marker before it stops the guest and records a failure."
 }
 
+variable "image_tests_file" {
+  type        = string
+  default     = ""
+  description = "The definition's image tests, one check per line (kind, subject, expected; tab-separated), run by the boot test inside the booted guest; \"\" for none."
+}
+
 variable "mirror_auth" {
   type        = string
   default     = ""

@@ -361,7 +361,7 @@ public sealed class PromotionPathSpecs : IDisposable
             catalog,
             catalog,
             targets.Length > 0 ? targets : [new LocalRegistry(DataDir, _clock)],
-            async (v, ct) => (await VersionVerifier.VerifyAsync(v, null, ct)).Problems,
+            async (v, ct) => (await VersionVerifier.VerifyAsync(v, null, null, ct)).Problems,
             _clock
         );
 

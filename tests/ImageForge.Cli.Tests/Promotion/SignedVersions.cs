@@ -19,7 +19,8 @@ internal static class SignedVersions
         string dataDir,
         TimeProvider time,
         string decision = "pass",
-        IReadOnlyList<(string Target, string Region)>? places = null
+        IReadOnlyList<(string Target, string Region)>? places = null,
+        string? signingKey = null
     )
     {
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
@@ -76,7 +77,7 @@ internal static class SignedVersions
                 MediaType = "application/json",
             },
         };
-        var signer = Signers.Create(null, dataDir);
+        var signer = Signers.Create(signingKey, dataDir);
         var collector = new ProvenanceCollector(
             signer,
             content,

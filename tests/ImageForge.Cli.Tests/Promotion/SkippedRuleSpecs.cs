@@ -162,7 +162,8 @@ public sealed class SkippedRuleSpecs : IDisposable
             catalog,
             catalog,
             [new LocalRegistry(DataDir, _clock)],
-            async (version, ct) => (await VersionVerifier.VerifyAsync(version, null, ct)).Problems,
+            async (version, ct) =>
+                (await VersionVerifier.VerifyAsync(version, null, null, ct)).Problems,
             _clock
         );
         var dev = new PromoteRequest(v.Image, v.Version, "dev", Path3, Shipped, Root, false);

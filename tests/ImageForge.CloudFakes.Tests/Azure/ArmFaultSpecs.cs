@@ -55,6 +55,53 @@ public sealed class ArmFaultSpecs
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_failed_region_stays_failed_until_it_is_removed_and_added_back_after_it_healed()
+    {
+        await using var arm = await ArmFake.StartAsync(
+            new ArmFakeOptions { RetryAfterSeconds = 0 }
+        );
+        arm.Faults.FailReplicationIn("northeurope");
+        var image = await ArmSpecs.CreateImageAsync(arm);
+        await Should.ThrowAsync<RequestFailedException>(() =>
+            image
+                .GetGalleryImageVersions()
+                .CreateOrUpdateAsync(
+                    WaitUntil.Completed,
+                    "1.0.0",
+                    ArmSpecs.VersionFromManagedImage("westeurope", "northeurope")
+                )
+        );
+        var version = (await image.GetGalleryImageVersionAsync("1.0.0")).Value;
+        arm.Faults.HealReplicationIn("northeurope");
+        var stillFailed = arm
+            .State.Versions.Single()
+            .Replication.Single(r => r.Region == "northeurope");
+
+        await version.UpdateAsync(WaitUntil.Completed, Regions("westeurope"));
+        var readded = await version.UpdateAsync(
+            WaitUntil.Completed,
+            Regions("westeurope", "northeurope")
+        );
+
+        stillFailed.State.ShouldBe("Failed");
+        readded.Value.Data.ProvisioningState.ShouldBe(GalleryProvisioningState.Succeeded);
+        arm.State.Versions.Single()
+            .Replication.Select(r => (r.Region, r.State))
+            .ShouldBe([("westeurope", "Completed"), ("northeurope", "Completed")]);
+
+        static GalleryImageVersionPatch Regions(params string[] regions)
+        {
+            var patch = new GalleryImageVersionPatch { PublishingProfile = new() };
+            foreach (var region in regions)
+            {
+                patch.PublishingProfile.TargetRegions.Add(new TargetRegion(region));
+            }
+
+            return patch;
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Throttled_calls_are_retried_by_the_sdk_after_the_retry_after_the_fake_sent()
     {
         await using var arm = await ArmFake.StartAsync();

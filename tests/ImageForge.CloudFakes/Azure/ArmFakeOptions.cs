@@ -132,6 +132,18 @@ public sealed class ArmFaults
         }
     }
 
+    /// <summary>
+    /// Replication to this region works again from now on (a region that failed stays failed until it is removed from
+    /// the version's target regions and added back, as in Azure).
+    /// </summary>
+    public void HealReplicationIn(string region)
+    {
+        lock (_gate)
+        {
+            _failingRegions.Remove(Normalize(region));
+        }
+    }
+
     /// <summary>The next <paramref name="calls"/> requests, whatever they are, are answered 429 with this Retry-After.</summary>
     public void Throttle(int calls, TimeSpan retryAfter)
     {

@@ -37,8 +37,14 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
     private int _tokens;
     private bool _disposed;
 
-    public ApiFactory()
+    /// <param name="restoredFrom">A data directory whose copy this API serves (a backup restored here).</param>
+    public ApiFactory(string? restoredFrom = null)
     {
+        if (restoredFrom is not null)
+        {
+            DirectoryTrees.Copy(restoredFrom, _dataDirectory.Path);
+        }
+
         Data = new DataPaths(_dataDirectory.Path);
         Builds.Time = Time;
         // Opened before the host exists: the host's services are registered from these instances.

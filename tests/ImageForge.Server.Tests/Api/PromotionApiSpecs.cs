@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using ImageForge.Application.Access;
 using ImageForge.Cli.Tests.Promotion;
 using ImageForge.Core.Builds;
+using ImageForge.Signing;
+using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
 
@@ -213,6 +216,51 @@ public sealed class PromotionApiSpecs
         type.ShouldBe(WorkerEventTypes.Revoked);
         Data(data).GetProperty("version").GetString().ShouldBe(v2.Version);
         Data(data).GetProperty("reason").GetString().ShouldBe("broken sshd");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_version_signed_by_an_untrusted_key_is_refused_naming_its_fingerprint_until_the_key_is_trusted()
+    {
+        await using var api = new ApiFactory();
+        using var keys = new TempDirectory();
+        using var forger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var forgerKey = keys.Combine("forger.pem");
+        var forgerPublic = keys.Combine("forger.pub.pem");
+        await File.WriteAllTextAsync(forgerKey, forger.ExportPkcs8PrivateKeyPem());
+        await File.WriteAllTextAsync(forgerPublic, forger.ExportSubjectPublicKeyInfoPem());
+        var fingerprint = TrustStore.Fingerprint(forger.ExportSubjectPublicKeyInfoPem());
+        var v = await SignedVersions.RecordAsync(
+            api.Data.Root,
+            api.Time,
+            signingKey: $"file:{forgerKey}"
+        );
+        using var manager = api.ClientFor(ApiRoles.ReleaseManager, "rita");
+        var admit = new { provider = "local", image_id = "sha256:" + v.Artifacts[0].Sha256 };
+
+        using var refused = await manager.PostAsJsonAsync(Promote(v), new { channel = "dev" });
+        var refusal = await JsonAsync(refused);
+        TrustStore.Open(null, api.Data.Root, api.Data.Root).Add(forgerPublic);
+        using var promoted = await manager.PostAsJsonAsync(Promote(v), new { channel = "dev" });
+        var admitted = await JsonAsync(await manager.PostAsJsonAsync("/api/admit", admit));
+        TrustStore.Open(null, api.Data.Root, api.Data.Root).Remove(fingerprint);
+        var notAdmitted = await JsonAsync(await manager.PostAsJsonAsync("/api/admit", admit));
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.Conflict, refusal.ToString());
+        refusal
+            .GetProperty("reasons")
+            .EnumerateArray()
+            .ShouldContain(
+                r => r.GetString()!.Contains($"signed with the key {fingerprint}"),
+                refusal.ToString()
+            );
+        promoted.StatusCode.ShouldBe(HttpStatusCode.OK);
+        admitted.GetProperty("admitted").GetBoolean().ShouldBeTrue(admitted.ToString());
+        notAdmitted.GetProperty("admitted").GetBoolean().ShouldBeFalse();
+        notAdmitted
+            .GetProperty("images")[0]
+            .GetProperty("reasons")[0]
+            .GetString()!
+            .ShouldContain($"signed with the key {fingerprint}");
     }
 
     [Fact(Timeout = 60_000)]

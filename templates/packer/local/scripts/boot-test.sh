@@ -14,8 +14,13 @@
 # running. KVM is used only when a tiny real guest runs under it (the probe); otherwise software emulation (TCG).
 # qemu stays in the build's process group, so cancelling the build stops it too.
 #
+# With image tests (IMAGEFORGE_IMAGE_TESTS: the checks of the definition's tests: section, one per line), the seed also
+# carries image-tests.sh and the checks; the unit runs them once systemd is up, before it prints the marker, and
+# each result goes to the console as "imageforge-test <n> <pass|fail> <observed>".
+#
 # Writes <output_dir>/boot-test.json (passed, seconds to the marker, kernel, system state, failed units, mounts,
-# accelerator...) and boot-test-console.log (the serial console, colour sequences removed), each with its .sha256.
+# accelerator...), boot-test-console.log (the serial console, colour sequences removed) and, with image tests,
+# image-tests.json (every check with what the guest observed), each with its .sha256.
 # A failed boot is a result (exit 0, passed false): the baseline's boot_test gate decides what it means. The stage
 # fails only when the test cannot run.
 set -euo pipefail
@@ -30,6 +35,11 @@ if_paths
 require_abs_path IMAGEFORGE_OUTPUT_DIR
 require_abs_path IMAGEFORGE_CACHE_DIR
 output_dir="${IMAGEFORGE_OUTPUT_DIR%/}"
+image_tests="${IMAGEFORGE_IMAGE_TESTS:-}"
+if [[ -n "$image_tests" ]]; then
+    require_abs_path IMAGEFORGE_IMAGE_TESTS
+    [[ -f "$image_tests" ]] || die "IMAGEFORGE_IMAGE_TESTS names $image_tests, which does not exist"
+fi
 case "$IMAGEFORGE_BOOT_TEST" in
     true) ;;
     false)
@@ -91,8 +101,10 @@ cat >"$dir/meta-data" <<'EOF'
 instance-id: imageforge-boot-test
 local-hostname: imageforge-boot-test
 EOF
-# The unit lives in /run (gone at power-off) and runs its script through sh: /run is mounted noexec.
-cat >"$dir/user-data" <<'EOF'
+# The unit lives in /run (gone at power-off) and runs its scripts through sh: /run is mounted noexec. The image tests
+# run after systemd is up and before the marker, so the marker means every result is on the console.
+{
+    cat <<'EOF'
 #cloud-config
 write_files:
   - path: /run/imageforge/boot-ok.sh
@@ -100,6 +112,7 @@ write_files:
       state="$(systemctl is-system-running --wait)"
       failed="$(systemctl list-units --state=failed --plain --no-legend | cut -d' ' -f1 | paste -sd, -)"
       mounts="$(findmnt -rn -o TARGET -t ext4,vfat | LC_ALL=C sort | paste -sd, -)"
+      [ ! -f /run/imageforge/image-tests.tsv ] || sh /run/imageforge/image-tests.sh /run/imageforge/image-tests.tsv >/dev/ttyS0
       echo "imageforge-boot-ok kernel=$(uname -r) state=$state failed=${failed:-none} mounts=$mounts" >/dev/ttyS0
       systemctl poweroff
   - path: /run/systemd/system/imageforge-boot-ok.service
@@ -109,10 +122,19 @@ write_files:
       [Service]
       Type=simple
       ExecStart=/bin/sh /run/imageforge/boot-ok.sh
+EOF
+    if [[ -n "$image_tests" ]]; then
+        printf '  - path: /run/imageforge/image-tests.sh\n    encoding: b64\n    content: %s\n' \
+            "$(base64 -w0 "$(dirname "${BASH_SOURCE[0]}")/image-tests.sh")"
+        printf '  - path: /run/imageforge/image-tests.tsv\n    encoding: b64\n    content: %s\n' \
+            "$(base64 -w0 "$image_tests")"
+    fi
+    cat <<'EOF'
 runcmd:
   - [systemctl, daemon-reload]
   - [systemctl, start, --no-block, imageforge-boot-ok.service]
 EOF
+} >"$dir/user-data"
 mkfs.vfat -C -n CIDATA "$dir/seed.img" 1024 >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -i "$dir/seed.img" "$dir/meta-data" "$dir/user-data" ::
 
@@ -213,3 +235,10 @@ mv -f "$output_dir/boot-test.json.partial" "$output_dir/boot-test.json"
 sha256_file "$output_dir" boot-test-console.log
 sha256_file "$output_dir" boot-test.json
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["summary"])' "$output_dir/boot-test.json"
+if [[ -n "$image_tests" ]]; then
+    python3 "$(dirname "${BASH_SOURCE[0]}")/image-tests-json.py" "$image_tests" "$output_dir/boot-test-console.log" \
+        >"$output_dir/image-tests.json.partial"
+    mv -f "$output_dir/image-tests.json.partial" "$output_dir/image-tests.json"
+    sha256_file "$output_dir" image-tests.json
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"])' "$output_dir/image-tests.json"
+fi

@@ -1,0 +1,274 @@
+using Azure;
+using Azure.Core;
+using Azure.ResourceManager;
+using Azure.ResourceManager.Compute;
+using Azure.ResourceManager.Compute.Models;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Promotion;
+
+namespace ImageForge.Providers.Azure;
+
+/// <summary>
+/// Distribution of gallery image versions: promotion tags the channel and, for the channels the definition marks
+/// <c>latest: true</c>, clears <c>excludeFromLatest</c>; revocation sets <c>endOfLifeDate</c> to the revocation time
+/// and excludes the version from latest again; retention deletes the version (and any leftover upload blob). Each
+/// reads the version first and changes only what differs, so a repeated step sends nothing.
+/// </summary>
+internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : IDistributionTarget
+{
+    public const string GalleryVersionKey = "gallery_version";
+    public const string BlobAccountKey = "storage_account";
+    public const string BlobContainerKey = "storage_container";
+    public const string BlobNameKey = "blob";
+    public const string LatestChannelsKey = "latest_channels";
+    public const string ChannelTagPrefix = "imageforge-channel-";
+    public const string RevokedTag = "imageforge-revoked";
+
+    public string Target => AzureProvider.ProviderName;
+
+    public async Task<StepOutcome> PublishAsync(
+        ImageVersion version,
+        string channel,
+        DistributionStep planned,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(planned);
+        var outcomes = new List<string>();
+        foreach (var artifact in planned.Artifacts.Where(a => a.Kind == AzureImporter.ArtifactKind))
+        {
+            var resource = Arm()
+                .GetGalleryImageVersionResource(new ResourceIdentifier(artifact.Location));
+            GalleryImageVersionData data;
+            try
+            {
+                data = (
+                    await resource.GetAsync(
+                        ReplicationStatusType.ReplicationStatus,
+                        cancellationToken
+                    )
+                )
+                    .Value
+                    .Data;
+            }
+            catch (RequestFailedException e)
+            {
+                return StepOutcome.Failed($"{artifact.Location}: {e.Status} {e.ErrorCode}");
+            }
+
+            var view = ReplicationView.Of(data);
+            var region = ReplicationView.Normalize(planned.Region);
+            var failed = view.Regions.Keys.Where(view.Failed).ToList();
+            if (failed.Count > 0 || view.State == "Failed")
+            {
+                // Azure refuses changes to a Failed version; its import must finish first.
+                return StepOutcome.Failed(
+                    $"{data.Name} is {view.State} (replication failed in {string.Join(", ", failed)}); "
+                        + "'imageforge build --resume' retries those regions"
+                );
+            }
+
+            if (!view.Completed(region))
+            {
+                return StepOutcome.Failed(
+                    $"{data.Name} is not replicated to {planned.Region} ({view.Describe([region])}); "
+                        + "'imageforge build --resume' finishes its replication"
+                );
+            }
+
+            var latest = Channels(artifact).Contains(channel);
+            var tag = ChannelTagPrefix + channel;
+            var tagged = data.Tags.TryGetValue(tag, out var value) && value == version.Version;
+            var included = data.PublishingProfile?.IsExcludedFromLatest == false;
+            if (tagged && (!latest || included))
+            {
+                outcomes.Add($"{data.Name} in {channel} already");
+                continue;
+            }
+
+            var patch = new GalleryImageVersionPatch();
+            foreach (var (key, existing) in data.Tags)
+            {
+                patch.Tags[key] = existing;
+            }
+
+            patch.Tags[tag] = version.Version;
+            if (latest)
+            {
+                patch.PublishingProfile = new() { IsExcludedFromLatest = false };
+            }
+
+            try
+            {
+                await clients.CompleteAsync(
+                    await resource.UpdateAsync(WaitUntil.Started, patch, cancellationToken),
+                    cancellationToken
+                );
+            }
+            catch (RequestFailedException e)
+            {
+                return StepOutcome.Failed(
+                    $"{data.Name}: tagging {channel} failed: {e.Status} {e.ErrorCode}"
+                );
+            }
+
+            outcomes.Add(
+                latest
+                    ? $"{data.Name} tagged {channel} and served as latest"
+                    : $"{data.Name} tagged {channel} (still excluded from latest)"
+            );
+        }
+
+        return StepOutcome.Done(
+            outcomes.Count == 0 ? "no gallery version in this step" : string.Join("; ", outcomes)
+        );
+    }
+
+    public async Task<StepOutcome> DeprecateAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var now = time.GetUtcNow();
+        var outcomes = new List<string>();
+        foreach (var id in VersionIds(version))
+        {
+            var resource = Arm().GetGalleryImageVersionResource(id);
+            GalleryImageVersionData data;
+            try
+            {
+                data = (await resource.GetAsync(cancellationToken: cancellationToken)).Value.Data;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                outcomes.Add($"{id.Name} is gone already");
+                continue;
+            }
+
+            if (
+                data.PublishingProfile?.EndOfLifeOn is { } end
+                && end <= now
+                && data.PublishingProfile.IsExcludedFromLatest == true
+            )
+            {
+                outcomes.Add($"{id.Name} ended its life on {end:O} already");
+                continue;
+            }
+
+            var patch = new GalleryImageVersionPatch
+            {
+                PublishingProfile = new() { EndOfLifeOn = now, IsExcludedFromLatest = true },
+            };
+            foreach (var (key, existing) in data.Tags)
+            {
+                patch.Tags[key] = existing;
+            }
+
+            // Tag values hold at most 256 characters.
+            patch.Tags[RevokedTag] = reason.Length > 256 ? reason[..256] : reason;
+            try
+            {
+                await clients.CompleteAsync(
+                    await resource.UpdateAsync(WaitUntil.Started, patch, cancellationToken),
+                    cancellationToken
+                );
+            }
+            catch (RequestFailedException e)
+            {
+                return StepOutcome.Failed(
+                    $"{id.Name}: setting its end of life failed: {e.Status} {e.ErrorCode}"
+                );
+            }
+
+            outcomes.Add($"{id.Name} end of life {now:O}, excluded from latest");
+        }
+
+        return StepOutcome.Done(
+            outcomes.Count == 0 ? "no gallery version" : string.Join("; ", outcomes)
+        );
+    }
+
+    public async Task<StepOutcome> DeleteAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var outcomes = new List<string>();
+        foreach (var id in VersionIds(version))
+        {
+            try
+            {
+                var deleted = await Arm()
+                    .GetGalleryImageVersionResource(id)
+                    .DeleteAsync(WaitUntil.Started, cancellationToken);
+                await clients.CompleteAsync(deleted, cancellationToken);
+                outcomes.Add(
+                    deleted.GetRawResponse().Status == 204
+                        ? $"{id.Name} was gone"
+                        : $"{id.Name} deleted"
+                );
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                outcomes.Add($"{id.Name} was gone");
+            }
+            catch (RequestFailedException e)
+            {
+                return StepOutcome.Failed($"{id.Name}: delete failed: {e.Status} {e.ErrorCode}");
+            }
+        }
+
+        foreach (
+            var artifact in version
+                .Artifacts.Where(a => a.Kind == AzureImporter.ArtifactKind)
+                .DistinctBy(a => a.Location)
+        )
+        {
+            if (
+                artifact.Details.TryGetValue(BlobAccountKey, out var account)
+                && artifact.Details.TryGetValue(BlobContainerKey, out var container)
+                && artifact.Details.TryGetValue(BlobNameKey, out var blob)
+            )
+            {
+                try
+                {
+                    var removed = await clients
+                        .Blobs(clients.Credential(), account)
+                        .GetBlobContainerClient(container)
+                        .GetBlobClient(blob)
+                        .DeleteIfExistsAsync(cancellationToken: cancellationToken);
+                    if (removed.Value)
+                    {
+                        outcomes.Add($"leftover blob {blob} deleted");
+                    }
+                }
+                catch (RequestFailedException e)
+                {
+                    return StepOutcome.Failed($"{blob}: delete failed: {e.Status} {e.ErrorCode}");
+                }
+            }
+        }
+
+        return StepOutcome.Done(
+            outcomes.Count == 0 ? "no gallery version" : string.Join("; ", outcomes)
+        );
+    }
+
+    private ArmClient Arm() => clients.Arm(clients.Credential(), null);
+
+    private static IEnumerable<ResourceIdentifier> VersionIds(ImageVersion version) =>
+        version
+            .Artifacts.Where(a => a.Kind == AzureImporter.ArtifactKind)
+            .Select(a => a.Location)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(l => new ResourceIdentifier(l));
+
+    private static string[] Channels(Artifact artifact) =>
+        artifact.Details.TryGetValue(LatestChannelsKey, out var channels)
+            ? channels.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            : [];
+}
