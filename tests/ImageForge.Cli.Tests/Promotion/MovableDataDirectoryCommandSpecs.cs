@@ -44,7 +44,7 @@ public sealed class MovableDataDirectoryCommandSpecs : IDisposable
         var gc = await RunAsync(copy, "gc", "--keep", "1", "--apply");
 
         verify.ExitCode.ShouldBe(0, verify.ToString());
-        verify.Out.ShouldContain($"ok       artifact disk-raw-ext4          {disk}");
+        verify.Out.ShouldContain($"ok       artifact disk-raw               {disk}");
         verify.Out.ShouldNotContain(original + Path.DirectorySeparatorChar);
         promote.ExitCode.ShouldBe(0, promote.ToString());
         admit.ExitCode.ShouldBe(0, admit.ToString());

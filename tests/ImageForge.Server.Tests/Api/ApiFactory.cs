@@ -33,12 +33,19 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
     /// <summary>Where <see cref="Time"/> starts.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
 
+    /// <summary>An API over a copy of <paramref name="original"/>: a backup restored into a new data directory.</summary>
+    public static ApiFactory RestoredFrom(string original) => new(original);
+
     private readonly TempDirectory _dataDirectory = new("imageforge-api");
     private int _tokens;
     private bool _disposed;
 
+    /// <summary>An API over a fresh data directory (the one public constructor xUnit needs for a class fixture).</summary>
+    public ApiFactory()
+        : this(null) { }
+
     /// <param name="restoredFrom">A data directory whose copy this API serves (a backup restored here).</param>
-    public ApiFactory(string? restoredFrom = null)
+    protected ApiFactory(string? restoredFrom)
     {
         if (restoredFrom is not null)
         {

@@ -23,7 +23,7 @@ public sealed class MovableDataDirectoryApiSpecs
             original.Path,
             new ManualTimeProvider(ApiFactory.Start)
         );
-        await using var api = new ApiFactory(restoredFrom: original.Path);
+        await using var api = ApiFactory.RestoredFrom(original.Path);
         original.Dispose();
         using var manager = api.ClientFor(ApiRoles.ReleaseManager, "rita");
         var there = Path.Combine(
