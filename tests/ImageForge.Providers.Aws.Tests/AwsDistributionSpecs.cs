@@ -114,7 +114,7 @@ public sealed class AwsDistributionSpecs(AwsEnvironment env) : IClassFixture<Aws
         await PublishAllAsync(distribution, second, "dev", spec);
         await PublishAllAsync(distribution, second, "prod", spec);
 
-        var outcome = await distribution.RepointAsync("prod", second, first, [spec]);
+        var outcome = await distribution.RollBackAsync("prod", second, first, [spec]);
 
         outcome.Succeeded.ShouldBeTrue(outcome.Detail);
         foreach (var region in Regions)

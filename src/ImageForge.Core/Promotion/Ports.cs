@@ -21,28 +21,17 @@ public interface IDistributionTarget
     );
 
     /// <summary>
-    /// A rollback moves <paramref name="channel"/> from <paramref name="leaving"/> to <paramref name="serving"/> without a
-    /// promotion: what the provider publishes per channel (a parameter, a family, permissions) follows, before the
-    /// pointer moves. <paramref name="targets"/> are the definition's targets (channel options). By default there is
-    /// nothing to follow.
+    /// A rollback moves <paramref name="channel"/> from <paramref name="leaving"/> back to <paramref name="serving"/>
+    /// without a promotion: what the provider publishes per channel (a parameter, a family, permissions) follows,
+    /// before the catalog's pointer moves (a failure leaves the pointer where it was). <paramref name="targets"/> are
+    /// the definition's targets (channel options). By default there is nothing to follow: the catalog's pointer is all
+    /// the channel has.
     /// </summary>
-    Task<StepOutcome> RepointAsync(
+    Task<StepOutcome> RollBackAsync(
         string channel,
         ImageVersion? leaving,
         ImageVersion serving,
         IReadOnlyList<Definitions.TargetSpec> targets,
-        CancellationToken cancellationToken = default
-    ) => Task.FromResult(StepOutcome.Done("nothing published per channel"));
-
-    /// <summary>
-    /// Makes the channel serve <paramref name="version"/> again, before a rollback moves the catalog's pointer back
-    /// to it, for providers whose consumers resolve a pointer of their own (a GCE image family). The default does
-    /// nothing: the catalog's pointer is all the channel has.
-    /// </summary>
-    Task<StepOutcome> RollBackAsync(
-        ImageVersion version,
-        string channel,
-        DistributionStep planned,
         CancellationToken cancellationToken = default
     ) =>
         Task.FromResult(

@@ -1,6 +1,5 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
-using ImageForge.Core.Errors;
 
 namespace ImageForge.Core.Promotion;
 
@@ -90,8 +89,7 @@ public sealed class RollbackService
                 );
         }
 
-        await RestoreAsync(image, target, channel, cancellationToken);
-        await RepointAsync(image, channel, current, target, targets, cancellationToken);
+        await RollBackProvidersAsync(image, channel, current, target, targets, cancellationToken);
         return await _context.Store.MovePointerAsync(
             image,
             channel,
@@ -112,7 +110,7 @@ public sealed class RollbackService
     }
 
     // Every provider holding artifacts of either version follows first; one that fails leaves the pointer where it was.
-    private async Task RepointAsync(
+    private async Task RollBackProvidersAsync(
         string image,
         string channel,
         string? current,
@@ -134,7 +132,7 @@ public sealed class RollbackService
         {
             var outcome = await _context
                 .Targets[provider]
-                .RepointAsync(channel, from, to, targets, cancellationToken);
+                .RollBackAsync(channel, from, to, targets, cancellationToken);
             if (!outcome.Succeeded)
             {
                 throw new Errors.ToolFailedException(
@@ -142,37 +140,6 @@ public sealed class RollbackService
                     $"{provider} could not follow the rollback of {channel} to {image}@{target}: {outcome.Detail}; the channel did not move, roll back again when it is fixed",
                     []
                 );
-            }
-        }
-    }
-
-    // The providers' own pointers first (a failure leaves the catalog's pointer where it was).
-    private async Task RestoreAsync(
-        string image,
-        string version,
-        string channel,
-        CancellationToken cancellationToken
-    )
-    {
-        var restored = await _context.VersionAsync(image, version, cancellationToken);
-        foreach (var step in PromotionService.Plan(restored))
-        {
-            if (_context.Targets.TryGetValue(step.Target, out var target))
-            {
-                var outcome = await target.RollBackAsync(
-                    restored,
-                    channel,
-                    step,
-                    cancellationToken
-                );
-                if (!outcome.Succeeded)
-                {
-                    throw new ToolFailedException(
-                        step.Target,
-                        $"{channel} was not rolled back to {image}@{version}: step {step}: {outcome.Detail}",
-                        []
-                    );
-                }
             }
         }
     }

@@ -51,7 +51,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         );
     }
 
-    public async Task<StepOutcome> RepointAsync(
+    public async Task<StepOutcome> RollBackAsync(
         string channel,
         ImageVersion? leaving,
         ImageVersion serving,

@@ -64,12 +64,39 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
     /// A rollback publishes the earlier version again: its family then serves it, the newer image set aside as
     /// DEPRECATED with it as replacement.
     /// </summary>
-    public Task<StepOutcome> RollBackAsync(
-        ImageVersion version,
+    public async Task<StepOutcome> RollBackAsync(
         string channel,
-        DistributionStep planned,
+        ImageVersion? leaving,
+        ImageVersion serving,
+        IReadOnlyList<TargetSpec> targets,
         CancellationToken cancellationToken = default
-    ) => PublishAsync(version, channel, planned, cancellationToken);
+    )
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        ArgumentNullException.ThrowIfNull(targets);
+        var spec = targets.FirstOrDefault(t => t.Provider == Target);
+        var done = new List<string>();
+        foreach (var step in PromotionService.Plan(serving).Where(s => s.Target == Target))
+        {
+            var outcome = await PublishAsync(
+                serving,
+                channel,
+                step with
+                {
+                    Spec = spec,
+                },
+                cancellationToken
+            );
+            if (!outcome.Succeeded)
+            {
+                return outcome;
+            }
+            done.Add(outcome.Detail);
+        }
+        return StepOutcome.Done(
+            done.Count == 0 ? "no GCE image of this version" : string.Join("; ", done)
+        );
+    }
 
     /// <inheritdoc />
     public Task<StepOutcome> DeprecateAsync(
