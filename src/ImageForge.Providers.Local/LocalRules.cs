@@ -67,6 +67,8 @@ internal static partial class LocalRules
                 new OptionRule("boot_test_timeout", CheckBootTestTimeout, _ => "300"),
             ],
             CrossCheck = (_, options) => CheckDiskFitsLayout(options),
+            // The GPT/UEFI disk (disk.raw, disk.vhd, disk.tar.gz) every cloud target with build: import takes.
+            BuildsDisks = true,
             SecretVariables = ["mirror_auth"],
         };
 

@@ -98,23 +98,33 @@ public sealed class ShippedContentSpecs : IDisposable
     }
 
     [Fact]
-    public void The_cloud_images_have_one_target_each()
+    public void The_cloud_images_import_the_disk_their_local_target_builds()
     {
         // Act
         var set = DefinitionLoader.Load(_paths, new DateOnly(2025, 6, 1), TestProviders.Shipped);
 
         // Assert
-        var aws = set.FindImage("debian-11-cis-aws")!.Targets.ShouldHaveSingleItem();
-        aws.Provider.ShouldBe("aws");
+        TargetSpec Cloud(string image, string provider, string formats)
+        {
+            var targets = set.FindImage(image)!.Targets;
+            targets.Select(t => t.Provider).ShouldBe(["local", provider]);
+            targets[0].Options["disk_layout"].ShouldBe("cis");
+            targets[0].Options["disk_formats"].ShouldBe(formats);
+            targets[1].Build.ShouldBe(BuildMode.Import);
+            return targets[1];
+        }
+        var aws = Cloud("debian-11-cis-aws", "aws", "raw");
         aws.BaseImage.ShouldBe("debian-11-amd64-*");
         aws.Regions.ShouldBe(["eu-west-1", "us-east-1"]);
         aws.Options["source_ami_owner"].ShouldBe("136693071363");
-        var azure = set.FindImage("debian-11-cis-azure")!.Targets.ShouldHaveSingleItem();
+        var azure = Cloud("debian-11-cis-azure", "azure", "raw,vhd");
         azure.BaseImage.ShouldBe("Debian:debian-11:11-gen2:latest");
         azure.Regions.ShouldBe(["westeurope"]);
-        var gcp = set.FindImage("debian-11-cis-gcp")!.Targets.ShouldHaveSingleItem();
+        var gcp = Cloud("debian-11-cis-gcp", "gcp", "raw,tar-gz");
         gcp.BaseImage.ShouldBe("debian-11");
         gcp.Regions.ShouldBe(["europe-west1"]);
+        // Each carries the shipped image's tests: the shipped baseline requires them.
+        set.FindImage("debian-11-cis-aws")!.Tests.ShouldBe(set.FindImage("debian-11-cis")!.Tests);
     }
 
     [Fact]
