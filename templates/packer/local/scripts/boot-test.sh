@@ -70,9 +70,14 @@ step "probing KVM"
 # A multiboot guest of 39 bytes that writes 0x31 to the isa-debug-exit port: qemu exits 99 once it has run. Under a
 # KVM that cannot run guests (nested, broken) it hangs or aborts. The answer holds until the machine reboots, so it
 # is kept per boot id and qemu version.
+# KVM is opt-in (IMAGEFORGE_BOOT_TEST_KVM=1): on these build machines the probe guest can pass under the nested KVM
+# while a real boot under it hangs with an empty console (seen on a quiet machine: no marker within 300 s), so a
+# passing probe alone does not prove that KVM boots a disk.
 accelerator=tcg
 kvm_note="no /dev/kvm"
-if [[ -c /dev/kvm ]]; then
+if [[ -c /dev/kvm && "${IMAGEFORGE_BOOT_TEST_KVM:-0}" != 1 ]]; then
+    kvm_note="KVM not tried (IMAGEFORGE_BOOT_TEST_KVM=1 tries it where the probe passes)"
+elif [[ -c /dev/kvm ]]; then
     probe_cache="$IMAGEFORGE_CACHE_DIR/boot-test/kvm-probe"
     probe_key="$(cat /proc/sys/kernel/random/boot_id) $qemu_version"
     if [[ -f "$probe_cache" && "$(head -n 1 "$probe_cache")" == "$probe_key" ]]; then
