@@ -186,44 +186,14 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         var region = ami.Region;
         var ec2 = clients.Ec2(region, spec?.Option("role_arn"));
         var (accounts, organizations) = Audience(spec, channel);
-        if (accounts.Count + organizations.Count > 0)
-        {
-            await ec2.ModifyImageAttributeAsync(
-                new ModifyImageAttributeRequest
-                {
-                    ImageId = ami.Location,
-                    LaunchPermission = new LaunchPermissionModifications
-                    {
-                        Add =
-                        [
-                            .. accounts.Select(a => new LaunchPermission { UserId = a }),
-                            .. organizations.Select(o => new LaunchPermission
-                            {
-                                OrganizationArn = o,
-                            }),
-                        ],
-                    },
-                },
-                cancellationToken
-            );
-        }
-
-        if (accounts.Count > 0)
-        {
-            foreach (var snapshot in Snapshots(ami))
-            {
-                await ec2.ModifySnapshotAttributeAsync(
-                    new ModifySnapshotAttributeRequest
-                    {
-                        SnapshotId = snapshot,
-                        Attribute = SnapshotAttributeName.CreateVolumePermission,
-                        OperationType = OperationType.Add,
-                        UserIds = [.. accounts],
-                    },
-                    cancellationToken
-                );
-            }
-        }
+        await PermissionsAsync(
+            ec2,
+            ami,
+            accounts,
+            organizations,
+            OperationType.Add,
+            cancellationToken
+        );
 
         await ec2.CreateTagsAsync(
             new CreateTagsRequest
@@ -286,29 +256,51 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         var dropOrganizations = organizations
             .Where(o => !kept.Any(k => k.Organizations.Contains(o)))
             .ToList();
-        if (dropAccounts.Count + dropOrganizations.Count > 0)
+        await PermissionsAsync(
+            ec2,
+            ami,
+            dropAccounts,
+            dropOrganizations,
+            OperationType.Remove,
+            cancellationToken
+        );
+
+        return $"{ami.Location} in {ami.Region}: {dropAccounts.Count + dropOrganizations.Count} permission(s) of {channel} withdrawn";
+    }
+
+    // Launch permissions of the AMI for accounts and organizations, and create-volume permissions of its snapshots
+    // for the accounts (snapshots cannot be shared with an organization), given or taken back.
+    private static async Task PermissionsAsync(
+        IAmazonEC2 ec2,
+        Artifact ami,
+        IReadOnlyCollection<string> accounts,
+        IReadOnlyCollection<string> organizations,
+        OperationType operation,
+        CancellationToken cancellationToken
+    )
+    {
+        if (accounts.Count + organizations.Count > 0)
         {
+            List<LaunchPermission> permissions =
+            [
+                .. accounts.Select(a => new LaunchPermission { UserId = a }),
+                .. organizations.Select(o => new LaunchPermission { OrganizationArn = o }),
+            ];
+            var modifications =
+                operation == OperationType.Add
+                    ? new LaunchPermissionModifications { Add = permissions }
+                    : new LaunchPermissionModifications { Remove = permissions };
             await ec2.ModifyImageAttributeAsync(
                 new ModifyImageAttributeRequest
                 {
                     ImageId = ami.Location,
-                    LaunchPermission = new LaunchPermissionModifications
-                    {
-                        Remove =
-                        [
-                            .. dropAccounts.Select(a => new LaunchPermission { UserId = a }),
-                            .. dropOrganizations.Select(o => new LaunchPermission
-                            {
-                                OrganizationArn = o,
-                            }),
-                        ],
-                    },
+                    LaunchPermission = modifications,
                 },
                 cancellationToken
             );
         }
 
-        if (dropAccounts.Count > 0)
+        if (accounts.Count > 0)
         {
             foreach (var snapshot in Snapshots(ami))
             {
@@ -317,15 +309,13 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
                     {
                         SnapshotId = snapshot,
                         Attribute = SnapshotAttributeName.CreateVolumePermission,
-                        OperationType = OperationType.Remove,
-                        UserIds = dropAccounts,
+                        OperationType = operation,
+                        UserIds = [.. accounts],
                     },
                     cancellationToken
                 );
             }
         }
-
-        return $"{ami.Location} in {ami.Region}: {dropAccounts.Count + dropOrganizations.Count} permission(s) of {channel} withdrawn";
     }
 
     private async Task<string> DeleteRegionAsync(Artifact ami, CancellationToken cancellationToken)
