@@ -146,6 +146,33 @@ public sealed record StepOutcome(bool Succeeded, string Detail)
     public static StepOutcome Done(string detail) => new(true, detail);
 
     public static StepOutcome Failed(string detail) => new(false, detail);
+
+    /// <summary>
+    /// Runs <paramref name="run"/> for each item in order: the first failure is the outcome (what was done stays done,
+    /// for a retry), else done with every detail joined, or <paramref name="none"/> when there was no item.
+    /// </summary>
+    public static async Task<StepOutcome> EachAsync<T>(
+        IEnumerable<T> items,
+        Func<T, Task<StepOutcome>> run,
+        string none
+    )
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(run);
+        var done = new List<string>();
+        foreach (var item in items)
+        {
+            var outcome = await run(item);
+            if (!outcome.Succeeded)
+            {
+                return outcome;
+            }
+
+            done.Add(outcome.Detail);
+        }
+
+        return Done(done.Count == 0 ? none : string.Join("; ", done));
+    }
 }
 
 /// <summary>A channel moved by a revocation: from the revoked version to the last good one, or to nothing.</summary>

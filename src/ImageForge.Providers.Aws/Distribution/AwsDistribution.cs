@@ -157,22 +157,11 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
     )
     {
         ArgumentNullException.ThrowIfNull(version);
-        var done = new List<string>();
-        foreach (var ami in Amis(version))
-        {
-            var outcome = await CallAsync(
-                ami.Region,
-                () => DeleteRegionAsync(ami, cancellationToken)
-            );
-            if (!outcome.Succeeded)
-            {
-                return outcome;
-            }
-
-            done.Add(outcome.Detail);
-        }
-
-        return StepOutcome.Done(done.Count == 0 ? "no AMI" : string.Join("; ", done));
+        return await StepOutcome.EachAsync(
+            Amis(version),
+            ami => CallAsync(ami.Region, () => DeleteRegionAsync(ami, cancellationToken)),
+            "no AMI"
+        );
     }
 
     private async Task<string> PublishRegionAsync(

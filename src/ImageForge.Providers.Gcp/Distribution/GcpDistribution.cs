@@ -75,26 +75,10 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
         ArgumentNullException.ThrowIfNull(serving);
         ArgumentNullException.ThrowIfNull(targets);
         var spec = targets.FirstOrDefault(t => t.Provider == Target);
-        var done = new List<string>();
-        foreach (var step in PromotionService.Plan(serving).Where(s => s.Target == Target))
-        {
-            var outcome = await PublishAsync(
-                serving,
-                channel,
-                step with
-                {
-                    Spec = spec,
-                },
-                cancellationToken
-            );
-            if (!outcome.Succeeded)
-            {
-                return outcome;
-            }
-            done.Add(outcome.Detail);
-        }
-        return StepOutcome.Done(
-            done.Count == 0 ? "no GCE image of this version" : string.Join("; ", done)
+        return await StepOutcome.EachAsync(
+            PromotionService.Plan(serving).Where(s => s.Target == Target),
+            step => PublishAsync(serving, channel, step with { Spec = spec }, cancellationToken),
+            "no GCE image of this version"
         );
     }
 
@@ -139,21 +123,16 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
         Func<Artifact, string, string, (string What, Func<Task<StepOutcome>> Run)> action
     )
     {
-        var done = new List<string>();
-        foreach (var artifact in Images(artifacts))
-        {
-            var (project, name) = Parse(artifact);
-            var (what, run) = action(artifact, project, name);
-            var outcome = await Guard(what, run);
-            if (!outcome.Succeeded)
+        return await StepOutcome.EachAsync(
+            Images(artifacts),
+            artifact =>
             {
-                return outcome;
-            }
-
-            done.Add(outcome.Detail);
-        }
-
-        return StepOutcome.Done(done.Count == 0 ? "no GCE image" : string.Join("; ", done));
+                var (project, name) = Parse(artifact);
+                var (what, run) = action(artifact, project, name);
+                return Guard(what, run);
+            },
+            "no GCE image"
+        );
     }
 
     private async Task<StepOutcome> PublishOneAsync(
