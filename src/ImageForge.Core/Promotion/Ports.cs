@@ -50,6 +50,17 @@ public interface IDistributionTarget
         ImageVersion version,
         CancellationToken cancellationToken = default
     );
+
+    /// <summary>
+    /// What the provider holds now of each of the version's images of this target, read from the provider itself
+    /// (<c>verify --live</c>, <c>channels show --live</c>): one entry per artifact, <see cref="LiveState.Missing"/>
+    /// for one that is gone. By default the provider has no live view and returns nothing (its artifacts are then
+    /// reported as not inspected).
+    /// </summary>
+    Task<IReadOnlyList<LiveImage>> InspectAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    ) => Task.FromResult<IReadOnlyList<LiveImage>>([]);
 }
 
 /// <summary>
