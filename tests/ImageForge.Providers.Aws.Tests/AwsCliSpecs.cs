@@ -1,9 +1,5 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.SimpleSystemsManagement.Model;
-using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
-using ImageForge.Core.Promotion;
 using ImageForge.Core.Providers;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -272,98 +268,5 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
             """
         );
         return root;
-    }
-
-    // Builds what the local target's disk build gives an import: a raw disk (1 MiB, 512-aligned) and an inventory;
-    // its disk is published nowhere (the local target would copy it into its registry).
-    private sealed class DiskMaker : ProviderModule, ITargetBuilder, IDistributionTarget
-    {
-        public string Target => Name;
-
-        public Task<StepOutcome> PublishAsync(
-            ImageVersion version,
-            string channel,
-            DistributionStep planned,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(StepOutcome.Done("kept"));
-
-        public Task<StepOutcome> DeprecateAsync(
-            ImageVersion version,
-            string reason,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(StepOutcome.Done("kept"));
-
-        public Task<StepOutcome> DeleteAsync(
-            ImageVersion version,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(StepOutcome.Done("kept"));
-
-        public override ProviderRules Rules { get; } =
-            new()
-            {
-                Name = "diskmaker",
-                HasRegions = false,
-                BaseImageExpectation = "anything",
-                CheckBaseImage = (_, _) => null,
-                Options = [],
-                SecretVariables = [],
-                BuildsDisks = true,
-            };
-
-        public string Provider => Name;
-
-        public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
-
-        public IReadOnlyList<string> Preflight(
-            Baseline baseline,
-            TargetSpec target,
-            ContentPaths content
-        ) => [];
-
-        public async Task<TargetBuildResult> BuildAsync(
-            TargetBuildRequest request,
-            ITargetBuildSink sink,
-            CancellationToken cancellationToken = default
-        )
-        {
-            Directory.CreateDirectory(request.OutputDirectory);
-            var disk = new byte[1 << 20];
-            RandomNumberGenerator.Fill(disk);
-            var diskPath = Path.Combine(request.OutputDirectory, "disk.raw");
-            await File.WriteAllBytesAsync(diskPath, disk, cancellationToken);
-            var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
-            await File.WriteAllTextAsync(
-                inventory,
-                string.Join('\t', Core.Inventory.PackageInventory.Columns)
-                    + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
-                cancellationToken
-            );
-            return new TargetBuildResult(
-                [
-                    new Artifact
-                    {
-                        Target = Name,
-                        Region = Name,
-                        Kind = "disk-raw",
-                        Location = diskPath,
-                        Sha256 = Convert.ToHexStringLower(SHA256.HashData(disk)),
-                        SizeBytes = disk.Length,
-                    },
-                ],
-                [
-                    new EvidenceDocument
-                    {
-                        Kind = "package-inventory",
-                        Location = inventory,
-                        Sha256 = Convert.ToHexStringLower(
-                            SHA256.HashData(
-                                await File.ReadAllBytesAsync(inventory, cancellationToken)
-                            )
-                        ),
-                        MediaType = "text/tab-separated-values",
-                    },
-                ]
-            );
-        }
     }
 }

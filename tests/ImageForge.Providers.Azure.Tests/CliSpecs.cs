@@ -1,9 +1,5 @@
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ImageForge.CloudFakes.Azure;
-using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Providers;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -154,7 +150,7 @@ public sealed class CliSpecs(AzureWorld world, ITestOutputHelper output) : IDisp
         CliRunner.RunAsync(
             content,
             null,
-            new ProviderRegistry([new VhdDisk(), new AzureProvider(world.Connection())]),
+            new ProviderRegistry([new DiskMaker(), new AzureProvider(world.Connection())]),
             CancellationToken.None,
             [.. args, "--data-dir", _dir.Combine("data")]
         );
@@ -176,7 +172,7 @@ public sealed class CliSpecs(AzureWorld world, ITestOutputHelper output) : IDisp
             os: {"{"} family: debian, release: "11" {"}"}
             baseline: open
             targets:
-              - provider: vhddisk
+              - provider: diskmaker
                 base_image: any
               - provider: azure
                 base_image: Debian:debian-11:11-gen2:latest
@@ -195,102 +191,5 @@ public sealed class CliSpecs(AzureWorld world, ITestOutputHelper output) : IDisp
             """
         );
         return root;
-    }
-
-    // The disk build of the local target in miniature: a 2 MiB fixed VHD and a package inventory.
-    private sealed class VhdDisk
-        : ProviderModule,
-            ITargetBuilder,
-            Core.Promotion.IDistributionTarget
-    {
-        public override ProviderRules Rules { get; } =
-            new()
-            {
-                Name = "vhddisk",
-                HasRegions = false,
-                RegionPattern = new Regex("^$"),
-                BaseImageExpectation = "anything",
-                CheckBaseImage = (_, _) => null,
-                Options = [],
-                SecretVariables = [],
-                BuildsDisks = true,
-            };
-
-        public string Provider => Name;
-
-        public string Target => Name;
-
-        public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
-
-        // The disk stays where the build put it: nothing to publish, mark or delete in a provider.
-        public Task<Core.Promotion.StepOutcome> PublishAsync(
-            Core.Builds.ImageVersion version,
-            string channel,
-            Core.Promotion.DistributionStep planned,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(Core.Promotion.StepOutcome.Done("kept"));
-
-        public Task<Core.Promotion.StepOutcome> DeprecateAsync(
-            Core.Builds.ImageVersion version,
-            string reason,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(Core.Promotion.StepOutcome.Done("kept"));
-
-        public Task<Core.Promotion.StepOutcome> DeleteAsync(
-            Core.Builds.ImageVersion version,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(Core.Promotion.StepOutcome.Done("kept"));
-
-        public IReadOnlyList<string> Preflight(
-            Baseline baseline,
-            TargetSpec target,
-            ContentPaths content
-        ) => [];
-
-        public async Task<TargetBuildResult> BuildAsync(
-            TargetBuildRequest request,
-            ITargetBuildSink sink,
-            CancellationToken cancellationToken = default
-        )
-        {
-            Directory.CreateDirectory(request.OutputDirectory);
-            var vhd = new byte[(2 << 20) + FixedVhd.FooterSize];
-            new Random(11).NextBytes(vhd.AsSpan(0, 1 << 20));
-            FixedVhd.Footer(2 << 20, Guid.NewGuid()).CopyTo(vhd, 2 << 20);
-            var disk = Path.Combine(request.OutputDirectory, "disk.vhd");
-            await File.WriteAllBytesAsync(disk, vhd, cancellationToken);
-            var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
-            await File.WriteAllTextAsync(
-                inventory,
-                string.Join('\t', Core.Inventory.PackageInventory.Columns)
-                    + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
-                cancellationToken
-            );
-            return new TargetBuildResult(
-                [
-                    new Artifact
-                    {
-                        Target = Name,
-                        Region = Name,
-                        Kind = "disk-vhd",
-                        Location = disk,
-                        Sha256 = Sha256(disk),
-                        SizeBytes = vhd.Length,
-                    },
-                ],
-                [
-                    new EvidenceDocument
-                    {
-                        Kind = "package-inventory",
-                        Location = inventory,
-                        Sha256 = Sha256(inventory),
-                        MediaType = "text/tab-separated-values",
-                    },
-                ]
-            );
-        }
-
-        private static string Sha256(string path) =>
-            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
     }
 }

@@ -1,9 +1,4 @@
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
-using ImageForge.Core.Promotion;
 using ImageForge.Core.Providers;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -25,7 +20,7 @@ public sealed class GcpCliSpecs(GcpKit kit) : IClassFixture<GcpKit>, IDisposable
     public async Task A_gcp_image_is_built_by_import_promoted_rolled_back_admitted_revoked_and_collected()
     {
         var content = WriteContent();
-        var providers = new ProviderRegistry([new SpecDisk(), new GcpProvider(kit.Settings)]);
+        var providers = new ProviderRegistry([new DiskMaker(), new GcpProvider(kit.Settings)]);
 
         var invalid = await RunAsync(
             providers,
@@ -187,107 +182,11 @@ public sealed class GcpCliSpecs(GcpKit kit) : IClassFixture<GcpKit>, IDisposable
                 options:
                   {{projectLine}}
                   bucket: {{GcpKit.Bucket}}
-              - provider: specdisk
+              - provider: diskmaker
                 base_image: any
             channels: [dev, prod]
             """
         );
         return root;
-    }
-
-    // Makes the disk as the local target will: disk.tar.gz holding disk.raw, and a package inventory.
-    private sealed class SpecDisk : ProviderModule, ITargetBuilder, IDistributionTarget
-    {
-        public override ProviderRules Rules { get; } =
-            new()
-            {
-                Name = "specdisk",
-                HasRegions = false,
-                RegionPattern = new Regex("^$"),
-                BaseImageExpectation = "anything",
-                CheckBaseImage = (_, _) => null,
-                Options = [],
-                SecretVariables = [],
-                BuildsDisks = true,
-            };
-
-        public string Provider => Name;
-
-        public string Target => Name;
-
-        public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
-
-        // The disk files stay where the build put them: nothing to publish, mark or delete in this spec.
-        public Task<StepOutcome> PublishAsync(
-            ImageVersion version,
-            string channel,
-            DistributionStep planned,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(StepOutcome.Done("disk kept in place"));
-
-        public Task<StepOutcome> DeprecateAsync(
-            ImageVersion version,
-            string reason,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(StepOutcome.Done("disk kept in place"));
-
-        public Task<StepOutcome> DeleteAsync(
-            ImageVersion version,
-            CancellationToken cancellationToken = default
-        ) => Task.FromResult(StepOutcome.Done("disk kept in place"));
-
-        public IReadOnlyList<string> Preflight(
-            Baseline baseline,
-            TargetSpec target,
-            ContentPaths content
-        ) => [];
-
-        public async Task<TargetBuildResult> BuildAsync(
-            TargetBuildRequest request,
-            ITargetBuildSink sink,
-            CancellationToken cancellationToken = default
-        )
-        {
-            Directory.CreateDirectory(request.OutputDirectory);
-            var disk = GcpKitDisk.Write(
-                Path.Combine(request.OutputDirectory, "disk.tar.gz"),
-                512 * 1024,
-                request.BuildId.GetHashCode(StringComparison.Ordinal)
-            );
-            var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
-            await File.WriteAllTextAsync(
-                inventory,
-                string.Join('\t', Core.Inventory.PackageInventory.Columns)
-                    + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
-                cancellationToken
-            );
-            return new TargetBuildResult(
-                [
-                    new Artifact
-                    {
-                        Target = Name,
-                        Region = Name,
-                        Kind = "disk-tar-gz",
-                        Location = disk,
-                        Sha256 = Convert.ToHexStringLower(
-                            SHA256.HashData(await File.ReadAllBytesAsync(disk, cancellationToken))
-                        ),
-                    },
-                ],
-                [
-                    new EvidenceDocument
-                    {
-                        Kind = "package-inventory",
-                        Location = inventory,
-                        Sha256 = Convert.ToHexStringLower(
-                            SHA256.HashData(
-                                await File.ReadAllBytesAsync(inventory, cancellationToken)
-                            )
-                        ),
-                        MediaType = "text/tab-separated-values",
-                    },
-                ]
-            );
-        }
     }
 }

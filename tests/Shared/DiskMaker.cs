@@ -11,12 +11,16 @@ namespace ImageForge.TestSupport;
 
 /// <summary>
 /// A disk-building provider module for specs that import into clouds without a real Packer build: it makes what the
-/// local target's disk build gives the importers, one random 1 MiB disk in each cloud's format (disk.raw,
+/// local target's disk build gives the importers, one random disk (1 MiB unless told) in each cloud's format (disk.raw,
 /// disk.vhd: the raw bytes and a fixed VHD footer, disk.tar.gz holding disk.raw), the formats bound to the raw
 /// disk's digest as the local target binds them, and a package inventory. It publishes nothing itself.
 /// It counts its builds: one build of a multi-cloud image must make one disk.
 /// </summary>
-public sealed class DiskMaker : ProviderModule, ITargetBuilder, IDistributionTarget
+/// <param name="diskBytes">The raw disk's size (a whole number of MiB, as a fixed VHD needs).</param>
+public sealed class DiskMaker(int diskBytes = 1 << 20)
+    : ProviderModule,
+        ITargetBuilder,
+        IDistributionTarget
 {
     public const string ProviderName = "diskmaker";
 
@@ -75,7 +79,7 @@ public sealed class DiskMaker : ProviderModule, ITargetBuilder, IDistributionTar
     {
         Interlocked.Increment(ref _builds);
         Directory.CreateDirectory(request.OutputDirectory);
-        var disk = new byte[1 << 20];
+        var disk = new byte[diskBytes];
         RandomNumberGenerator.Fill(disk);
         var raw = await WriteAsync(request, "disk.raw", disk, cancellationToken);
         var vhd = await WriteAsync(

@@ -110,9 +110,14 @@ public sealed class ThreeClouds : IAsyncDisposable
 
     /// <summary>
     /// The targets of a definition importing into all three: two AWS regions, two Azure regions, one GCP location,
-    /// each cloud's names set to the fakes'. <paramref name="imageDefinition"/> is the gallery image definition.
+    /// each cloud's names set to the fakes'. <paramref name="image"/> names the gallery image definition and the GCP
+    /// family.
     /// </summary>
-    public static string CloudTargets(string imageDefinition) =>
+    public static string CloudTargets(string image) =>
+        AwsTarget() + "\n" + AzureTarget(image) + "\n" + GcpTarget(image);
+
+    /// <summary>An aws import target in two regions (YAML, indented as a definition's targets).</summary>
+    public static string AwsTarget() =>
         $$"""
               - provider: aws
                 build: import
@@ -122,6 +127,11 @@ public sealed class ThreeClouds : IAsyncDisposable
                   source_ami_owner: "136693071363"
                   import_bucket: {{AwsBucket}}
                   encrypt: false
+            """;
+
+    /// <summary>An azure import target in two regions, into the gallery image definition <paramref name="image"/>.</summary>
+    public static string AzureTarget(string image) =>
+        $$"""
               - provider: azure
                 build: import
                 base_image: Debian:debian-11:11-gen2:latest
@@ -130,7 +140,7 @@ public sealed class ThreeClouds : IAsyncDisposable
                   subscription_id: {{ArmFake.DefaultSubscriptionId}}
                   resource_group: {{AzureResourceGroup}}
                   gallery: {{AzureGallery}}
-                  image_definition: {{imageDefinition}}
+                  image_definition: {{image}}
                   publisher: imageforge
                   offer: debian
                   sku: 11-gen2
@@ -140,6 +150,11 @@ public sealed class ThreeClouds : IAsyncDisposable
                   storage_account_type: Standard_LRS
                 channels:
                   prod: { latest: true }
+            """;
+
+    /// <summary>A gcp import target whose prod channel is the family <c>&lt;image&gt;-prod</c>.</summary>
+    public static string GcpTarget(string image) =>
+        $$"""
               - provider: gcp
                 build: import
                 base_image: debian-11
@@ -148,7 +163,7 @@ public sealed class ThreeClouds : IAsyncDisposable
                   project_id: {{GcpProject}}
                   bucket: {{GcpBucket}}
                 channels:
-                  prod: { family: {{imageDefinition}}-prod }
+                  prod: { family: {{image}}-prod }
             """;
 
     public async ValueTask DisposeAsync()

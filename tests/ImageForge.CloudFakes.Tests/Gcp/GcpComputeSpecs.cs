@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using ImageForge.CloudFakes.Gcp;
+using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
 using static ImageForge.CloudFakes.Tests.Gcp.GcpSpecKit;
@@ -71,6 +72,41 @@ public sealed class GcpComputeSpecs
         ((string?)retried["name"]).ShouldBe((string?)pending["name"]);
         again.ShouldBe(HttpStatusCode.Conflict);
         ((string?)conflict["error"]!["errors"]![0]!["reason"]).ShouldBe("alreadyExists");
+        gcp.AssertNoModelProblems();
+    }
+
+    // The local target's disk.tar.gz is a GNU tar with a sparse disk.raw (GCE's instructions make it with tar -S):
+    // GCE takes it, with the disk's real size, not the size of the data the archive holds.
+    [Fact(Timeout = 30_000)]
+    public async Task An_image_from_a_gnu_sparse_disk_tar_gz_made_by_tar_has_the_disks_real_size()
+    {
+        await using var gcp = await GcpFakeFixture.StartAsync();
+        gcp.CreateBucket(Bucket);
+        using var compute = gcp.CreateComputeClient();
+        var archive = await File.ReadAllBytesAsync(
+            Path.Combine(
+                RepoPaths.Root,
+                "tests",
+                "ImageForge.CloudFakes.Tests",
+                "Gcp",
+                "Fixtures",
+                "sparse-3g.disk.tar.gz"
+            )
+        );
+        await UploadAsync(gcp, "sparse/disk.tar.gz", archive);
+
+        var operation = await OkAsync(
+            compute,
+            HttpMethod.Post,
+            Images(),
+            ImageBody("debian-11-cis-sparse", Family, "sparse/disk.tar.gz")
+        );
+        var done = await WaitAsync(compute, operation);
+        var image = await OkAsync(compute, HttpMethod.Get, Images("/debian-11-cis-sparse"));
+
+        done["error"].ShouldBeNull(done.ToJsonString());
+        ((string?)image["status"]).ShouldBe("READY");
+        ((string?)image["diskSizeGb"]).ShouldBe("3");
         gcp.AssertNoModelProblems();
     }
 

@@ -76,7 +76,7 @@ internal sealed class S3Fake(AwsFake fake) : AwsServiceFake(fake, "aws-s3", "s3"
                 _buckets.TryGetValue(bucket, out var b)
                 && b.Region == region
                 && b.Objects.TryGetValue(key, out var o)
-                ? o.Data.Length
+                ? o.Length
                 : null;
         }
     }
@@ -159,7 +159,7 @@ internal sealed class S3Fake(AwsFake fake) : AwsServiceFake(fake, "aws-s3", "s3"
         var bucket = BucketOf(call);
         var (data, checksums) = await ReadBodyAsync(call, cutAfter: null);
         var stored = new S3Object(
-            data,
+            [data],
             Etag(MD5.HashData(data)),
             Fake.Time.GetUtcNow(),
             call.Input.Str("ContentType"),
@@ -190,7 +190,7 @@ internal sealed class S3Fake(AwsFake fake) : AwsServiceFake(fake, "aws-s3", "s3"
         var output = Tree.Object(
             ("AcceptRanges", "bytes"),
             ("LastModified", stored.Modified),
-            ("ContentLength", (long)stored.Data.Length),
+            ("ContentLength", stored.Length),
             ("ETag", stored.ETag),
             ("ContentType", stored.ContentType ?? "binary/octet-stream"),
             ("PartsCount", stored.Parts)
@@ -383,13 +383,14 @@ internal sealed class S3Fake(AwsFake fake) : AwsServiceFake(fake, "aws-s3", "s3"
                 );
             }
 
-            var data = parts.SelectMany(p => p.Data).ToArray();
+            // The parts stay as they came: an object may be larger than one array can hold (a 2 GiB disk).
+            var segments = parts.Select(p => p.Data).ToList();
             var checksums = new Dictionary<string, string>(StringComparer.Ordinal);
             if (upload.Algorithm is { } algo)
             {
                 checksums[algo] =
                     upload.Type == "FULL_OBJECT"
-                        ? Checksum(algo, data)
+                        ? Checksum(algo, [.. segments.SelectMany(d => d)])
                         : $"{Checksum(algo, [.. parts.SelectMany(p => Convert.FromBase64String(p.Checksums[algo]))])}-{parts.Count}";
                 var header = call.Input.Str("Checksum" + algo);
                 if (header is not null && header != checksums[algo])
@@ -409,7 +410,7 @@ internal sealed class S3Fake(AwsFake fake) : AwsServiceFake(fake, "aws-s3", "s3"
                 parts.Count
             );
             bucket.Objects[upload.Key] = new S3Object(
-                data,
+                segments,
                 etag,
                 Fake.Time.GetUtcNow(),
                 null,
@@ -781,13 +782,19 @@ internal sealed class S3Fake(AwsFake fake) : AwsServiceFake(fake, "aws-s3", "s3"
     }
 
     private sealed record S3Object(
-        byte[] Data,
+        IReadOnlyList<byte[]> Segments,
         string ETag,
         DateTimeOffset Modified,
         string? ContentType,
         Dictionary<string, string> Checksums,
         int? Parts
-    );
+    )
+    {
+        public long Length => Segments.Sum(s => (long)s.Length);
+
+        /// <summary>The object's bytes in one array (a GET of it); objects over 2 GiB are only ever imported.</summary>
+        public byte[] Data => Segments.Count == 1 ? Segments[0] : [.. Segments.SelectMany(d => d)];
+    }
 
     private sealed record Upload(
         string Id,

@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
@@ -485,30 +484,55 @@ internal static partial class GcpComputeApi
         return requestId;
     }
 
-    // disk.tar.gz as GCE takes it: a gzip-compressed tar whose file is disk.raw. Null when it is not.
+    // disk.tar.gz as GCE takes it: a gzip-compressed tar whose one file is disk.raw, a regular file or a GNU sparse
+    // one (GCE's own instructions make it with tar --format=oldgnu -S). Its size, or null when it is not such an archive.
+    // The header is read by hand: .NET's TarReader does not take GNU sparse entries.
     private static long? DiskRawSize(byte[] archive)
     {
         try
         {
             using var gzip = new GZipStream(new MemoryStream(archive), CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
-            while (tar.GetNextEntry() is { } entry)
+            var header = new byte[512];
+            gzip.ReadExactly(header);
+            var name = Encoding.ASCII.GetString(header, 0, 100).TrimEnd('\0');
+            var gnu = Encoding.ASCII.GetString(header, 257, 8) == "ustar  \0";
+            if (name is not ("disk.raw" or "./disk.raw"))
             {
-                if (
-                    entry.Name is "disk.raw" or "./disk.raw"
-                    && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile
-                )
-                {
-                    return entry.Length;
-                }
+                return null;
             }
+
+            return (char)header[156] switch
+            {
+                '0' or '\0' => TarNumber(header.AsSpan(124, 12)),
+                'S' when gnu => TarNumber(header.AsSpan(483, 12)), // the sparse file's real size
+                _ => null,
+            };
         }
         catch (Exception e)
             when (e is InvalidDataException or FormatException or EndOfStreamException)
         {
             return null;
         }
-        return null;
+    }
+
+    // A tar number: octal digits, or (GNU, for large values) base-256 with the high bit of the first byte set.
+    private static long TarNumber(ReadOnlySpan<byte> field)
+    {
+        if ((field[0] & 0x80) != 0)
+        {
+            var value = (long)(field[0] & 0x7F);
+            foreach (var b in field[1..])
+            {
+                value = (value << 8) | b;
+            }
+
+            return value;
+        }
+
+        var digits = Encoding.ASCII.GetString(field).Trim('\0', ' ');
+        return digits.Length == 0
+            ? throw new FormatException("an empty tar number")
+            : Convert.ToInt64(digits, 8);
     }
 
     private static Task List(GcpFake fake, GcpCall call)
