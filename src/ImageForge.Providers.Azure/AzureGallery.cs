@@ -4,6 +4,7 @@ using Azure.ResourceManager;
 using Azure.ResourceManager.Compute;
 using Azure.ResourceManager.Compute.Models;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
 
 namespace ImageForge.Providers.Azure;
@@ -255,6 +256,116 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
 
         return StepOutcome.Done(
             outcomes.Count == 0 ? "no gallery version" : string.Join("; ", outcomes)
+        );
+    }
+
+    public async Task<IReadOnlyList<LiveImage>> InspectAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        // One artifact per region, all naming the one gallery version: it is read once, with its replication.
+        var read = new Dictionary<string, GalleryImageVersionData?>(
+            StringComparer.OrdinalIgnoreCase
+        );
+        var live = new List<LiveImage>();
+        foreach (
+            var artifact in version.Artifacts.Where(a =>
+                a.Target == Target && LiveImages.IsProviderImage(a)
+            )
+        )
+        {
+            if (!read.TryGetValue(artifact.Location, out var data))
+            {
+                data = await ReadAsync(artifact, cancellationToken);
+                read[artifact.Location] = data;
+            }
+
+            live.Add(Live(artifact, data));
+        }
+
+        return live;
+    }
+
+    private async Task<GalleryImageVersionData?> ReadAsync(
+        Artifact artifact,
+        CancellationToken cancellationToken
+    )
+    {
+        var id = new ResourceIdentifier(artifact.Location);
+        try
+        {
+            return (
+                await Arm()
+                    .GetGalleryImageVersionResource(id)
+                    .GetAsync(ReplicationStatusType.ReplicationStatus, cancellationToken)
+            )
+                .Value
+                .Data;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is RequestFailedException or HttpRequestException)
+        {
+            var why = e is RequestFailedException failed
+                ? $"{failed.Status} {failed.ErrorCode}"
+                : e.Message;
+            throw new ToolFailedException(
+                Target,
+                $"could not ask azure in {artifact.Region} about gallery version {id.Name}: {why}",
+                [],
+                e
+            );
+        }
+    }
+
+    // The version is the gallery version's name (GalleryVersionName, reversible): the import writes no other tag.
+    private LiveImage Live(Artifact artifact, GalleryImageVersionData? data)
+    {
+        if (data is null)
+        {
+            return new LiveImage(
+                Target,
+                artifact.Region,
+                artifact.Location,
+                LiveState.Missing,
+                "404 ResourceNotFound",
+                null
+            );
+        }
+
+        var view = ReplicationView.Of(data);
+        var region = ReplicationView.Normalize(artifact.Region);
+        var end = data.PublishingProfile?.EndOfLifeOn;
+        var revoked = data.Tags.TryGetValue(RevokedTag, out var reason);
+        var replication = view.Describe([region]);
+        var (state, detail) =
+            (end is { } at && at <= time.GetUtcNow()) || revoked
+                ? (
+                    LiveState.Deprecated,
+                    (end is { } e ? $"end of life {e:O}" : "no end of life")
+                        + (revoked ? $", {RevokedTag}: {reason}" : "")
+                )
+            : view.State == "Failed" || view.Failed(region)
+                ? (LiveState.Failed, $"{view.State}: {replication}")
+            : !view.Regions.ContainsKey(region)
+                ? (
+                    LiveState.Missing,
+                    $"{view.State}, not replicated to {artifact.Region} (not one of its target regions)"
+                )
+            : view.State == "Creating" || !view.Completed(region)
+                ? (LiveState.Pending, $"{view.State}: {replication}")
+            : (LiveState.Available, $"{view.State}: {replication}");
+        return new LiveImage(
+            Target,
+            artifact.Region,
+            artifact.Location,
+            state,
+            detail,
+            GalleryVersionName.VersionOf(data.Name)
         );
     }
 

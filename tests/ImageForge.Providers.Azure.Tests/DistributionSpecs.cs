@@ -130,6 +130,87 @@ public sealed class DistributionSpecs(AzureWorld world)
         world.Arm.TakeProblems().ShouldBeEmpty();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task An_imported_version_inspects_as_available_in_every_region_named_by_its_gallery_version()
+    {
+        var (_, version) = await ImportedAsync("2026.12.04.1");
+
+        var live = await world.Distribution().InspectAsync(version);
+
+        live.Select(l => l.Region).ShouldBe(["westeurope", "northeurope"]);
+        live.ShouldAllBe(l =>
+            l.State == LiveState.Available
+            && l.TaggedVersion == "2026.12.04.1"
+            && l.Id == version.Artifacts[0].Location
+        );
+        LiveImages.Compare(version, live, Inspectable).ShouldBeEmpty();
+        world.Arm.TakeProblems().ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_revoked_version_inspects_as_deprecated_which_is_drift_only_while_the_catalog_calls_it_live()
+    {
+        var (_, version) = await ImportedAsync("2026.12.04.2");
+        var gallery = world.Distribution();
+        (await gallery.DeprecateAsync(version, "CVE-2026-0002")).Succeeded.ShouldBeTrue();
+
+        var live = await gallery.InspectAsync(version);
+
+        live.Count.ShouldBe(2);
+        live.ShouldAllBe(l =>
+            l.State == LiveState.Deprecated
+            && l.Detail.Contains("imageforge-revoked: CVE-2026-0002")
+        );
+        LiveImages
+            .Compare(version with { Status = VersionStatus.Revoked }, live, Inspectable)
+            .ShouldBeEmpty();
+        LiveImages
+            .Compare(version, live, Inspectable)
+            .Select(d => d.Region)
+            .ShouldBe(["westeurope", "northeurope"]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_gallery_version_deleted_behind_ImageForges_back_inspects_as_missing_in_each_region()
+    {
+        var (_, version) = await ImportedAsync("2026.12.04.3");
+        var (_, other) = await ImportedAsync("2026.12.04.4");
+        world.Arm.State.Delete(version.Artifacts[0].Location).ShouldBeTrue();
+        var gallery = world.Distribution();
+
+        var live = await gallery.InspectAsync(version);
+        var untouched = await gallery.InspectAsync(other);
+
+        live.ShouldAllBe(l => l.State == LiveState.Missing);
+        var drifts = LiveImages.Compare(version, live, Inspectable);
+        drifts.Select(d => d.Region).ShouldBe(["westeurope", "northeurope"]);
+        drifts.ShouldAllBe(d => d.Problem.Contains("missing"));
+        LiveImages.Compare(other, untouched, Inspectable).ShouldBeEmpty();
+        world.Arm.TakeProblems().ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Inspecting_when_ARM_keeps_refusing_throws_naming_azure_and_the_region()
+    {
+        var (_, version) = await ImportedAsync("2026.12.04.5");
+        world.Arm.Faults.Throttle(1, TimeSpan.Zero);
+        try
+        {
+            var e = await Should.ThrowAsync<ImageForge.Core.Errors.ToolFailedException>(() =>
+                world.Distribution(arm: o => o.Retry.MaxRetries = 0).InspectAsync(version)
+            );
+            e.Message.ShouldStartWith("could not ask azure in westeurope");
+            e.Message.ShouldContain("2026.1204.5");
+            e.Message.ShouldContain("429");
+        }
+        finally
+        {
+            world.Arm.Faults.Throttle(0, TimeSpan.Zero);
+        }
+    }
+
+    private static readonly HashSet<string> Inspectable = ["azure"];
+
     private async Task<(string Definition, ImageVersion Version)> ImportedAsync(string number)
     {
         var (definition, request) = world.Fresh(number);
