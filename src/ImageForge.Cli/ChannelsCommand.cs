@@ -16,13 +16,19 @@ internal static class ChannelsCommand
         {
             Description = "Also list every assignment, oldest first",
         };
+        var live = new Option<bool>("--live")
+        {
+            Description =
+                "Ask each cloud what it holds of each channel's images now and flag drift (exit 1 when there is any)",
+        };
         var show = new Command(
             "show",
-            "Each channel of the path with its version, and optionally its history"
+            "Each channel of the path with its version and its image per cloud and region, and optionally its history"
         )
         {
             image,
             history,
+            live,
         };
         show.SetAction(
             async (parse, ct) =>
@@ -30,11 +36,18 @@ internal static class ChannelsCommand
                 var ctx = context(parse);
                 var view = await PromotionCli
                     .Operations(ctx)
-                    .ChannelsAsync(parse.GetValue(image)!, parse.GetValue(history), ct);
+                    .ChannelsAsync(
+                        parse.GetValue(image)!,
+                        parse.GetValue(history),
+                        parse.GetValue(live),
+                        ct
+                    );
+                var drifted = view.Channels.Any(c => c.Images.Any(i => i.Drift is not null));
+                var exit = drifted ? VerifyCommand.NotOk : CliApp.Ok;
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(ctx.Out, view);
-                    return CliApp.Ok;
+                    return exit;
                 }
 
                 await ctx.Out.WriteLineAsync($"{"CHANNEL", -12} {"VERSION", -14} SINCE");
@@ -44,6 +57,13 @@ internal static class ChannelsCommand
                     await ctx.Out.WriteLineAsync(
                         $"{c.Channel, -12} {c.Version ?? "-", -14} {(c.Since is { } s ? Report.Time(s) : "-")}{restricted}"
                     );
+                    foreach (var i in c.Images)
+                    {
+                        await ctx.Out.WriteLineAsync(
+                            $"  {i.Target, -6} {i.Region, -16} {i.State, -11} {i.Id}"
+                                + (i.Drift is null ? "" : $"  DRIFT: {i.Drift}")
+                        );
+                    }
                 }
 
                 if (view.History is { } assignments)
@@ -57,7 +77,7 @@ internal static class ChannelsCommand
                     }
                 }
 
-                return CliApp.Ok;
+                return exit;
             }
         );
         channels.Subcommands.Add(show);

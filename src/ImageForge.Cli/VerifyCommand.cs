@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Promotion;
 using ImageForge.Signing;
 
 namespace ImageForge.Cli;
@@ -21,6 +22,11 @@ internal static class VerifyCommand
             Description =
                 "Check the signature with this public key (PEM), trusted for this check, instead of the recorded one and the trust store",
         };
+        var live = new Option<bool>("--live")
+        {
+            Description =
+                "Also ask each cloud that the version's images still exist, carry its tags and are in the state the catalog says (drift: exit 1)",
+        };
         var command = new Command(
             "verify",
             "Re-hash a version's artifacts and evidence and check its signed provenance; exit 1 when anything changed"
@@ -28,6 +34,7 @@ internal static class VerifyCommand
         {
             reference,
             key,
+            live,
         };
         command.SetAction(
             async (parse, ct) =>
@@ -51,14 +58,22 @@ internal static class VerifyCommand
                     ctx.Pipeline.TrustStore(),
                     ct
                 );
-                await WriteAsync(ctx, report, trusted is not null);
-                return report.Ok ? CliApp.Ok : NotOk;
+                var liveReport = parse.GetValue(live)
+                    ? await LiveReport.CheckAsync(found, ctx.Pipeline.Connected.Distribution, ct)
+                    : null;
+                await WriteAsync(ctx, report, trusted is not null, liveReport);
+                return report.Ok && liveReport?.Ok != false ? CliApp.Ok : NotOk;
             }
         );
         return command;
     }
 
-    private static async Task WriteAsync(CliContext ctx, VerificationReport report, bool trustedKey)
+    private static async Task WriteAsync(
+        CliContext ctx,
+        VerificationReport report,
+        bool trustedKey,
+        LiveReport? live
+    )
     {
         if (ctx.Json)
         {
@@ -87,6 +102,28 @@ internal static class VerifyCommand
                         signed = i.Covered,
                     }),
                     problems = report.Problems,
+                    live = live is null
+                        ? null
+                        : new
+                        {
+                            ok = live.Ok,
+                            images = live.Images.Select(i => new
+                            {
+                                target = i.Target,
+                                region = i.Region,
+                                id = i.Id,
+                                state = i.State.ToString().ToLowerInvariant(),
+                                detail = i.Detail,
+                                tagged_version = i.TaggedVersion,
+                            }),
+                            drift = live.Drifts.Select(d => new
+                            {
+                                target = d.Target,
+                                region = d.Region,
+                                id = d.Id,
+                                problem = d.Problem,
+                            }),
+                        },
                 }
             );
             return;
@@ -125,6 +162,11 @@ internal static class VerifyCommand
                     }
                 )
         );
+        if (live is not null)
+        {
+            await WriteLiveAsync(ctx, live);
+        }
+
         if (report.Ok)
         {
             await ctx.Out.WriteLineAsync(
@@ -137,6 +179,30 @@ internal static class VerifyCommand
         foreach (var problem in report.Problems)
         {
             await ctx.Out.WriteLineAsync($"  - {problem}");
+        }
+    }
+
+    private static async Task WriteLiveAsync(CliContext ctx, LiveReport live)
+    {
+        foreach (var image in live.Images)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"  {"live", -8} {image.Target, -8} {image.Region, -22} {image.Id}: {image.State.ToString().ToLowerInvariant()} ({image.Detail})"
+            );
+        }
+
+        if (live.Ok)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"live: {live.Images.Count} images at their providers as the catalog says"
+            );
+            return;
+        }
+
+        await ctx.Out.WriteLineAsync($"live: DRIFT ({live.Drifts.Count}):");
+        foreach (var drift in live.Drifts)
+        {
+            await ctx.Out.WriteLineAsync($"  - {drift}");
         }
     }
 

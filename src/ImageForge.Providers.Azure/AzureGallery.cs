@@ -62,9 +62,10 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             var view = ReplicationView.Of(data);
             var region = ReplicationView.Normalize(planned.Region);
             var failed = view.Regions.Keys.Where(view.Failed).ToList();
-            if (failed.Count > 0 || view.State == "Failed")
+            // A version Failed by a failed update (every region replicated) takes the next PATCH; one whose
+            // replication failed must finish its import first.
+            if (failed.Count > 0)
             {
-                // Azure refuses changes to a Failed version; its import must finish first.
                 return StepOutcome.Failed(
                     $"{data.Name} is {view.State} (replication failed in {string.Join(", ", failed)}); "
                         + "'imageforge build --resume' retries those regions"
@@ -111,7 +112,12 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             catch (RequestFailedException e)
             {
                 return StepOutcome.Failed(
-                    $"{data.Name}: tagging {channel} failed: {e.Status} {e.ErrorCode}"
+                    $"{data.Name}: tagging {channel} failed: "
+                        + (
+                            string.IsNullOrEmpty(e.ErrorCode)
+                                ? e.Message.Split('\n')[0]
+                                : $"{e.Status} {e.ErrorCode}"
+                        )
                 );
             }
 

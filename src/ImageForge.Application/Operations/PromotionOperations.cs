@@ -307,15 +307,34 @@ public sealed class PromotionOperations
     }
 
     /// <summary>Where each channel of the image's path points, and with <paramref name="history"/> every assignment.</summary>
+    /// <summary>
+    /// Each channel of the image's path with its version and that version's image per provider and region; with
+    /// <paramref name="live"/> each provider is asked what it holds now and differences are flagged as drift.
+    /// </summary>
     public async Task<ChannelsView> ChannelsAsync(
         string image,
         bool history,
+        bool live,
         CancellationToken cancellationToken = default
     )
     {
         var definition = Definition(LoadDefinitions(), image);
         await using var session = await OpenAsync(cancellationToken);
         var states = await session.Catalog.GetChannelsAsync(image, cancellationToken);
+        var versions = new Dictionary<string, IReadOnlyList<ChannelImageView>>(
+            StringComparer.Ordinal
+        );
+        foreach (var number in states.Select(s => s.Version).OfType<string>().Distinct())
+        {
+            if (
+                await session.Catalog.GetVersionAsync(image, number, cancellationToken) is
+                { } version
+            )
+            {
+                versions[number] = await ChannelImagesAsync(version, live, cancellationToken);
+            }
+        }
+
         var channels = definition
             .Channels.Select(channel =>
             {
@@ -325,7 +344,13 @@ public sealed class PromotionOperations
                     state?.Version,
                     state?.Since,
                     session.Policy.IsRestricted(channel, definition.Channels)
-                );
+                )
+                {
+                    Images =
+                        state?.Version is { } number && versions.TryGetValue(number, out var images)
+                            ? images
+                            : [],
+                };
             })
             .ToList();
         IReadOnlyList<AssignmentView>? assignments = history
@@ -337,6 +362,46 @@ public sealed class PromotionOperations
             ]
             : null;
         return new ChannelsView(image, channels, assignments);
+    }
+
+    private async Task<IReadOnlyList<ChannelImageView>> ChannelImagesAsync(
+        ImageVersion version,
+        bool live,
+        CancellationToken cancellationToken
+    )
+    {
+        var report = live
+            ? await LiveReport.CheckAsync(
+                version,
+                _pipeline.Connected.Distribution,
+                cancellationToken
+            )
+            : null;
+        return
+        [
+            .. version
+                .Artifacts.Where(LiveImages.IsProviderImage)
+                .Select(a =>
+                {
+                    var seen = report?.Images.FirstOrDefault(i =>
+                        i.Target == a.Target && i.Region == a.Region && i.Id == a.Location
+                    );
+                    var drift = report?.Drifts.FirstOrDefault(d =>
+                        d.Target == a.Target && d.Region == a.Region && d.Id == a.Location
+                    );
+                    var state =
+                        seen is not null ? seen.State.ToString().ToLowerInvariant()
+                        : version.Status == VersionStatus.Revoked ? "deprecated"
+                        : "published";
+                    return new ChannelImageView(
+                        a.Target,
+                        a.Region,
+                        a.Location,
+                        state,
+                        drift?.Problem
+                    );
+                }),
+        ];
     }
 
     /// <summary>
@@ -436,14 +501,20 @@ public sealed class PromotionOperations
     )
     {
         // The provider says what its ids are: a file (hashed) or a digest for local images, an id for cloud images.
-        var query = await _pipeline
-            .Providers.Get(image.Provider)
-            .ResolveImageIdAsync(image.ImageId, workingDirectory, cancellationToken);
+        var module = _pipeline.Providers.Get(image.Provider);
+        var query = await module.ResolveImageIdAsync(
+            image.ImageId,
+            workingDirectory,
+            cancellationToken
+        );
+        // A plan may mix clouds: the region given applies to the images of the cloud whose region it names.
         var owners = await catalog.FindArtifactOwnersAsync(
             image.Provider,
             query.Location,
             query.Sha256,
-            region,
+            region is not null && module.Rules.RegionPattern?.IsMatch(region) == true
+                ? region
+                : null,
             cancellationToken
         );
         if (owners.Count == 0)

@@ -193,12 +193,32 @@ public sealed record ChannelsView(
     IReadOnlyList<AssignmentView>? History
 );
 
-/// <summary>Where one channel points, since when, and whether moving it takes a release manager.</summary>
+/// <summary>
+/// Where one channel points, since when, whether moving it takes a release manager, and the version's image on each
+/// provider and region.
+/// </summary>
 public sealed record ChannelView(
     string Channel,
     string? Version,
     DateTimeOffset? Since,
     bool Restricted
+)
+{
+    /// <summary>The channel's version at each provider and region (empty when the channel is empty).</summary>
+    public IReadOnlyList<ChannelImageView> Images { get; init; } = [];
+}
+
+/// <summary>
+/// One image a channel serves: provider, region, its id there and its state: <c>published</c> or <c>deprecated</c>
+/// from the catalog, or with a live look what the provider says (<c>available</c>, <c>pending</c>,
+/// <c>deprecated</c>, <c>failed</c>, <c>missing</c>); <see cref="Drift"/> when that differs from the catalog.
+/// </summary>
+public sealed record ChannelImageView(
+    string Target,
+    string Region,
+    string Id,
+    string State,
+    string? Drift
 );
 
 /// <summary>What retention keeps and deletes (or would delete, on a dry run).</summary>

@@ -132,17 +132,19 @@ public sealed record VersionView(
 /// <param name="Path">Absolute path for files, the provider's id for cloud images.</param>
 /// <param name="Sha256">Lowercase hex sha256 of a file; null for cloud images.</param>
 /// <param name="SizeBytes">The file's size.</param>
+/// <param name="SourceSha256">What it was made from: the raw disk of a VHD or disk.tar.gz, the disk file a cloud image was imported from.</param>
 public sealed record ArtifactView(
     string Target,
     string Region,
     string Kind,
     string Path,
     string? Sha256,
-    long? SizeBytes
+    long? SizeBytes,
+    string? SourceSha256
 )
 {
     public static ArtifactView From(Artifact a) =>
-        new(a.Target, a.Region, a.Kind, a.Location, a.Sha256, a.SizeBytes);
+        new(a.Target, a.Region, a.Kind, a.Location, a.Sha256, a.SizeBytes, a.SourceSha256);
 }
 
 /// <summary>An evidence document of a version (download it from <c>.../evidence/{kind}</c>).</summary>

@@ -111,3 +111,64 @@ public static class LiveImages
         return drifts;
     }
 }
+
+/// <summary>What the providers hold of a version now, and how it differs from the catalog.</summary>
+public sealed record LiveReport(IReadOnlyList<LiveImage> Images, IReadOnlyList<Drift> Drifts)
+{
+    /// <summary>No drift.</summary>
+    public bool Ok => Drifts.Count == 0;
+
+    /// <summary>
+    /// Asks every provider holding images of <paramref name="version"/> (at the same time) what it holds now, and
+    /// compares. A provider that cannot be asked (unreachable, credentials refused) is a drift of each of its images,
+    /// with its error, so one cloud down does not hide the others' answers.
+    /// </summary>
+    public static async Task<LiveReport> CheckAsync(
+        ImageVersion version,
+        IReadOnlyList<IDistributionTarget> targets,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(targets);
+        var held = version
+            .Artifacts.Where(LiveImages.IsProviderImage)
+            .Select(a => a.Target)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        var asked = targets.Where(t => held.Contains(t.Target)).ToList();
+        var answers = await Task.WhenAll(
+            asked.Select(async target =>
+            {
+                try
+                {
+                    return (
+                        target.Target,
+                        Images: await target.InspectAsync(version, cancellationToken),
+                        Error: (string?)null
+                    );
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    return (target.Target, Images: (IReadOnlyList<LiveImage>)[], Error: e.Message);
+                }
+            })
+        );
+        var images = answers.SelectMany(a => a.Images).ToList();
+        var unreachable = answers
+            .Where(a => a.Error is not null)
+            .ToDictionary(a => a.Target, a => a.Error!, StringComparer.Ordinal);
+        var drifts = LiveImages
+            .Compare(version, images, asked.Select(t => t.Target).ToHashSet(StringComparer.Ordinal))
+            .Select(d =>
+                unreachable.TryGetValue(d.Target, out var error)
+                    ? d with
+                    {
+                        Problem = $"could not ask {d.Target}: {error}",
+                    }
+                    : d
+            )
+            .ToList();
+        return new LiveReport(images, drifts);
+    }
+}

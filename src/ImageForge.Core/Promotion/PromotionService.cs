@@ -71,6 +71,9 @@ public sealed record RetentionPlan(
 /// </summary>
 public sealed class PromotionService
 {
+    /// <summary>How many targets (clouds) publish at the same time.</summary>
+    public const int MaxParallelTargets = 4;
+
     private readonly PromotionContext _context;
     private readonly PromotionPreconditions _preconditions;
 
@@ -234,57 +237,34 @@ public sealed class PromotionService
     )
     {
         var plan = Plan(version);
-        var ran = new List<(PromotionStep, bool)>();
-        var failed = false;
-        foreach (var step in promotion.Steps)
-        {
-            if (step.Status == StepStatus.Succeeded)
+        var ran = new (PromotionStep Step, bool RanNow)[promotion.Steps.Count];
+        var positions = promotion
+            .Steps.Select((step, index) => (step, index))
+            .ToDictionary(p => p.step.Position, p => p.index);
+        // Targets (clouds) run at the same time, each one's steps (regions) in order: one slow or failing cloud
+        // holds back no other, and every step's outcome is recorded for --resume.
+        await Parallel.ForEachAsync(
+            promotion.Steps.GroupBy(s => s.Target),
+            new ParallelOptions
             {
-                ran.Add((step, false));
-                continue;
+                MaxDegreeOfParallelism = MaxParallelTargets,
+                CancellationToken = cancellationToken,
+            },
+            async (target, token) =>
+            {
+                foreach (var step in target)
+                {
+                    ran[positions[step.Position]] =
+                        step.Status == StepStatus.Succeeded
+                            ? (step, false)
+                            : (
+                                await RunStepAsync(request, version, promotion, plan, step, token),
+                                true
+                            );
+                }
             }
-
-            var planned = plan.First(p => p.Target == step.Target && p.Region == step.Region) with
-            {
-                Spec = request.Targets.FirstOrDefault(t => t.Provider == step.Target),
-            };
-            StepOutcome outcome;
-            try
-            {
-                outcome = await _context
-                    .Targets[step.Target]
-                    .PublishAsync(version, request.Channel, planned, cancellationToken);
-            }
-            catch (Exception e)
-                when (e is ImageForgeException or IOException or UnauthorizedAccessException)
-            {
-                outcome = StepOutcome.Failed(e.Message);
-            }
-
-            var status = outcome.Succeeded ? StepStatus.Succeeded : StepStatus.Failed;
-            // Recorded even when the caller gives up now: the next --resume must know what happened.
-            await _context.Store.RecordStepAsync(
-                promotion.Id,
-                step.Position,
-                status,
-                outcome.Detail,
-                _context.Now,
-                CancellationToken.None
-            );
-            failed |= !outcome.Succeeded;
-            ran.Add(
-                (
-                    step with
-                    {
-                        Status = status,
-                        Attempts = step.Attempts + 1,
-                        Detail = outcome.Detail,
-                    },
-                    true
-                )
-            );
-        }
-
+        );
+        var failed = ran.Any(r => r.Step.Status == StepStatus.Failed);
         if (failed)
         {
             await _context.Store.FailPromotionAsync(
@@ -300,8 +280,8 @@ public sealed class PromotionService
                         ("promotion", promotion.Id),
                         (
                             "failed",
-                            ran.Where(r => r.Item1.Status == StepStatus.Failed)
-                                .Select(r => $"{r.Item1.Target}/{r.Item1.Region}")
+                            ran.Where(r => r.Step.Status == StepStatus.Failed)
+                                .Select(r => $"{r.Step.Target}/{r.Step.Region}")
                                 .ToArray()
                         )
                     )
@@ -330,7 +310,7 @@ public sealed class PromotionService
                 request.SkipReason,
                 AuditChain.Details(
                     ("promotion", promotion.Id),
-                    ("steps", ran.Select(r => $"{r.Item1.Target}/{r.Item1.Region}").ToArray()),
+                    ("steps", ran.Select(r => $"{r.Step.Target}/{r.Step.Region}").ToArray()),
                     ("skipped", skipped.ToArray())
                 )
             ),
@@ -345,6 +325,63 @@ public sealed class PromotionService
             assignment,
             ran
         );
+    }
+
+    private async Task<PromotionStep> RunStepAsync(
+        PromoteRequest request,
+        ImageVersion version,
+        PromotionRecord promotion,
+        IReadOnlyList<DistributionStep> plan,
+        PromotionStep step,
+        CancellationToken cancellationToken
+    )
+    {
+        var planned = plan.First(p => p.Target == step.Target && p.Region == step.Region) with
+        {
+            Spec = request.Targets.FirstOrDefault(t => t.Provider == step.Target),
+        };
+        StepOutcome outcome;
+        try
+        {
+            outcome = await _context
+                .Targets[step.Target]
+                .PublishAsync(version, request.Channel, planned, cancellationToken);
+        }
+        catch (Exception e)
+            when (e is ImageForgeException or IOException or UnauthorizedAccessException)
+        {
+            outcome = StepOutcome.Failed(e.Message);
+        }
+
+        var status = outcome.Succeeded ? StepStatus.Succeeded : StepStatus.Failed;
+        // Recorded even when the caller gives up now: the next --resume must know what happened.
+        await _context.Store.RecordStepAsync(
+            promotion.Id,
+            step.Position,
+            status,
+            outcome.Detail,
+            _context.Now,
+            CancellationToken.None
+        );
+        await _context.Audit.AppendAsync(
+            _context.Entry(
+                request.Actor,
+                "promote-step",
+                request.Image,
+                request.Version,
+                request.Channel,
+                null,
+                AuditChain.Details(
+                    ("promotion", promotion.Id),
+                    ("target", step.Target),
+                    ("region", step.Region),
+                    ("status", status == StepStatus.Succeeded ? "succeeded" : "failed"),
+                    ("detail", outcome.Detail)
+                )
+            ),
+            CancellationToken.None
+        );
+        return step with { Status = status, Attempts = step.Attempts + 1, Detail = outcome.Detail };
     }
 
     /// <summary>A release manager approves a version for a channel; recorded with the audit event.</summary>

@@ -113,7 +113,13 @@ internal static class PromotionEndpoints
         images
             .MapGet("/{image}/channels", ChannelsAsync)
             .WithName("GetChannels")
-            .WithSummary("Where each channel of an image points, and optionally every assignment")
+            .WithSummary(
+                "Where each channel of an image points, its image per provider and region, and optionally every assignment"
+            )
+            .WithDescription(
+                "With live=true each provider is asked what it holds now; an image missing, deprecated or tagged "
+                    + "otherwise than the catalog says carries its drift."
+            )
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         api.MapPost("/admit", AdmitAsync)
@@ -347,8 +353,12 @@ internal static class PromotionEndpoints
         string image,
         HttpContext http,
         CancellationToken cancellationToken,
-        bool history = false
-    ) => TypedResults.Ok(await Operations(http).ChannelsAsync(image, history, cancellationToken));
+        bool history = false,
+        bool live = false
+    ) =>
+        TypedResults.Ok(
+            await Operations(http).ChannelsAsync(image, history, live, cancellationToken)
+        );
 
     private static async Task<Results<Ok<AdmissionView>, ValidationProblem>> AdmitAsync(
         AdmitBody? body,

@@ -58,6 +58,7 @@ public sealed class ShippedContentSpecs : IDisposable
                 "debian-11-cis-aws",
                 "debian-11-cis-azure",
                 "debian-11-cis-gcp",
+                "debian-11-cis-multicloud",
             ]);
         set.Baselines.Select(b => b.Name).ShouldContain("debian-11-anssi");
     }

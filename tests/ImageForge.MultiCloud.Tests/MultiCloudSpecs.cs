@@ -1,0 +1,488 @@
+using System.Text.Json;
+using Amazon.EC2.Model;
+using Amazon.SimpleSystemsManagement.Model;
+using Azure.ResourceManager.Compute;
+using Azure.ResourceManager.Compute.Models;
+using ImageForge.CloudFakes.Azure;
+using ImageForge.Core.Provenance;
+using ImageForge.Providers.Azure;
+using ImageForge.Providers.Gcp;
+using ImageForge.TestSupport;
+using ImageForge.TestUtils;
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.MultiCloud.Tests;
+
+/// <summary>The three clouds' fakes, shared by every spec of the project (each spec builds its own image).</summary>
+public sealed class CloudsFixture : IAsyncLifetime
+{
+    public ThreeClouds Clouds { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Clouds = await ThreeClouds.StartAsync();
+
+    public async Task DisposeAsync() => await Clouds.DisposeAsync();
+}
+
+/// <summary>
+/// One version on three clouds through the unchanged imageforge command: one disk (made by <see cref="DiskMaker"/>)
+/// imported into AWS (two regions), Azure (two regions) and GCP, bound to one digest in one signed provenance,
+/// promoted across all three with one Azure region failing and resumed, rolled back and revoked on all three, and
+/// admitted from a Terraform plan that mixes the three clouds.
+/// </summary>
+public sealed class MultiCloudSpecs(CloudsFixture fixture)
+    : IClassFixture<CloudsFixture>,
+        IDisposable
+{
+    private readonly TempDirectory _dir = new("imageforge-multicloud");
+    private readonly DiskMaker _disks = new();
+
+    private ThreeClouds Clouds => fixture.Clouds;
+
+    [Fact(Timeout = 120_000)]
+    public async Task One_build_makes_one_disk_and_images_on_three_clouds_bound_to_its_digest_in_one_signed_provenance()
+    {
+        var image = "mc-build";
+        var content = WriteContent(image);
+
+        var built = await RunAsync(content, "build", image, "--output", "json");
+        var verify = await RunAsync(content, "verify", image);
+
+        built.ExitCode.ShouldBe(0, built.ToString());
+        _disks.Builds.ShouldBe(1, "one disk for every cloud");
+        using var json = JsonDocument.Parse(built.Out);
+        var artifacts = json
+            .RootElement.GetProperty("version")
+            .GetProperty("artifacts")
+            .EnumerateArray()
+            .Select(a =>
+                (
+                    Target: a.GetProperty("target").GetString()!,
+                    Region: a.GetProperty("region").GetString()!,
+                    Id: a.GetProperty("path").GetString()!
+                )
+            )
+            .ToList();
+        artifacts
+            .Where(a => a.Target != DiskMaker.ProviderName)
+            .Select(a => $"{a.Target}/{a.Region}")
+            .Order(StringComparer.Ordinal)
+            .ShouldBe([
+                "aws/eu-west-1",
+                "aws/us-east-1",
+                "azure/northeurope",
+                "azure/westeurope",
+                "gcp/global",
+            ]);
+        verify.ExitCode.ShouldBe(0, verify.ToString());
+
+        // The signed statement names every cloud image, each bound (through its cloud's format) to the raw disk.
+        var statement = await StatementAsync(content, image);
+        var raw = statement.Subjects.Single(s =>
+            s.Name.EndsWith("/disk-raw/disk.raw", StringComparison.Ordinal)
+        );
+        var formats = statement.Disks();
+        foreach (
+            var (target, region, id) in artifacts.Where(a => a.Target != DiskMaker.ProviderName)
+        )
+        {
+            var source = statement.SourceOf(target, region, id);
+            (source == raw.Sha256 || formats.GetValueOrDefault(source) == raw.Sha256).ShouldBeTrue(
+                $"{target}/{region} {id} is made from {source}, not from the raw disk {raw.Sha256} or one of its formats"
+            );
+        }
+
+        Clouds.Aws.AssertNoModelProblems();
+        Clouds.Gcp.AssertNoModelProblems();
+        Clouds.Arm.TakeProblems().ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_promotion_with_an_azure_region_failing_moves_no_pointer_and_resume_runs_only_that_step()
+    {
+        var image = "mc-promote";
+        var content = WriteContent(image);
+        var version = VersionOf(await RunAsync(content, "build", image, "--output", "json"));
+
+        Clouds.Arm.Faults.FailNextOperation();
+        var failed = await RunAsync(
+            content,
+            "promote",
+            $"{image}@{version}",
+            "--to",
+            "dev",
+            "--output",
+            "json"
+        );
+        var afterFailure = await ChannelVersionAsync(content, image, "dev");
+        var resumed = await RunAsync(
+            content,
+            "promote",
+            $"{image}@{version}",
+            "--to",
+            "dev",
+            "--resume",
+            "--output",
+            "json"
+        );
+        var afterResume = await ChannelVersionAsync(content, image, "dev");
+        var audit = await RunAsync(content, "audit", "log", "--image", image, "--output", "json");
+
+        failed.ExitCode.ShouldNotBe(0, failed.ToString());
+        var firstSteps = Steps(failed);
+        firstSteps
+            .Where(s => s.Status == "failed")
+            .Select(s => s.Target)
+            .ShouldBe(["azure"], failed.Out);
+        firstSteps.Where(s => s.Target is "aws" or "gcp").ShouldAllBe(s => s.Status == "succeeded");
+        afterFailure.ShouldBeNull("a failed step keeps the pointer where it was");
+        resumed.ExitCode.ShouldBe(0, resumed.ToString());
+        Steps(resumed)
+            .Where(s => s.RanNow)
+            .Select(s => $"{s.Target}/{s.Region}")
+            .ShouldBe(
+                firstSteps.Where(s => s.Status == "failed").Select(s => $"{s.Target}/{s.Region}")
+            );
+        afterResume.ShouldBe(version);
+        (
+            await Clouds
+                .Aws.Ssm(ThreeClouds.AwsHome)
+                .GetParameterAsync(new GetParameterRequest { Name = $"/imageforge/{image}/dev" })
+        ).Parameter.Value.ShouldStartWith("ami-");
+        audit.ExitCode.ShouldBe(0, audit.ToString());
+        var actions = JsonDocument
+            .Parse(audit.Out)
+            .RootElement.EnumerateArray()
+            .Select(e => e.GetProperty("action").GetString())
+            .ToList();
+        actions
+            .Count(a => a == "promote-step")
+            .ShouldBe(firstSteps.Count + 1, "each step, and the retried one");
+        actions.ShouldContain("promote-failed");
+        actions.ShouldContain("promote-resume");
+        actions.Last().ShouldBe("promote");
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Rollback_and_revocation_reach_all_three_clouds()
+    {
+        var image = "mc-revoke";
+        var content = WriteContent(image);
+        var v1 = VersionOf(await RunAsync(content, "build", image, "--output", "json"));
+        var v2 = VersionOf(await RunAsync(content, "build", image, "--output", "json"));
+        (await RunAsync(content, "promote", $"{image}@{v1}", "--to", "dev")).ExitCode.ShouldBe(0);
+        (await RunAsync(content, "promote", $"{image}@{v2}", "--to", "dev")).ExitCode.ShouldBe(0);
+        var v1Amis = await AmisAsync($"{image}-{v1}");
+
+        var rollback = await RunAsync(content, "rollback", image, "--channel", "dev");
+        var devAfterRollback = await ParameterAsync(image, "dev");
+        var revoke = await RunAsync(
+            content,
+            "revoke",
+            $"{image}@{v1}",
+            "--reason",
+            "CVE-2026-1234"
+        );
+        var shown = await RunAsync(content, "channels", "show", image, "--output", "json");
+
+        rollback.ExitCode.ShouldBe(0, rollback.ToString());
+        devAfterRollback.ShouldBe(v1Amis[ThreeClouds.AwsHome].ImageId);
+        revoke.ExitCode.ShouldBe(0, revoke.ToString());
+        foreach (var (region, ami) in await AmisAsync($"{image}-{v1}"))
+        {
+            ami.DeprecationTime.ShouldNotBeNullOrEmpty($"deprecated in {region}");
+        }
+
+        var azure = await AzureVersionAsync(image, v1);
+        azure.PublishingProfile.EndOfLifeOn.ShouldNotBeNull();
+        azure.PublishingProfile.IsExcludedFromLatest.ShouldBe(true);
+        var gce = Clouds.Gcp.Fake.Compute.Image(ThreeClouds.GcpProject, GcpNames.Image(image, v1))!;
+        ((string?)gce["deprecated"]!["state"]).ShouldBe("OBSOLETE");
+        // The revocation moved dev off v1 (to nothing: v2 was rolled back from), on every cloud's view.
+        shown.ExitCode.ShouldBe(0, shown.ToString());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_terraform_plan_mixing_three_clouds_is_admitted_in_one_run_naming_each_bad_resource()
+    {
+        var image = "mc-admit";
+        var content = WriteContent(image);
+        var v1 = VersionOf(await RunAsync(content, "build", image, "--output", "json"));
+        var v2 = VersionOf(await RunAsync(content, "build", image, "--output", "json"));
+        (await RunAsync(content, "promote", $"{image}@{v1}", "--to", "dev")).ExitCode.ShouldBe(0);
+        (await RunAsync(content, "revoke", $"{image}@{v2}", "--reason", "bad")).ExitCode.ShouldBe(
+            0
+        );
+        var ami = (await AmisAsync($"{image}-{v1}"))[ThreeClouds.AwsHome].ImageId;
+        var azureId = GalleryImageVersionResource
+            .CreateResourceIdentifier(
+                ArmFake.DefaultSubscriptionId,
+                ThreeClouds.AzureResourceGroup,
+                ThreeClouds.AzureGallery,
+                image,
+                GalleryVersionName.For(v2)
+            )
+            .ToString();
+        var plan = _dir.Combine("plan.json");
+        await File.WriteAllTextAsync(
+            plan,
+            JsonSerializer.Serialize(
+                new
+                {
+                    format_version = "1.2",
+                    planned_values = new
+                    {
+                        root_module = new
+                        {
+                            resources = new object[]
+                            {
+                                Resource("aws_instance.web", "aws_instance", new { ami }),
+                                Resource(
+                                    "azurerm_linux_virtual_machine.api",
+                                    "azurerm_linux_virtual_machine",
+                                    new { source_image_id = azureId }
+                                ),
+                                Resource(
+                                    "google_compute_instance.batch",
+                                    "google_compute_instance",
+                                    new
+                                    {
+                                        boot_disk = new[]
+                                        {
+                                            new
+                                            {
+                                                initialize_params = new[]
+                                                {
+                                                    new
+                                                    {
+                                                        image = $"projects/{ThreeClouds.GcpProject}/global/images/unknown-image",
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    }
+                                ),
+                            },
+                        },
+                    },
+                }
+            )
+        );
+
+        var admit = await RunAsync(
+            content,
+            "admit",
+            "--terraform-plan",
+            plan,
+            "--region",
+            ThreeClouds.AwsHome
+        );
+
+        admit.ExitCode.ShouldBe(1, admit.ToString());
+        var text = admit.ToString();
+        text.ShouldNotContain("refused: aws_instance.web", Case.Sensitive, text);
+        text.ShouldContain("refused: azurerm_linux_virtual_machine.api", Case.Sensitive, text);
+        text.ShouldContain($"{image}@{v2} is revoked", Case.Sensitive, text);
+        text.ShouldContain("refused: google_compute_instance.batch", Case.Sensitive, text);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static object Resource(string address, string type, object values) =>
+        new
+        {
+            address,
+            mode = "managed",
+            type,
+            name = address[(address.IndexOf('.', StringComparison.Ordinal) + 1)..],
+            values,
+        };
+
+    private async Task<Dictionary<string, Image>> AmisAsync(string name)
+    {
+        var found = new Dictionary<string, Image>(StringComparer.Ordinal);
+        foreach (var region in new[] { ThreeClouds.AwsHome, ThreeClouds.AwsOther })
+        {
+            var images = await Clouds
+                .Aws.Ec2(region)
+                .DescribeImagesAsync(
+                    new DescribeImagesRequest
+                    {
+                        Owners = ["self"],
+                        IncludeDeprecated = true,
+                        Filters = [new Filter("name", [name])],
+                    }
+                );
+            found[region] = images.Images.ShouldHaveSingleItem();
+        }
+
+        return found;
+    }
+
+    private async Task<string> ParameterAsync(string image, string channel) =>
+        (
+            await Clouds
+                .Aws.Ssm(ThreeClouds.AwsHome)
+                .GetParameterAsync(
+                    new GetParameterRequest { Name = $"/imageforge/{image}/{channel}" }
+                )
+        )
+            .Parameter
+            .Value;
+
+    private async Task<GalleryImageVersionData> AzureVersionAsync(string image, string version) =>
+        (
+            await Clouds
+                .Arm.CreateClient()
+                .GetGalleryImageVersionResource(
+                    GalleryImageVersionResource.CreateResourceIdentifier(
+                        ArmFake.DefaultSubscriptionId,
+                        ThreeClouds.AzureResourceGroup,
+                        ThreeClouds.AzureGallery,
+                        image,
+                        GalleryVersionName.For(version)
+                    )
+                )
+                .GetAsync(ReplicationStatusType.ReplicationStatus)
+        )
+            .Value
+            .Data;
+
+    private async Task<string?> ChannelVersionAsync(string content, string image, string channel)
+    {
+        var shown = await RunAsync(content, "channels", "show", image, "--output", "json");
+        shown.ExitCode.ShouldBe(0, shown.ToString());
+        return JsonDocument
+            .Parse(shown.Out)
+            .RootElement.GetProperty("channels")
+            .EnumerateArray()
+            .Single(c => c.GetProperty("channel").GetString() == channel)
+            .GetProperty("version")
+            .GetString();
+    }
+
+    private static List<(string Target, string Region, string Status, bool RanNow)> Steps(
+        CliResult promoted
+    ) =>
+        [
+            .. JsonDocument
+                .Parse(promoted.Out)
+                .RootElement.GetProperty("steps")
+                .EnumerateArray()
+                .Select(s =>
+                    (
+                        s.GetProperty("target").GetString()!,
+                        s.GetProperty("region").GetString()!,
+                        s.GetProperty("status").GetString()!,
+                        s.GetProperty("ran_now").GetBoolean()
+                    )
+                ),
+        ];
+
+    private async Task<SignedStatement> StatementAsync(string content, string image)
+    {
+        var shown = await RunAsync(content, "images", "show", image, "--output", "json");
+        shown.ExitCode.ShouldBe(0, shown.ToString());
+        var evidence = JsonDocument
+            .Parse(shown.Out)
+            .RootElement.GetProperty("versions")[0]
+            .GetProperty("evidence")
+            .EnumerateArray()
+            .Single(e => e.GetProperty("kind").GetString() == ProvenanceSubjects.StatementKind)
+            .GetProperty("path")
+            .GetString()!;
+        return SignedStatement.Read(evidence);
+    }
+
+    private static string VersionOf(CliResult built)
+    {
+        built.ExitCode.ShouldBe(0, built.ToString());
+        return JsonDocument
+                .Parse(built.Out)
+                .RootElement.GetProperty("version")
+                .GetProperty("version")
+                .GetString()
+            ?? throw new InvalidOperationException(built.ToString());
+    }
+
+    private Task<CliResult> RunAsync(string content, params string[] args) =>
+        CliRunner.RunAsync(
+            content,
+            Clouds.Variables,
+            Clouds.Providers(_disks),
+            CancellationToken.None,
+            [.. args, "--data-dir", _dir.Combine("data")]
+        );
+
+    // The shipped content, plus an image whose disk the spec's disk maker builds and the three clouds import.
+    private string WriteContent(string image)
+    {
+        var root = ContentCopy.Create(_dir.Combine("content"));
+        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
+        File.WriteAllText(
+            Path.Combine(root, "baselines", "open.yaml"),
+            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
+                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
+        );
+        File.WriteAllText(
+            Path.Combine(root, "templates", "images", $"{image}.yaml"),
+            $"""
+            name: {image}
+            description: one version on three clouds
+            os: {"{"} family: debian, release: "11" {"}"}
+            baseline: open
+            targets:
+              - provider: {DiskMaker.ProviderName}
+                base_image: bullseye
+            {ThreeClouds.CloudTargets(image)}
+            channels: [dev, staging, prod]
+            """
+        );
+        return root;
+    }
+}
+
+/// <summary>The in-toto statement a version's provenance signs: its subjects with their image manifests.</summary>
+internal sealed record SignedStatement(
+    IReadOnlyList<(string Name, string Sha256, JsonElement? Annotations)> Subjects
+)
+{
+    public static SignedStatement Read(string path)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        return new SignedStatement([
+            .. json
+                .RootElement.GetProperty("subject")
+                .EnumerateArray()
+                .Select(s =>
+                    (
+                        s.GetProperty("name").GetString()!,
+                        s.GetProperty("digest").GetProperty("sha256").GetString()!,
+                        s.TryGetProperty("annotations", out var a) ? (JsonElement?)a.Clone() : null
+                    )
+                ),
+        ]);
+    }
+
+    /// <summary>Each disk file's digest mapped to the digest of the disk it was made from (its source_sha256).</summary>
+    public IReadOnlyDictionary<string, string> Disks() =>
+        Subjects
+            .Where(s =>
+                s.Name.StartsWith("artifact/", StringComparison.Ordinal) && Source(s) is not null
+            )
+            .ToDictionary(s => s.Sha256, s => Source(s)!, StringComparer.Ordinal);
+
+    /// <summary>The source digest of a cloud image's subject (<c>image/target/region/kind/id</c>).</summary>
+    public string SourceOf(string target, string region, string id) =>
+        Source(
+            Subjects.Single(s =>
+                s.Name.StartsWith($"image/{target}/{region}/", StringComparison.Ordinal)
+                && s.Name.EndsWith("/" + id, StringComparison.Ordinal)
+            )
+        ) ?? throw new InvalidOperationException($"{target}/{region} {id} has no source_sha256");
+
+    private static string? Source((string Name, string Sha256, JsonElement? Annotations) subject) =>
+        subject.Annotations is { } a && a.TryGetProperty("source_sha256", out var s)
+            ? s.GetString()
+            : null;
+}

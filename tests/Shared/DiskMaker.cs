@@ -1,0 +1,150 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using ImageForge.CloudFakes.Azure;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Promotion;
+using ImageForge.Core.Providers;
+
+namespace ImageForge.TestSupport;
+
+/// <summary>
+/// A disk-building provider module for specs that import into clouds without a real Packer build: it makes what the
+/// local target's disk build gives the importers, one random 1 MiB disk in each cloud's format (disk.raw,
+/// disk.vhd: the raw bytes and a fixed VHD footer, disk.tar.gz holding disk.raw), the formats bound to the raw
+/// disk's digest as the local target binds them, and a package inventory. It publishes nothing itself.
+/// It counts its builds: one build of a multi-cloud image must make one disk.
+/// </summary>
+public sealed class DiskMaker : ProviderModule, ITargetBuilder, IDistributionTarget
+{
+    public const string ProviderName = "diskmaker";
+
+    private int _builds;
+
+    /// <summary>How many disks were built.</summary>
+    public int Builds => _builds;
+
+    public string Target => Name;
+
+    public string Provider => Name;
+
+    public override ProviderRules Rules { get; } =
+        new()
+        {
+            Name = ProviderName,
+            HasRegions = false,
+            BaseImageExpectation = "anything",
+            CheckBaseImage = (_, _) => null,
+            Options = [],
+            SecretVariables = [],
+            BuildsDisks = true,
+        };
+
+    public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
+
+    public IReadOnlyList<string> Preflight(
+        Baseline baseline,
+        TargetSpec target,
+        ContentPaths content
+    ) => [];
+
+    public Task<StepOutcome> PublishAsync(
+        ImageVersion version,
+        string channel,
+        DistributionStep planned,
+        CancellationToken cancellationToken = default
+    ) => Task.FromResult(StepOutcome.Done("kept"));
+
+    public Task<StepOutcome> DeprecateAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    ) => Task.FromResult(StepOutcome.Done("kept"));
+
+    public Task<StepOutcome> DeleteAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    ) => Task.FromResult(StepOutcome.Done("kept"));
+
+    public async Task<TargetBuildResult> BuildAsync(
+        TargetBuildRequest request,
+        ITargetBuildSink sink,
+        CancellationToken cancellationToken = default
+    )
+    {
+        Interlocked.Increment(ref _builds);
+        Directory.CreateDirectory(request.OutputDirectory);
+        var disk = new byte[1 << 20];
+        RandomNumberGenerator.Fill(disk);
+        var raw = await WriteAsync(request, "disk.raw", disk, cancellationToken);
+        var vhd = await WriteAsync(
+            request,
+            "disk.vhd",
+            [.. disk, .. FixedVhd.Footer(disk.Length, Guid.NewGuid())],
+            cancellationToken
+        );
+        using var tarGz = new MemoryStream();
+        using (var gzip = new GZipStream(tarGz, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Gnu))
+        {
+            tar.WriteEntry(
+                new GnuTarEntry(TarEntryType.RegularFile, "disk.raw")
+                {
+                    DataStream = new MemoryStream(disk),
+                }
+            );
+        }
+
+        var tarball = await WriteAsync(request, "disk.tar.gz", tarGz.ToArray(), cancellationToken);
+        var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
+        await File.WriteAllTextAsync(
+            inventory,
+            string.Join('\t', Core.Inventory.PackageInventory.Columns)
+                + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
+            cancellationToken
+        );
+        return new TargetBuildResult(
+            [
+                Artifact("disk-raw", raw.Path, raw.Sha256, raw.Size, null),
+                Artifact("disk-vhd", vhd.Path, vhd.Sha256, vhd.Size, raw.Sha256),
+                Artifact("disk-tar-gz", tarball.Path, tarball.Sha256, tarball.Size, raw.Sha256),
+            ],
+            [
+                new EvidenceDocument
+                {
+                    Kind = "package-inventory",
+                    Location = inventory,
+                    Sha256 = Convert.ToHexStringLower(
+                        SHA256.HashData(await File.ReadAllBytesAsync(inventory, cancellationToken))
+                    ),
+                    MediaType = "text/tab-separated-values",
+                },
+            ]
+        );
+    }
+
+    private Artifact Artifact(string kind, string path, string sha256, long size, string? source) =>
+        new()
+        {
+            Target = Name,
+            Region = Name,
+            Kind = kind,
+            Location = path,
+            Sha256 = sha256,
+            SizeBytes = size,
+            SourceSha256 = source,
+        };
+
+    private static async Task<(string Path, string Sha256, long Size)> WriteAsync(
+        TargetBuildRequest request,
+        string name,
+        byte[] bytes,
+        CancellationToken cancellationToken
+    )
+    {
+        var path = Path.Combine(request.OutputDirectory, name);
+        await File.WriteAllBytesAsync(path, bytes, cancellationToken);
+        return (path, Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
+    }
+}
