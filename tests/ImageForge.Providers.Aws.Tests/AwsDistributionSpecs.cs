@@ -2,6 +2,7 @@ using Amazon.EC2.Model;
 using Amazon.SimpleSystemsManagement.Model;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
 using Shouldly;
 using Xunit;
@@ -186,6 +187,85 @@ public sealed class AwsDistributionSpecs(AwsEnvironment env) : IClassFixture<Aws
                 .ShouldNotContain(Ami(version, region).Details["snapshots"]);
         }
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_imported_version_inspects_as_available_and_tagged_with_its_version_in_every_region()
+    {
+        var (version, _) = await ImportAsync("inspected");
+
+        var live = await Distribution().InspectAsync(version);
+
+        live.Select(l => l.Region).Order().ShouldBe(Regions.Order());
+        foreach (var image in live)
+        {
+            image.Id.ShouldBe(Ami(version, image.Region).Location);
+            image.State.ShouldBe(LiveState.Available, image.Detail);
+            image.TaggedVersion.ShouldBe(version.Version);
+        }
+
+        LiveImages.Compare(version, live, Inspectable).ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_revoked_version_inspects_as_deprecated_which_is_drift_only_while_the_catalog_calls_it_live()
+    {
+        var (version, _) = await ImportAsync("inspected-revoked");
+        var distribution = Distribution();
+        (await distribution.DeprecateAsync(version, "CVE-2026-0002")).Succeeded.ShouldBeTrue();
+
+        var live = await distribution.InspectAsync(version);
+
+        live.Count.ShouldBe(Regions.Length);
+        live.ShouldAllBe(l =>
+            l.State == LiveState.Deprecated && l.Detail.Contains("CVE-2026-0002")
+        );
+        LiveImages
+            .Compare(version with { Status = VersionStatus.Revoked }, live, Inspectable)
+            .ShouldBeEmpty();
+        LiveImages
+            .Compare(version, live, Inspectable)
+            .Select(d => d.Region)
+            .Order()
+            .ShouldBe(Regions.Order());
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_AMI_deregistered_behind_ImageForges_back_inspects_as_missing_and_is_the_only_drift()
+    {
+        var (version, _) = await ImportAsync("inspected-deleted");
+        var gone = Ami(version, Other);
+        await env
+            .Aws.Ec2(Other)
+            .DeregisterImageAsync(new DeregisterImageRequest { ImageId = gone.Location });
+
+        var live = await Distribution().InspectAsync(version);
+
+        live.Single(l => l.Region == Other).State.ShouldBe(LiveState.Missing);
+        live.Single(l => l.Region == Home).State.ShouldBe(LiveState.Available);
+        var drift = LiveImages.Compare(version, live, Inspectable).ShouldHaveSingleItem();
+        (drift.Region, drift.Id).ShouldBe((Other, gone.Location));
+        drift.Problem.ShouldContain("missing");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Inspecting_a_region_that_does_not_answer_throws_naming_aws_and_the_region()
+    {
+        var (version, _) = await ImportAsync("inspected-unreachable");
+        env.Fake.Faults.FailRegion(Other);
+        try
+        {
+            var e = await Should.ThrowAsync<ToolFailedException>(() =>
+                Distribution().InspectAsync(version)
+            );
+            e.Message.ShouldStartWith($"could not ask aws in {Other}");
+        }
+        finally
+        {
+            env.Fake.Faults.RestoreRegion(Other);
+        }
+    }
+
+    private static readonly HashSet<string> Inspectable = ["aws"];
 
     private IDistributionTarget Distribution() => env.Connect().Distribution!;
 

@@ -44,11 +44,14 @@ public sealed class AzureWorld : IAsyncLifetime
     }
 
     /// <summary>How the provider reaches the fakes; production never sets any of this.</summary>
-    public AzureConnection Connection(TimeSpan? replicationTimeout = null) =>
+    public AzureConnection Connection(
+        TimeSpan? replicationTimeout = null,
+        Action<global::Azure.ResourceManager.ArmClientOptions>? arm = null
+    ) =>
         new()
         {
             Credential = new TestTokenCredential("imageforge-test-token"),
-            ArmOptions = () => Arm.CreateClientOptions(),
+            ArmOptions = () => Arm.CreateClientOptions(arm),
             Blobs = account =>
                 account == Azurite.AccountName
                     ? Azurite.CreateServiceClient()
@@ -62,8 +65,10 @@ public sealed class AzureWorld : IAsyncLifetime
     internal AzureImporter Importer(TimeSpan? replicationTimeout = null) =>
         new(new AzureClients(Connection(replicationTimeout)), TimeProvider.System);
 
-    internal AzureGallery Distribution(TimeProvider? time = null) =>
-        new(new AzureClients(Connection()), time ?? TimeProvider.System);
+    internal AzureGallery Distribution(
+        TimeProvider? time = null,
+        Action<global::Azure.ResourceManager.ArmClientOptions>? arm = null
+    ) => new(new AzureClients(Connection(arm: arm)), time ?? TimeProvider.System);
 
     /// <summary>A fresh image definition name, so specs sharing the gallery never meet.</summary>
     public string NewImageDefinition() => $"debian-11-{Interlocked.Increment(ref _images)}";

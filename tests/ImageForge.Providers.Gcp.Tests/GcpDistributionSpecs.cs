@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
 using Shouldly;
 using Xunit;
@@ -117,6 +118,83 @@ public sealed class GcpDistributionSpecs(GcpKit kit) : IClassFixture<GcpKit>
         retried.Succeeded.ShouldBeTrue(retried.Detail);
         kit.Gcp.AssertNoModelProblems();
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_imported_version_inspects_as_READY_and_labelled_with_its_version()
+    {
+        var a = await _services.ImportAsync("inspected", "2026.12.02.1");
+
+        var live = await _services.Distribution.InspectAsync(a);
+
+        var image = live.ShouldHaveSingleItem();
+        (image.Target, image.Region, image.Id).ShouldBe(("gcp", "global", a.Artifacts[0].Location));
+        image.State.ShouldBe(LiveState.Available, image.Detail);
+        image.TaggedVersion.ShouldBe("2026.12.02.1");
+        LiveImages.Compare(a, live, Inspectable).ShouldBeEmpty();
+        kit.Gcp.AssertNoModelProblems();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_revoked_version_inspects_as_deprecated_which_is_drift_only_while_the_catalog_calls_it_live()
+    {
+        var a = await _services.ImportAsync("inspected-revoked", "2026.12.02.1");
+        (await _services.Distribution.DeprecateAsync(a, "CVE-2026-0002")).Succeeded.ShouldBeTrue();
+
+        var image = (await _services.Distribution.InspectAsync(a)).ShouldHaveSingleItem();
+
+        image.State.ShouldBe(LiveState.Deprecated);
+        image.Detail.ShouldStartWith("OBSOLETE");
+        LiveImages
+            .Compare(a with { Status = VersionStatus.Revoked }, [image], Inspectable)
+            .ShouldBeEmpty();
+        LiveImages
+            .Compare(a, [image], Inspectable)
+            .ShouldHaveSingleItem()
+            .Problem.ShouldContain("deprecated at the provider (OBSOLETE");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_image_deleted_behind_ImageForges_back_inspects_as_missing_and_is_the_only_drift()
+    {
+        var a = await _services.ImportAsync("inspected-deleted", "2026.12.02.1");
+        var b = await _services.ImportAsync("inspected-deleted", "2026.12.02.2");
+        kit.Fake.Compute.DeleteImage(GcpKit.Project, "inspected-deleted-20261202-1").ShouldBeTrue();
+
+        var live = await _services.Distribution.InspectAsync(a);
+        var other = await _services.Distribution.InspectAsync(b);
+
+        live.ShouldHaveSingleItem().State.ShouldBe(LiveState.Missing);
+        var drift = LiveImages.Compare(a, live, Inspectable).ShouldHaveSingleItem();
+        (drift.Target, drift.Id).ShouldBe(("gcp", a.Artifacts[0].Location));
+        drift.Problem.ShouldContain("missing");
+        LiveImages.Compare(b, other, Inspectable).ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Inspecting_when_compute_does_not_answer_throws_naming_gcp_and_the_image()
+    {
+        var a = await _services.ImportAsync("inspected-unreachable", "2026.12.02.1");
+        // A loopback port nobody listens on: the connection is refused.
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var unreachable = kit.Connect(
+            kit.Settings with
+            {
+                ComputeBaseUri = new Uri($"http://127.0.0.1:{port}/compute/v1/"),
+            }
+        );
+
+        var e = await Should.ThrowAsync<ToolFailedException>(() =>
+            unreachable.Distribution!.InspectAsync(a)
+        );
+
+        e.Message.ShouldStartWith("could not ask gcp in global");
+        e.Message.ShouldContain("inspected-unreachable-20261202-1");
+    }
+
+    private static readonly HashSet<string> Inspectable = ["gcp"];
 
     private static DistributionStep Step(ImageVersion version) =>
         new("gcp", "global", version.Artifacts);

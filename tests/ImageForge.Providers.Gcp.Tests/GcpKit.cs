@@ -59,8 +59,11 @@ public sealed class GcpKit : IAsyncLifetime
     public string? Variable(string name) =>
         name == "GOOGLE_APPLICATION_CREDENTIALS" ? Gcp.KeyFile : null;
 
-    public ProviderServices Connect() =>
-        new GcpProvider(Settings).Connect(
+    public ProviderServices Connect() => Connect(Settings);
+
+    /// <summary>The provider with other settings (e.g. an endpoint that does not answer).</summary>
+    public ProviderServices Connect(GcpSettings settings) =>
+        new GcpProvider(settings).Connect(
             new ProviderContext(
                 TimeProvider.System,
                 new DataPaths(_directory),

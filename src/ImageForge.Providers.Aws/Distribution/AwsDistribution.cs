@@ -1,3 +1,4 @@
+using System.Globalization;
 using Amazon.EC2;
 using Amazon.EC2.Model;
 using Amazon.Runtime;
@@ -5,8 +6,10 @@ using Amazon.SimpleSystemsManagement;
 using Amazon.SimpleSystemsManagement.Model;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
 using ImageForge.Providers.Aws.Connection;
+using ImageForge.Providers.Aws.Import;
 using Tag = Amazon.EC2.Model.Tag;
 
 namespace ImageForge.Providers.Aws.Distribution;
@@ -161,6 +164,95 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
             Amis(version),
             ami => CallAsync(ami.Region, () => DeleteRegionAsync(ami, cancellationToken)),
             "no AMI"
+        );
+    }
+
+    public async Task<IReadOnlyList<LiveImage>> InspectAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var live = new List<LiveImage>();
+        foreach (
+            var ami in version.Artifacts.Where(a =>
+                a.Target == Target && LiveImages.IsProviderImage(a)
+            )
+        )
+        {
+            Image? image;
+            try
+            {
+                image = await FindAsync(
+                    clients.Ec2(ami.Region, null),
+                    ami.Location,
+                    cancellationToken
+                );
+            }
+            catch (Exception e)
+                when (e
+                        is AmazonServiceException
+                            or AmazonClientException
+                            or IOException
+                            or HttpRequestException
+                )
+            {
+                throw new ToolFailedException(
+                    Target,
+                    $"could not ask aws in {ami.Region} about {ami.Location}: {(e as AmazonServiceException)?.ErrorCode ?? e.GetType().Name}: {e.Message}",
+                    [],
+                    e
+                );
+            }
+
+            live.Add(Live(ami, image));
+        }
+
+        return live;
+    }
+
+    // A deprecation time in the future is still ImageForge's revocation (it deprecates a minute ahead, the earliest
+    // EC2 accepts): the AMI is reported deprecated from the moment it was revoked, with the time it takes effect.
+    private LiveImage Live(Artifact ami, Image? image)
+    {
+        if (image is null || image.State == ImageState.Deregistered)
+        {
+            return new LiveImage(
+                Target,
+                ami.Region,
+                ami.Location,
+                LiveState.Missing,
+                "not found",
+                null
+            );
+        }
+
+        var tags = (image.Tags ?? []).ToDictionary(
+            t => t.Key,
+            t => t.Value,
+            StringComparer.Ordinal
+        );
+        var state = image.State?.Value ?? "unknown";
+        var (live, detail) = state switch
+        {
+            "pending" => (LiveState.Pending, "pending"),
+            "failed" or "error" => (LiveState.Failed, $"{state}: {image.StateReason?.Message}"),
+            "disabled" => (LiveState.Deprecated, "disabled"),
+            _ when image.DeprecationTime is { Length: > 0 } at => (
+                LiveState.Deprecated,
+                $"{state}, deprecat{(DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, out var t) && t > time.GetUtcNow() ? "ion scheduled at" : "ed since")} {at}"
+                    + (tags.TryGetValue("imageforge:revoked", out var reason) ? $" ({reason})" : "")
+            ),
+            "available" => (LiveState.Available, "available"),
+            _ => (LiveState.Pending, state),
+        };
+        return new LiveImage(
+            Target,
+            ami.Region,
+            ami.Location,
+            live,
+            detail,
+            tags.GetValueOrDefault(AwsTags.Version)
         );
     }
 

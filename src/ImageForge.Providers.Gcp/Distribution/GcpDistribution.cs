@@ -117,6 +117,94 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
         );
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LiveImage>> InspectAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var images = version
+            .Artifacts.Where(a => a.Target == Target && LiveImages.IsProviderImage(a))
+            .ToList();
+        if (images.Count == 0)
+        {
+            return [];
+        }
+
+        var live = new List<LiveImage>();
+        // The account is the cached one every step uses (not disposed here).
+        var account = await AskAsync(images[0], "", () => ConnectAsync(version, cancellationToken));
+        foreach (var artifact in images)
+        {
+            var (project, name) = Parse(artifact);
+            var image = await AskAsync(
+                artifact,
+                $" (project {project}) about {name}",
+                () => account.Compute.GetImageAsync(project, name, cancellationToken)
+            );
+            live.Add(Live(version, artifact, image));
+        }
+
+        return live;
+    }
+
+    // Anything but "not found" means the cloud could not be asked: verify --live reports that, not a drift.
+    private async Task<T> AskAsync<T>(Artifact artifact, string about, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e)
+            when (e is ImageForgeException or GoogleApiException or HttpRequestException)
+        {
+            throw new ToolFailedException(
+                Target,
+                $"could not ask gcp in {artifact.Region}{about}: {e.Message}",
+                [],
+                e
+            );
+        }
+    }
+
+    // Labels hold no dots: the version label is the version as GcpNames.LabelValue wrote it, so it names this version
+    // when it equals this version's encoding (and is reported as written otherwise).
+    private LiveImage Live(ImageVersion version, Artifact artifact, ComputeImage? image)
+    {
+        if (image is null)
+        {
+            return new LiveImage(
+                Target,
+                artifact.Region,
+                artifact.Location,
+                LiveState.Missing,
+                "404 not found",
+                null
+            );
+        }
+
+        var label = image.Labels?.GetValueOrDefault("version");
+        var tagged = label == GcpNames.LabelValue(version.Version) ? version.Version : label;
+        var deprecation = image.Deprecated?.State;
+        var (state, detail) = (image.Status, deprecation) switch
+        {
+            (_, "DEPRECATED" or "OBSOLETE" or "DELETED") => (
+                LiveState.Deprecated,
+                $"{deprecation}"
+                    + (
+                        image.Deprecated!.Replacement is { } replacement
+                            ? $", replacement {replacement}"
+                            : ""
+                    )
+            ),
+            ("READY", _) => (LiveState.Available, "READY"),
+            ("FAILED", _) => (LiveState.Failed, "FAILED"),
+            (var status, _) => (LiveState.Pending, status ?? "no status"),
+        };
+        return new LiveImage(Target, artifact.Region, artifact.Location, state, detail, tagged);
+    }
+
     // Runs one action per GCE image of the version; the first failure is the step's outcome (retried by --resume).
     private static async Task<StepOutcome> EachImageAsync(
         IEnumerable<Artifact> artifacts,

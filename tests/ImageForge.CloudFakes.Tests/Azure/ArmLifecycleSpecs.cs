@@ -11,6 +11,46 @@ namespace ImageForge.CloudFakes.Tests.Azure;
 /// <summary>The ARM fake driven by the real SDK (Azure.ResourceManager.Compute 1.2.0) through an image's life, as the Azure provider will.</summary>
 public sealed class ArmLifecycleSpecs(ITestOutputHelper output)
 {
+    [Fact(Timeout = 30_000)]
+    public async Task Tags_in_a_PATCH_replace_the_resources_tags_as_a_whole_while_the_rest_merges()
+    {
+        await using var arm = await ArmFake.StartAsync();
+        var image = await ArmSpecs.CreateImageAsync(arm);
+
+        var both = new GalleryImagePatch { Description = "kept" };
+        both.Tags["a"] = "1";
+        both.Tags["b"] = "2";
+        await image.UpdateAsync(WaitUntil.Completed, both);
+        var one = new GalleryImagePatch();
+        one.Tags["a"] = "1";
+        var afterOne = (await image.UpdateAsync(WaitUntil.Completed, one)).Value.Data;
+        var none = new GalleryImagePatch();
+        none.Tags.Clear();
+        var afterNone = (await image.UpdateAsync(WaitUntil.Completed, none)).Value.Data;
+
+        afterOne.Tags.ShouldBe(new Dictionary<string, string> { ["a"] = "1" });
+        afterOne.Description.ShouldBe("kept");
+        afterNone.Tags.ShouldBeEmpty();
+        arm.TakeProblems().ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_resource_deleted_behind_the_clients_back_answers_404_ResourceNotFound()
+    {
+        await using var arm = await ArmFake.StartAsync();
+        var image = await ArmSpecs.CreateImageAsync(arm);
+
+        var deleted = arm.State.Delete(image.Id.ToString());
+        var again = arm.State.Delete(image.Id.ToString());
+        var failure = await Should.ThrowAsync<RequestFailedException>(() => image.GetAsync());
+
+        deleted.ShouldBeTrue();
+        again.ShouldBeFalse();
+        failure.Status.ShouldBe(404);
+        failure.ErrorCode.ShouldBe("ResourceNotFound");
+        arm.TakeProblems().ShouldBeEmpty();
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task An_image_version_from_an_azurite_vhd_replicates_per_region_is_patched_and_deleted()
     {

@@ -312,4 +312,21 @@ public sealed class GcpComputeSpecs
         gcp.Fake.CallsOf("compute.globalOperations.wait").ShouldBeGreaterThanOrEqualTo(2);
         gcp.AssertNoModelProblems();
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_image_removed_behind_the_clients_back_is_404_notFound_to_images_get()
+    {
+        await using var gcp = await GcpFakeFixture.StartAsync();
+        using var compute = gcp.CreateComputeClient();
+        gcp.Fake.Compute.AddImage(Project, "removed-image");
+
+        var removed = gcp.Fake.Compute.DeleteImage(Project, "removed-image");
+        var again = gcp.Fake.Compute.DeleteImage(Project, "removed-image");
+        var (status, body) = await SendAsync(compute, HttpMethod.Get, Images("/removed-image"));
+
+        removed.ShouldBeTrue();
+        again.ShouldBeFalse();
+        status.ShouldBe(HttpStatusCode.NotFound);
+        ((string?)body["error"]!["errors"]![0]!["reason"]).ShouldBe("notFound");
+    }
 }

@@ -603,6 +603,12 @@ public sealed partial class ArmFake : IAsyncDisposable
 
         var merged = (JsonObject)resource.Body.DeepClone();
         MergePatch(merged, patch);
+        // ARM's resource contract: tags in a PATCH replace the resource's tags as a whole (that is how a tag is
+        // removed), where the rest of the body merges.
+        if (patch["tags"] is JsonObject tags)
+        {
+            merged["tags"] = tags.DeepClone();
+        }
         // PATCH merges; what it leads to must still be a valid resource.
         var whole = (JsonObject)merged.DeepClone();
         whole["location"] = resource.Location;

@@ -201,6 +201,18 @@ public sealed class GalleryState
         return id;
     }
 
+    /// <summary>
+    /// Deletes a resource at once, as someone in the portal would behind the client's back (no operation): false when
+    /// there was none. A GET of it then answers 404 ResourceNotFound.
+    /// </summary>
+    public bool Delete(string id)
+    {
+        lock (Gate)
+        {
+            return _resources.Remove(id);
+        }
+    }
+
     /// <summary>Every resource now held (galleries, image definitions, image versions), ordered by id.</summary>
     public IReadOnlyList<FakeResource> Resources
     {

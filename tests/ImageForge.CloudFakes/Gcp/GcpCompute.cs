@@ -75,6 +75,18 @@ public sealed class GcpComputeState
         }
     }
 
+    /// <summary>
+    /// Deletes an image at once, as someone in the console would behind ImageForge's back (no operation): false when
+    /// there was none.
+    /// </summary>
+    public bool DeleteImage(string project, string name)
+    {
+        lock (_gate)
+        {
+            return _images.Remove((project, name));
+        }
+    }
+
     /// <summary>Adds a READY image, as a public image project (debian-cloud) holds them.</summary>
     public JsonObject AddImage(
         string project,
