@@ -203,6 +203,62 @@ public sealed class MultiCloudSpecs(CloudsFixture fixture)
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Verify_live_and_channels_show_live_report_the_gcp_image_deleted_behind_imageforges_back()
+    {
+        var image = "mc-live";
+        var content = WriteContent(image);
+        var version = VersionOf(await RunAsync(content, "build", image, "--output", "json"));
+        (await RunAsync(content, "promote", $"{image}@{version}", "--to", "dev")).ExitCode.ShouldBe(
+            0
+        );
+
+        var before = await RunAsync(content, "verify", image, "--live");
+        var shownBefore = await RunAsync(content, "channels", "show", image, "--output", "json");
+        Clouds.Gcp.Fake.Compute.DeleteImage(ThreeClouds.GcpProject, GcpNames.Image(image, version));
+        var after = await RunAsync(content, "verify", image, "--live", "--output", "json");
+        var shownAfter = await RunAsync(
+            content,
+            "channels",
+            "show",
+            image,
+            "--live",
+            "--output",
+            "json"
+        );
+
+        before.ExitCode.ShouldBe(0, before.ToString());
+        before.Out.ShouldContain(
+            "live: 5 images at their providers as the catalog says",
+            Case.Sensitive,
+            before.Out
+        );
+        Images(shownBefore, "dev")
+            .Select(i => $"{i.Target}/{i.Region}:{i.State}")
+            .Order(StringComparer.Ordinal)
+            .ShouldBe([
+                "aws/eu-west-1:published",
+                "aws/us-east-1:published",
+                "azure/northeurope:published",
+                "azure/westeurope:published",
+                "gcp/global:published",
+            ]);
+        after.ExitCode.ShouldBe(1, after.ToString());
+        using var report = JsonDocument.Parse(after.Out);
+        var live = report.RootElement.GetProperty("live");
+        live.GetProperty("ok").GetBoolean().ShouldBeFalse();
+        var drift = live.GetProperty("drift").EnumerateArray().ShouldHaveSingleItem();
+        drift.GetProperty("target").GetString().ShouldBe("gcp");
+        drift.GetProperty("problem").GetString().ShouldStartWith("missing at the provider");
+        shownAfter.ExitCode.ShouldBe(1, shownAfter.ToString());
+        var images = Images(shownAfter, "dev");
+        images.Single(i => i.Target == "gcp").State.ShouldBe("missing");
+        images.Single(i => i.Target == "gcp").Drift.ShouldNotBeNull();
+        images
+            .Where(i => i.Target != "gcp")
+            .ShouldAllBe(i => i.State == "available" && i.Drift == null);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_terraform_plan_mixing_three_clouds_is_admitted_in_one_run_naming_each_bad_resource()
     {
         var image = "mc-admit";
@@ -360,6 +416,28 @@ public sealed class MultiCloudSpecs(CloudsFixture fixture)
             .GetProperty("version")
             .GetString();
     }
+
+    private static List<(string Target, string Region, string State, string? Drift)> Images(
+        CliResult shown,
+        string channel
+    ) =>
+        [
+            .. JsonDocument
+                .Parse(shown.Out)
+                .RootElement.GetProperty("channels")
+                .EnumerateArray()
+                .Single(c => c.GetProperty("channel").GetString() == channel)
+                .GetProperty("images")
+                .EnumerateArray()
+                .Select(i =>
+                    (
+                        i.GetProperty("target").GetString()!,
+                        i.GetProperty("region").GetString()!,
+                        i.GetProperty("state").GetString()!,
+                        i.TryGetProperty("drift", out var d) ? d.GetString() : null
+                    )
+                ),
+        ];
 
     private static List<(string Target, string Region, string Status, bool RanNow)> Steps(
         CliResult promoted

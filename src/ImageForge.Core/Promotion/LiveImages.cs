@@ -150,7 +150,12 @@ public sealed record LiveReport(IReadOnlyList<LiveImage> Images, IReadOnlyList<D
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    return (target.Target, Images: (IReadOnlyList<LiveImage>)[], Error: e.Message);
+                    // A provider's own error already says whom it could not ask about what.
+                    var error =
+                        e is Errors.ImageForgeException
+                            ? e.Message
+                            : $"could not ask {target.Target}: {e.Message}";
+                    return (target.Target, Images: (IReadOnlyList<LiveImage>)[], Error: error);
                 }
             })
         );
@@ -161,12 +166,7 @@ public sealed record LiveReport(IReadOnlyList<LiveImage> Images, IReadOnlyList<D
         var drifts = LiveImages
             .Compare(version, images, asked.Select(t => t.Target).ToHashSet(StringComparer.Ordinal))
             .Select(d =>
-                unreachable.TryGetValue(d.Target, out var error)
-                    ? d with
-                    {
-                        Problem = $"could not ask {d.Target}: {error}",
-                    }
-                    : d
+                unreachable.TryGetValue(d.Target, out var error) ? d with { Problem = error } : d
             )
             .ToList();
         return new LiveReport(images, drifts);
