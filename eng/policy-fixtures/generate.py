@@ -1,6 +1,9 @@
 """Writes the fixture plans of the shipped policy rules: policies/tests/<rule>/<case>.plan.json and
 <case>.expected.yaml. Run from the repository root: python3 eng/policy-fixtures/generate.py
 
+The aws-terraform-generated cases are not written here: they are the output of terraform 1.11.4 with the AWS
+provider 5.100.0 for tests/ImageForge.Policy.Tests/Terraform/main.tf (terraform show -json), committed as made.
+
 Each case is (rule, name, plan, expected); expected lists the normalized addresses by decision and may add
 today, parameters and admitted (docs/policy.md).
 """
