@@ -60,24 +60,9 @@ public sealed class GeneratedPlanSpecs
             .WithEnvironment("CHECKPOINT_DISABLE", "1")
             .WithEnvironment("AWS_EC2_METADATA_DISABLED", "true")
             .WithTimeout(TimeSpan.FromSeconds(90));
-        var output = new List<string>();
-        var errors = new List<string>();
-        var exit = -1;
-        await foreach (var e in new ProcessRunner(TimeProvider.System).StreamAsync(spec))
-        {
-            switch (e)
-            {
-                case OutputLine line:
-                    output.Add(line.Text);
-                    break;
-                case ErrorLine line:
-                    errors.Add(line.Text);
-                    break;
-                case ProcessExited exited:
-                    exit = exited.ExitCode;
-                    break;
-            }
-        }
+        var (exit, output, errors) = await new ProcessRunner(TimeProvider.System).RunToEndAsync(
+            spec
+        );
         exit.ShouldBe(0, $"terraform {string.Join(' ', arguments)}: {string.Join('\n', errors)}");
         return output;
     }
