@@ -10,6 +10,7 @@ IBenchmark[] benchmarks =
     new ComplianceBenchmark(),
     new CatalogScaleBenchmark(),
     new WorkerLoadBenchmark(),
+    new PolicyCheckBenchmark(),
 ];
 
 var wanted = args.FirstOrDefault() ?? "all";

@@ -11,13 +11,14 @@ internal static class AwsResources
 
     public static void Read(PlanDocument plan, List<NormalizedResource> into)
     {
+        var encryption = Attachments(plan, SseResource, "bucket", "aws_s3_bucket", "bucket");
         foreach (var resource in plan.Resources)
         {
             var after = resource.After;
             switch (resource.Type)
             {
                 case "aws_s3_bucket":
-                    into.Add(Bucket(plan, resource));
+                    into.Add(Bucket(plan, resource, encryption[resource]));
                     break;
                 case "aws_security_group":
                     var blocks = after.Member("ingress");
@@ -60,18 +61,15 @@ internal static class AwsResources
 
     // S3 encrypts every new object (SSE-S3) since January 2023: a bucket configuring nothing is platform-encrypted.
     // The provider's inline block is computed (unknown in a plan when not written), so only a written block counts.
-    private static NormalizedResource Bucket(PlanDocument plan, PlannedResource bucket)
+    private static NormalizedResource Bucket(
+        PlanDocument plan,
+        PlannedResource bucket,
+        IEnumerable<PlannedResource> attached
+    )
     {
         var name = Text(bucket.After.Member("bucket"));
-        var separate = plan
-            .Resources.Where(r =>
-                r.Type == SseResource
-                && Targets(plan, r, "bucket", "aws_s3_bucket", "bucket").Contains(bucket)
-            )
-            .ToList();
-        if (separate.Count > 0)
+        if (attached.LastOrDefault() is { } sse)
         {
-            var sse = separate[^1];
             return Encryption(plan, bucket, sse, sse.After.Member("rule"), name);
         }
         var inline = bucket.After.Member("server_side_encryption_configuration");

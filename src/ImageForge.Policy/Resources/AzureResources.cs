@@ -14,13 +14,20 @@ internal static class AzureResources
 
     public static void Read(PlanDocument plan, List<NormalizedResource> into)
     {
+        var keys = Attachments(
+            plan,
+            "azurerm_storage_account_customer_managed_key",
+            "storage_account_id",
+            Account,
+            "id"
+        );
         foreach (var resource in plan.Resources)
         {
             var after = resource.After;
             switch (resource.Type)
             {
                 case Account:
-                    into.Add(StorageAccount(plan, resource));
+                    into.Add(StorageAccount(resource, keys[resource].LastOrDefault()));
                     break;
                 case "azurerm_network_security_rule":
                     SecurityRule(resource, after, "", into);
@@ -47,13 +54,12 @@ internal static class AzureResources
 
     // Azure Storage always encrypts (Microsoft-managed keys); a customer-managed key is an inline block or the
     // separate azurerm_storage_account_customer_managed_key, whose presence decides even while its key id is unknown.
-    private static NormalizedResource StorageAccount(PlanDocument plan, PlannedResource account)
+    private static NormalizedResource StorageAccount(
+        PlannedResource account,
+        PlannedResource? separate
+    )
     {
         var name = Text(account.After.Member("name"));
-        var separate = plan.Resources.LastOrDefault(r =>
-            r.Type == "azurerm_storage_account_customer_managed_key"
-            && Targets(plan, r, "storage_account_id", Account, "id").Contains(account)
-        );
         if (separate is not null)
         {
             var key = separate.After.Member("key_vault_key_id") is { IsNull: false } id

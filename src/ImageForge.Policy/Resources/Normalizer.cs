@@ -100,6 +100,28 @@ internal static class Normalizer
     }
 
     /// <summary>
+    /// Every resource of <paramref name="attachmentType"/> by the resource it attaches to (<see cref="Targets"/>),
+    /// worked out once per plan: a plan of thousands of buckets is joined in one pass, not one per bucket.
+    /// </summary>
+    public static ILookup<PlannedResource, PlannedResource> Attachments(
+        PlanDocument plan,
+        string attachmentType,
+        string argument,
+        string targetType,
+        string targetKey
+    ) =>
+        plan
+            .Resources.Where(r => r.Type == attachmentType)
+            .SelectMany(a =>
+                Targets(plan, a, argument, targetType, targetKey).Select(t => (Target: t, a))
+            )
+            .ToLookup<
+                (PlannedResource Target, PlannedResource a),
+                PlannedResource,
+                PlannedResource
+            >(p => p.Target, p => p.a, ReferenceEqualityComparer.Instance);
+
+    /// <summary>
     /// The resources of <paramref name="targetType"/> a separate resource attaches to through
     /// <paramref name="argument"/>: by a known value equal to the target's <paramref name="targetKey"/>, else by the
     /// configuration's reference (the instance with the same key when there is one, else every instance).
