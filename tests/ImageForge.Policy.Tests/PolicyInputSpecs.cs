@@ -21,31 +21,31 @@ public sealed class PolicyInputSpecs
                 Ssh,
                 "predicate: >-\n  !(r.access == 'allow' &&",
                 "predicate: >-\n  !(r.access == 'allow' && &&",
-                ":11: predicate: not a CEL expression"
+                ":13: predicate: not a CEL expression"
             },
             {
                 Ssh,
                 "kind: network_ingress_rule",
                 "kind: load_balancer",
-                ":7: kind: unknown kind 'load_balancer'"
+                ":9: kind: unknown kind 'load_balancer'"
             },
             {
                 Ssh,
                 "severity: critical",
                 "severity: urgent",
-                ":6: severity: one of low, medium, high, critical"
+                ":8: severity: one of low, medium, high, critical"
             },
             {
                 Ssh,
                 "when_unknown: warn",
                 "when_unknown: maybe",
-                ":14: when_unknown: one of fail, warn or pass"
+                ":16: when_unknown: one of fail, warn or pass"
             },
             {
                 Ssh,
                 "title: No server",
                 "titel: x\ntitle: No server",
-                ":5: rule: unknown field 'titel'"
+                ":7: rule: unknown field 'titel'"
             },
             // CEL's parser recurses on each bracket: 1,000 levels would overflow the stack.
             {
@@ -56,7 +56,7 @@ public sealed class PolicyInputSpecs
                     + "true"
                     + new string(')', 1000)
                     + " && !(r.access == 'allow' &&",
-                ":11: predicate: brackets nested 1000 deep; at most 32"
+                ":13: predicate: brackets nested 1000 deep; at most 32"
             },
             { Storage, "expires: 2027-06-30\n", "", ":17: exceptions.expires: required" },
             {
