@@ -11,6 +11,7 @@ IBenchmark[] benchmarks =
     new CatalogScaleBenchmark(),
     new WorkerLoadBenchmark(),
     new MultiCloudBenchmark(),
+    new PolicyCheckBenchmark(),
 ];
 
 var wanted = args.FirstOrDefault() ?? "all";

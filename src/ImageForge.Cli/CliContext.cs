@@ -79,6 +79,7 @@ internal sealed class CliContext
         var root =
             Directory.Exists(Path.Combine(cwd, "templates", "images"))
             || Directory.Exists(Path.Combine(cwd, "baselines"))
+            || Directory.Exists(Path.Combine(cwd, "policies"))
                 ? cwd
                 : Path.Combine(AppContext.BaseDirectory, "content");
         var content = ContentPaths.UnderRoot(root);

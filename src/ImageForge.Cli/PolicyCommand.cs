@@ -2,12 +2,16 @@ using System.CommandLine;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Gates;
+using ImageForge.Policy.Rules;
+using ImageForge.Policy.Testing;
 
 namespace ImageForge.Cli;
 
 /// <summary>
-/// <c>imageforge policy test [PATH...]</c>: runs the test cases beside each baseline (<c>tests/&lt;baseline&gt;/*.yaml</c>)
-/// against its gates. Exit 0 when every case holds, 1 when a case flipped, 2 for malformed baselines or cases.
+/// <c>imageforge policy test [PATH...] [--policies DIR]</c>: runs the test cases beside each baseline
+/// (<c>tests/&lt;baseline&gt;/*.yaml</c>) against its gates, and the fixture plans beside each deploy-time rule
+/// (<c>policies/tests/&lt;rule&gt;/*.plan.json</c>). Exit 0 when every case holds, 1 when a case flipped, 2 for
+/// malformed baselines, rules or cases. <c>policy check</c> is <see cref="PolicyCheckCommand"/>.
 /// </summary>
 internal static class PolicyCommand
 {
@@ -18,12 +22,14 @@ internal static class PolicyCommand
             Description = "Baseline files or directories of baselines [default: baselines/]",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var policies = PolicyCheckCommand.PoliciesOption();
         var test = new Command(
             "test",
-            "Run each baseline's policy test cases (tests/<baseline>/*.yaml beside it): evidence in, expected decision out"
+            "Run each baseline's policy test cases (tests/<baseline>/*.yaml beside it) and each rule's fixture plans (policies/tests/<rule>/)"
         )
         {
             paths,
+            policies,
         };
         test.SetAction(
             async (parse, _) =>
@@ -43,13 +49,16 @@ internal static class PolicyCommand
                     ? PolicyTests.Run(set.Baselines, now)
                     : new PolicyTestReport([], [], []);
                 var problems = set.Problems.Concat(report.Problems).ToList();
+                var fixtures = RunFixtures(ctx, parse.GetValue(policies), now);
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(
                         ctx.Out,
                         new
                         {
-                            passed = problems.Count == 0 && report.Cases.All(c => c.Passed),
+                            passed = problems.Count == 0
+                                && report.Cases.All(c => c.Passed)
+                                && fixtures.Cases.All(c => c.Passed),
                             problems,
                             cases = report.Cases.Select(c => new
                             {
@@ -64,19 +73,38 @@ internal static class PolicyCommand
                                 reasons = c.Decision.Reasons,
                             }),
                             untested = report.Untested.Select(b => b.Name),
+                            rule_cases = fixtures.Cases,
+                            untested_rules = fixtures.Untested,
                         }
                     );
                 }
                 else
                 {
-                    await WriteTextAsync(ctx, report, problems);
+                    await WriteTextAsync(ctx, report, problems, fixtures);
                 }
                 return problems.Count > 0 ? CliApp.BadInput
-                    : report.Cases.All(c => c.Passed) ? CliApp.Ok
+                    : report.Cases.All(c => c.Passed) && fixtures.Cases.All(c => c.Passed)
+                        ? CliApp.Ok
                     : 1;
             }
         );
-        return new Command("policy", "Baseline gates as code: test them") { test };
+        return new Command(
+            "policy",
+            "Policy as code: test the baselines' gates and the deploy-time rules, check Terraform plans"
+        )
+        {
+            test,
+            PolicyCheckCommand.Create(context),
+        };
+    }
+
+    // The content's policies are optional (a content root may have baselines only); --policies names a directory that must exist.
+    private static FixtureReport RunFixtures(CliContext ctx, string? given, DateTimeOffset now)
+    {
+        var directory = PolicyCheckCommand.Directory(ctx, given);
+        return given is null && !Directory.Exists(directory)
+            ? new FixtureReport([], [])
+            : RuleFixtures.Run(PolicySet.Load(directory), DateOnly.FromDateTime(now.UtcDateTime));
     }
 
     /// <summary>Says on stderr why a version was rejected: every gate reason that failed.</summary>
@@ -99,7 +127,8 @@ internal static class PolicyCommand
     private static async Task WriteTextAsync(
         CliContext ctx,
         PolicyTestReport report,
-        List<Core.Errors.InputProblem> problems
+        List<Core.Errors.InputProblem> problems,
+        FixtureReport fixtures
     )
     {
         foreach (var problem in problems)
@@ -136,11 +165,13 @@ internal static class PolicyCommand
                 $"{baseline.Name}: no test cases in {PolicyTests.CaseDirectory(baseline)}"
             );
         }
-        var failed = report.Cases.Count(c => !c.Passed);
+        var (ruleCases, ruleFailed) = await PolicyCheckCommand.WriteFixturesAsync(ctx, fixtures);
+        var failed = report.Cases.Count(c => !c.Passed) + ruleFailed;
+        var total = report.Cases.Count + ruleCases;
         await ctx.Out.WriteLineAsync(
             problems.Count > 0
                 ? $"{problems.Count} problem(s); fix them and run again"
-                : $"{report.Cases.Count} case(s): {report.Cases.Count - failed} passed, {failed} failed"
+                : $"{total} case(s): {total - failed} passed, {failed} failed"
         );
     }
 }

@@ -24,6 +24,7 @@ public sealed class HelpSnapshotSpecs
     [InlineData("revoke", new[] { "revoke", "--help" })]
     [InlineData("gc", new[] { "gc", "--help" })]
     [InlineData("keys-trust", new[] { "keys", "trust", "--help" })]
+    [InlineData("policy-check", new[] { "policy", "check", "--help" })]
     public async Task Help_output_matches_its_snapshot(string name, string[] args)
     {
         var result = await CliRunner.RunAsync(RepoPaths.Root, args);

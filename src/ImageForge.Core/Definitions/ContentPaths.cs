@@ -20,6 +20,12 @@ public sealed record ContentPaths(
     /// </summary>
     public string? ScapProfileLists { get; init; }
 
+    /// <summary>
+    /// Deploy-time policy: rules over Terraform plans (<c>policies/*.yaml</c>), their bindings to channels and their
+    /// fixtures (<c>policies/tests/</c>); null when the content has none.
+    /// </summary>
+    public string? Policies { get; init; }
+
     /// <summary>The standard layout below one root: templates/images, baselines, hardening, templates/packer.</summary>
     public static ContentPaths UnderRoot(string root) =>
         new(
@@ -30,6 +36,7 @@ public sealed record ContentPaths(
         )
         {
             ScapProfileLists = Path.Combine(root, "baselines", "scap-profiles"),
+            Policies = Path.Combine(root, "policies"),
         };
 
     /// <summary>Same content, image definitions taken from another directory (<c>--definitions DIR</c>).</summary>

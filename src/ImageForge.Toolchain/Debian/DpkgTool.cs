@@ -54,7 +54,7 @@ public sealed class DpkgTool(ProcessRunner runner, string scratchDirectory) : ID
         await File.WriteAllLinesAsync(input, pairs.Select(p => $"{p.A} {p.B}"), cancellationToken);
         try
         {
-            var (exit, output, errors) = await RunAsync(
+            var (exit, output, errors) = await runner.RunToEndAsync(
                 new ProcessSpec("bash")
                     .WithArguments("-c", CompareLoop, "dpkg-compare", input)
                     .WithTimeout(Timeout),
@@ -88,7 +88,7 @@ public sealed class DpkgTool(ProcessRunner runner, string scratchDirectory) : ID
         try
         {
             // Only the doc directory leaves the archive; the rest of the package is never written.
-            var (exit, _, errors) = await RunAsync(
+            var (exit, _, errors) = await runner.RunToEndAsync(
                 new ProcessSpec("bash")
                     .WithArguments(
                         "-c",
@@ -135,31 +135,5 @@ public sealed class DpkgTool(ProcessRunner runner, string scratchDirectory) : ID
         {
             Directory.Delete(target, recursive: true);
         }
-    }
-
-    private async Task<(int Exit, List<string> Output, List<string> Errors)> RunAsync(
-        ProcessSpec spec,
-        CancellationToken cancellationToken
-    )
-    {
-        var output = new List<string>();
-        var errors = new List<string>();
-        var exit = -1;
-        await foreach (var e in runner.StreamAsync(spec, cancellationToken))
-        {
-            switch (e)
-            {
-                case OutputLine line:
-                    output.Add(line.Text);
-                    break;
-                case ErrorLine line:
-                    errors.Add(line.Text);
-                    break;
-                case ProcessExited exited:
-                    exit = exited.ExitCode;
-                    break;
-            }
-        }
-        return (exit, output, errors);
     }
 }

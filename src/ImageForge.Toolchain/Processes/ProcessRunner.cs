@@ -38,6 +38,36 @@ public sealed class ProcessRunner
     internal TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>
+    /// Runs the process to its end: its exit code and its output and error lines (secrets masked), for tools whose
+    /// whole answer is read at once. Throws as <see cref="StreamAsync"/> does.
+    /// </summary>
+    public async Task<(int Exit, List<string> Output, List<string> Errors)> RunToEndAsync(
+        ProcessSpec spec,
+        CancellationToken cancellationToken = default
+    )
+    {
+        var output = new List<string>();
+        var errors = new List<string>();
+        var exit = -1;
+        await foreach (var e in StreamAsync(spec, cancellationToken))
+        {
+            switch (e)
+            {
+                case OutputLine line:
+                    output.Add(line.Text);
+                    break;
+                case ErrorLine line:
+                    errors.Add(line.Text);
+                    break;
+                case ProcessExited exited:
+                    exit = exited.ExitCode;
+                    break;
+            }
+        }
+        return (exit, output, errors);
+    }
+
+    /// <summary>
     /// Starts the process and yields <see cref="ProcessStarted"/>, then its output lines (secrets masked) as they
     /// arrive, then <see cref="ProcessExited"/>. Standard input is empty (closed at once).
     /// </summary>
