@@ -24,8 +24,14 @@ public sealed partial class ArchitectureSpecs
     {
         var quoted = $"\"{provider}\"";
 
+        // The deploy-time policy reads Terraform's resources of each cloud (aws_*, azurerm_*, google_*) into one model
+        // whose resources name their cloud: that is Terraform's vocabulary, not ImageForge's provider modules
+        // (docs/architecture.md).
         var outside = SourceFiles(Src)
             .Where(f => !f.StartsWith(Path.Combine(Src, module) + "/", StringComparison.Ordinal))
+            .Where(f =>
+                !f.StartsWith(Path.Combine(Src, "ImageForge.Policy") + "/", StringComparison.Ordinal)
+            )
             .SelectMany(f =>
                 File.ReadLines(f)
                     .Select((line, i) => (f, Line: i + 1, Text: line))
