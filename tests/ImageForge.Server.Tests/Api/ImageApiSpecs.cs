@@ -53,7 +53,15 @@ public sealed class ImageApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
         one.GetProperty("artifacts")[0]
             .EnumerateObject()
             .Select(p => p.Name)
-            .ShouldBe(["target", "region", "kind", "path", "sha256", "size_bytes"]);
+            .ShouldBe([
+                "target",
+                "region",
+                "kind",
+                "path",
+                "sha256",
+                "size_bytes",
+                "source_sha256",
+            ]);
         var evidence = one.GetProperty("evidence")[0];
         evidence.GetProperty("kind").GetString().ShouldBe("sbom-cyclonedx");
         evidence.GetProperty("media_type").GetString().ShouldBe("application/vnd.cyclonedx+json");
