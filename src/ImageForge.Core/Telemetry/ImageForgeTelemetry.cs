@@ -53,7 +53,6 @@ public static class ImageForgeTelemetry
         public const string Step = "imageforge.step";
         public const string Outcome = "imageforge.outcome";
         public const string Collector = "imageforge.collector";
-        public const string Rule = "imageforge.rule";
         public const string EventType = "imageforge.event.type";
         public const string LogStream = "imageforge.log.stream";
     }
@@ -67,7 +66,6 @@ public static class ImageForgeTelemetry
         public const string StageDuration = "imageforge.build.stage.duration";
         public const string QueueDepth = "imageforge.queue.depth";
         public const string QueueWait = "imageforge.queue.wait";
-        public const string GateDecisions = "imageforge.gate.decisions";
         public const string WebhookAttempts = "imageforge.webhook.attempts";
     }
 
@@ -104,13 +102,6 @@ public static class ImageForgeTelemetry
         Metrics.QueueWait,
         "s",
         "Time from queueing a build to its start"
-    );
-
-    /// <summary>Gate decisions of built versions, by outcome (pass, fail) and the rules that failed.</summary>
-    public static readonly Counter<long> GateDecisions = Meter.CreateCounter<long>(
-        Metrics.GateDecisions,
-        "{decision}",
-        "Gate decisions by outcome and failing rule"
     );
 
     /// <summary>Webhook delivery attempts, by event type and outcome (delivered, failed).</summary>
