@@ -44,7 +44,16 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             "benchmark cold"
         );
         var ours = new List<TimeSpan>();
+        var exporting = new List<TimeSpan>();
         var bare = new List<TimeSpan>();
+        // Telemetry on: an OTLP/HTTP endpoint on loopback that takes every export (the same build, spans and
+        // metrics sent); the plain rounds run with no endpoint, as telemetry is off by default.
+        await using var collector = new FakeHttpServer(_ => (200, "application/x-protobuf", ""));
+        var otlp = new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Url.ToString().TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        };
         for (var round = 0; round < Rounds; round++)
         {
             // Interleaved, so drift of the machine (page cache, other load) hits both sides alike.
@@ -60,10 +69,24 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                     "benchmark warm"
                 )
             );
+            exporting.Add(
+                await TimeAsync(
+                    content,
+                    imageforge,
+                    otlp,
+                    "build",
+                    Image,
+                    "--data-dir",
+                    data,
+                    "--reason",
+                    "benchmark warm, telemetry on"
+                )
+            );
             bare.Add(await BarePackerAsync(dir, content, data, round));
         }
 
         var ourMean = Mean(ours);
+        var exportingMean = Mean(exporting);
         var bareMean = Mean(bare);
         var ratio = ourMean.TotalSeconds / bareMean.TotalSeconds;
         var fixedCost = ourMean - bareMean;
@@ -92,6 +115,11 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                         "imageforge build (warm)",
                         string.Join(", ", ours.Select(Report.Seconds)),
                         Report.Seconds(ourMean),
+                    ],
+                    [
+                        "imageforge build (warm, OTLP endpoint on loopback)",
+                        string.Join(", ", exporting.Select(Report.Seconds)),
+                        Report.Seconds(exportingMean),
                     ],
                     [
                         "bare packer build (warm)",
@@ -127,6 +155,12 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                         "-",
                     ],
                     ["fixed cost (difference of means)", Report.Seconds(fixedCost), "-", "-"],
+                    [
+                        "telemetry on / off (imageforge, warm)",
+                        Report.Number(exportingMean.TotalSeconds / ourMean.TotalSeconds),
+                        "off costs nothing; on is within the noise",
+                        "-",
+                    ],
                     [
                         "cold / warm (imageforge)",
                         Report.Number(cold.TotalSeconds / ourMean.TotalSeconds, "0.0") + "x",
@@ -258,10 +292,24 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
         return elapsed;
     }
 
-    private static async Task<TimeSpan> TimeAsync(string cwd, string file, params string[] args)
+    private static Task<TimeSpan> TimeAsync(string cwd, string file, params string[] args) =>
+        TimeAsync(cwd, file, new Dictionary<string, string>(), args);
+
+    private static async Task<TimeSpan> TimeAsync(
+        string cwd,
+        string file,
+        IReadOnlyDictionary<string, string> environment,
+        params string[] args
+    )
     {
+        var spec = new ProcessSpec(file).WithArguments(args).WithWorkingDirectory(cwd);
+        foreach (var (name, value) in environment)
+        {
+            spec = spec.WithEnvironment(name, value);
+        }
+
         var started = Stopwatch.GetTimestamp();
-        await RunToEndAsync(new ProcessSpec(file).WithArguments(args).WithWorkingDirectory(cwd));
+        await RunToEndAsync(spec);
         return Stopwatch.GetElapsedTime(started);
     }
 

@@ -5,6 +5,7 @@ using ImageForge.Core.Worker;
 using ImageForge.Server.Api;
 using ImageForge.Server.Queue;
 using ImageForge.Server.Scheduling;
+using ImageForge.Server.Telemetry;
 using ImageForge.Server.Webhooks;
 using ImageForge.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -98,6 +99,7 @@ public sealed class WorkerHost : IAsyncDisposable
             // chatter only when asked (e.g. Logging__LogLevel__Microsoft.AspNetCore=Information).
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Quartz", LogLevel.Warning);
+            builder.AddWorkerTelemetry(options.Pipeline.Variable);
             builder.Services.Configure<HostOptions>(h =>
                 h.ShutdownTimeout = options.Config.ShutdownTimeout
             );
@@ -105,6 +107,7 @@ public sealed class WorkerHost : IAsyncDisposable
             var app = builder.Build();
             app.UseImageForgeApi();
             app.MapImageForgeApi();
+            app.MapWorkerTelemetry();
             return new WorkerHost(app, catalog, lockFile);
         }
         catch

@@ -136,8 +136,12 @@ public sealed partial class SqliteCatalog
         string payload,
         IReadOnlyList<string> urls,
         DateTimeOffset at,
+        string? traceParent = null,
         CancellationToken cancellationToken = default
-    ) => Guard(Worker.AddAsync(eventId, eventType, payload, urls, at, cancellationToken));
+    ) =>
+        Guard(
+            Worker.AddAsync(eventId, eventType, payload, urls, at, traceParent, cancellationToken)
+        );
 
     /// <inheritdoc />
     public Task<IReadOnlyList<WebhookDelivery>> DueAsync(

@@ -8,6 +8,9 @@ namespace ImageForge.Cli.Tests;
 
 public sealed class BuildCommandSpecs
 {
+    /// <summary>The sensitive variable's value: no output, log, catalog or telemetry may ever hold it.</summary>
+    internal const string SensitiveSecret = "s3cr3t,Value-4242";
+
     private const string FailureTranscript = """
         1795329434,,ui,say,==> null.local: Running local shell script: /tmp/packer-shell1114647163
         1795329434,,ui,message,    null.local: hello%!(PACKER_COMMA) world
@@ -59,7 +62,7 @@ public sealed class BuildCommandSpecs
     [Fact(Timeout = 60_000)]
     public async Task A_sensitive_variable_never_appears_in_printed_lines_the_stored_log_or_the_catalog()
     {
-        const string secret = "s3cr3t,Value-4242";
+        const string secret = SensitiveSecret;
         using var build = new FakePackerBuild(
             """
             1795329434,,ui,say,==> null.local: Running local shell script: /tmp/packer-shell22965757
@@ -75,14 +78,9 @@ public sealed class BuildCommandSpecs
         );
         await File.WriteAllTextAsync(
             Path.Combine(definitions.Path, "debian-11-cis.yaml"),
-            yaml.Replace(
-                "    base_image: bullseye\n",
-                "    base_image: bullseye\n    secrets:\n      mirror_auth: IMAGEFORGE_TEST_MIRROR_AUTH\n",
-                StringComparison.Ordinal
-            )
+            FakePackerBuild.WithMirrorAuthSecret(yaml)
         );
-        build.Environment["IMAGEFORGE_TEST_MIRROR_AUTH"] = secret;
-        build.Environment["FAKEPACKER_SECRET_VAR"] = "PKR_VAR_mirror_auth";
+        build.WithMirrorAuth(secret);
 
         var result = await build.RunAsync(
             CancellationToken.None,

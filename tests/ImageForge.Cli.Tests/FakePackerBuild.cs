@@ -1,3 +1,8 @@
+using ImageForge.Application;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Worker;
+using ImageForge.Server;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
@@ -91,6 +96,60 @@ internal sealed class FakePackerBuild : IDisposable
             (await File.ReadAllTextAsync(PidFile, cancellationToken)).Trim(),
             System.Globalization.CultureInfo.InvariantCulture
         );
+    }
+
+    /// <summary>
+    /// The sensitive-variable setup: the definition's local target gets the secret variable mirror_auth (from
+    /// IMAGEFORGE_TEST_MIRROR_AUTH), and fakepacker prints its value wherever its transcript says {{SECRET}}.
+    /// </summary>
+    public FakePackerBuild WithMirrorAuth(string secret)
+    {
+        Environment["IMAGEFORGE_TEST_MIRROR_AUTH"] = secret;
+        Environment["FAKEPACKER_SECRET_VAR"] = "PKR_VAR_mirror_auth";
+        return this;
+    }
+
+    /// <summary>A definition's YAML with the secret variable of <see cref="WithMirrorAuth"/> on its target.</summary>
+    public static string WithMirrorAuthSecret(string definition) =>
+        definition.Replace(
+            "    base_image: bullseye\n",
+            "    base_image: bullseye\n    secrets:\n      mirror_auth: IMAGEFORGE_TEST_MIRROR_AUTH\n",
+            StringComparison.Ordinal
+        );
+
+    /// <summary>
+    /// Starts a worker in this process on this build's data directory and environment (fakepacker, no mirror
+    /// lookups), its API on a free loopback port, over the repository's content or a copy of it.
+    /// </summary>
+    public async Task<WorkerHost> StartWorkerAsync(WorkerConfig config, string? contentRoot = null)
+    {
+        var host = new PipelineHost(
+            new HostPaths(
+                ContentPaths.UnderRoot(contentRoot ?? RepoPaths.Root),
+                new DataPaths(DataDir)
+            ),
+            TimeProvider.System,
+            name =>
+                Environment.TryGetValue(name, out var value)
+                    ? value
+                    : System.Environment.GetEnvironmentVariable(name),
+            RepoPaths.Root,
+            Environment
+        )
+        {
+            Resolvers = [],
+        };
+        var worker = await WorkerHost.CreateAsync(
+            new WorkerOptions(
+                host,
+                CliComposition.Providers(),
+                config,
+                ["--urls", "http://127.0.0.1:0"]
+            ),
+            CancellationToken.None
+        );
+        await worker.App.StartAsync();
+        return worker;
     }
 
     public static bool GroupGone(int pgid) => ProcessGroup.Members(pgid).Count == 0;

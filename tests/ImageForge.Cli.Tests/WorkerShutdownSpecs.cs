@@ -1,9 +1,6 @@
-using ImageForge.Application;
 using ImageForge.Core.Builds;
-using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server;
-using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 using Shouldly;
 using Xunit;
@@ -22,8 +19,7 @@ public sealed class WorkerShutdownSpecs
         using var build = new FakePackerBuild(
             "1795329432,,ui,say,==> null.local: Running local shell script\n"
         ).Hanging();
-        await using var worker = await StartWorkerAsync(
-            build,
+        await using var worker = await build.StartWorkerAsync(
             WorkerConfig.Default with
             {
                 Shutdown = ShutdownMode.Cancel,
@@ -74,8 +70,7 @@ public sealed class WorkerShutdownSpecs
             exitCode: 1
         );
         build.Environment["FAKEPACKER_LINE_DELAY_MS"] = "400";
-        await using var worker = await StartWorkerAsync(
-            build,
+        await using var worker = await build.StartWorkerAsync(
             WorkerConfig.Default with
             {
                 Shutdown = ShutdownMode.Finish,
@@ -96,36 +91,5 @@ public sealed class WorkerShutdownSpecs
         var ended = (await worker.Catalog.GetBuildAsync(queued.Build.Id))!;
         ended.Status.ShouldBe(BuildStatus.Failed, ended.Message);
         ended.Message!.ShouldContain("exit status: 3");
-    }
-
-    private static async Task<WorkerHost> StartWorkerAsync(
-        FakePackerBuild build,
-        WorkerConfig config
-    )
-    {
-        var host = new PipelineHost(
-            new HostPaths(ContentPaths.UnderRoot(RepoPaths.Root), new DataPaths(build.DataDir)),
-            TimeProvider.System,
-            name =>
-                build.Environment.TryGetValue(name, out var value)
-                    ? value
-                    : Environment.GetEnvironmentVariable(name),
-            RepoPaths.Root,
-            build.Environment
-        )
-        {
-            Resolvers = [],
-        };
-        var worker = await WorkerHost.CreateAsync(
-            new WorkerOptions(
-                host,
-                CliComposition.Providers(),
-                config,
-                ["--urls", "http://127.0.0.1:0"]
-            ),
-            CancellationToken.None
-        );
-        await worker.App.StartAsync();
-        return worker;
     }
 }

@@ -159,7 +159,11 @@ public sealed class MigrationSpecs : IDisposable
         migrations.ShouldNotBeEmpty();
         migrations.Select(m => m.Version).ShouldBe(Enumerable.Range(1, migrations.Count));
         migrations[0].Name.ShouldBe("initial");
-        migrations.ShouldAllBe(m => m.Sql.Contains("CREATE", StringComparison.Ordinal));
+        // Each changes the schema: new tables, or new columns (0007 only adds columns).
+        migrations.ShouldAllBe(m =>
+            m.Sql.Contains("CREATE", StringComparison.Ordinal)
+            || m.Sql.Contains("ALTER TABLE", StringComparison.Ordinal)
+        );
     }
 
     [Fact]
@@ -225,7 +229,7 @@ public sealed class MigrationSpecs : IDisposable
         {
             (await Raw.MigrationsAsync(db))
                 .Select(m => m.Version)
-                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L]);
+                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L, 7L]);
         }
 
         (await catalog.ListBuildsAsync())

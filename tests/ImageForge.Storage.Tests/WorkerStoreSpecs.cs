@@ -74,12 +74,41 @@ public sealed class WorkerStoreSpecs : IDisposable
                 Fingerprint = "sha256:web",
                 StartedAt = At(0),
                 Status = BuildStatus.Queued,
+                QueuedAt = At(0),
             }
         );
         (await catalog.GetBuildAsync("1")).ShouldBe(queued.Build);
         (await catalog.ListBuildsAsync()).ShouldBe([queued.Build]);
         (await catalog.ListQueuedAsync()).ShouldBe([queued.Build]);
         (await catalog.ListRunningBuildsAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_claimed_build_keeps_the_traceparent_and_the_time_it_was_queued()
+    {
+        // Arrange
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var catalog = await _data.OpenAsync();
+        await catalog.EnqueueAsync(
+            new BuildRequest(
+                Builds.For("web", "local") with
+                {
+                    TraceParent = traceParent,
+                },
+                null,
+                false
+            ),
+            At(0)
+        );
+
+        // Act
+        var claimed = await catalog.ClaimNextAsync(NoLimits, ownerPid: 7, At(3));
+
+        // Assert
+        claimed.ShouldNotBeNull();
+        claimed.TraceParent.ShouldBe(traceParent);
+        claimed.QueuedAt.ShouldBe(At(0));
+        claimed.StartedAt.ShouldBe(At(3));
     }
 
     [Fact]

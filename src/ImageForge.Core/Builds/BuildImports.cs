@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Telemetry;
 
 namespace ImageForge.Core.Builds;
 
@@ -147,6 +149,19 @@ internal sealed class BuildImports(
             $"import {provider}",
             $"importing {Path.GetFileName(source.Location)} as {version}"
         );
+        // The current activity of this import's flow: the journal adds its steps to it as events.
+        using var span = ImageForgeTelemetry.Source.StartActivity(
+            ImageForgeTelemetry.Spans.Import,
+            ActivityKind.Internal,
+            default(ActivityContext),
+            new TagList
+            {
+                { ImageForgeTelemetry.Attributes.BuildId, build.Id },
+                { ImageForgeTelemetry.Attributes.Image, build.Image },
+                { ImageForgeTelemetry.Attributes.Target, provider },
+                { ImageForgeTelemetry.Attributes.Version, version },
+            }
+        );
         try
         {
             return await import.Importer.ImportAsync(
@@ -166,6 +181,7 @@ internal sealed class BuildImports(
         }
         catch (ImageForgeException e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw new ToolFailedException(provider, $"{provider}: {e.Message}", [], e);
         }
     }
@@ -215,7 +231,23 @@ internal sealed class BuildImports(
                 .Select(r => r.Step)
                 .FirstOrDefault();
 
-        public Task RecordAsync(ImportStep entry, CancellationToken cancellationToken = default) =>
-            catalog.RecordImportStepAsync(buildId, target, entry, cancellationToken);
+        public Task RecordAsync(ImportStep entry, CancellationToken cancellationToken = default)
+        {
+            Activity.Current?.AddEvent(
+                new ActivityEvent(
+                    ImageForgeTelemetry.Attributes.Step,
+                    tags: new ActivityTagsCollection
+                    {
+                        { ImageForgeTelemetry.Attributes.Region, entry.Region },
+                        { ImageForgeTelemetry.Attributes.Step, entry.Step },
+                        {
+                            ImageForgeTelemetry.Attributes.Outcome,
+                            entry.State.ToString().ToLowerInvariant()
+                        },
+                    }
+                )
+            );
+            return catalog.RecordImportStepAsync(buildId, target, entry, cancellationToken);
+        }
     }
 }

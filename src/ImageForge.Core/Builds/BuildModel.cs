@@ -56,6 +56,12 @@ public sealed record BuildRecord
     /// files and import journal, and <c>build --resume</c> takes it up.
     /// </summary>
     public bool Resumable { get; init; }
+
+    /// <summary>When it was queued (builds the worker's queue ran); null for builds started directly.</summary>
+    public DateTimeOffset? QueuedAt { get; init; }
+
+    /// <summary>The W3C traceparent of the request that queued it, when telemetry recorded one.</summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>What is needed to open a build row.</summary>
@@ -66,7 +72,11 @@ public sealed record NewBuild(
     string Requester,
     string? Reason,
     string Fingerprint
-);
+)
+{
+    /// <summary>The W3C traceparent of the request that queued it, which the build's span continues.</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>One line of a build's log, already redacted.</summary>
 public sealed record LogLine(long Sequence, DateTimeOffset Time, string Stream, string Text);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Providers;
+using ImageForge.Core.Telemetry;
 
 namespace ImageForge.Core.Builds;
 
@@ -18,7 +20,11 @@ public sealed record BuildCommand(
 );
 
 /// <summary>How a build ended: the build row as recorded, and the version when it succeeded.</summary>
-public sealed record BuildOutcome(BuildRecord Build, ImageVersion? Version);
+public sealed record BuildOutcome(BuildRecord Build, ImageVersion? Version)
+{
+    /// <summary>The W3C traceparent of the build's root span, when telemetry recorded one (its events continue it).</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>What the caller sees of a running build (the command line prints it; the worker streams it).</summary>
 public interface IBuildObserver
@@ -28,6 +34,9 @@ public interface IBuildObserver
     void Progress(string stage, string detail, TimeSpan elapsed);
 
     void Log(string stream, string text);
+
+    /// <summary>Lines just stored in the build's log, exactly as stored (the worker exports them as log records).</summary>
+    void Stored(IReadOnlyList<(DateTimeOffset Time, string Stream, string Text)> lines) { }
 }
 
 /// <summary>
@@ -383,10 +392,19 @@ public sealed class BuildService
                 _settings.OwnerPid,
                 CancellationToken.None
             );
+        // A queued build continues the trace of the request that queued it.
+        var tags = BuildTags(build);
+        using var span = ImageForgeTelemetry.Source.StartActivity(
+            ImageForgeTelemetry.Spans.Build,
+            ActivityKind.Internal,
+            ImageForgeTelemetry.ParentFrom(claimed?.TraceParent),
+            tags
+        );
+        ImageForgeTelemetry.BuildsStarted.Add(1, tags);
         observer.Started(build);
         await (_audit?.StartedAsync(build, CancellationToken.None) ?? Task.CompletedTask);
 
-        var sink = new Sink(this, build.Id, observer);
+        var sink = new Sink(this, build.Id, observer, tags);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopPump = new CancellationTokenSource();
         var pump = PumpAsync(sink, build.Id, cancel, stopPump.Token);
@@ -419,7 +437,15 @@ public sealed class BuildService
             }
             else
             {
-                result = await builder.BuildAsync(request, sink, cancel.Token);
+                try
+                {
+                    sink.TrackStages = true;
+                    result = await builder.BuildAsync(request, sink, cancel.Token);
+                }
+                finally
+                {
+                    sink.EndStage();
+                }
             }
 
             if (prepared.Imports.Count > 0)
@@ -478,9 +504,13 @@ public sealed class BuildService
             );
             return await AuditedAsync(
                 prepared,
-                new BuildOutcome(
-                    (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
-                    version
+                Ended(
+                    span,
+                    tags,
+                    new BuildOutcome(
+                        (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                        version
+                    )
                 )
             );
         }
@@ -501,11 +531,79 @@ public sealed class BuildService
         );
         return await AuditedAsync(
             prepared,
-            new BuildOutcome(
-                (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
-                null
+            Ended(
+                span,
+                tags,
+                new BuildOutcome(
+                    (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                    null
+                )
             )
         );
+    }
+
+    private static TagList BuildTags(BuildRecord build) =>
+        new()
+        {
+            { ImageForgeTelemetry.Attributes.BuildId, build.Id },
+            { ImageForgeTelemetry.Attributes.Image, build.Image },
+            { ImageForgeTelemetry.Attributes.Target, build.Target },
+            { ImageForgeTelemetry.Attributes.Trigger, DbName(build.Trigger) },
+        };
+
+    // Metrics leave the build id out (one series per build would grow without bound); spans keep it.
+    private static TagList MetricTags(TagList tags, params (string Key, string Value)[] more)
+    {
+        var metric = new TagList();
+        foreach (var tag in tags)
+        {
+            if (tag.Key != ImageForgeTelemetry.Attributes.BuildId)
+            {
+                metric.Add(tag);
+            }
+        }
+
+        foreach (var (key, value) in more)
+        {
+            metric.Add(key, value);
+        }
+
+        return metric;
+    }
+
+    private static string DbName<T>(T value)
+        where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    private BuildOutcome Ended(Activity? span, TagList tags, BuildOutcome outcome)
+    {
+        var status = DbName(outcome.Build.Status);
+        var metric = MetricTags(tags, (ImageForgeTelemetry.Attributes.Outcome, status));
+        ImageForgeTelemetry.BuildsEnded.Add(1, metric);
+        ImageForgeTelemetry.BuildDuration.Record(
+            ((outcome.Build.EndedAt ?? _time.GetUtcNow()) - outcome.Build.StartedAt).TotalSeconds,
+            metric
+        );
+        if (span is null)
+        {
+            return outcome;
+        }
+
+        span.SetTag(ImageForgeTelemetry.Attributes.Outcome, status);
+        if (outcome.Version is not null)
+        {
+            span.SetTag(ImageForgeTelemetry.Attributes.Version, outcome.Version.Version);
+        }
+
+        if (outcome.Build.Status == BuildStatus.Failed)
+        {
+            // The message is what the stored build shows (Packer's error text, already redacted).
+            span.SetStatus(ActivityStatusCode.Error, outcome.Build.Message);
+        }
+
+        return outcome with
+        {
+            TraceParent = ImageForgeTelemetry.TraceParentOf(span),
+        };
     }
 
     private async Task<BuildOutcome> AuditedAsync(PreparedBuild prepared, BuildOutcome outcome)
@@ -548,6 +646,15 @@ public sealed class BuildService
         Directory.CreateDirectory(directory);
         foreach (var collector in _collectors)
         {
+            var spanTags = sink.Tags;
+            spanTags.Add(ImageForgeTelemetry.Attributes.Collector, collector.Name);
+            spanTags.Add(ImageForgeTelemetry.Attributes.Version, version);
+            using var span = ImageForgeTelemetry.Source.StartActivity(
+                ImageForgeTelemetry.Spans.Evidence,
+                ActivityKind.Internal,
+                default(ActivityContext),
+                spanTags
+            );
             sink.Progress("evidence", $"{collector.Name} for {prepared.Definition.Name}@{version}");
             var context = new EvidenceContext(
                 prepared.Definition,
@@ -612,14 +719,78 @@ public sealed class BuildService
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
     }
 
-    private sealed class Sink(BuildService service, string buildId, IBuildObserver observer)
-        : ITargetBuildSink
+    private sealed class Sink(
+        BuildService service,
+        string buildId,
+        IBuildObserver observer,
+        TagList tags
+    ) : ITargetBuildSink
     {
         private readonly ConcurrentQueue<(DateTimeOffset, string, string)> _pending = new();
         private readonly DateTimeOffset _started = service._time.GetUtcNow();
+        private readonly Lock _stageLock = new();
+        private readonly ActivityContext _root = Activity.Current?.Context ?? default;
+        private (string Name, Activity? Span, long Started)? _stage;
+
+        public TagList Tags => tags;
+
+        // While the target builder runs its stages follow one another: each marker of a new stage ends the last.
+        public bool TrackStages { get; set; }
+
+        public void EndStage()
+        {
+            lock (_stageLock)
+            {
+                TrackStages = false;
+                if (_stage is not { } open)
+                {
+                    return;
+                }
+
+                _stage = null;
+                ImageForgeTelemetry.StageDuration.Record(
+                    Stopwatch.GetElapsedTime(open.Started).TotalSeconds,
+                    MetricTags(tags, (ImageForgeTelemetry.Attributes.Stage, open.Name))
+                );
+                open.Span?.Dispose();
+            }
+        }
+
+        private void Stage(string stage)
+        {
+            if (!TrackStages || _stage?.Name == stage)
+            {
+                return;
+            }
+
+            lock (_stageLock)
+            {
+                if (!TrackStages || _stage?.Name == stage)
+                {
+                    return;
+                }
+
+                EndStage();
+                TrackStages = true;
+                // Started beside the build's span, not as the current activity: markers arrive on the tool's
+                // output loop, and the span must not become the parent of whatever that loop does next.
+                var previous = Activity.Current;
+                var spanTags = tags;
+                spanTags.Add(ImageForgeTelemetry.Attributes.Stage, stage);
+                var span = ImageForgeTelemetry.Source.StartActivity(
+                    stage,
+                    ActivityKind.Internal,
+                    _root,
+                    spanTags
+                );
+                Activity.Current = previous;
+                _stage = (stage, span, Stopwatch.GetTimestamp());
+            }
+        }
 
         public void Progress(string stage, string detail)
         {
+            Stage(stage);
             observer.Progress(stage, detail, service._time.GetUtcNow() - _started);
             _pending.Enqueue((service._time.GetUtcNow(), "step", $"{stage} | {detail}"));
         }
@@ -648,6 +819,7 @@ public sealed class BuildService
             if (batch.Count > 0)
             {
                 await service._catalog.AppendLogAsync(buildId, batch, CancellationToken.None);
+                observer.Stored(batch);
             }
         }
     }

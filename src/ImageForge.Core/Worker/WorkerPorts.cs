@@ -191,6 +191,9 @@ public sealed record WebhookDelivery
     public DateTimeOffset? NextAttemptAt { get; init; }
     public DateTimeOffset? DeliveredAt { get; init; }
 
+    /// <summary>The W3C traceparent of the work that published the event, sent with every attempt.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Every attempt so far, oldest first (filled by <see cref="IWebhookLog.ListAsync"/>).</summary>
     public IReadOnlyList<WebhookAttempt> History { get; init; } = [];
 }
@@ -201,13 +204,17 @@ public sealed record WebhookAttempt(int Attempt, DateTimeOffset At, int? StatusC
 /// <summary>The webhook delivery log (port): deliveries are persisted so retries survive a restart.</summary>
 public interface IWebhookLog
 {
-    /// <summary>Adds one pending delivery per URL for the event, due at <paramref name="at"/>.</summary>
+    /// <summary>
+    /// Adds one pending delivery per URL for the event, due at <paramref name="at"/>, with the W3C traceparent of
+    /// the work that published it (null for none): its attempts continue that trace.
+    /// </summary>
     Task<IReadOnlyList<WebhookDelivery>> AddAsync(
         string eventId,
         string eventType,
         string payload,
         IReadOnlyList<string> urls,
         DateTimeOffset at,
+        string? traceParent = null,
         CancellationToken cancellationToken = default
     );
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using ImageForge.Application;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
 using ImageForge.Storage;
 
@@ -36,7 +38,11 @@ public sealed class BuildRequests(
         );
         var queued = await catalog.EnqueueAsync(
             new BuildRequest(
-                NewBuildOf(prepared),
+                NewBuildOf(prepared) with
+                {
+                    // The API request's span (or the schedule's): the build's span continues its trace.
+                    TraceParent = ImageForgeTelemetry.TraceParentOf(Activity.Current),
+                },
                 submission.IdempotencyKey,
                 Coalesce: submission.Trigger != BuildTrigger.Cve
             ),

@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
+using ImageForge.Server.Telemetry;
 using ImageForge.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,7 +25,8 @@ public sealed partial class QueueRunner(
     QueueSignal signal,
     IWorkerEvents events,
     TimeProvider time,
-    ILogger<QueueRunner> log
+    ILogger<QueueRunner> log,
+    ILoggerFactory loggers
 ) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
@@ -78,6 +82,17 @@ public sealed partial class QueueRunner(
 
             if (claimed is not null)
             {
+                if (claimed.QueuedAt is { } queuedAt)
+                {
+                    ImageForgeTelemetry.QueueWait.Record(
+                        (claimed.StartedAt - queuedAt).TotalSeconds,
+                        new KeyValuePair<string, object?>(
+                            ImageForgeTelemetry.Attributes.Target,
+                            claimed.Target
+                        )
+                    );
+                }
+
                 _running[claimed.Id] = Task.Run(() => RunOneAsync(claimed), CancellationToken.None);
                 continue;
             }
@@ -156,11 +171,21 @@ public sealed partial class QueueRunner(
 
             var outcome = await service.RunClaimedAsync(
                 prepared,
-                new LoggingObserver(log),
+                new LoggingObserver(log, new BuildLogRecords(loggers)),
                 claimed,
                 _builds.Token
             );
-            await PublishAsync(outcome.Build, outcome.Version);
+            // The webhooks' deliveries continue the build's trace.
+            using (
+                ImageForgeTelemetry.Source.StartActivity(
+                    ImageForgeTelemetry.Spans.BuildPublish,
+                    ActivityKind.Internal,
+                    ImageForgeTelemetry.ParentFrom(outcome.TraceParent)
+                )
+            )
+            {
+                await PublishAsync(outcome.Build, outcome.Version);
+            }
         }
         catch (Exception e) when (e is ImageForgeException or IOException)
         {
@@ -214,15 +239,31 @@ public sealed partial class QueueRunner(
     private partial void LogStopping(int count, string mode);
 
     // Long work shows progress: stage, step and elapsed time go to the worker's log.
-    private sealed partial class LoggingObserver(ILogger log) : IBuildObserver
+    private sealed partial class LoggingObserver(ILogger log, BuildLogRecords buildLog)
+        : IBuildObserver
     {
         private string _build = "";
+        private Dictionary<string, object?> _attributes = [];
 
         public void Started(BuildRecord build)
         {
             _build = build.Id;
+            _attributes = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                [ImageForgeTelemetry.Attributes.BuildId] = build.Id,
+                [ImageForgeTelemetry.Attributes.Image] = build.Image,
+                [ImageForgeTelemetry.Attributes.Target] = build.Target,
+                [ImageForgeTelemetry.Attributes.Trigger] = build
+                    .Trigger.ToString()
+                    .ToLowerInvariant(),
+            };
             LogStarted(build.Id, build.Image, build.Target, build.Trigger.ToString());
         }
+
+        // The lines as the catalog stored them (redacted before they reached the build's sink).
+        public void Stored(
+            IReadOnlyList<(DateTimeOffset Time, string Stream, string Text)> lines
+        ) => buildLog.Write(_attributes, lines);
 
         public void Progress(string stage, string detail, TimeSpan elapsed) =>
             LogProgress(_build, elapsed.TotalSeconds, stage, detail);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
+using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
 using ImageForge.Storage;
 using Microsoft.Extensions.Hosting;
@@ -207,10 +209,25 @@ internal sealed class WebhookDispatcher : BackgroundService
         }
 
         var body = Encoding.UTF8.GetBytes(delivery.Payload);
+        using var span = ImageForgeTelemetry.Source.StartActivity(
+            ImageForgeTelemetry.Spans.WebhookDelivery,
+            ActivityKind.Client,
+            ImageForgeTelemetry.ParentFrom(delivery.TraceParent),
+            [
+                new(ImageForgeTelemetry.Attributes.EventType, delivery.EventType),
+                new("url.full", delivery.Url),
+            ]
+        );
         using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
         {
             Content = new ByteArrayContent(body),
         };
+        // The receiver joins the publisher's trace: through this attempt's span when telemetry records one.
+        if ((ImageForgeTelemetry.TraceParentOf(span) ?? delivery.TraceParent) is { } traceParent)
+        {
+            request.Headers.Add("traceparent", traceParent);
+        }
+
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(secret, body));
         request.Headers.Add(WebhookSignature.EventHeader, delivery.EventType);
@@ -226,8 +243,10 @@ internal sealed class WebhookDispatcher : BackgroundService
                 cancellationToken
             );
             statusCode = (int)response.StatusCode;
+            span?.SetTag("http.response.status_code", statusCode);
             if (response.IsSuccessStatusCode)
             {
+                Attempted(delivery, "delivered");
                 await _log.RecordAttemptAsync(
                     delivery.Id,
                     delivered: true,
@@ -250,8 +269,20 @@ internal sealed class WebhookDispatcher : BackgroundService
             failure = $"no answer within {_attemptTimeout.TotalSeconds:0.###} s";
         }
 
+        span?.SetStatus(ActivityStatusCode.Error, failure);
+        Attempted(delivery, "failed");
         await RecordFailureAsync(delivery, statusCode, failure, cancellationToken);
     }
+
+    private static void Attempted(WebhookDelivery delivery, string outcome) =>
+        ImageForgeTelemetry.WebhookAttempts.Add(
+            1,
+            new KeyValuePair<string, object?>(
+                ImageForgeTelemetry.Attributes.EventType,
+                delivery.EventType
+            ),
+            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Outcome, outcome)
+        );
 
     private async Task RecordFailureAsync(
         WebhookDelivery delivery,

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ImageForge.Application.Views;
+using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
 
 namespace ImageForge.Server.Webhooks;
@@ -57,7 +59,16 @@ internal sealed class WebhookPublisher(
             ),
             JsonOptions
         );
-        await log.AddAsync(id, eventType, body, urls, now, cancellationToken);
+        // The deliveries continue the trace of the work that published the event (a build's publish span).
+        await log.AddAsync(
+            id,
+            eventType,
+            body,
+            urls,
+            now,
+            ImageForgeTelemetry.TraceParentOf(Activity.Current),
+            cancellationToken
+        );
     }
 
     /// <summary>The body of every webhook.</summary>

@@ -20,7 +20,8 @@ internal sealed class SqlCatalog : ICatalog
         id AS Id, image AS Image, target AS Target, "trigger" AS TriggerText, requester AS Requester,
         reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
         status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
-        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable
+        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable,
+        queued_at AS QueuedAt, traceparent AS TraceParent
         """;
 
     private const string NewestVersionsFirst = "ORDER BY version_day DESC, version_seq DESC";
@@ -1144,6 +1145,8 @@ internal sealed class SqlCatalog : ICatalog
         public long? ToolProcessGroup { get; init; }
         public long CancelRequested { get; init; }
         public long Resumable { get; init; }
+        public string? QueuedAt { get; init; }
+        public string? TraceParent { get; init; }
 
         public BuildStatus Status => DbText.ToEnum<BuildStatus>(StatusText, "builds.status");
 
@@ -1166,6 +1169,8 @@ internal sealed class SqlCatalog : ICatalog
                 ToolProcessGroup = checked((int?)ToolProcessGroup),
                 CancelRequested = CancelRequested != 0,
                 Resumable = Resumable != 0,
+                QueuedAt = DbText.ToTimeOrNull(QueuedAt),
+                TraceParent = TraceParent,
             };
     }
 }

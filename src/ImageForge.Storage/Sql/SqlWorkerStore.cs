@@ -30,7 +30,7 @@ internal sealed class SqlWorkerStore
     private const string DeliveryColumns = """
         id AS Id, event_id AS EventId, event_type AS EventType, url AS Url, payload AS Payload, state AS State,
         attempts AS Attempts, last_status_code AS LastStatusCode, last_error AS LastError, created_at AS CreatedAt,
-        next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt
+        next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt, traceparent AS TraceParent
         """;
 
     private readonly SqlDialect _dialect;
@@ -601,6 +601,7 @@ internal sealed class SqlWorkerStore
         string payload,
         IReadOnlyList<string> urls,
         DateTimeOffset at,
+        string? traceParent = null,
         CancellationToken cancellationToken = default
     )
     {
@@ -621,8 +622,8 @@ internal sealed class SqlWorkerStore
             Command(
                 """
                 INSERT INTO webhook_deliveries (event_id, event_type, url, payload, state, attempts, created_at,
-                                                next_attempt_at)
-                VALUES (@EventId, @EventType, @Url, @Payload, 'pending', 0, @At, @At)
+                                                next_attempt_at, traceparent)
+                VALUES (@EventId, @EventType, @Url, @Payload, 'pending', 0, @At, @At, @TraceParent)
                 ON CONFLICT (event_id, url) DO NOTHING
                 """,
                 distinct.Select(url => new
@@ -632,6 +633,7 @@ internal sealed class SqlWorkerStore
                     Url = url,
                     Payload = payload,
                     At = time,
+                    TraceParent = traceParent,
                 }),
                 transaction,
                 cancellationToken
@@ -843,8 +845,9 @@ internal sealed class SqlWorkerStore
             Command(
                 """
                 INSERT INTO builds (image, target, "trigger", requester, reason, fingerprint, started_at, status,
-                                    cancel_requested)
-                VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @At, 'queued', 0)
+                                    cancel_requested, queued_at, traceparent)
+                VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @At, 'queued', 0, @At,
+                        @TraceParent)
                 RETURNING id
                 """,
                 new
@@ -856,6 +859,7 @@ internal sealed class SqlWorkerStore
                     build.Reason,
                     build.Fingerprint,
                     At = DbText.FromTime(at),
+                    build.TraceParent,
                 },
                 transaction,
                 cancellationToken
@@ -969,6 +973,7 @@ internal sealed class SqlWorkerStore
         public string CreatedAt { get; init; } = "";
         public string? NextAttemptAt { get; init; }
         public string? DeliveredAt { get; init; }
+        public string? TraceParent { get; init; }
 
         public WebhookDelivery ToDelivery() =>
             new()
@@ -985,6 +990,7 @@ internal sealed class SqlWorkerStore
                 CreatedAt = DbText.ToTime(CreatedAt),
                 NextAttemptAt = DbText.ToTimeOrNull(NextAttemptAt),
                 DeliveredAt = DbText.ToTimeOrNull(DeliveredAt),
+                TraceParent = TraceParent,
             };
     }
 }
