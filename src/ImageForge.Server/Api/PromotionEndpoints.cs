@@ -199,6 +199,8 @@ internal static class PromotionEndpoints
                             skipped = view.Skipped,
                             actor = actor.Name,
                             role = actor.RoleName,
+                            // Per target (cloud) and region: what each step did, and whether it ran now.
+                            steps = view.Steps,
                         },
                         CancellationToken.None
                     );

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ImageForge.Application.Access;
+using ImageForge.Application.Views;
 using ImageForge.Cli.Tests.Promotion;
 using ImageForge.Core.Builds;
 using ImageForge.Signing;
@@ -56,6 +57,10 @@ public sealed class PromotionApiSpecs
         published.GetProperty("version").GetString().ShouldBe(v.Version);
         published.GetProperty("channel").GetString().ShouldBe("dev");
         published.GetProperty("actor").GetString().ShouldBe("rita");
+        var step = published.GetProperty("steps").EnumerateArray().ShouldHaveSingleItem();
+        step.GetProperty("target").GetString().ShouldBe("local");
+        step.GetProperty("status").GetString().ShouldBe("succeeded");
+        step.GetProperty("ran_now").GetBoolean().ShouldBeTrue();
     }
 
     [Fact(Timeout = 60_000)]
@@ -346,7 +351,7 @@ public sealed class PromotionApiSpecs
 
     // The event's data object as a webhook body carries it.
     private static JsonElement Data(object data) =>
-        JsonSerializer.SerializeToElement(data, data.GetType());
+        JsonSerializer.SerializeToElement(data, data.GetType(), ImageForgeJson.Compact);
 
     // A signed version recorded as the pipeline records it (shared with the CLI's promotion specs).
     private static Task<ImageVersion> RecordSignedVersionAsync(ApiFactory api) =>
