@@ -30,7 +30,10 @@ public sealed partial class ArchitectureSpecs
         var outside = SourceFiles(Src)
             .Where(f => !f.StartsWith(Path.Combine(Src, module) + "/", StringComparison.Ordinal))
             .Where(f =>
-                !f.StartsWith(Path.Combine(Src, "ImageForge.Policy") + "/", StringComparison.Ordinal)
+                !f.StartsWith(
+                    Path.Combine(Src, "ImageForge.Policy") + "/",
+                    StringComparison.Ordinal
+                )
             )
             .SelectMany(f =>
                 File.ReadLines(f)
