@@ -120,12 +120,7 @@ internal sealed class MultiCloudBenchmark : IBenchmark
     private static string WriteContent(string path)
     {
         var root = ContentCopy.Create(path);
-        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
-        File.WriteAllText(
-            Path.Combine(root, "baselines", "open.yaml"),
-            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
-                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
-        );
+        ContentCopy.AddOpenBaseline(root);
         foreach (
             var (image, targets) in new[]
             {

@@ -130,12 +130,7 @@ public sealed class ImportStageSpecs : IDisposable
             _dir.Combine(withDiskTarget ? "content" : "content-without-disk")
         );
 
-        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
-        File.WriteAllText(
-            Path.Combine(root, "baselines", "open.yaml"),
-            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
-                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
-        );
+        ContentCopy.AddOpenBaseline(root);
         File.WriteAllText(
             Path.Combine(root, "templates", "images", "imported.yaml"),
             $"""

@@ -109,12 +109,7 @@ public sealed class ProviderModuleSpecs : IDisposable
     {
         var root = ContentCopy.Create(_dir.Combine("content"));
 
-        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
-        File.WriteAllText(
-            Path.Combine(root, "baselines", "open.yaml"),
-            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
-                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
-        );
+        ContentCopy.AddOpenBaseline(root);
         File.WriteAllText(
             Path.Combine(root, "templates", "images", "cloud-image.yaml"),
             """

@@ -496,12 +496,7 @@ public sealed class MultiCloudSpecs(CloudsFixture fixture)
     private string WriteContent(string image)
     {
         var root = ContentCopy.Create(_dir.Combine("content"));
-        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
-        File.WriteAllText(
-            Path.Combine(root, "baselines", "open.yaml"),
-            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
-                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
-        );
+        ContentCopy.AddOpenBaseline(root);
         File.WriteAllText(
             Path.Combine(root, "templates", "images", $"{image}.yaml"),
             $"""

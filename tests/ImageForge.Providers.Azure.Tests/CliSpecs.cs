@@ -158,12 +158,7 @@ public sealed class CliSpecs(AzureWorld world, ITestOutputHelper output) : IDisp
     private string WriteContent(string definition)
     {
         var root = ContentCopy.Create(_dir.Combine("content"));
-        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
-        File.WriteAllText(
-            Path.Combine(root, "baselines", "open.yaml"),
-            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
-                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
-        );
+        ContentCopy.AddOpenBaseline(root);
         File.WriteAllText(
             Path.Combine(root, "templates", "images", "azure-imported.yaml"),
             $"""

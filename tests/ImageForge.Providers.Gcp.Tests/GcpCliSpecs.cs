@@ -161,12 +161,7 @@ public sealed class GcpCliSpecs(GcpKit kit) : IClassFixture<GcpKit>, IDisposable
     )
     {
         var root = ContentCopy.Create(_dir.Combine(name));
-        var shipped = File.ReadAllText(Path.Combine(root, "baselines", "debian-11-anssi.yaml"));
-        File.WriteAllText(
-            Path.Combine(root, "baselines", "open.yaml"),
-            shipped[..shipped.IndexOf("# Failures accepted", StringComparison.Ordinal)]
-                .Replace("name: debian-11-anssi", "name: open", StringComparison.Ordinal)
-        );
+        ContentCopy.AddOpenBaseline(root);
         File.WriteAllText(
             Path.Combine(root, "templates", "images", "gcp-image.yaml"),
             $$"""
