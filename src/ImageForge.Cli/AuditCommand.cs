@@ -92,7 +92,7 @@ internal static class AuditCommand
                 await ctx.Out.WriteLineAsync(
                     $"audit trail BROKEN at event {result.FirstBadSequence}: {result.Problem} ({result.Checked} event(s) before it verified)"
                 );
-                return 1;
+                return CliApp.NotOk;
             }
         );
         audit.Subcommands.Add(log);

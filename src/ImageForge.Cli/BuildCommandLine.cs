@@ -117,7 +117,7 @@ internal static class BuildCommandLine
                 if (outcome.Version is { Status: VersionStatus.Rejected } rejected)
                 {
                     await PolicyCommand.ReportRejectionAsync(ctx, rejected);
-                    return 1;
+                    return CliApp.NotOk;
                 }
                 return outcome.Build.Status switch
                 {
@@ -184,7 +184,7 @@ internal static class BuildCommandLine
         )
         {
             await PolicyCommand.ReportRejectionAsync(ctx, rejected);
-            return 1;
+            return CliApp.NotOk;
         }
 
         return ended.Status switch

@@ -43,7 +43,7 @@ internal static class ChannelsCommand
                         ct
                     );
                 var drifted = view.Channels.Any(c => c.Images.Any(i => i.Drift is not null));
-                var exit = drifted ? VerifyCommand.NotOk : CliApp.Ok;
+                var exit = drifted ? CliApp.NotOk : CliApp.Ok;
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(ctx.Out, view);

@@ -8,6 +8,9 @@ namespace ImageForge.Cli;
 internal static class CliApp
 {
     public const int Ok = 0;
+
+    /// <summary>Not ok or refused: a failed check, a rule, a role, drift.</summary>
+    public const int NotOk = 1;
     public const int BadInput = 2;
     public const int ToolFailure = 3;
     public const int Cancelled = 130;

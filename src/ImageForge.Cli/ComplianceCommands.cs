@@ -49,7 +49,7 @@ internal static class ComplianceCommands
                         $"{found.Image}@{found.Version} has no compliance evidence (built by a target or an ImageForge version "
                             + "that does not scan); rebuild the image to scan it"
                     );
-                    return 1;
+                    return CliApp.NotOk;
                 }
 
                 var summary = ComplianceSummary.Read(evidence.Location);

@@ -95,7 +95,7 @@ internal sealed class PromotionCli : IAsyncDisposable
             await Json.WriteAsync(ctx.Out, new RefusalView(error, reasons));
         }
 
-        return 1;
+        return CliApp.NotOk;
     }
 
     private static async Task<int> RefusedJsonAsync(
@@ -106,7 +106,7 @@ internal sealed class PromotionCli : IAsyncDisposable
     {
         await ctx.Error.WriteLineAsync($"error: {error}");
         await Json.WriteAsync(ctx.Out, new RefusalView(error, reasons));
-        return 1;
+        return CliApp.NotOk;
     }
 
     public ValueTask DisposeAsync() => _session.DisposeAsync();

@@ -8,8 +8,6 @@ namespace ImageForge.Cli;
 /// <summary><c>imageforge verify &lt;image&gt;@&lt;version&gt;</c>: digests, signature and signed subjects of one version.</summary>
 internal static class VerifyCommand
 {
-    public const int NotOk = 1;
-
     public static Command Create(Func<ParseResult, CliContext> context)
     {
         var reference = new Argument<string>("image")
@@ -62,7 +60,7 @@ internal static class VerifyCommand
                     ? await LiveReport.CheckAsync(found, ctx.Pipeline.Connected.Distribution, ct)
                     : null;
                 await WriteAsync(ctx, report, trusted is not null, liveReport);
-                return report.Ok && liveReport?.Ok != false ? CliApp.Ok : NotOk;
+                return report.Ok && liveReport?.Ok != false ? CliApp.Ok : CliApp.NotOk;
             }
         );
         return command;
