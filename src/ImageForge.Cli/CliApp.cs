@@ -142,6 +142,9 @@ internal static class CliApp
             return BadInput;
         }
 
+        // The worker wires its own telemetry; every other command exports when an OTLP endpoint is set.
+        using var telemetry =
+            parse.CommandResult.Command.Name == "worker" ? null : CliTelemetry.Start(host.Variable);
         try
         {
             // Signals are handled by Program (cancellation with cleanup), not by System.CommandLine's timeout kill.

@@ -15,13 +15,10 @@ internal static class CliTelemetry
 {
     private const string DefaultServiceName = "imageforge";
 
-    /// <summary>Starts exporting, or returns null when no endpoint is set or the command is the worker.</summary>
-    public static IDisposable? Start(string[] args, Func<string, string?> variable)
+    /// <summary>Starts exporting, or returns null when no endpoint is set.</summary>
+    public static IDisposable? Start(Func<string, string?> variable)
     {
-        if (
-            string.IsNullOrWhiteSpace(variable("OTEL_EXPORTER_OTLP_ENDPOINT"))
-            || args.FirstOrDefault(a => !a.StartsWith('-')) == "worker"
-        )
+        if (string.IsNullOrWhiteSpace(variable("OTEL_EXPORTER_OTLP_ENDPOINT")))
         {
             return null;
         }

@@ -12,5 +12,4 @@ void Cancel(PosixSignalContext context)
 
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
-using var telemetry = CliTelemetry.Start(args, Environment.GetEnvironmentVariable);
 return await CliApp.RunAsync(args, CliHost.FromProcess(), cancellation.Token);
