@@ -97,3 +97,17 @@ internal sealed class AzureClients(AzureConnection connection)
             }
         );
 }
+
+/// <summary>How an Azure failure reads in a step's outcome.</summary>
+internal static class AzureFailures
+{
+    /// <summary>
+    /// The status and error code, or, for a long-running operation that failed (its poll answers 200 with no error
+    /// code), the first line of the SDK's message, which carries the operation's error.
+    /// </summary>
+    public static string Describe(RequestFailedException e) =>
+        string.IsNullOrEmpty(e.ErrorCode) ? FirstLine(e.Message) : $"{e.Status} {e.ErrorCode}";
+
+    /// <summary>The first line of a message.</summary>
+    public static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}

@@ -56,7 +56,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             }
             catch (RequestFailedException e)
             {
-                return StepOutcome.Failed($"{artifact.Location}: {e.Status} {e.ErrorCode}");
+                return StepOutcome.Failed($"{artifact.Location}: {AzureFailures.Describe(e)}");
             }
 
             var view = ReplicationView.Of(data);
@@ -90,13 +90,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
                 continue;
             }
 
-            var patch = new GalleryImageVersionPatch();
-            foreach (var (key, existing) in data.Tags)
-            {
-                patch.Tags[key] = existing;
-            }
-
-            patch.Tags[tag] = version.Version;
+            var patch = Patch(data.Tags, t => t[tag] = version.Version);
             if (latest)
             {
                 patch.PublishingProfile = new() { IsExcludedFromLatest = false };
@@ -112,12 +106,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             catch (RequestFailedException e)
             {
                 return StepOutcome.Failed(
-                    $"{data.Name}: tagging {channel} failed: "
-                        + (
-                            string.IsNullOrEmpty(e.ErrorCode)
-                                ? e.Message.Split('\n')[0]
-                                : $"{e.Status} {e.ErrorCode}"
-                        )
+                    $"{data.Name}: tagging {channel} failed: {AzureFailures.Describe(e)}"
                 );
             }
 
@@ -270,7 +259,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
         catch (RequestFailedException e)
         {
             return StepOutcome.Failed(
-                $"{id.Name}: following the rollback of {channel} failed: {e.Status} {e.ErrorCode}; roll back again"
+                $"{id.Name}: following the rollback of {channel} failed: {AzureFailures.Describe(e)}; roll back again"
             );
         }
     }
@@ -338,17 +327,12 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
                 continue;
             }
 
-            var patch = new GalleryImageVersionPatch
-            {
-                PublishingProfile = new() { EndOfLifeOn = now, IsExcludedFromLatest = true },
-            };
-            foreach (var (key, existing) in data.Tags)
-            {
-                patch.Tags[key] = existing;
-            }
-
             // Tag values hold at most 256 characters.
-            patch.Tags[RevokedTag] = reason.Length > 256 ? reason[..256] : reason;
+            var patch = Patch(
+                data.Tags,
+                t => t[RevokedTag] = reason.Length > 256 ? reason[..256] : reason
+            );
+            patch.PublishingProfile = new() { EndOfLifeOn = now, IsExcludedFromLatest = true };
             try
             {
                 await clients.CompleteAsync(
@@ -359,7 +343,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             catch (RequestFailedException e)
             {
                 return StepOutcome.Failed(
-                    $"{id.Name}: setting its end of life failed: {e.Status} {e.ErrorCode}"
+                    $"{id.Name}: setting its end of life failed: {AzureFailures.Describe(e)}"
                 );
             }
 
@@ -398,7 +382,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
             }
             catch (RequestFailedException e)
             {
-                return StepOutcome.Failed($"{id.Name}: delete failed: {e.Status} {e.ErrorCode}");
+                return StepOutcome.Failed($"{id.Name}: delete failed: {AzureFailures.Describe(e)}");
             }
         }
 
@@ -428,7 +412,9 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
                 }
                 catch (RequestFailedException e)
                 {
-                    return StepOutcome.Failed($"{blob}: delete failed: {e.Status} {e.ErrorCode}");
+                    return StepOutcome.Failed(
+                        $"{blob}: delete failed: {AzureFailures.Describe(e)}"
+                    );
                 }
             }
         }
@@ -490,7 +476,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
         catch (Exception e) when (e is RequestFailedException or HttpRequestException)
         {
             var why = e is RequestFailedException failed
-                ? $"{failed.Status} {failed.ErrorCode}"
+                ? AzureFailures.Describe(failed)
                 : e.Message;
             throw new ToolFailedException(
                 Target,

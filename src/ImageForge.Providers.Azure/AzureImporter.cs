@@ -368,7 +368,7 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
         }
         catch (RequestFailedException e)
         {
-            return $" ({e.ErrorCode}: {FirstLine(e.Message)})";
+            return $" ({e.ErrorCode}: {AzureFailures.FirstLine(e.Message)})";
         }
     }
 
@@ -490,7 +490,7 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
         {
             throw new ToolFailedException(
                 "azure",
-                $"step {step} failed: {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}",
+                $"step {step} failed: {e.Status} {e.ErrorCode}: {AzureFailures.FirstLine(e.Message)}",
                 [],
                 e
             );
@@ -506,6 +506,4 @@ internal sealed class AzureImporter(AzureClients clients, TimeProvider time) : I
                 return true;
             }
         );
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
