@@ -238,13 +238,10 @@ public sealed class PromotionService
     {
         var plan = Plan(version);
         var ran = new (PromotionStep Step, bool RanNow)[promotion.Steps.Count];
-        var positions = promotion
-            .Steps.Select((step, index) => (step, index))
-            .ToDictionary(p => p.step.Position, p => p.index);
         // Targets (clouds) run at the same time, each one's steps (regions) in order: one slow or failing cloud
         // holds back no other, and every step's outcome is recorded for --resume.
         await Parallel.ForEachAsync(
-            promotion.Steps.GroupBy(s => s.Target),
+            promotion.Steps.Select((step, index) => (step, index)).GroupBy(s => s.step.Target),
             new ParallelOptions
             {
                 MaxDegreeOfParallelism = MaxParallelTargets,
@@ -252,9 +249,9 @@ public sealed class PromotionService
             },
             async (target, token) =>
             {
-                foreach (var step in target)
+                foreach (var (step, index) in target)
                 {
-                    ran[positions[step.Position]] =
+                    ran[index] =
                         step.Status == StepStatus.Succeeded
                             ? (step, false)
                             : (
