@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ImageForge.Core.Admission;
+using ImageForge.Application.Operations;
 using ImageForge.Core.Errors;
 using ImageForge.Policy.Checking;
 using ImageForge.Policy.Rules;
@@ -60,27 +60,16 @@ internal static class PolicyCheckCommand
                 var resources = PlanResources.Read(
                     Path.GetFullPath(parse.GetValue(plan)!, ctx.Host.CurrentDirectory)
                 );
-                var target = parse.GetValue(channel);
-                IReadOnlyList<PlannedImage> admitted = [];
-                if (resources.Images.Count > 0)
-                {
-                    var admission = await PromotionCli
-                        .Operations(ctx)
-                        .AdmitAsync(resources.Images, null, target, ctx.Host.CurrentDirectory, ct);
-                    admitted =
-                    [
-                        .. admission
-                            .Images.Where(d => d.Admitted)
-                            .Select(d => new PlannedImage(d.Address, d.Provider, d.ImageId)),
-                    ];
-                }
-                var report = PolicyCheck.Run(
-                    set,
-                    resources,
-                    target,
-                    admitted,
-                    DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime)
-                );
+                var report = await PromotionCli
+                    .Operations(ctx)
+                    .CheckPlanAsync(
+                        set,
+                        resources,
+                        parse.GetValue(channel),
+                        ctx.Host.CurrentDirectory,
+                        DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime),
+                        ct
+                    );
                 if (ctx.Json)
                 {
                     await Json.WriteAsync(ctx.Out, report);

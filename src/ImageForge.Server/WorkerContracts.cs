@@ -56,6 +56,7 @@ public static class WorkerEventTypes
     public const string Promoted = "promoted";
     public const string RolledBack = "rolled_back";
     public const string Revoked = "revoked";
+    public const string PolicyDenied = "policy.denied";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -64,5 +65,6 @@ public static class WorkerEventTypes
         Promoted,
         RolledBack,
         Revoked,
+        PolicyDenied,
     ];
 }

@@ -86,23 +86,28 @@ public static class JsonInput
         string path,
         string what,
         long maxBytes = DefaultMaxBytes
-    )
+    ) => ParseObject(ReadFile(path, what, maxBytes), path, what);
+
+    /// <summary>
+    /// <see cref="Parse"/> of a document whose root must be an object, already in memory (<paramref name="file"/>
+    /// names it in errors): any other root is refused from its first token.
+    /// </summary>
+    public static JsonDocument ParseObject(ReadOnlyMemory<byte> json, string file, string what)
     {
-        var bytes = ReadFile(path, what, maxBytes);
-        var reader = new Utf8JsonReader(bytes);
+        var reader = new Utf8JsonReader(json.Span);
         try
         {
             reader.Read();
         }
         catch (JsonException e)
         {
-            throw NotJson(path, what, e);
+            throw NotJson(file, what, e);
         }
 
         return reader.TokenType == JsonTokenType.StartObject
-            ? Parse(bytes, path, what)
+            ? Parse(json, file, what)
             : throw new InvalidInputException(
-                $"{path}: $: expected {what}, a JSON object; found {Describe(reader.TokenType)}"
+                $"{file}: $: expected {what}, a JSON object; found {Describe(reader.TokenType)}"
             );
     }
 

@@ -25,7 +25,7 @@ public enum Effect
 public sealed record CheckedFinding(Finding Finding, string Binding, Effect Effect);
 
 /// <summary>
-/// The answer of <c>imageforge policy check</c> and <c>POST /api/v1/policy/check</c>: allowed unless a finding
+/// The answer of <c>imageforge policy check</c> and <c>POST /api/policy/check</c>: allowed unless a finding
 /// denies, every finding that did not simply pass, and how many resources and rules were checked.
 /// </summary>
 public sealed record PolicyReport(
@@ -61,6 +61,18 @@ public sealed class PlanResources
     public static PlanResources Read(string file)
     {
         using var plan = PlanDocument.Read(file);
+        return new PlanResources(Normalizer.Normalize(plan));
+    }
+
+    /// <summary>The largest plan read: 32 MiB.</summary>
+    public static long MaxBytes => PlanDocument.MaxBytes;
+
+    /// <summary>
+    /// Reads and normalizes a plan in memory (a request's body); <paramref name="name"/> stands for the file in errors.
+    /// </summary>
+    public static PlanResources Read(ReadOnlyMemory<byte> json, string name)
+    {
+        using var plan = PlanDocument.Read(json, name);
         return new PlanResources(Normalizer.Normalize(plan));
     }
 }

@@ -59,9 +59,17 @@ internal sealed partial class PlanDocument : IDisposable
     public IReadOnlyList<PlannedResource> Resources { get; }
 
     /// <summary>Reads <paramref name="file"/>; anything but a plan of format 0.x or 1.x is an <see cref="InvalidInputException"/>.</summary>
-    public static PlanDocument Read(string file)
+    public static PlanDocument Read(string file) =>
+        Parse(JsonInput.ParseObjectFile(file, What, MaxBytes), file);
+
+    /// <summary>
+    /// Reads a plan already in memory (a request's body); <paramref name="name"/> stands for the file in errors.
+    /// </summary>
+    public static PlanDocument Read(ReadOnlyMemory<byte> json, string name) =>
+        Parse(JsonInput.ParseObject(json, name, What), name);
+
+    private static PlanDocument Parse(JsonDocument document, string file)
     {
-        var document = JsonInput.ParseObjectFile(file, What, MaxBytes);
         try
         {
             var root = JsonValueAt.Root(document, file);

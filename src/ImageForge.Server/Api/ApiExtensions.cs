@@ -96,8 +96,8 @@ public static class ApiExtensions
     }
 
     /// <summary>
-    /// The middleware the API needs, in order: exceptions and bare status codes as problem details, the request body
-    /// limit (<see cref="ApiLimits"/>), routing, authentication, authorization. Call before mapping the endpoints (<see cref="MapImageForgeApi"/>, inside
+    /// The middleware the API needs, in order: exceptions and bare status codes as problem details, routing, the request
+    /// body limit (<see cref="ApiLimits"/>, per endpoint), authentication, authorization. Call before mapping the endpoints (<see cref="MapImageForgeApi"/>, inside
     /// <c>UseEndpoints</c> or on a <c>WebApplication</c>).
     /// </summary>
     public static IApplicationBuilder UseImageForgeApi(this IApplicationBuilder app)
@@ -105,8 +105,8 @@ public static class ApiExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRequestBodyLimit();
         app.UseRouting();
+        app.UseRequestBodyLimit();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
@@ -127,6 +127,7 @@ public static class ApiExtensions
         AuditEndpoints.Map(api);
         WorkerEndpoints.Map(api);
         PromotionEndpoints.Map(api);
+        PolicyEndpoints.Map(api);
         return endpoints;
     }
 }

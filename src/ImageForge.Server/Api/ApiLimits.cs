@@ -1,18 +1,22 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace ImageForge.Server.Api;
 
 /// <summary>
 /// The API's request body limit (docs/worker.md, request limits): every body is a few small fields, so 1 MiB is
 /// far above any real one. A larger body is refused with 413 before the endpoint runs, whether it says its length
-/// or is sent in chunks.
+/// or is sent in chunks. An endpoint that reads a document (a Terraform plan) names its own limit with
+/// <see cref="WithBodyLimit"/>; the limit is read from the routed endpoint, so this runs after routing.
 /// </summary>
 internal static class ApiLimits
 {
     /// <summary>The largest request body read: 1 MiB.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    private static readonly object LimitKey = new();
 
     /// <summary>
     /// Refuses a declared length over the limit at once and stops reading any body at the limit (Kestrel's own
@@ -22,9 +26,17 @@ internal static class ApiLimits
         app.Use(
             async (context, next) =>
             {
-                if (context.Request.ContentLength > MaxRequestBodyBytes)
+                var limit =
+                    context
+                        .GetEndpoint()
+                        ?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()
+                        ?.MaxRequestBodySize
+                    ?? MaxRequestBodyBytes;
+                // The exception handler runs without the endpoint: it reads the limit from here.
+                context.Items[LimitKey] = limit;
+                if (context.Request.ContentLength > limit)
                 {
-                    throw TooLarge();
+                    throw TooLarge(limit);
                 }
 
                 if (
@@ -32,22 +44,34 @@ internal static class ApiLimits
                     { IsReadOnly: false } feature
                 )
                 {
-                    feature.MaxRequestBodySize = MaxRequestBodyBytes;
+                    feature.MaxRequestBodySize = limit;
                 }
 
-                context.Request.Body = new LimitedBody(context.Request.Body);
+                context.Request.Body = new LimitedBody(context.Request.Body, limit);
                 await next(context);
             }
         );
 
-    // Mapped to a 413 problem by ApiExceptionHandler, like Kestrel's own.
-    private static BadHttpRequestException TooLarge() =>
-        new(
-            $"the request body is larger than {MaxRequestBodyBytes} bytes",
-            StatusCodes.Status413PayloadTooLarge
-        );
+    /// <summary>The largest body the request's endpoint reads (1 MiB unless it says otherwise).</summary>
+    public static long BodyLimitOf(HttpContext context) =>
+        context.Items.TryGetValue(LimitKey, out var limit) && limit is long bytes
+            ? bytes
+            : MaxRequestBodyBytes;
 
-    private sealed class LimitedBody(Stream inner) : Stream
+    /// <summary>Lets the endpoint read a body of up to <paramref name="bytes"/> instead of 1 MiB.</summary>
+    public static TBuilder WithBodyLimit<TBuilder>(this TBuilder builder, long bytes)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new BodyLimit(bytes));
+
+    // Mapped to a 413 problem by ApiExceptionHandler, like Kestrel's own.
+    private static BadHttpRequestException TooLarge(long limit) =>
+        new($"the request body is larger than {limit} bytes", StatusCodes.Status413PayloadTooLarge);
+
+    private sealed record BodyLimit(long Bytes) : IRequestSizeLimitMetadata
+    {
+        public long? MaxRequestBodySize => Bytes;
+    }
+
+    private sealed class LimitedBody(Stream inner, long limit) : Stream
     {
         private long _read;
 
@@ -93,7 +117,7 @@ internal static class ApiLimits
         private int Count(int read)
         {
             _read += read;
-            return _read > MaxRequestBodyBytes ? throw TooLarge() : read;
+            return _read > limit ? throw TooLarge(limit) : read;
         }
     }
 }

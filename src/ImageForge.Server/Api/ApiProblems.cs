@@ -30,7 +30,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
         CancellationToken cancellationToken
     )
     {
-        var problem = ProblemFor(exception);
+        var problem = ProblemFor(exception, ApiLimits.BodyLimitOf(httpContext));
         if (problem is null)
         {
             return false;
@@ -48,7 +48,10 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
         );
     }
 
-    internal static ProblemDetails? ProblemFor(Exception exception) =>
+    internal static ProblemDetails? ProblemFor(
+        Exception exception,
+        long bodyLimit = ApiLimits.MaxRequestBodyBytes
+    ) =>
         exception switch
         {
             InvalidInputException { Problems.Count: > 0 } e => new HttpValidationProblemDetails(
@@ -68,7 +71,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
             BuildNotRunningException e => Problem(StatusCodes.Status409Conflict, e.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
                 StatusCodes.Status413PayloadTooLarge,
-                $"the request body is larger than {ApiLimits.MaxRequestBodyBytes} bytes (docs/worker.md, request limits); nothing was changed"
+                $"the request body is larger than {bodyLimit} bytes (docs/worker.md, request limits); nothing was changed"
             ),
             BadHttpRequestException { InnerException: JsonException json } => Problem(
                 StatusCodes.Status400BadRequest,

@@ -409,7 +409,7 @@ internal static class PromotionEndpoints
 
     // One set of operations per request, over the worker's content and data; a scheduled revocation an action applies
     // because its time came is published like any other.
-    private static PromotionOperations Operations(HttpContext http)
+    internal static PromotionOperations Operations(HttpContext http)
     {
         var services = http.RequestServices;
         return new PromotionOperations(services.GetRequiredService<Pipeline>())
