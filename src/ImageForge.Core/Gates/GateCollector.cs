@@ -1,5 +1,6 @@
 using ImageForge.Core.Builds;
 using ImageForge.Core.Sbom;
+using ImageForge.Core.Telemetry;
 
 namespace ImageForge.Core.Gates;
 
@@ -40,9 +41,33 @@ public sealed class GateCollector(IRevocationLookup revocations) : IEvidenceColl
             GateDecision.MediaType,
             cancellationToken
         );
+        ImageForgeTelemetry.GateDecisions.Add(
+            1,
+            new KeyValuePair<string, object?>(
+                ImageForgeTelemetry.Attributes.Image,
+                context.Definition.Name
+            ),
+            new KeyValuePair<string, object?>(
+                ImageForgeTelemetry.Attributes.Target,
+                context.Target.Provider
+            ),
+            new KeyValuePair<string, object?>(
+                ImageForgeTelemetry.Attributes.Outcome,
+                GateDecision.Name(decision.Decision)
+            )
+        );
         foreach (var reason in decision.Violations)
         {
             sink.Log(reason.Outcome == GateOutcome.Fail ? "stderr" : "stdout", $"gates: {reason}");
+            ImageForgeTelemetry.GateRulesNotMet.Add(
+                1,
+                new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Gate, reason.Gate),
+                new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Rule, reason.Rule),
+                new KeyValuePair<string, object?>(
+                    ImageForgeTelemetry.Attributes.Outcome,
+                    GateDecision.Name(reason.Outcome)
+                )
+            );
         }
         sink.Progress(
             "gates",

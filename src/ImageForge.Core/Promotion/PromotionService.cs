@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Telemetry;
 
 namespace ImageForge.Core.Promotion;
 
@@ -102,6 +104,36 @@ public sealed class PromotionService
     )
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var span = ImageForgeTelemetry.StartOperation(
+            ImageForgeTelemetry.Spans.Promotion,
+            request.Image,
+            request.Version,
+            request.Channel
+        );
+        try
+        {
+            var result = await PromoteOnceAsync(request, cancellationToken);
+            span?.SetTag(
+                ImageForgeTelemetry.Attributes.Outcome,
+                result.AlreadyCurrent ? "already-current"
+                    : result.Refusals.Count > 0 ? "refused"
+                    : result.Promotion?.State == PromotionState.Failed ? "failed"
+                    : "promoted"
+            );
+            return result;
+        }
+        catch (Exception e)
+        {
+            ImageForgeTelemetry.Failed(span, e);
+            throw;
+        }
+    }
+
+    private async Task<PromotionResult> PromoteOnceAsync(
+        PromoteRequest request,
+        CancellationToken cancellationToken
+    )
+    {
         var index = PromotionContext.ChannelIndex(request.Image, request.Channel, request.Path);
         var version = await _context.VersionAsync(
             request.Image,
@@ -337,6 +369,11 @@ public sealed class PromotionService
         {
             Spec = request.Targets.FirstOrDefault(t => t.Provider == step.Target),
         };
+        using var span = ImageForgeTelemetry.StartStep(
+            ImageForgeTelemetry.Spans.PromotionStep,
+            step.Target,
+            step.Region
+        );
         StepOutcome outcome;
         try
         {
@@ -351,6 +388,18 @@ public sealed class PromotionService
         }
 
         var status = outcome.Succeeded ? StepStatus.Succeeded : StepStatus.Failed;
+        var outcomeName = status == StepStatus.Succeeded ? "succeeded" : "failed";
+        span?.SetTag(ImageForgeTelemetry.Attributes.Outcome, outcomeName);
+        if (status == StepStatus.Failed)
+        {
+            span?.SetStatus(ActivityStatusCode.Error);
+        }
+        ImageForgeTelemetry.PromotionSteps.Add(
+            1,
+            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Target, step.Target),
+            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Region, step.Region),
+            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Outcome, outcomeName)
+        );
         // Recorded even when the caller gives up now: the next --resume must know what happened.
         await _context.Store.RecordStepAsync(
             promotion.Id,
@@ -372,7 +421,7 @@ public sealed class PromotionService
                     ("promotion", promotion.Id),
                     ("target", step.Target),
                     ("region", step.Region),
-                    ("status", status == StepStatus.Succeeded ? "succeeded" : "failed"),
+                    ("status", outcomeName),
                     ("detail", outcome.Detail)
                 )
             ),

@@ -1,6 +1,7 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Telemetry;
 
 namespace ImageForge.Core.Promotion;
 
@@ -26,6 +27,46 @@ public sealed class RevocationService
         DateTimeOffset? at,
         Actor actor,
         CancellationToken cancellationToken = default
+    )
+    {
+        using var span = ImageForgeTelemetry.StartOperation(
+            ImageForgeTelemetry.Spans.Revocation,
+            image,
+            versionText,
+            null
+        );
+        try
+        {
+            var result = await RevokeOnceAsync(
+                image,
+                versionText,
+                reason,
+                at,
+                actor,
+                cancellationToken
+            );
+            span?.SetTag(
+                ImageForgeTelemetry.Attributes.Outcome,
+                result.Scheduled is not null ? "scheduled"
+                    : result.Deprecations.Any(d => !d.Outcome.Succeeded) ? "deprecation-failed"
+                    : "revoked"
+            );
+            return result;
+        }
+        catch (Exception e)
+        {
+            ImageForgeTelemetry.Failed(span, e);
+            throw;
+        }
+    }
+
+    private async Task<RevocationResult> RevokeOnceAsync(
+        string image,
+        string versionText,
+        string reason,
+        DateTimeOffset? at,
+        Actor actor,
+        CancellationToken cancellationToken
     )
     {
         if (string.IsNullOrWhiteSpace(reason))
@@ -101,6 +142,11 @@ public sealed class RevocationService
             var target in version.Artifacts.Select(a => a.Target).Distinct(StringComparer.Ordinal)
         )
         {
+            using var span = ImageForgeTelemetry.StartStep(
+                ImageForgeTelemetry.Spans.RevocationStep,
+                target,
+                null
+            );
             StepOutcome outcome;
             if (!_context.Targets.TryGetValue(target, out var provider))
             {
@@ -121,6 +167,10 @@ public sealed class RevocationService
                 }
             }
 
+            span?.SetTag(
+                ImageForgeTelemetry.Attributes.Outcome,
+                outcome.Succeeded ? "succeeded" : "failed"
+            );
             await _context.Audit.AppendAsync(
                 _context.Entry(
                     actor,

@@ -1,5 +1,6 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Telemetry;
 
 namespace ImageForge.Core.Promotion;
 
@@ -36,6 +37,48 @@ public sealed class RollbackService
         string? reason,
         IReadOnlyList<Definitions.TargetSpec> targets,
         CancellationToken cancellationToken = default
+    )
+    {
+        using var span = ImageForgeTelemetry.StartOperation(
+            ImageForgeTelemetry.Spans.Rollback,
+            image,
+            to,
+            channel
+        );
+        try
+        {
+            var assignment = await RollbackOnceAsync(
+                image,
+                channel,
+                to,
+                path,
+                actor,
+                restricted,
+                reason,
+                targets,
+                cancellationToken
+            );
+            span?.SetTag(ImageForgeTelemetry.Attributes.Version, assignment.Version);
+            span?.SetTag(ImageForgeTelemetry.Attributes.Outcome, "rolled-back");
+            return assignment;
+        }
+        catch (Exception e)
+        {
+            ImageForgeTelemetry.Failed(span, e);
+            throw;
+        }
+    }
+
+    private async Task<ChannelAssignment> RollbackOnceAsync(
+        string image,
+        string channel,
+        string? to,
+        IReadOnlyList<string> path,
+        Actor actor,
+        bool restricted,
+        string? reason,
+        IReadOnlyList<Definitions.TargetSpec> targets,
+        CancellationToken cancellationToken
     )
     {
         PromotionContext.ChannelIndex(image, channel, path);

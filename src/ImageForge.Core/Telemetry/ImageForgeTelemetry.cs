@@ -38,6 +38,21 @@ public static class ImageForgeTelemetry
 
         /// <summary>One webhook delivery attempt.</summary>
         public const string WebhookDelivery = "webhook.deliver";
+
+        /// <summary>A promotion of a version into a channel, from its rules to the channel's move.</summary>
+        public const string Promotion = "promotion";
+
+        /// <summary>One target and region of a promotion (publishing there).</summary>
+        public const string PromotionStep = "promotion.step";
+
+        /// <summary>A channel moved back.</summary>
+        public const string Rollback = "rollback";
+
+        /// <summary>A revocation, now or scheduled, with its providers' deprecations.</summary>
+        public const string Revocation = "revocation";
+
+        /// <summary>One target's deprecation of a revoked version's images.</summary>
+        public const string RevocationStep = "revocation.step";
     }
 
     /// <summary>Attribute keys of spans, metrics and log records.</summary>
@@ -55,6 +70,9 @@ public static class ImageForgeTelemetry
         public const string Collector = "imageforge.collector";
         public const string EventType = "imageforge.event.type";
         public const string LogStream = "imageforge.log.stream";
+        public const string Channel = "imageforge.channel";
+        public const string Gate = "imageforge.gate";
+        public const string Rule = "imageforge.gate.rule";
     }
 
     /// <summary>Instrument names (units are given where they are created).</summary>
@@ -67,6 +85,10 @@ public static class ImageForgeTelemetry
         public const string QueueDepth = "imageforge.queue.depth";
         public const string QueueWait = "imageforge.queue.wait";
         public const string WebhookAttempts = "imageforge.webhook.attempts";
+        public const string GateDecisions = "imageforge.gate.decisions";
+        public const string GateRulesNotMet = "imageforge.gate.rules_not_met";
+        public const string PromotionSteps = "imageforge.promotion.steps";
+        public const string ScheduleFirings = "imageforge.schedule.firings";
     }
 
     /// <summary>Builds opened, by image, target and trigger.</summary>
@@ -110,6 +132,69 @@ public static class ImageForgeTelemetry
         "{attempt}",
         "Webhook delivery attempts by outcome"
     );
+
+    /// <summary>Gate decisions, by image, target and outcome (pass, warn, fail).</summary>
+    public static readonly Counter<long> GateDecisions = Meter.CreateCounter<long>(
+        Metrics.GateDecisions,
+        "{decision}",
+        "Gate decisions by outcome"
+    );
+
+    /// <summary>Gate rules not met, by gate, rule and outcome (warn, fail): which rule rejects versions.</summary>
+    public static readonly Counter<long> GateRulesNotMet = Meter.CreateCounter<long>(
+        Metrics.GateRulesNotMet,
+        "{rule}",
+        "Gate rules not met, by gate and rule"
+    );
+
+    /// <summary>Promotion steps run, by target, region and outcome (succeeded, failed).</summary>
+    public static readonly Counter<long> PromotionSteps = Meter.CreateCounter<long>(
+        Metrics.PromotionSteps,
+        "{step}",
+        "Promotion steps by outcome"
+    );
+
+    /// <summary>Schedule firings recorded, by image, target and outcome (queued, skipped, misfired, invalid).</summary>
+    public static readonly Counter<long> ScheduleFirings = Meter.CreateCounter<long>(
+        Metrics.ScheduleFirings,
+        "{firing}",
+        "Schedule firings by outcome, skips and misfires included"
+    );
+
+    /// <summary>
+    /// Starts the span of a promotion operation (promotion, rollback, revocation) on <paramref name="image"/>; null
+    /// when nobody listens.
+    /// </summary>
+    public static Activity? StartOperation(
+        string name,
+        string image,
+        string? version,
+        string? channel
+    )
+    {
+        var span = Source.StartActivity(name, ActivityKind.Internal);
+        span?.SetTag(Attributes.Image, image);
+        span?.SetTag(Attributes.Version, version);
+        span?.SetTag(Attributes.Channel, channel);
+        return span;
+    }
+
+    /// <summary>Starts the span of one step of an operation: a target, and a region when the step has one.</summary>
+    public static Activity? StartStep(string name, string target, string? region)
+    {
+        var span = Source.StartActivity(name, ActivityKind.Internal);
+        span?.SetTag(Attributes.Target, target);
+        span?.SetTag(Attributes.Region, region);
+        return span;
+    }
+
+    /// <summary>Ends <paramref name="span"/> as failed by <paramref name="error"/> (its type; never its message).</summary>
+    public static void Failed(Activity? span, Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        span?.SetTag(Attributes.Outcome, "error");
+        span?.SetStatus(ActivityStatusCode.Error, error.GetType().Name);
+    }
 
     /// <summary>The W3C <c>traceparent</c> of an activity, or null when there is none or it is not W3C.</summary>
     public static string? TraceParentOf(Activity? activity) =>

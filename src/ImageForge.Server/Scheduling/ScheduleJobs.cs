@@ -83,7 +83,7 @@ internal sealed partial class ScheduledBuildJob(
                     $"fired {late.TotalHours:0.#} h late (the worker was suspended or busy), beyond "
                         + $"schedules.misfire_grace ({config.MisfireGrace.TotalHours:0.#} h); not built"
                 );
-                await catalog.TryRecordFiringAsync(
+                await catalog.RecordAsync(
                     new ScheduleFiring(image, target, scheduledFor, now, "misfired", null, reason),
                     cancellationToken
                 );

@@ -261,7 +261,7 @@ public sealed partial class ScheduleSync(
                 await ArmAsync(scheduler, schedule, now, fire.Instant, cancellationToken);
                 return;
             case MisfireDecision.RecordMissed missed:
-                await catalog.TryRecordFiringAsync(
+                await catalog.RecordAsync(
                     new ScheduleFiring(
                         schedule.Image,
                         schedule.Target,

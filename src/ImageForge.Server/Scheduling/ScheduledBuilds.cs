@@ -66,7 +66,7 @@ public sealed class ScheduledBuilds(
                 null,
                 e.Message
             );
-            return await catalog.TryRecordFiringAsync(invalid, cancellationToken) ? invalid : null;
+            return await catalog.RecordAsync(invalid, cancellationToken) ? invalid : null;
         }
 
         var build = BuildRequests.NewBuildOf(prepared);
@@ -87,7 +87,7 @@ public sealed class ScheduledBuilds(
                 null,
                 reason
             );
-            if (!await catalog.TryRecordFiringAsync(skip, cancellationToken))
+            if (!await catalog.RecordAsync(skip, cancellationToken))
             {
                 return null;
             }
@@ -108,7 +108,7 @@ public sealed class ScheduledBuilds(
             : last is null ? "no successful build yet"
             : $"inputs changed since build {last.Id}";
         var firing = new ScheduleFiring(image, target, scheduledFor, now, "queued", null, why);
-        if (!await catalog.TryRecordFiringAsync(firing, cancellationToken))
+        if (!await catalog.RecordAsync(firing, cancellationToken))
         {
             return null;
         }

@@ -115,7 +115,7 @@ internal static class SignedVersions
     private static string Sha(string path) =>
         Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
-    private sealed class NullSink : ITargetBuildSink
+    internal sealed class NullSink : ITargetBuildSink
     {
         public void Progress(string stage, string detail) { }
 

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.RegularExpressions;
 using ImageForge.Application.Access;
+using ImageForge.Cli.Tests.Promotion;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
@@ -343,6 +344,115 @@ public sealed partial class TelemetrySpecs
         """^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?<label>[a-zA-Z_][a-zA-Z0-9_]*)="(?<value>(\\.|[^"\\])*)",?)*\})? (?<number>[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|Inf|NaN))( -?\d+)?$"""
     )]
     private static partial Regex Sample();
+
+    [Fact(Timeout = 90_000)]
+    public async Task Promotions_rollbacks_and_revocations_through_the_API_export_their_spans_under_the_request_with_their_steps()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        using var build = new FakePackerBuild(Transcript, exitCode: 1);
+        foreach (var (name, value) in receiver.Environment())
+        {
+            build.Environment[name] = value;
+        }
+
+        var first = await SignedVersions.RecordAsync(build.DataDir, TimeProvider.System);
+        var second = await SignedVersions.RecordAsync(build.DataDir, TimeProvider.System);
+        var image = first.Image;
+        var worker = await build.StartWorkerAsync(WorkerConfig.Default);
+        await using (worker)
+        {
+            using var http = await ClientAsync(worker, ApiRoles.ReleaseManager);
+            foreach (var version in new[] { first, second })
+            {
+                using var promoted = await http.PostAsJsonAsync(
+                    $"/api/images/{image}/versions/{version.Version}/promote",
+                    new { channel = "dev" }
+                );
+                promoted.IsSuccessStatusCode.ShouldBeTrue(
+                    await promoted.Content.ReadAsStringAsync()
+                );
+            }
+
+            using var rolledBack = await http.PostAsJsonAsync(
+                $"/api/images/{image}/channels/dev/rollback",
+                new { reason = "telemetry spec" }
+            );
+            rolledBack.IsSuccessStatusCode.ShouldBeTrue(
+                await rolledBack.Content.ReadAsStringAsync()
+            );
+            using var revoked = await http.PostAsJsonAsync(
+                $"/api/images/{image}/versions/{second.Version}/revoke",
+                new { reason = "telemetry spec" }
+            );
+            revoked.IsSuccessStatusCode.ShouldBeTrue(await revoked.Content.ReadAsStringAsync());
+            await worker.App.StopAsync();
+        }
+
+        receiver.Refused.ShouldBeEmpty();
+        var spans = receiver
+            .Traces.SelectMany(t => t.ResourceSpans)
+            .SelectMany(r => r.ScopeSpans)
+            .SelectMany(s => s.Spans)
+            .ToList();
+        Span ParentOf(Span span) => spans.Single(s => s.SpanId == span.ParentSpanId);
+
+        var promotions = spans
+            .Where(s => s.Name == ImageForgeTelemetry.Spans.Promotion)
+            .OrderBy(s => s.StartTimeUnixNano)
+            .ToList();
+        promotions
+            .Select(p => Attribute(p, ImageForgeTelemetry.Attributes.Version))
+            .ShouldBe([first.Version, second.Version]);
+        foreach (var promotion in promotions)
+        {
+            Attribute(promotion, ImageForgeTelemetry.Attributes.Image).ShouldBe(image);
+            Attribute(promotion, ImageForgeTelemetry.Attributes.Channel).ShouldBe("dev");
+            Attribute(promotion, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("promoted");
+            var request = ParentOf(promotion);
+            request.Kind.ShouldBe(Span.Types.SpanKind.Server);
+            Attribute(request, "http.route")
+                .ShouldBe("/api/images/{image}/versions/{version}/promote");
+            var step = spans
+                .Where(s =>
+                    s.ParentSpanId == promotion.SpanId
+                    && s.Name == ImageForgeTelemetry.Spans.PromotionStep
+                )
+                .ShouldHaveSingleItem();
+            Attribute(step, ImageForgeTelemetry.Attributes.Target).ShouldBe("local");
+            Attribute(step, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("succeeded");
+        }
+
+        var rollback = spans
+            .Where(s => s.Name == ImageForgeTelemetry.Spans.Rollback)
+            .ShouldHaveSingleItem();
+        Attribute(rollback, ImageForgeTelemetry.Attributes.Channel).ShouldBe("dev");
+        Attribute(rollback, ImageForgeTelemetry.Attributes.Version).ShouldBe(first.Version);
+        Attribute(rollback, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("rolled-back");
+        ParentOf(rollback).Kind.ShouldBe(Span.Types.SpanKind.Server);
+
+        var revocation = spans
+            .Where(s => s.Name == ImageForgeTelemetry.Spans.Revocation)
+            .ShouldHaveSingleItem();
+        Attribute(revocation, ImageForgeTelemetry.Attributes.Version).ShouldBe(second.Version);
+        Attribute(revocation, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("revoked");
+        var deprecation = spans
+            .Where(s => s.ParentSpanId == revocation.SpanId)
+            .ShouldHaveSingleItem();
+        deprecation.Name.ShouldBe(ImageForgeTelemetry.Spans.RevocationStep);
+        Attribute(deprecation, ImageForgeTelemetry.Attributes.Target).ShouldBe("local");
+        Attribute(deprecation, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("succeeded");
+
+        var steps = receiver
+            .Metrics.SelectMany(m => m.ResourceMetrics)
+            .SelectMany(r => r.ScopeMetrics)
+            .Where(s => s.Scope.Name == ImageForgeTelemetry.Name)
+            .SelectMany(s => s.Metrics)
+            .Last(m => m.Name == ImageForgeTelemetry.Metrics.PromotionSteps);
+        var point = steps.Sum.DataPoints.ShouldHaveSingleItem();
+        point.AsInt.ShouldBe(2);
+        Attribute(point.Attributes, ImageForgeTelemetry.Attributes.Target).ShouldBe("local");
+        Attribute(point.Attributes, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("succeeded");
+    }
 
     private static async Task<IReadOnlyList<string>> StoredLogAsync(
         FakePackerBuild build,

@@ -1,0 +1,34 @@
+using ImageForge.Core.Telemetry;
+using ImageForge.Core.Worker;
+
+namespace ImageForge.Server.Scheduling;
+
+/// <summary>Records schedule firings in the ledger, and counts each one recorded (skips and misfires included).</summary>
+internal static class FiringLedger
+{
+    /// <summary>
+    /// Records <paramref name="firing"/> unless its instant was already handled (false then, and nothing counted).
+    /// </summary>
+    public static async Task<bool> RecordAsync(
+        this IScheduleLedger ledger,
+        ScheduleFiring firing,
+        CancellationToken cancellationToken
+    )
+    {
+        if (!await ledger.TryRecordFiringAsync(firing, cancellationToken))
+        {
+            return false;
+        }
+
+        ImageForgeTelemetry.ScheduleFirings.Add(
+            1,
+            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Image, firing.Image),
+            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Target, firing.Target),
+            new KeyValuePair<string, object?>(
+                ImageForgeTelemetry.Attributes.Outcome,
+                firing.Outcome
+            )
+        );
+        return true;
+    }
+}
