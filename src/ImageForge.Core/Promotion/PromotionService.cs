@@ -98,35 +98,27 @@ public sealed class PromotionService
     }
 
     /// <summary>Checks every rule, then publishes step by step and moves the channel when all succeeded.</summary>
-    public async Task<PromotionResult> PromoteAsync(
+    public Task<PromotionResult> PromoteAsync(
         PromoteRequest request,
         CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var span = ImageForgeTelemetry.StartOperation(
+        return ImageForgeTelemetry.TraceAsync(
             ImageForgeTelemetry.Spans.Promotion,
             request.Image,
             request.Version,
-            request.Channel
+            request.Channel,
+            () => PromoteOnceAsync(request, cancellationToken),
+            (span, result) =>
+                span?.SetTag(
+                    ImageForgeTelemetry.Attributes.Outcome,
+                    result.AlreadyCurrent ? "already-current"
+                        : result.Refusals.Count > 0 ? "refused"
+                        : result.Promotion?.State == PromotionState.Failed ? "failed"
+                        : "promoted"
+                )
         );
-        try
-        {
-            var result = await PromoteOnceAsync(request, cancellationToken);
-            span?.SetTag(
-                ImageForgeTelemetry.Attributes.Outcome,
-                result.AlreadyCurrent ? "already-current"
-                    : result.Refusals.Count > 0 ? "refused"
-                    : result.Promotion?.State == PromotionState.Failed ? "failed"
-                    : "promoted"
-            );
-            return result;
-        }
-        catch (Exception e)
-        {
-            ImageForgeTelemetry.Failed(span, e);
-            throw;
-        }
     }
 
     private async Task<PromotionResult> PromoteOnceAsync(

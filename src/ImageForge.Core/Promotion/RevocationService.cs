@@ -20,45 +20,28 @@ public sealed class RevocationService
     /// effect when any promotion command next runs after that time, see <see cref="ApplyDueRevocationsAsync"/>).
     /// Revoking a version already revoked runs the providers' deprecation steps again (they are idempotent).
     /// </summary>
-    public async Task<RevocationResult> RevokeAsync(
+    public Task<RevocationResult> RevokeAsync(
         string image,
         string versionText,
         string reason,
         DateTimeOffset? at,
         Actor actor,
         CancellationToken cancellationToken = default
-    )
-    {
-        using var span = ImageForgeTelemetry.StartOperation(
+    ) =>
+        ImageForgeTelemetry.TraceAsync(
             ImageForgeTelemetry.Spans.Revocation,
             image,
             versionText,
-            null
+            null,
+            () => RevokeOnceAsync(image, versionText, reason, at, actor, cancellationToken),
+            (span, result) =>
+                span?.SetTag(
+                    ImageForgeTelemetry.Attributes.Outcome,
+                    result.Scheduled is not null ? "scheduled"
+                        : result.Deprecations.Any(d => !d.Outcome.Succeeded) ? "deprecation-failed"
+                        : "revoked"
+                )
         );
-        try
-        {
-            var result = await RevokeOnceAsync(
-                image,
-                versionText,
-                reason,
-                at,
-                actor,
-                cancellationToken
-            );
-            span?.SetTag(
-                ImageForgeTelemetry.Attributes.Outcome,
-                result.Scheduled is not null ? "scheduled"
-                    : result.Deprecations.Any(d => !d.Outcome.Succeeded) ? "deprecation-failed"
-                    : "revoked"
-            );
-            return result;
-        }
-        catch (Exception e)
-        {
-            ImageForgeTelemetry.Failed(span, e);
-            throw;
-        }
-    }
 
     private async Task<RevocationResult> RevokeOnceAsync(
         string image,

@@ -27,7 +27,7 @@ public sealed class RollbackService
     /// Moves the channel back as above; the providers first follow with what they publish per channel, given the
     /// definition's <paramref name="targets"/> (their channel options).
     /// </summary>
-    public async Task<ChannelAssignment> RollbackAsync(
+    public Task<ChannelAssignment> RollbackAsync(
         string image,
         string channel,
         string? to,
@@ -37,37 +37,30 @@ public sealed class RollbackService
         string? reason,
         IReadOnlyList<Definitions.TargetSpec> targets,
         CancellationToken cancellationToken = default
-    )
-    {
-        using var span = ImageForgeTelemetry.StartOperation(
+    ) =>
+        ImageForgeTelemetry.TraceAsync(
             ImageForgeTelemetry.Spans.Rollback,
             image,
             to,
-            channel
+            channel,
+            () =>
+                RollbackOnceAsync(
+                    image,
+                    channel,
+                    to,
+                    path,
+                    actor,
+                    restricted,
+                    reason,
+                    targets,
+                    cancellationToken
+                ),
+            (span, assignment) =>
+            {
+                span?.SetTag(ImageForgeTelemetry.Attributes.Version, assignment.Version);
+                span?.SetTag(ImageForgeTelemetry.Attributes.Outcome, "rolled-back");
+            }
         );
-        try
-        {
-            var assignment = await RollbackOnceAsync(
-                image,
-                channel,
-                to,
-                path,
-                actor,
-                restricted,
-                reason,
-                targets,
-                cancellationToken
-            );
-            span?.SetTag(ImageForgeTelemetry.Attributes.Version, assignment.Version);
-            span?.SetTag(ImageForgeTelemetry.Attributes.Outcome, "rolled-back");
-            return assignment;
-        }
-        catch (Exception e)
-        {
-            ImageForgeTelemetry.Failed(span, e);
-            throw;
-        }
-    }
 
     private async Task<ChannelAssignment> RollbackOnceAsync(
         string image,

@@ -162,21 +162,37 @@ public static class ImageForgeTelemetry
     );
 
     /// <summary>
-    /// Starts the span of a promotion operation (promotion, rollback, revocation) on <paramref name="image"/>; null
-    /// when nobody listens.
+    /// Runs a promotion operation (promotion, rollback, revocation) on <paramref name="image"/> in a span of its own;
+    /// <paramref name="ended"/> tags the span with what came of it (the span is null when nobody listens). An
+    /// exception ends the span as an error, with the exception's type and never its message.
     /// </summary>
-    public static Activity? StartOperation(
+    public static async Task<T> TraceAsync<T>(
         string name,
         string image,
         string? version,
-        string? channel
+        string? channel,
+        Func<Task<T>> run,
+        Action<Activity?, T> ended
     )
     {
-        var span = Source.StartActivity(name, ActivityKind.Internal);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(ended);
+        using var span = Source.StartActivity(name, ActivityKind.Internal);
         span?.SetTag(Attributes.Image, image);
         span?.SetTag(Attributes.Version, version);
         span?.SetTag(Attributes.Channel, channel);
-        return span;
+        try
+        {
+            var result = await run();
+            ended(span, result);
+            return result;
+        }
+        catch (Exception e)
+        {
+            span?.SetTag(Attributes.Outcome, "error");
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            throw;
+        }
     }
 
     /// <summary>Starts the span of one step of an operation: a target, and a region when the step has one.</summary>
@@ -186,14 +202,6 @@ public static class ImageForgeTelemetry
         span?.SetTag(Attributes.Target, target);
         span?.SetTag(Attributes.Region, region);
         return span;
-    }
-
-    /// <summary>Ends <paramref name="span"/> as failed by <paramref name="error"/> (its type; never its message).</summary>
-    public static void Failed(Activity? span, Exception error)
-    {
-        ArgumentNullException.ThrowIfNull(error);
-        span?.SetTag(Attributes.Outcome, "error");
-        span?.SetStatus(ActivityStatusCode.Error, error.GetType().Name);
     }
 
     /// <summary>The W3C <c>traceparent</c> of an activity, or null when there is none or it is not W3C.</summary>
