@@ -44,6 +44,7 @@ public sealed class AwsProvider : ProviderModule
         return new ProviderServices(null, null, new AwsDistribution(clients, context.Time))
         {
             Importer = new AwsImporter(clients, waits),
+            Access = new AwsAccess(clients),
         };
     }
 

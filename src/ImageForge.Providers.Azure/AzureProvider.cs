@@ -103,6 +103,7 @@ public sealed class AzureProvider : ProviderModule
         return new ProviderServices(null, null, new AzureGallery(clients, context.Time))
         {
             Importer = new AzureImporter(clients, context.Time),
+            Access = new AzureAccess(clients, context.Variable),
         };
     }
 }

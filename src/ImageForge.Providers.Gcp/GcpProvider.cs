@@ -80,6 +80,7 @@ public sealed class GcpProvider : ProviderModule
         return new ProviderServices(null, null, new GcpDistribution(clients, context.Time))
         {
             Importer = new GcpImporter(clients, context.Time),
+            Access = new GcpAccess(clients),
         };
     }
 }

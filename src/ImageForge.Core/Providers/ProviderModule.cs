@@ -98,6 +98,9 @@ public sealed record ProviderServices(
 
     /// <summary>Imports the build's disk into its targets with <c>build: import</c>.</summary>
     public IImageImporter? Importer { get; init; }
+
+    /// <summary>Checks reachability and credentials where the targets act (<c>GET /health</c>).</summary>
+    public IAccessProbe? Access { get; init; }
 }
 
 /// <summary>The base of a target: its name in the lineage, and its provenance dependency.</summary>

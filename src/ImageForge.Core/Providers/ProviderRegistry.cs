@@ -98,6 +98,12 @@ public sealed class ConnectedProviders
             StringComparer.Ordinal
         );
 
+    /// <summary>Each provider's access probe (<c>GET /health</c>), by provider name; providers without one are left out.</summary>
+    public IReadOnlyDictionary<string, IAccessProbe> AccessProbes =>
+        Registry
+            .Modules.Where(m => _services[m.Name].Access is not null)
+            .ToDictionary(m => m.Name, m => _services[m.Name].Access!, StringComparer.Ordinal);
+
     /// <summary>Whether this target can be built here: by its provider's importer (build: import) or its builder.</summary>
     public bool CanBuild(Definitions.TargetSpec target)
     {

@@ -68,6 +68,15 @@ internal sealed class AwsClients : IDisposable
             () => new AmazonSimpleSystemsManagementConfig()
         );
 
+    public IAmazonSecurityTokenService Sts(string region, string? roleArn) =>
+        Client(
+            "sts",
+            region,
+            roleArn,
+            (credentials, config) => new AmazonSecurityTokenServiceClient(credentials, config),
+            () => new AmazonSecurityTokenServiceConfig()
+        );
+
     public void Dispose()
     {
         foreach (var client in _clients.Values)

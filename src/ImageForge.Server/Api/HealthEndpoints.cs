@@ -13,10 +13,13 @@ internal static class HealthEndpoints
             .MapGet("/health", GetAsync)
             .WithName("GetHealth")
             .WithTags("health")
-            .WithSummary("Packer's version and each build tool's availability")
+            .WithSummary(
+                "Packer's version, each build tool's availability and each cloud's reachability"
+            )
             .WithDescription(
-                "status is ok when Packer answers and every tool is found, degraded otherwise. Answers are "
-                    + "cached for a minute. No token needed."
+                "status is ok when Packer answers, every tool is found and every cloud the definitions target "
+                    + "answers with the worker's credentials (per region and role, gallery or project), degraded "
+                    + "otherwise. Answers are cached for a minute. No token needed; no identity or secret is shown."
             )
             .AllowAnonymous();
 

@@ -1,3 +1,4 @@
+using ImageForge.Application;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Providers;
 using ImageForge.Toolchain.Packer;
@@ -18,6 +19,12 @@ public sealed class ApiHealthOptions
     /// <summary>Directories searched for the tools, separated by ':'; default <c>$PATH</c>.</summary>
     public string SearchPath { get; set; } = Environment.GetEnvironmentVariable("PATH") ?? "";
 
+    /// <summary>
+    /// Whether /health asks each cloud the valid definitions target (default true). A host whose definitions target
+    /// clouds it must not call (the API's specs over the repository's content) turns it off.
+    /// </summary>
+    public bool CheckClouds { get; set; } = true;
+
     /// <summary>How long one probe's answer is served before the tools are looked at again (default 60 s).</summary>
     public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(60);
 }
@@ -25,13 +32,15 @@ public sealed class ApiHealthOptions
 /// <summary>
 /// Finds the tools every registered provider's builds run (<see cref="ProviderModule.HealthTools"/>) on the search
 /// path (plus the sbin directories, where mkfs lives) and asks Packer its version through the Toolchain's
-/// <see cref="PackerClient"/>; the answer is cached, so a monitoring system polling /health does not start a process
-/// per request.
+/// <see cref="PackerClient"/>, and asks each cloud provider the valid definitions target whether it answers and takes
+/// the host's credentials there (<see cref="IAccessProbe"/>); the answer is cached, so a monitoring system polling
+/// /health does not start a process or call a cloud per request.
 /// </summary>
 internal sealed class HealthProbe(
     IOptions<ApiHealthOptions> options,
     TimeProvider time,
-    ProviderRegistry providers
+    ProviderRegistry providers,
+    Pipeline? pipeline = null
 ) : IDisposable
 {
     /// <summary>The tools the providers' builds need, in the order /health lists them (Packer always first).</summary>
@@ -43,6 +52,9 @@ internal sealed class HealthProbe(
     ];
 
     private static readonly string[] SbinDirectories = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
+    // A cloud that does not answer in this time is reported as not answering: /health must answer regardless.
+    private static readonly TimeSpan AccessTimeout = TimeSpan.FromSeconds(10);
 
     // `packer version` answers at once; a hang is a broken install, and /health must answer regardless.
     private static readonly TimeSpan VersionTimeout = TimeSpan.FromSeconds(10);
@@ -88,8 +100,62 @@ internal sealed class HealthProbe(
         var packer = tools["packer"].Path is { } packerPath
             ? await PackerVersionAsync(packerPath, cancellationToken)
             : new PackerHealth(false, null);
-        var ok = packer.Available && tools.Values.All(t => t.Available);
-        return new HealthReport(ok ? "ok" : "degraded", packer, tools);
+        var clouds = await ProvidersAsync(cancellationToken);
+        var ok =
+            packer.Available
+            && tools.Values.All(t => t.Available)
+            && clouds.Values.All(p => p.Available);
+        return new HealthReport(ok ? "ok" : "degraded", packer, tools, clouds);
+    }
+
+    // Every provider with an access probe and a valid definition targeting it, asked at once; a probe that does not
+    // answer within the timeout is reported as such (the other providers' answers still count).
+    private async Task<IReadOnlyDictionary<string, ProviderHealth>> ProvidersAsync(
+        CancellationToken cancellationToken
+    )
+    {
+        if (pipeline is null || !options.Value.CheckClouds)
+        {
+            return new Dictionary<string, ProviderHealth>(StringComparer.Ordinal);
+        }
+
+        var targets = pipeline
+            .LoadDefinitions()
+            .Images.SelectMany(d => d.Targets)
+            .GroupBy(t => t.Provider, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var probes = pipeline
+            .Connected.AccessProbes.Where(p => targets.ContainsKey(p.Key))
+            .ToList();
+        var answers = await Task.WhenAll(
+            probes.Select(async p =>
+            {
+                using var timeout = new CancellationTokenSource(AccessTimeout, time);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(
+                    cancellationToken,
+                    timeout.Token
+                );
+                IReadOnlyList<AccessCheck> checks;
+                try
+                {
+                    checks = await p.Value.CheckAsync(targets[p.Key], stop.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    checks =
+                    [
+                        new AccessCheck(
+                            "*",
+                            false,
+                            $"no answer within {AccessTimeout.TotalSeconds:0} s"
+                        ),
+                    ];
+                }
+
+                return (p.Key, new ProviderHealth(checks.All(c => c.Ok), checks));
+            })
+        );
+        return answers.ToDictionary(a => a.Key, a => a.Item2, StringComparer.Ordinal);
     }
 
     private async Task<PackerHealth> PackerVersionAsync(
