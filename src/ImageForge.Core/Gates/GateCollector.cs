@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Telemetry;
@@ -43,30 +44,24 @@ public sealed class GateCollector(IRevocationLookup revocations) : IEvidenceColl
         );
         ImageForgeTelemetry.GateDecisions.Add(
             1,
-            new KeyValuePair<string, object?>(
-                ImageForgeTelemetry.Attributes.Image,
-                context.Definition.Name
-            ),
-            new KeyValuePair<string, object?>(
-                ImageForgeTelemetry.Attributes.Target,
-                context.Target.Provider
-            ),
-            new KeyValuePair<string, object?>(
-                ImageForgeTelemetry.Attributes.Outcome,
-                GateDecision.Name(decision.Decision)
-            )
+            new TagList
+            {
+                { ImageForgeTelemetry.Attributes.Image, context.Definition.Name },
+                { ImageForgeTelemetry.Attributes.Target, context.Target.Provider },
+                { ImageForgeTelemetry.Attributes.Outcome, GateDecision.Name(decision.Decision) },
+            }
         );
         foreach (var reason in decision.Violations)
         {
             sink.Log(reason.Outcome == GateOutcome.Fail ? "stderr" : "stdout", $"gates: {reason}");
             ImageForgeTelemetry.GateRulesNotMet.Add(
                 1,
-                new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Gate, reason.Gate),
-                new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Rule, reason.Rule),
-                new KeyValuePair<string, object?>(
-                    ImageForgeTelemetry.Attributes.Outcome,
-                    GateDecision.Name(reason.Outcome)
-                )
+                new TagList
+                {
+                    { ImageForgeTelemetry.Attributes.Gate, reason.Gate },
+                    { ImageForgeTelemetry.Attributes.Rule, reason.Rule },
+                    { ImageForgeTelemetry.Attributes.Outcome, GateDecision.Name(reason.Outcome) },
+                }
             );
         }
         sink.Progress(

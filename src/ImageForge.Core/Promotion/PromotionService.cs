@@ -380,17 +380,15 @@ public sealed class PromotionService
         }
 
         var status = outcome.Succeeded ? StepStatus.Succeeded : StepStatus.Failed;
-        var outcomeName = status == StepStatus.Succeeded ? "succeeded" : "failed";
-        span?.SetTag(ImageForgeTelemetry.Attributes.Outcome, outcomeName);
-        if (status == StepStatus.Failed)
-        {
-            span?.SetStatus(ActivityStatusCode.Error);
-        }
+        var outcomeName = ImageForgeTelemetry.StepEnded(span, outcome.Succeeded);
         ImageForgeTelemetry.PromotionSteps.Add(
             1,
-            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Target, step.Target),
-            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Region, step.Region),
-            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Outcome, outcomeName)
+            new TagList
+            {
+                { ImageForgeTelemetry.Attributes.Target, step.Target },
+                { ImageForgeTelemetry.Attributes.Region, step.Region },
+                { ImageForgeTelemetry.Attributes.Outcome, outcomeName },
+            }
         );
         // Recorded even when the caller gives up now: the next --resume must know what happened.
         await _context.Store.RecordStepAsync(

@@ -150,10 +150,7 @@ public sealed class RevocationService
                 }
             }
 
-            span?.SetTag(
-                ImageForgeTelemetry.Attributes.Outcome,
-                outcome.Succeeded ? "succeeded" : "failed"
-            );
+            ImageForgeTelemetry.StepEnded(span, outcome.Succeeded);
             await _context.Audit.AppendAsync(
                 _context.Entry(
                     actor,

@@ -204,6 +204,21 @@ public static class ImageForgeTelemetry
         return span;
     }
 
+    /// <summary>
+    /// Ends a step's span with its outcome (<c>succeeded</c>, or <c>failed</c> with an error status) and returns that
+    /// outcome's name, which the step's counter and audit event use too.
+    /// </summary>
+    public static string StepEnded(Activity? span, bool succeeded)
+    {
+        var outcome = succeeded ? "succeeded" : "failed";
+        span?.SetTag(Attributes.Outcome, outcome);
+        if (!succeeded)
+        {
+            span?.SetStatus(ActivityStatusCode.Error);
+        }
+        return outcome;
+    }
+
     /// <summary>The W3C <c>traceparent</c> of an activity, or null when there is none or it is not W3C.</summary>
     public static string? TraceParentOf(Activity? activity) =>
         activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id : null;

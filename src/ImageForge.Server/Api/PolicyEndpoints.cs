@@ -61,7 +61,8 @@ internal static class PolicyEndpoints
             paths.Content.Policies is { } directory && Directory.Exists(directory)
                 ? PolicySet.Load(directory)
                 : throw new NotFoundException(
-                    "this worker's content has no policies/ directory to check plans against"
+                    "this worker's content has no policies/ directory to check plans against; add one beside "
+                        + "templates/ (docs/policy.md): it is read at each check"
                 );
 
         using var body = new MemoryStream();
@@ -82,16 +83,15 @@ internal static class PolicyEndpoints
                 cancellationToken
             );
 
-        var actor = user.Identity?.Name ?? "unknown";
-        var role = user.FindFirst(ClaimTypes.Role)?.Value ?? "unknown";
+        var actor = PromotionEndpoints.ActorOf(user);
         var denied = report.Findings.Where(f => f.Effect == Effect.Deny).ToList();
         // The check happened whether or not the client waits for the answer: both are recorded regardless.
         await audit.AppendAsync(
             new AuditEntry
             {
                 Action = "policy-check",
-                Actor = actor,
-                Role = role,
+                Actor = actor.Name,
+                Role = actor.RoleName,
                 Time = now,
                 Channel = channel,
                 Details = JsonSerializer.Serialize(
@@ -115,8 +115,8 @@ internal static class PolicyEndpoints
                 {
                     channel,
                     plan_sha256 = digest,
-                    actor,
-                    role,
+                    actor = actor.Name,
+                    role = actor.RoleName,
                     denied = denied.Select(f => new
                     {
                         rule = f.Finding.Rule,

@@ -444,7 +444,7 @@ internal static class PromotionEndpoints
         http.RequestServices.GetRequiredService<IWorkerEvents>();
 
     // The token's name and role (the authorization policy has already checked the role is a known one).
-    private static Actor ActorOf(ClaimsPrincipal user)
+    internal static Actor ActorOf(ClaimsPrincipal user)
     {
         var name =
             user.Identity?.Name

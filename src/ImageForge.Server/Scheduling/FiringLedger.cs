@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
 
@@ -22,12 +23,12 @@ internal static class FiringLedger
 
         ImageForgeTelemetry.ScheduleFirings.Add(
             1,
-            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Image, firing.Image),
-            new KeyValuePair<string, object?>(ImageForgeTelemetry.Attributes.Target, firing.Target),
-            new KeyValuePair<string, object?>(
-                ImageForgeTelemetry.Attributes.Outcome,
-                firing.Outcome
-            )
+            new TagList
+            {
+                { ImageForgeTelemetry.Attributes.Image, firing.Image },
+                { ImageForgeTelemetry.Attributes.Target, firing.Target },
+                { ImageForgeTelemetry.Attributes.Outcome, firing.Outcome },
+            }
         );
         return true;
     }

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using ImageForge.Core.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,6 +10,8 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Metrics.V1;
+using OpenTelemetry.Proto.Trace.V1;
 
 namespace ImageForge.Cli.Tests.Telemetry;
 
@@ -70,6 +73,25 @@ internal sealed class OtlpReceiver : IAsyncDisposable
     public IReadOnlyList<ExportMetricsServiceRequest> Metrics => Snapshot(_metrics);
 
     public IReadOnlyList<ExportLogsServiceRequest> Logs => Snapshot(_logs);
+
+    /// <summary>Every span received, of every export request.</summary>
+    public List<Span> Spans() =>
+        [
+            .. Traces
+                .SelectMany(t => t.ResourceSpans)
+                .SelectMany(r => r.ScopeSpans)
+                .SelectMany(s => s.Spans),
+        ];
+
+    /// <summary>Every metric of ImageForge's meter received, in the order exported.</summary>
+    public List<Metric> ImageForgeMetrics() =>
+        [
+            .. Metrics
+                .SelectMany(m => m.ResourceMetrics)
+                .SelectMany(r => r.ScopeMetrics)
+                .Where(s => s.Scope.Name == ImageForgeTelemetry.Name)
+                .SelectMany(s => s.Metrics),
+        ];
 
     /// <summary>Every body received, as sent (to search for what must never leave the machine).</summary>
     public IReadOnlyList<byte[]> Bodies => Snapshot(_bodies);

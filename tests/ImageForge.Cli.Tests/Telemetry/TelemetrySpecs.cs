@@ -108,11 +108,7 @@ public sealed partial class TelemetrySpecs
         }
 
         receiver.Refused.ShouldBeEmpty();
-        var spans = receiver
-            .Traces.SelectMany(t => t.ResourceSpans)
-            .SelectMany(r => r.ScopeSpans)
-            .SelectMany(s => s.Spans)
-            .ToList();
+        var spans = receiver.Spans();
         var root = spans
             .Where(s => s.Name == ImageForgeTelemetry.Spans.Build)
             .ShouldHaveSingleItem();
@@ -160,12 +156,7 @@ public sealed partial class TelemetrySpecs
             stage.EndTimeUnixNano.ShouldBeGreaterThanOrEqualTo(stage.StartTimeUnixNano);
         }
 
-        var metrics = receiver
-            .Metrics.SelectMany(m => m.ResourceMetrics)
-            .SelectMany(r => r.ScopeMetrics)
-            .Where(s => s.Scope.Name == ImageForgeTelemetry.Name)
-            .SelectMany(s => s.Metrics)
-            .ToList();
+        var metrics = receiver.ImageForgeMetrics();
         metrics
             .Select(m => m.Name)
             .Distinct()
@@ -389,11 +380,7 @@ public sealed partial class TelemetrySpecs
         }
 
         receiver.Refused.ShouldBeEmpty();
-        var spans = receiver
-            .Traces.SelectMany(t => t.ResourceSpans)
-            .SelectMany(r => r.ScopeSpans)
-            .SelectMany(s => s.Spans)
-            .ToList();
+        var spans = receiver.Spans();
         Span ParentOf(Span span) => spans.Single(s => s.SpanId == span.ParentSpanId);
 
         var promotions = spans
@@ -443,10 +430,7 @@ public sealed partial class TelemetrySpecs
         Attribute(deprecation, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("succeeded");
 
         var steps = receiver
-            .Metrics.SelectMany(m => m.ResourceMetrics)
-            .SelectMany(r => r.ScopeMetrics)
-            .Where(s => s.Scope.Name == ImageForgeTelemetry.Name)
-            .SelectMany(s => s.Metrics)
+            .ImageForgeMetrics()
             .Last(m => m.Name == ImageForgeTelemetry.Metrics.PromotionSteps);
         var point = steps.Sum.DataPoints.ShouldHaveSingleItem();
         point.AsInt.ShouldBe(2);
