@@ -2,6 +2,7 @@ using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Facts;
 using ImageForge.Core.Gates;
 using ImageForge.Core.Providers;
 using ImageForge.Core.Sbom;
@@ -127,6 +128,11 @@ public sealed class Pipeline
             new ComplianceCollector(),
             new SbomCollector(),
             new VulnerabilityCollector(Scanner(), OsvDirectory(null)),
+            // After compliance and findings, which it records with the image's facts; before the gates.
+            new FactsCollector(
+                catalog,
+                (buildId, ct) => catalog.ReadLogAsync(buildId, cancellationToken: ct)
+            ),
             // After the evidence it judges, before provenance, so the decision is signed with the rest.
             new GateCollector(NoRevocationData.Instance),
             // Last: it signs the evidence of every collector above.

@@ -4,6 +4,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Facts;
 using ImageForge.Core.Gates;
 using ImageForge.Core.Provenance;
 using ImageForge.Toolchain.Packer;
@@ -94,6 +95,7 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
                 "application/xml"
             ),
             ("compliance-after-report.html", "compliance-after-report", "text/html"),
+            ("image-facts.json", FactsDocuments.ImageKind, "application/json"),
         ]);
         if (target.Option("boot_test") != "false")
         {

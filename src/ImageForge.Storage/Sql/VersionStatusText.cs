@@ -10,6 +10,7 @@ internal static class VersionStatusText
 {
     public static readonly string Pending = DbText.FromEnum(VersionStatus.Pending);
     public static readonly string Built = DbText.FromEnum(VersionStatus.Built);
+    public static readonly string Rejected = DbText.FromEnum(VersionStatus.Rejected);
     public static readonly string Revoked = DbText.FromEnum(VersionStatus.Revoked);
     public static readonly string Deleted = DbText.FromEnum(VersionStatus.Deleted);
 }

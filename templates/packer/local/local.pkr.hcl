@@ -116,6 +116,13 @@ build {
     ])
   }
 
+  # Facts: what the finished tree trusts, runs and lets in, and the image's sizes -> image-facts.json (anomalies).
+  provisioner "shell-local" {
+    script           = "${local.scripts}/facts.sh"
+    execute_command  = local.execute_command
+    environment_vars = local.common_env
+  }
+
   # 5. Boot test: qemu boots an overlay of disk.raw -> boot-test.json, boot-test-console.log and, with image tests,
   #    image-tests.json (unless boot_test false).
   provisioner "shell-local" {
@@ -142,6 +149,7 @@ build {
           "${var.output_dir}/compliance-before-report.html",
           "${var.output_dir}/compliance-after-results.xml",
           "${var.output_dir}/compliance-after-report.html",
+          "${var.output_dir}/image-facts.json",
         ],
         contains(local.disk_formats, "vhd") ? ["${var.output_dir}/disk.vhd"] : [],
         contains(local.disk_formats, "tar-gz") ? ["${var.output_dir}/disk.tar.gz"] : [],

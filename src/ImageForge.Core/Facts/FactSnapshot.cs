@@ -1,0 +1,188 @@
+using System.Globalization;
+
+namespace ImageForge.Core.Facts;
+
+/// <summary>The names of the fact sets and measurements a snapshot holds (catalog rows use the same names).</summary>
+public static class FactNames
+{
+    /// <summary>apt source lines.</summary>
+    public const string AptSource = "apt_source";
+
+    /// <summary>apt keyrings, "path sha256".</summary>
+    public const string AptKey = "apt_key";
+
+    /// <summary>CA certificates by sha256.</summary>
+    public const string CaCertificate = "ca_certificate";
+
+    /// <summary>setuid/setgid files, "path sha256".</summary>
+    public const string SetuidFile = "setuid_file";
+
+    /// <summary>World-writable paths.</summary>
+    public const string WorldWritable = "world_writable";
+
+    /// <summary>Enabled systemd units.</summary>
+    public const string EnabledUnit = "enabled_unit";
+
+    /// <summary>Enabled systemd timers.</summary>
+    public const string Timer = "timer";
+
+    /// <summary>Cron entries.</summary>
+    public const string Cron = "cron";
+
+    /// <summary>Accounts, "name uid=U gid=G shell=S".</summary>
+    public const string User = "user";
+
+    /// <summary>Sudoers lines.</summary>
+    public const string Sudoers = "sudoers";
+
+    /// <summary>sshd settings, "key value".</summary>
+    public const string Sshd = "sshd";
+
+    /// <summary>authorized_keys files, "path sha256".</summary>
+    public const string AuthorizedKeys = "authorized_keys";
+
+    /// <summary>sysctl settings, "key = value".</summary>
+    public const string Sysctl = "sysctl";
+
+    /// <summary>Blacklisted kernel modules.</summary>
+    public const string ModuleBlacklist = "module_blacklist";
+
+    /// <summary>Compliance rules failing after hardening.</summary>
+    public const string FailedRule = "failed_rule";
+
+    /// <summary>Unsuppressed critical findings, "advisory package".</summary>
+    public const string CriticalFinding = "critical_finding";
+
+    /// <summary>Measurement: size in bytes of the root filesystem's files.</summary>
+    public const string RootfsBytes = "size.rootfs_bytes";
+
+    /// <summary>Measurement: size in bytes of the raw disk.</summary>
+    public const string DiskBytes = "size.disk_bytes";
+
+    /// <summary>Measurement: seconds of the whole build.</summary>
+    public const string BuildSeconds = "duration.total";
+
+    /// <summary>Prefix of the measurement of one stage's seconds.</summary>
+    public const string StagePrefix = "duration.";
+
+    /// <summary>Measurement: the compliance score after hardening.</summary>
+    public const string ComplianceScore = "compliance.score";
+
+    /// <summary>Prefix of the measurement of the count of findings of one severity.</summary>
+    public const string FindingsPrefix = "findings.";
+}
+
+/// <summary>
+/// One version's facts flattened into named sets of members and named measurements: what detectors compare and
+/// what the catalog stores as rows (one row per member or measurement).
+/// </summary>
+/// <param name="Version">The version the facts belong to.</param>
+/// <param name="Sets">Members per set name (<see cref="FactNames"/>).</param>
+/// <param name="Metrics">Measurements per name.</param>
+public sealed record FactSnapshot(
+    string Version,
+    IReadOnlyDictionary<string, IReadOnlySet<string>> Sets,
+    IReadOnlyDictionary<string, double> Metrics
+)
+{
+    /// <summary>The members of a set; empty when the version has none.</summary>
+    public IReadOnlySet<string> Set(string name) =>
+        Sets.TryGetValue(name, out var members) ? members : EmptySet;
+
+    private static readonly IReadOnlySet<string> EmptySet = new HashSet<string>();
+
+    /// <summary>The snapshot of a facts document.</summary>
+    public static FactSnapshot From(FactsDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var image = document.ImageFacts;
+        var sets = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+        {
+            [FactNames.AptSource] = Of(image.Apt.Sources),
+            [FactNames.AptKey] = Of(image.Apt.Keys.Select(k => $"{k.Path} {k.Sha256}")),
+            [FactNames.CaCertificate] = Of(image.CaCertificates),
+            [FactNames.SetuidFile] = Of(image.SetuidFiles.Select(f => $"{f.Path} {f.Sha256}")),
+            [FactNames.WorldWritable] = Of(image.WorldWritable),
+            [FactNames.EnabledUnit] = Of(image.Systemd.Enabled),
+            [FactNames.Timer] = Of(image.Systemd.Timers),
+            [FactNames.Cron] = Of(image.Cron),
+            [FactNames.User] = Of(image.Users.Select(Describe)),
+            [FactNames.Sudoers] = Of(image.Sudoers),
+            [FactNames.Sshd] = Of(image.Sshd.Settings.Select(s => $"{s.Key} {s.Value}")),
+            [FactNames.AuthorizedKeys] = Of(
+                image.AuthorizedKeys.Select(k => $"{k.Path} {k.Sha256}")
+            ),
+            [FactNames.Sysctl] = Of(image.Sysctl.Select(s => $"{s.Key} = {s.Value}")),
+            [FactNames.ModuleBlacklist] = Of(image.ModuleBlacklist),
+            [FactNames.FailedRule] = Of(document.Build.FailedRules),
+            [FactNames.CriticalFinding] = Of(document.Build.CriticalFindings),
+        };
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, bytes) in image.Sizes)
+        {
+            metrics["size." + name] = bytes;
+        }
+        foreach (var (stage, seconds) in document.Build.StageSeconds)
+        {
+            metrics[FactNames.StagePrefix + stage] = seconds;
+        }
+        if (document.Build.StageSeconds.Count > 0)
+        {
+            metrics[FactNames.BuildSeconds] = document.Build.StageSeconds.Values.Sum();
+        }
+        if (document.Build.ComplianceScore is { } score)
+        {
+            metrics[FactNames.ComplianceScore] = score;
+        }
+        foreach (var (severity, count) in document.Build.Findings)
+        {
+            metrics[FactNames.FindingsPrefix + severity] = count;
+        }
+        return new FactSnapshot(document.Version, sets, metrics);
+    }
+
+    /// <summary>"name uid=0 gid=0 shell=/bin/bash", how an account reads in a set.</summary>
+    public static string Describe(UserFact user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{user.Name} uid={user.Uid} gid={user.Gid} shell={user.Shell}"
+        );
+    }
+
+    private static SortedSet<string> Of(IEnumerable<string> members) =>
+        new SortedSet<string>(members, StringComparer.Ordinal);
+}
+
+/// <summary>Where versions' facts are kept as rows, to compare a build with the history of its image.</summary>
+public interface IFactsStore
+{
+    /// <summary>Records the facts of a version being built (pending); they go when a failed build's version goes.</summary>
+    Task RecordFactsAsync(
+        string image,
+        string target,
+        FactSnapshot facts,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// The facts of the newest successful versions (built, or later promoted or revoked; never pending or rejected) of
+    /// an image and target other than <paramref name="exceptVersion"/>, oldest first, at most <paramref name="limit"/>.
+    /// </summary>
+    Task<IReadOnlyList<FactSnapshot>> HistoryAsync(
+        string image,
+        string target,
+        string? exceptVersion,
+        int limit,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>The facts recorded for one version and target; null when none were.</summary>
+    Task<FactSnapshot?> GetFactsAsync(
+        string image,
+        string version,
+        string target,
+        CancellationToken cancellationToken = default
+    );
+}

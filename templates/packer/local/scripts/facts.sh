@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Stage "facts" of the local target, after the export: what the finished tree trusts, runs and lets in (apt sources
+# and keys, CA certificates, setuid files, enabled units, cron, users, sudoers, sshd, sysctl...) and the image's
+# sizes -> <output_dir>/image-facts.json, the input of anomaly detection (docs/anomalies.md). The work is done by
+# collect-facts.py, standalone so cloud provisioners can run the same script inside a VM (with root "/").
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+if_init facts
+
+step "checking inputs"
+require_env IMAGEFORGE_OUTPUT_DIR
+if_paths
+require_abs_path IMAGEFORGE_OUTPUT_DIR
+require_rootfs
+output_dir="${IMAGEFORGE_OUTPUT_DIR%/}"
+command -v python3 >/dev/null 2>&1 || die "python3 is needed to collect the image's facts (apt-get install python3)"
+
+step "collecting the image's facts"
+python3 "$(dirname "${BASH_SOURCE[0]}")/collect-facts.py" "$IF_ROOTFS" "$output_dir/image-facts.json" \
+    "$output_dir/disk.raw"
+printf 'facts: %s\n' "$output_dir/image-facts.json"

@@ -1,0 +1,82 @@
+using ImageForge.Core.Builds;
+using ImageForge.Core.Facts;
+using Shouldly;
+using Xunit;
+
+namespace ImageForge.Storage.Tests;
+
+public sealed class FactsStoreSpecs : IDisposable
+{
+    private static readonly DateTimeOffset Day = new(2025, 3, 4, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly TempDataDirectory _data = new();
+
+    public void Dispose() => _data.Dispose();
+
+    private static FactSnapshot Facts(string version, string unit, double disk) =>
+        new(
+            version,
+            new Dictionary<string, IReadOnlySet<string>>
+            {
+                [FactNames.EnabledUnit] = new SortedSet<string>(["ssh.service", unit]),
+                [FactNames.Sudoers] = new SortedSet<string>(),
+            },
+            new Dictionary<string, double> { [FactNames.DiskBytes] = disk }
+        );
+
+    // Builds a version through the catalog's own lifecycle, recording its facts while it is pending.
+    private static async Task<string> BuildAsync(
+        SqliteCatalog catalog,
+        string unit,
+        double disk,
+        VersionStatus status = VersionStatus.Built,
+        bool complete = true
+    )
+    {
+        var build = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 1);
+        var version = await catalog.ReserveVersionAsync(build.Id, Day);
+        await catalog.RecordFactsAsync("web", "local", Facts(version, unit, disk));
+        if (complete)
+        {
+            await catalog.CompleteBuildAsync(build.Id, [Builds.Tarball("web")], [], status, Day);
+        }
+        else
+        {
+            await catalog.EndBuildAsync(build.Id, BuildStatus.Failed, "packer failed", Day);
+        }
+        return version;
+    }
+
+    [Fact]
+    public async Task Facts_recorded_while_pending_read_back_as_the_same_sets_and_measurements()
+    {
+        var catalog = await _data.OpenAsync();
+        var version = await BuildAsync(catalog, "nginx.service", 2e9);
+
+        var stored = await catalog.GetFactsAsync("web", version, "local");
+
+        stored.ShouldNotBeNull();
+        stored.Set(FactNames.EnabledUnit).ShouldBe(["nginx.service", "ssh.service"]);
+        stored.Metrics[FactNames.DiskBytes].ShouldBe(2e9);
+        (await catalog.GetFactsAsync("web", version, "aws")).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task History_holds_the_newest_successful_versions_oldest_first_without_rejected_or_failed_builds()
+    {
+        var catalog = await _data.OpenAsync();
+        var first = await BuildAsync(catalog, "a.service", 1);
+        await BuildAsync(catalog, "rejected.service", 2, VersionStatus.Rejected);
+        await BuildAsync(catalog, "failed.service", 3, complete: false);
+        var second = await BuildAsync(catalog, "b.service", 4);
+        var third = await BuildAsync(catalog, "c.service", 5);
+        var current = await BuildAsync(catalog, "d.service", 6, complete: false);
+
+        var all = await catalog.HistoryAsync("web", "local", current, 20);
+        var two = await catalog.HistoryAsync("web", "local", third, 2);
+
+        all.Select(s => s.Version).ShouldBe([first, second, third]);
+        two.Select(s => s.Version).ShouldBe([first, second]);
+        (await catalog.HistoryAsync("web", "aws", null, 20)).ShouldBeEmpty();
+    }
+}
