@@ -45,6 +45,10 @@ public sealed record Baseline
     /// <summary>When the worker rebuilds an image on its own (the <c>rebuild:</c> section); never when absent.</summary>
     public RebuildPolicy Rebuild { get; init; } = RebuildPolicy.None;
 
+    /// <summary>How builds are compared with their history (the <c>anomalies:</c> section); the defaults when absent.</summary>
+    public ImageForge.Core.Anomalies.AnomalySettings Anomalies { get; init; } =
+        ImageForge.Core.Anomalies.AnomalySettings.Default;
+
     /// <summary>The file the baseline was read from, as it was given to the loader.</summary>
     public required string SourceFile { get; init; }
 }

@@ -31,6 +31,7 @@ internal static class BaselineParser
         "gates",
         "promotion",
         "rebuild",
+        "anomalies",
     ];
 
     private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
@@ -90,6 +91,7 @@ internal static class BaselineParser
         var gates = BaselineGatesReader.Read(map);
         var promotion = BaselinePromotionReader.Read(map);
         var rebuild = BaselineRebuildReader.Read(map);
+        var anomalies = BaselineAnomaliesReader.Read(map);
 
         Baseline? baseline = null;
         if (problems.Count == before)
@@ -108,6 +110,7 @@ internal static class BaselineParser
                 Gates = gates,
                 Promotion = promotion,
                 Rebuild = rebuild,
+                Anomalies = anomalies,
                 SourceFile = file,
             };
         }
