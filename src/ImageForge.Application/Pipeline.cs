@@ -1,3 +1,4 @@
+using ImageForge.Core.Anomalies;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
@@ -133,6 +134,7 @@ public sealed class Pipeline
                 catalog,
                 (buildId, ct) => catalog.ReadLogAsync(buildId, cancellationToken: ct)
             ),
+            new AnomalyCollector(catalog),
             // After the evidence it judges, before provenance, so the decision is signed with the rest.
             new GateCollector(NoRevocationData.Instance),
             // Last: it signs the evidence of every collector above.

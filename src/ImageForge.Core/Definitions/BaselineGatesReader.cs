@@ -73,6 +73,7 @@ internal static class BaselineGatesReader
             BaseImage = ReadBaseImage(map),
             BootTest = ReadBootTest(map),
             ImageTests = ReadImageTests(map),
+            Anomalies = ReadAnomalies(map),
         };
     }
 
@@ -311,6 +312,64 @@ internal static class BaselineGatesReader
             );
         }
         return new EvidenceGate(kinds, ReadViolation(gate));
+    }
+
+    // gates.anomalies: { fail_at: critical, warn_at: medium }; on_violation has no meaning here (each level says).
+    private static AnomaliesGate? ReadAnomalies(MappingReader gates)
+    {
+        var node = gates.Get("anomalies");
+        if (node is null)
+        {
+            return null;
+        }
+        var gate = MappingReader.Open(
+            node,
+            gates.PathOf("anomalies"),
+            "a mapping with fail_at and/or warn_at, e.g. { fail_at: critical, warn_at: medium }",
+            gates.Problems,
+            ["fail_at", "warn_at"]
+        );
+        if (gate is null)
+        {
+            return null;
+        }
+        var failAt = ReadAnomalySeverity(gate, "fail_at");
+        var warnAt = ReadAnomalySeverity(gate, "warn_at");
+        if (gate.Get("fail_at") is null && gate.Get("warn_at") is null)
+        {
+            gates.Problems.Add(
+                gate.Line,
+                gates.PathOf("anomalies"),
+                "expected fail_at or warn_at (a severity: info, low, medium, high or critical), found neither"
+            );
+        }
+        return new AnomaliesGate(failAt, warnAt);
+    }
+
+    private static Anomalies.AnomalySeverity? ReadAnomalySeverity(MappingReader gate, string key)
+    {
+        var text = gate.OptionalScalar(key, "a severity: info, low, medium, high or critical");
+        if (text is null)
+        {
+            return null;
+        }
+        if (Anomalies.AnomalySeverities.Parse(text) is { } severity)
+        {
+            return severity;
+        }
+        gate.Problems.Add(
+            gate.LineOf(key),
+            gate.PathOf(key),
+            MappingReader.UnknownMessage(
+                "severity",
+                text,
+                [
+                    .. Enum.GetValues<Anomalies.AnomalySeverity>()
+                        .Select(Anomalies.AnomalySeverities.Name),
+                ]
+            )
+        );
+        return null;
     }
 
     private static BaseImageGate? ReadBaseImage(MappingReader gates) =>

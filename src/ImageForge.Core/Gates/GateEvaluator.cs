@@ -1,4 +1,5 @@
 using System.Globalization;
+using ImageForge.Core.Anomalies;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
@@ -22,6 +23,7 @@ public static class GateEvaluator
         "base_image",
         "boot_test",
         "image_tests",
+        "anomalies",
     ];
 
     /// <summary>The decision of <paramref name="policy"/> over <paramref name="evidence"/>.</summary>
@@ -118,6 +120,10 @@ public static class GateEvaluator
                         Missing(evidence, ImageTestsEvidence.Kind)
                     )
             );
+        }
+        if (policy.Anomalies is { } a)
+        {
+            AnomaliesGateReasons(a, evidence, reasons);
         }
         return GateDecision.Of(baseline, at, reasons);
     }
@@ -333,6 +339,53 @@ public static class GateEvaluator
     }
 
     private static string OutcomeName(RuleOutcome outcome) => outcome.ToString().ToLowerInvariant();
+
+    private static void AnomaliesGateReasons(
+        AnomaliesGate gate,
+        GateEvidence evidence,
+        List<GateReason> reasons
+    )
+    {
+        foreach (
+            var (at, violation) in new[]
+            {
+                (gate.FailAt, GateViolation.Fail),
+                (gate.WarnAt, GateViolation.Warn),
+            }
+        )
+        {
+            if (at is not { } severity)
+            {
+                continue;
+            }
+            var rule = $"no raised anomaly at or above {AnomalySeverities.Name(severity)}";
+            if (evidence.Anomalies is not { } anomalies)
+            {
+                reasons.Add(
+                    MissingEvidence("anomalies", rule, Missing(evidence, AnomalyReport.Kind))
+                );
+                continue;
+            }
+            var over = anomalies.Where(x => x.Raised && x.Severity >= severity).ToList();
+            reasons.Add(
+                Reason(
+                    "anomalies",
+                    rule,
+                    "none",
+                    over.Count == 0
+                        ? "none"
+                        : string.Join(
+                            "; ",
+                            over.Select(x =>
+                                $"{x.Id} ({AnomalySeverities.Name(x.Severity)}): {x.Explanation}"
+                            )
+                        ),
+                    over.Count == 0,
+                    violation
+                )
+            );
+        }
+    }
 
     private static string Missing(GateEvidence evidence, string kind) =>
         evidence.Unreadable.TryGetValue(kind, out var why)

@@ -1,3 +1,4 @@
+using ImageForge.Core.Anomalies;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Errors;
@@ -50,6 +51,9 @@ public sealed record GateEvidence
 
     /// <summary>The image tests' result (evidence kind image-tests); null when the version has none.</summary>
     public ImageTestFacts? ImageTests { get; init; }
+
+    /// <summary>Every anomaly of the version's report (evidence kind anomalies); null when it has none.</summary>
+    public IReadOnlyList<Anomaly>? Anomalies { get; init; }
 
     /// <summary>Kinds of the evidence documents the version has.</summary>
     public IReadOnlyCollection<string> EvidenceKinds { get; init; } = [];
@@ -168,9 +172,23 @@ public sealed record GateEvidence
             }
         }
 
+        IReadOnlyList<Anomaly>? anomalies = null;
+        if (EvidenceFiles.Current(context.Evidence, AnomalyReport.Kind) is { } r)
+        {
+            try
+            {
+                anomalies = AnomalyReport.Read(r.Location).Anomalies;
+            }
+            catch (InvalidInputException e)
+            {
+                unreadable[AnomalyReport.Kind] = $"unreadable: {e.Message}";
+            }
+        }
+
         return new GateEvidence
         {
             Compliance = compliance,
+            Anomalies = anomalies,
             Findings = findings,
             FailedSources = failedSources,
             Packages = packages,

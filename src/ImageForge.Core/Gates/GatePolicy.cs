@@ -45,6 +45,9 @@ public sealed record GatePolicy
     /// <summary>Every check of the image's tests must have passed in the booted guest.</summary>
     public ImageTestsGate? ImageTests { get; init; }
 
+    /// <summary>Raised anomalies at or above a severity fail or warn (docs/anomalies.md).</summary>
+    public AnomaliesGate? Anomalies { get; init; }
+
     /// <summary>True when no gate is configured.</summary>
     public bool IsEmpty =>
         Vulnerabilities is null
@@ -54,7 +57,8 @@ public sealed record GatePolicy
         && Evidence is null
         && BaseImage is null
         && BootTest is null
-        && ImageTests is null;
+        && ImageTests is null
+        && Anomalies is null;
 }
 
 /// <summary>
@@ -106,3 +110,13 @@ public sealed record BootTestGate(GateViolation OnViolation);
 /// fails the gate whatever <see cref="OnViolation"/> says, like <see cref="BootTestGate"/>.
 /// </summary>
 public sealed record ImageTestsGate(GateViolation OnViolation);
+
+/// <summary>
+/// Raised anomalies (neither inherited nor expected) of the version's anomaly report: one at or above
+/// <see cref="FailAt"/> fails the gate, one at or above <see cref="WarnAt"/> warns. A version without a report (its
+/// target collects no facts) fails the gate, like every gate whose evidence is missing.
+/// </summary>
+public sealed record AnomaliesGate(
+    ImageForge.Core.Anomalies.AnomalySeverity? FailAt,
+    ImageForge.Core.Anomalies.AnomalySeverity? WarnAt
+);
