@@ -44,7 +44,7 @@ public static class AnomalyDetector
         ArgumentNullException.ThrowIfNull(settings);
         var window = history.TakeLast(settings.Window).ToList();
         var found = new List<Anomaly>();
-        found.AddRange(Rules(current, window, settings));
+        found.AddRange(Rules(current, window, settings, parent));
         found.AddRange(NewMembers(current, window, settings, found, parent));
         found.AddRange(Measurements(current, window, settings, parent));
         return
@@ -61,7 +61,8 @@ public static class AnomalyDetector
     private static IEnumerable<Anomaly> Rules(
         FactSnapshot current,
         List<FactSnapshot> window,
-        AnomalySettings settings
+        AnomalySettings settings,
+        ParentChange? parent
     )
     {
         foreach (var (signal, matches, explain) in AlwaysSerious)
@@ -87,7 +88,10 @@ public static class AnomalyDetector
                     anchor,
                     $"new trust anchor: {AnomalyText.Label(set)} {anchor}, {FirstSeen.Baseline(window.Count)}",
                     FirstSeen.Baseline(window.Count)
-                );
+                ) with
+                {
+                    Inherited = FromParent(parent, set, anchor),
+                };
             }
         }
     }
@@ -171,14 +175,17 @@ public static class AnomalyDetector
                     Subject = member,
                     Baseline = baseline,
                     Explanation = $"new {AnomalyText.Label(set)} {member}: {baseline}",
-                    Inherited =
-                        parent is not null
-                        && parent.After.Set(set).Contains(member)
-                        && !parent.Before.Set(set).Contains(member),
+                    Inherited = FromParent(parent, set, member),
                 };
             }
         }
     }
+
+    // The parent's change added the same member: it came with the parent.
+    private static bool FromParent(ParentChange? parent, string set, string member) =>
+        parent is not null
+        && parent.After.Set(set).Contains(member)
+        && !parent.Before.Set(set).Contains(member);
 
     private static IEnumerable<Anomaly> Measurements(
         FactSnapshot current,
