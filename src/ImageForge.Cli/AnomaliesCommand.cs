@@ -25,6 +25,7 @@ internal static class AnomaliesCommand
         {
             reference,
         };
+        command.Subcommands.Add(Acknowledge(context));
         command.SetAction(
             async (parse, ct) =>
             {
@@ -52,6 +53,68 @@ internal static class AnomaliesCommand
                 }
                 await WriteTextAsync(ctx.Out, report);
                 return CliApp.Ok;
+            }
+        );
+        return command;
+    }
+
+    // imageforge anomalies ack <image>@<version> <anomaly-id> --reason TEXT (release managers; audited).
+    private static Command Acknowledge(Func<ParseResult, CliContext> context)
+    {
+        var reference = new Argument<string>("version")
+        {
+            Description = "The version: <image>@<version>",
+        };
+        var id = new Argument<string>("anomaly-id")
+        {
+            Description =
+                "The anomaly's id, as 'imageforge anomalies' shows it (e.g. setuid_file-3fa2b1c4)",
+        };
+        var reason = new Option<string>("--reason")
+        {
+            Description = "Why the change is accepted, for the audit trail",
+            Required = true,
+        }.WithReasonLimit();
+        var command = new Command(
+            "ack",
+            "Acknowledge a raised anomaly (release managers): a restricted channel needs every high or critical one acknowledged"
+        )
+        {
+            reference,
+            id,
+            reason,
+        };
+        command.SetAction(
+            (parse, ct) =>
+            {
+                var ctx = context(parse);
+                return PromotionCli.RunAsync(
+                    ctx,
+                    async () =>
+                    {
+                        var (image, version) = PromotionCli.Exact(parse.GetValue(reference)!);
+                        var operations = PromotionCli.Operations(ctx);
+                        var ack = await operations.AcknowledgeAnomalyAsync(
+                            PromotionCli.Actor(ctx, operations),
+                            image,
+                            version,
+                            parse.GetValue(id)!,
+                            parse.GetValue(reason)!,
+                            ct
+                        );
+                        if (ctx.Json)
+                        {
+                            await Json.WriteAsync(ctx.Out, ack);
+                        }
+                        else
+                        {
+                            await ctx.Out.WriteLineAsync(
+                                $"{ack.Actor} ({ack.Role}) acknowledged anomaly {ack.AnomalyId} of {image}@{version}: {ack.Reason}"
+                            );
+                        }
+                        return CliApp.Ok;
+                    }
+                );
             }
         );
         return command;

@@ -113,6 +113,7 @@ internal static class CliApp
         root.Subcommands.Add(BuildsCommands.Create(context));
         root.Subcommands.Add(ImagesCommands.Create(context));
         root.Subcommands.Add(ComplianceCommands.Create(context));
+        root.Subcommands.Add(AnomaliesCommand.Create(context));
         root.Subcommands.Add(SbomCommand.Create(context));
         root.Subcommands.Add(ScanCommand.Create(context));
         root.Subcommands.Add(DiffCommand.Create(context));

@@ -35,6 +35,20 @@ public sealed partial class SqliteCatalog : IPromotionStore, IAuditLog
     ) => Guard(Promotions.GetApprovalsAsync(image, version, channel, cancellationToken));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<AnomalyAcknowledgement>> GetAnomalyAcknowledgementsAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    ) => Guard(Promotions.GetAnomalyAcknowledgementsAsync(image, version, cancellationToken));
+
+    /// <inheritdoc />
+    public Task AcknowledgeAnomalyAsync(
+        AnomalyAcknowledgement acknowledgement,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    ) => Guard(Promotions.AcknowledgeAnomalyAsync(acknowledgement, audit, cancellationToken));
+
+    /// <inheritdoc />
     public Task AddApprovalAsync(
         Approval approval,
         AuditEntry audit,

@@ -204,6 +204,33 @@ public sealed class PromotionOperations
         );
     }
 
+    /// <summary>A release manager's acknowledgement of one raised anomaly of a version, with a reason (audited).</summary>
+    public async Task<AnomalyAcknowledgement> AcknowledgeAnomalyAsync(
+        Actor actor,
+        string image,
+        string version,
+        string anomalyId,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var session = await OpenAsync(cancellationToken);
+        return await AsForbiddenAsync(
+            actor,
+            Role.ReleaseManager,
+            () =>
+                session.Services.Promotions.AcknowledgeAnomalyAsync(
+                    image,
+                    version,
+                    anomalyId,
+                    actor,
+                    reason,
+                    cancellationToken
+                )
+        );
+    }
+
     /// <summary>
     /// Moves the channel back to the version it had before the current one (skipping revoked and deleted ones), or to
     /// <paramref name="to"/>, which must have been in the channel and still be built.

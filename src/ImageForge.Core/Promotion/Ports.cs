@@ -95,6 +95,20 @@ public interface IPromotionStore
         CancellationToken cancellationToken = default
     );
 
+    /// <summary>The acknowledgements of a version's anomalies.</summary>
+    Task<IReadOnlyList<AnomalyAcknowledgement>> GetAnomalyAcknowledgementsAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Records an acknowledgement with its audit event; acknowledging again replaces the first.</summary>
+    Task AcknowledgeAnomalyAsync(
+        AnomalyAcknowledgement acknowledgement,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
     /// <summary>
     /// Opens a promotion with its steps pending. Throws <see cref="PromotionConflictException"/> when another
     /// promotion of the channel is running; a failed one of another version is abandoned.

@@ -82,6 +82,17 @@ public sealed record Approval(
     string? Reason
 );
 
+/// <summary>A release manager's acknowledgement of one anomaly of a version (docs/anomalies.md).</summary>
+public sealed record AnomalyAcknowledgement(
+    string Image,
+    string Version,
+    string AnomalyId,
+    string Actor,
+    string Role,
+    DateTimeOffset At,
+    string Reason
+);
+
 /// <summary>One step of a distribution plan: the artifacts of one target and region.</summary>
 public sealed record DistributionStep(
     string Target,

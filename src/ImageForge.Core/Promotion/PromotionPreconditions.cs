@@ -26,6 +26,10 @@ internal sealed class PromotionPreconditions(PromotionContext context)
         var rule = request.Rules.For(request.Channel);
         CheckSkips(request, rule, index > 0 ? request.Path[index - 1] : null, refusals);
         await CheckVersionAsync(version, refusals, cancellationToken);
+        if (request.Restricted)
+        {
+            await CheckAnomaliesAsync(version, refusals, cancellationToken);
+        }
 
         // A skip counts only when it is allowed; a refused skip leaves the rule to be met.
         bool Skips(string name) =>
@@ -214,6 +218,39 @@ internal sealed class PromotionPreconditions(PromotionContext context)
         {
             refusals.Add(
                 $"{name}: the signature does not verify ({string.Join("; ", problems)}); see 'imageforge verify {name}'"
+            );
+        }
+    }
+
+    // A restricted channel takes a version only when a release manager acknowledged each raised high or critical
+    // anomaly of its report (docs/anomalies.md); a version without a report has nothing to acknowledge.
+    private async Task CheckAnomaliesAsync(
+        ImageVersion version,
+        List<string> refusals,
+        CancellationToken cancellationToken
+    )
+    {
+        var name = $"{version.Image}@{version.Version}";
+        var serious = AnomalyAcknowledgements.NeedingAcknowledgement(version);
+        if (serious.Count == 0)
+        {
+            return;
+        }
+        var acknowledged = (
+            await context.Store.GetAnomalyAcknowledgementsAsync(
+                version.Image,
+                version.Version,
+                cancellationToken
+            )
+        )
+            .Select(a => a.AnomalyId)
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var anomaly in serious.Where(a => !acknowledged.Contains(a.Id)))
+        {
+            refusals.Add(
+                $"{name}: anomaly {anomaly.Id} ({Anomalies.AnomalySeverities.Name(anomaly.Severity)}) is not "
+                    + $"acknowledged: {anomaly.Explanation}; a release manager acknowledges it with 'imageforge "
+                    + $"anomalies ack {name} {anomaly.Id} --reason ...'"
             );
         }
     }

@@ -458,5 +458,71 @@ public sealed class PromotionService
         return approval;
     }
 
+    /// <summary>
+    /// A release manager acknowledges one raised anomaly of a version, with a reason (audited as
+    /// <c>acknowledge-anomaly</c>); a restricted channel needs this for every raised high or critical anomaly.
+    /// </summary>
+    /// <exception cref="InvalidInputException">No reason, or the version's report has no such anomaly.</exception>
+    public async Task<AnomalyAcknowledgement> AcknowledgeAnomalyAsync(
+        string image,
+        string versionText,
+        string anomalyId,
+        Actor actor,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new InvalidInputException(
+                "acknowledging an anomaly needs a reason: give --reason TEXT (why the change is accepted)"
+            );
+        }
+        var version = await _context.VersionAsync(image, versionText, cancellationToken);
+        AccessPolicy.Require(
+            actor,
+            Role.ReleaseManager,
+            $"acknowledge an anomaly of {image}@{versionText}"
+        );
+        var raised = AnomalyAcknowledgements.Raised(version);
+        if (!raised.Any(a => a.Id == anomalyId))
+        {
+            throw new InvalidInputException(
+                $"{image}@{versionText} has no raised anomaly {anomalyId}; "
+                    + (
+                        raised.Count == 0
+                            ? "it has none"
+                            : "its raised anomalies are "
+                                + string.Join(", ", raised.Select(a => a.Id))
+                    )
+                    + $" (see 'imageforge anomalies {image}@{versionText}')"
+            );
+        }
+        var acknowledgement = new AnomalyAcknowledgement(
+            image,
+            versionText,
+            anomalyId,
+            actor.Name,
+            actor.RoleName,
+            _context.Now,
+            reason
+        );
+        await _context.Store.AcknowledgeAnomalyAsync(
+            acknowledgement,
+            _context.Entry(
+                actor,
+                "acknowledge-anomaly",
+                image,
+                versionText,
+                null,
+                reason,
+                anomalyId
+            ),
+            cancellationToken
+        );
+        return acknowledgement;
+    }
+
     private static PromotionResult Refused(string reason) => new([reason], null, null, []);
 }

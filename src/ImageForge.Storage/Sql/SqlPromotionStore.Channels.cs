@@ -85,6 +85,79 @@ internal sealed partial class SqlPromotionStore
         ];
     }
 
+    public async Task<IReadOnlyList<AnomalyAcknowledgement>> GetAnomalyAcknowledgementsAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(
+            string Image,
+            string Version,
+            string AnomalyId,
+            string Actor,
+            string Role,
+            string At,
+            string Reason
+        )>(
+            Cmd(
+                """
+                SELECT image, version, anomaly_id, actor, role, at, reason FROM anomaly_acks
+                WHERE image = @Image AND version = @Version ORDER BY at, anomaly_id
+                """,
+                new { Image = image, Version = version },
+                null,
+                cancellationToken
+            )
+        );
+        return
+        [
+            .. rows.Select(r => new AnomalyAcknowledgement(
+                r.Image,
+                r.Version,
+                r.AnomalyId,
+                r.Actor,
+                r.Role,
+                DbText.ToTime(r.At),
+                r.Reason
+            )),
+        ];
+    }
+
+    public Task AcknowledgeAnomalyAsync(
+        AnomalyAcknowledgement acknowledgement,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    ) =>
+        WriteAsync(
+            audit,
+            (c, t) =>
+                c.ExecuteAsync(
+                    Cmd(
+                        """
+                        INSERT INTO anomaly_acks (image, version, anomaly_id, actor, role, at, reason)
+                        VALUES (@Image, @Version, @AnomalyId, @Actor, @Role, @At, @Reason)
+                        ON CONFLICT (image, version, anomaly_id) DO UPDATE
+                            SET actor = excluded.actor, role = excluded.role, at = excluded.at, reason = excluded.reason
+                        """,
+                        new
+                        {
+                            acknowledgement.Image,
+                            acknowledgement.Version,
+                            acknowledgement.AnomalyId,
+                            acknowledgement.Actor,
+                            acknowledgement.Role,
+                            At = DbText.FromTime(acknowledgement.At),
+                            acknowledgement.Reason,
+                        },
+                        t,
+                        cancellationToken
+                    )
+                ),
+            cancellationToken
+        );
+
     public Task AddApprovalAsync(
         Approval approval,
         AuditEntry audit,

@@ -20,7 +20,8 @@ internal static class SignedVersions
         TimeProvider time,
         string decision = "pass",
         IReadOnlyList<(string Target, string Region)>? places = null,
-        string? signingKey = null
+        string? signingKey = null,
+        IReadOnlyList<(string File, string Kind, string Text)>? moreEvidence = null
     )
     {
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
@@ -77,6 +78,20 @@ internal static class SignedVersions
                 MediaType = "application/json",
             },
         };
+        foreach (var (file, kind, text) in moreEvidence ?? [])
+        {
+            var path = Path.Combine(evidenceDir, file);
+            await File.WriteAllTextAsync(path, text);
+            evidence.Add(
+                new EvidenceDocument
+                {
+                    Kind = kind,
+                    Location = path,
+                    Sha256 = Sha(path),
+                    MediaType = "application/json",
+                }
+            );
+        }
         var signer = Signers.Create(signingKey, dataDir);
         var collector = new ProvenanceCollector(
             signer,

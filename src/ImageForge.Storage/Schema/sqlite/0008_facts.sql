@@ -14,3 +14,17 @@ CREATE TABLE version_facts (
 );
 
 CREATE INDEX version_facts_by_name ON version_facts (image, target, name, member);
+
+-- A release manager's acknowledgement of one anomaly of a version (docs/anomalies.md), with the reason; audited. A
+-- restricted channel refuses a version until every raised high or critical anomaly is acknowledged.
+CREATE TABLE anomaly_acks (
+    image       TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    anomaly_id  TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    PRIMARY KEY (image, version, anomaly_id),
+    FOREIGN KEY (image, version) REFERENCES image_versions (image, version) ON DELETE CASCADE
+);
