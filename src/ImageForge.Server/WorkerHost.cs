@@ -9,6 +9,7 @@ using ImageForge.Server.Telemetry;
 using ImageForge.Server.Webhooks;
 using ImageForge.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,24 @@ public sealed record WorkerOptions(
     ProviderRegistry Providers,
     WorkerConfig Config,
     string[] HostArguments
-);
+)
+{
+    /// <summary>More parts the launching host adds to the worker (the dashboard), registered, used and mapped after the API.</summary>
+    public IReadOnlyList<IWorkerExtension> Extensions { get; init; } = [];
+}
+
+/// <summary>A part of the worker outside this project (the dashboard under <c>/ui/</c>): its services, middleware and endpoints.</summary>
+public interface IWorkerExtension
+{
+    /// <summary>Registers the part's services (after the API's).</summary>
+    void AddServices(IServiceCollection services, WorkerOptions options);
+
+    /// <summary>Adds its middleware after the API's (routing, authentication and authorization are in place).</summary>
+    void Use(IApplicationBuilder app);
+
+    /// <summary>Maps its endpoints.</summary>
+    void Map(IEndpointRouteBuilder endpoints);
+}
 
 /// <summary>
 /// The worker: one Generic Host (ASP.NET Core) with the build queue runner, the Quartz schedules and CVE job, the
@@ -106,7 +124,17 @@ public sealed class WorkerHost : IAsyncDisposable
             AddWorker(builder.Services, options, catalog);
             var app = builder.Build();
             app.UseImageForgeApi();
+            foreach (var extension in options.Extensions)
+            {
+                extension.Use(app);
+            }
+
             app.MapImageForgeApi();
+            foreach (var extension in options.Extensions)
+            {
+                extension.Map(app);
+            }
+
             app.MapWorkerTelemetry();
             return new WorkerHost(app, catalog, lockFile);
         }
@@ -146,6 +174,10 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddWebhooks(options.Config.Webhooks);
         services.AddImageForgeSchedules();
         services.AddImageForgeApi();
+        foreach (var extension in options.Extensions)
+        {
+            extension.AddServices(services, options);
+        }
     }
 
     /// <inheritdoc />
