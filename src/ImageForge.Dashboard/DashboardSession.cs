@@ -31,7 +31,7 @@ internal static class DashboardSession
     {
         ui.MapGet("/signin", SignInPage).AllowAnonymous();
         ui.MapPost("/signin", SignInAsync).AllowAnonymous();
-        ui.MapPost("/signout", (Func<HttpContext, Task<IResult>>)SignOutAsync).AllowAnonymous();
+        ui.MapPost("/signout", SignOutAsync).AllowAnonymous();
     }
 
     public static async Task ValidateAsync(CookieValidatePrincipalContext context)
@@ -99,7 +99,10 @@ internal static class DashboardSession
         return Results.LocalRedirect(LocalOrHome(returnUrl));
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http)
+    private static async Task<IResult> SignOutAsync(
+        HttpContext http,
+        [FromForm(Name = ActionPages.FormToken)] string? token
+    )
     {
         await http.SignOutAsync(SchemeName);
         return Results.LocalRedirect(DashboardServices.BasePath + "/signin");

@@ -128,6 +128,49 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
         return SignedVersions.RecordAsync(Data.Root, Time);
     }
 
+    /// <summary>
+    /// A signed version with a package inventory added as evidence (a re-scan's way), so two versions have packages to
+    /// diff: each (name, version) pair is one package on amd64.
+    /// </summary>
+    public async Task<ImageVersion> RecordVersionWithPackagesAsync(
+        params (string Name, string Version)[] packages
+    )
+    {
+        var version = await RecordVersionAsync();
+        var file = Path.Combine(
+            Path.GetDirectoryName(version.Evidence[0].Location)!,
+            "packages.tsv"
+        );
+        await File.WriteAllLinesAsync(
+            file,
+            [
+                "name\tversion\tarchitecture",
+                .. packages.Select(p => $"{p.Name}\t{p.Version}\tamd64"),
+            ]
+        );
+        // Recorded after the signature, as a re-scan is: listed as not signed, which is no failure.
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await Catalog.AddEvidenceAsync(
+            version.Image,
+            version.Version,
+            [
+                new EvidenceDocument
+                {
+                    Kind = "package-inventory",
+                    Location = file,
+                    Sha256 = Convert.ToHexStringLower(
+                        System.Security.Cryptography.SHA256.HashData(
+                            await File.ReadAllBytesAsync(file)
+                        )
+                    ),
+                    MediaType = "text/tab-separated-values",
+                },
+            ],
+            Time.GetUtcNow()
+        );
+        return (await Catalog.GetVersionAsync(version.Image, version.Version))!;
+    }
+
     /// <summary>The worker's own promotion operations, as an actor (to arrange channels).</summary>
     public PromotionOperationsFor Operations => new(Services.GetRequiredService<Pipeline>());
 
@@ -197,8 +240,11 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
 /// <summary>Promotion operations with a named actor, to arrange a channel before the browser looks at it.</summary>
 public sealed class PromotionOperationsFor(Pipeline pipeline)
 {
-    public Task PromoteAsync(ImageVersion version, string channel) =>
-        new ImageForge.Application.Operations.PromotionOperations(pipeline).PromoteAsync(
+    public async Task PromoteAsync(ImageVersion version, string channel)
+    {
+        var view = await new ImageForge.Application.Operations.PromotionOperations(
+            pipeline
+        ).PromoteAsync(
             new ImageForge.Core.Promotion.Actor("arranger", ImageForge.Core.Promotion.Role.Admin),
             new ImageForge.Application.Operations.PromoteInput(
                 version.Image,
@@ -208,6 +254,13 @@ public sealed class PromotionOperationsFor(Pipeline pipeline)
                 null
             )
         );
+        if (view.Status != ImageForge.Application.Operations.PromotionStatuses.Promoted)
+        {
+            throw new InvalidOperationException(
+                $"arranging {version.Version} in {channel}: {view.Status}: {string.Join("; ", view.Refusals)} {string.Join("; ", view.Steps.Select(s => s.Detail))}"
+            );
+        }
+    }
 }
 
 /// <summary>The webhook events the worker published.</summary>
