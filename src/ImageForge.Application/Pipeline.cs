@@ -129,7 +129,11 @@ public sealed class Pipeline
         [
             new ComplianceCollector(),
             new SbomCollector(),
-            new VulnerabilityCollector(Scanner(), OsvDirectory(null)),
+            new VulnerabilityCollector(
+                Scanner(),
+                OsvDirectory(null),
+                target => Providers.Get(target.Provider).SecurityMirror(target)
+            ),
             // After the evidence it judges, before provenance, so the decision is signed with the rest.
             new GateCollector(NoRevocationData.Instance),
             // Last: it signs the evidence of every collector above.
