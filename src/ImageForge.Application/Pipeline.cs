@@ -71,6 +71,9 @@ public sealed class Pipeline
     /// <summary>How long a build may run unless the command says otherwise (<c>build --timeout</c>).</summary>
     public static readonly TimeSpan DefaultBuildTimeout = TimeSpan.FromMinutes(60);
 
+    /// <summary>How many imports into each provider the builds of this pipeline may run at once (none: no limit).</summary>
+    public ImportSlots Imports { get; init; } = ImportSlots.Unlimited;
+
     /// <summary>The host the pipeline serves.</summary>
     public PipelineHost Host => _host;
 
@@ -103,7 +106,7 @@ public sealed class Pipeline
             _host.Paths.Data,
             _host.Time,
             _host.Variable,
-            new BuildSettings(ownerPid, buildTimeout),
+            new BuildSettings(ownerPid, buildTimeout) { Imports = Imports },
             new BuildAudit(catalog, catalog, _host.Time, Providers),
             _host.Resolvers
         );
@@ -126,7 +129,11 @@ public sealed class Pipeline
         [
             new ComplianceCollector(),
             new SbomCollector(),
-            new VulnerabilityCollector(Scanner(), OsvDirectory(null)),
+            new VulnerabilityCollector(
+                Scanner(),
+                OsvDirectory(null),
+                target => Providers.Get(target.Provider).SecurityMirror(target)
+            ),
             // After the evidence it judges, before provenance, so the decision is signed with the rest.
             new GateCollector(NoRevocationData.Instance),
             // Last: it signs the evidence of every collector above.

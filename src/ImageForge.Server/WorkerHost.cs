@@ -1,4 +1,5 @@
 using ImageForge.Application;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Providers;
 using ImageForge.Core.Worker;
@@ -162,7 +163,12 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddSingleton(options.Config);
         services.AddSingleton(options.Pipeline.Paths);
         services.AddSingleton(options.Providers);
-        services.AddSingleton(new Pipeline(options.Pipeline, options.Providers));
+        services.AddSingleton(
+            new Pipeline(options.Pipeline, options.Providers)
+            {
+                Imports = ImportSlots.PerProvider(options.Config.QueueLimits),
+            }
+        );
         services.AddSingleton(catalog);
         services.AddSingleton<IWebhookLog>(catalog);
         services.AddSingleton<QueueSignal>();

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Sbom;
+using ImageForge.Core.Vulnerabilities;
 using ImageForge.Signing;
 using ImageForge.Storage;
 using ImageForge.TestSupport;
@@ -20,7 +22,8 @@ internal static class SignedVersions
         TimeProvider time,
         string decision = "pass",
         IReadOnlyList<(string Target, string Region)>? places = null,
-        string? signingKey = null
+        string? signingKey = null,
+        IReadOnlyDictionary<string, int>? findings = null
     )
     {
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
@@ -77,6 +80,34 @@ internal static class SignedVersions
                 MediaType = "application/json",
             },
         };
+        if (findings is not null)
+        {
+            var scan = Path.Combine(evidenceDir, "vulnerability-findings.json");
+            await File.WriteAllBytesAsync(
+                scan,
+                new FindingsDocument
+                {
+                    Image = definition.Name,
+                    Version = version,
+                    ScannedAt = time.GetUtcNow(),
+                    Sources = [],
+                    Summary = findings,
+                    Findings = [],
+                    Suppressed = [],
+                    ExpiredSuppressions = [],
+                    Problems = [],
+                }.ToJson()
+            );
+            evidence.Add(
+                new()
+                {
+                    Kind = EvidenceFiles.VulnerabilityFindings,
+                    Location = scan,
+                    Sha256 = Sha(scan),
+                    MediaType = FindingsDocument.MediaType,
+                }
+            );
+        }
         var signer = Signers.Create(signingKey, dataDir);
         var collector = new ProvenanceCollector(
             signer,
