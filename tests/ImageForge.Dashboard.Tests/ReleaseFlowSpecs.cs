@@ -135,7 +135,7 @@ public sealed class ReleaseFlowSpecs(DashboardWorker worker) : IClassFixture<Das
         // htmx polls the log every second: the new line appears without a reload.
         await page.Locator("#log")
             .GetByText("==> stage two")
-            .WaitForAsync(new() { Timeout = 10_000 });
+            .WaitForAsync(new() { Timeout = 30_000 });
         await Accessibility.CheckAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel build" }).ClickAsync();
         await page.Locator("#cancel-requested").WaitForAsync();
