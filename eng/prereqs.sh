@@ -8,7 +8,7 @@ set -euo pipefail
 # qemu-system-x86 and ovmf (booting the disk under UEFI), pigz (disk.tar.gz on every core), python3 (hashing the
 # sparse disk in one pass, the disk and boot-test documents).
 packages=(packer mmdebstrap openscap-scanner ssg-debian ssg-debderived zstd e2fsprogs shellcheck
-  mtools dosfstools fdisk gdisk grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf pigz python3)
+  mtools dosfstools fdisk gdisk grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf pigz python3 chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -73,6 +73,9 @@ public sealed class Pipeline
     /// <summary>How long a build may run unless the command says otherwise (<c>build --timeout</c>).</summary>
     public static readonly TimeSpan DefaultBuildTimeout = TimeSpan.FromMinutes(60);
 
+    /// <summary>How many imports into each provider the builds of this pipeline may run at once (none: no limit).</summary>
+    public ImportSlots Imports { get; init; } = ImportSlots.Unlimited;
+
     /// <summary>The host the pipeline serves.</summary>
     public PipelineHost Host => _host;
 
@@ -105,7 +108,7 @@ public sealed class Pipeline
             _host.Paths.Data,
             _host.Time,
             _host.Variable,
-            new BuildSettings(ownerPid, buildTimeout),
+            new BuildSettings(ownerPid, buildTimeout) { Imports = Imports },
             new BuildAudit(catalog, catalog, _host.Time, Providers),
             _host.Resolvers
         );
@@ -128,7 +131,11 @@ public sealed class Pipeline
         [
             new ComplianceCollector(),
             new SbomCollector(),
-            new VulnerabilityCollector(Scanner(), OsvDirectory(null)),
+            new VulnerabilityCollector(
+                Scanner(),
+                OsvDirectory(null),
+                target => Providers.Get(target.Provider).SecurityMirror(target)
+            ),
             // After compliance and findings, which it records with the image's facts; before the gates.
             new FactsCollector(
                 catalog,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImageForge.Core.Worker;
+using ImageForge.Dashboard;
 using ImageForge.Server;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -52,7 +53,10 @@ internal static class WorkerCommand
                         ctx.Host.Providers,
                         settings,
                         hostArguments
-                    ),
+                    )
+                    {
+                        Extensions = [new DashboardExtension()],
+                    },
                     ct
                 );
                 await worker.App.StartAsync(ct);
@@ -63,7 +67,7 @@ internal static class WorkerCommand
                         ?.Addresses
                     ?? [];
                 await ctx.Error.WriteLineAsync(
-                    $"worker on {ctx.Data.Root}: API at {string.Join(", ", addresses)}; Ctrl-C or SIGTERM stops it "
+                    $"worker on {ctx.Data.Root}: API at {string.Join(", ", addresses)} (dashboard under /ui/); Ctrl-C or SIGTERM stops it "
                         + $"(running builds: {settings.Shutdown.ToString().ToLowerInvariant()})"
                 );
                 // Returns once SIGTERM, Ctrl-C or the token asked to stop, after the host stopped every part.

@@ -1,4 +1,5 @@
 using ImageForge.Application;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Providers;
 using ImageForge.Core.Worker;
@@ -9,6 +10,7 @@ using ImageForge.Server.Telemetry;
 using ImageForge.Server.Webhooks;
 using ImageForge.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,7 +26,24 @@ public sealed record WorkerOptions(
     ProviderRegistry Providers,
     WorkerConfig Config,
     string[] HostArguments
-);
+)
+{
+    /// <summary>More parts the launching host adds to the worker (the dashboard), registered, used and mapped after the API.</summary>
+    public IReadOnlyList<IWorkerExtension> Extensions { get; init; } = [];
+}
+
+/// <summary>A part of the worker outside this project (the dashboard under <c>/ui/</c>): its services, middleware and endpoints.</summary>
+public interface IWorkerExtension
+{
+    /// <summary>Registers the part's services (after the API's).</summary>
+    void AddServices(IServiceCollection services, WorkerOptions options);
+
+    /// <summary>Adds its middleware after the API's (routing, authentication and authorization are in place).</summary>
+    void Use(IApplicationBuilder app);
+
+    /// <summary>Maps its endpoints.</summary>
+    void Map(IEndpointRouteBuilder endpoints);
+}
 
 /// <summary>
 /// The worker: one Generic Host (ASP.NET Core) with the build queue runner, the Quartz schedules and CVE job, the
@@ -106,7 +125,17 @@ public sealed class WorkerHost : IAsyncDisposable
             AddWorker(builder.Services, options, catalog);
             var app = builder.Build();
             app.UseImageForgeApi();
+            foreach (var extension in options.Extensions)
+            {
+                extension.Use(app);
+            }
+
             app.MapImageForgeApi();
+            foreach (var extension in options.Extensions)
+            {
+                extension.Map(app);
+            }
+
             app.MapWorkerTelemetry();
             return new WorkerHost(app, catalog, lockFile);
         }
@@ -134,7 +163,12 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddSingleton(options.Config);
         services.AddSingleton(options.Pipeline.Paths);
         services.AddSingleton(options.Providers);
-        services.AddSingleton(new Pipeline(options.Pipeline, options.Providers));
+        services.AddSingleton(
+            new Pipeline(options.Pipeline, options.Providers)
+            {
+                Imports = ImportSlots.PerProvider(options.Config.QueueLimits),
+            }
+        );
         services.AddSingleton(catalog);
         services.AddSingleton<IWebhookLog>(catalog);
         services.AddSingleton<QueueSignal>();
@@ -146,6 +180,10 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddWebhooks(options.Config.Webhooks);
         services.AddImageForgeSchedules();
         services.AddImageForgeApi();
+        foreach (var extension in options.Extensions)
+        {
+            extension.AddServices(services, options);
+        }
     }
 
     /// <inheritdoc />

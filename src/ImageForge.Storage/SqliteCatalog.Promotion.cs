@@ -185,6 +185,13 @@ public sealed partial class SqliteCatalog : IPromotionStore, IAuditLog
     ) => Guard(Promotions.GetLineageAsync(image, version, cancellationToken));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<(string Image, string Version)>> GetChildrenAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    ) => Guard(Promotions.GetChildrenAsync(image, version, cancellationToken));
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<VersionFlag>> GetFlagsAsync(
         string image,
         string version,

@@ -267,6 +267,27 @@ public sealed class WorkerStoreSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_multi_cloud_build_counts_against_the_limit_of_the_target_that_builds_its_disk()
+    {
+        // Arrange: a disk imported into three clouds runs; the local limit is 2.
+        var catalog = await _data.OpenAsync();
+        var limits = new Dictionary<string, int> { ["local"] = 2 };
+        await catalog.StartBuildAsync(Builds.For("mc", "local,aws,azure,gcp"), ownerPid: 1);
+        var second = await catalog.EnqueueAsync(Request("mc2", "local,aws"), At(0));
+        await catalog.EnqueueAsync(Request("plain", "local"), At(1));
+
+        // Act
+        var first = await catalog.ClaimNextAsync(limits, ownerPid: 9, At(2));
+        var third = await catalog.ClaimNextAsync(limits, ownerPid: 9, At(3));
+
+        // Assert: mc and mc2 fill local's two slots; the plain local build waits.
+        first!.Id.ShouldBe(second.Build.Id);
+        first.Target.ShouldBe("local,aws");
+        third.ShouldBeNull();
+        (await catalog.ListQueuedAsync()).Select(b => b.Image).ShouldBe(["plain"]);
+    }
+
+    [Fact]
     public async Task A_target_with_limit_zero_never_starts_and_does_not_hold_up_other_targets()
     {
         // Arrange

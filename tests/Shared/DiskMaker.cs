@@ -45,6 +45,13 @@ public sealed class DiskMaker(int diskBytes = 1 << 20)
             BuildsDisks = true,
         };
 
+    /// <summary>
+    /// A loopback port nothing listens on: the scan of a made disk's inventory asks no archive outside this machine
+    /// (its source is recorded as failed, which the specs' open baseline accepts).
+    /// </summary>
+    public override string? SecurityMirror(TargetSpec target) =>
+        "http://127.0.0.1:9/debian-security";
+
     public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
 
     public IReadOnlyList<string> Preflight(

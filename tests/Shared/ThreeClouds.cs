@@ -24,6 +24,16 @@ public sealed class ThreeClouds : IAsyncDisposable
     public const string GcpBucket = "imageforge-uploads";
     public const string GcpProject = GcpFakeFixture.ProjectId;
 
+    /// <summary>Where <see cref="CloudTargets"/> puts a version's images (target/region), in ordinal order.</summary>
+    public static readonly string[] Places =
+    [
+        "aws/eu-west-1",
+        "aws/us-east-1",
+        "azure/northeurope",
+        "azure/westeurope",
+        "gcp/global",
+    ];
+
     private ThreeClouds(AwsFakeFixture aws, Azurite azurite, ArmFake arm, GcpFakeFixture gcp)
     {
         Aws = aws;

@@ -298,6 +298,34 @@ public sealed class PromotionOperations
         return Revocation(image, version, reason, result);
     }
 
+    /// <summary>
+    /// What revoking the version would hit, changing nothing: the versions built on it, the channels pointing at it
+    /// now (each would fall back to its last good version) and its images per target and region.
+    /// </summary>
+    public async Task<RevocationPreviewView> PreviewRevocationAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var session = await OpenAsync(cancellationToken);
+        var found =
+            await session.Catalog.GetVersionAsync(image, version, cancellationToken)
+            ?? throw new InvalidInputException(
+                $"{image} has no version {version}; imageforge images show {image} lists its versions"
+            );
+        var children = await session.Catalog.GetChildrenAsync(image, version, cancellationToken);
+        var channels = await session.Catalog.GetChannelsAsync(image, cancellationToken);
+        return new RevocationPreviewView(
+            image,
+            version,
+            found.Status,
+            [.. children.Select(c => new VersionReferenceView(c.Image, c.Version))],
+            [.. channels.Where(c => c.Version == version).Select(c => c.Channel)],
+            [.. found.Artifacts.Select(a => $"{a.Target}/{a.Region}").Distinct()]
+        );
+    }
+
     /// <summary>The view of a revocation's outcome (also of a scheduled one applied when its time came).</summary>
     public static RevocationView Revocation(
         string image,

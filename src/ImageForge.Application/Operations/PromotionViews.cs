@@ -177,6 +177,22 @@ public sealed record RevocationView(
     public bool DeprecationFailed => Deprecations.Any(d => !d.Succeeded);
 }
 
+/// <summary>What a revocation would hit, shown before it is confirmed.</summary>
+/// <param name="Image">The image.</param>
+/// <param name="Version">The version that would be revoked.</param>
+/// <param name="Status">Its status now.</param>
+/// <param name="Descendants">Versions built on it (they would be flagged).</param>
+/// <param name="Channels">Channels pointing at it now (they would fall back).</param>
+/// <param name="Targets">Its images' places (target/region), which would be deprecated.</param>
+public sealed record RevocationPreviewView(
+    string Image,
+    string Version,
+    VersionStatus Status,
+    IReadOnlyList<VersionReferenceView> Descendants,
+    IReadOnlyList<string> Channels,
+    IReadOnlyList<string> Targets
+);
+
 /// <summary>A channel moved off a revoked version.</summary>
 public sealed record ChannelMoveView(string Channel, string? From, string? To);
 

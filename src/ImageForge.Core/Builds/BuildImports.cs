@@ -16,7 +16,8 @@ internal sealed class BuildImports(
     BuildRecord build,
     PreparedBuild prepared,
     ITargetBuildSink sink,
-    TimeProvider time
+    TimeProvider time,
+    ImportSlots slots
 )
 {
     private const string DiskBuildFile = "disk-build.json";
@@ -145,6 +146,15 @@ internal sealed class BuildImports(
                 $"{provider}: the disk build made no {import.Importer.DiskKind} to import; its template must export it",
                 []
             );
+        using var slot = await slots.EnterAsync(
+            provider,
+            limit =>
+                sink.Progress(
+                    $"import {provider}",
+                    $"waiting: {limit} import(s) into {provider} already running on this worker (queue.limits)"
+                ),
+            cancellationToken
+        );
         sink.Progress(
             $"import {provider}",
             $"importing {Path.GetFileName(source.Location)} as {version}"

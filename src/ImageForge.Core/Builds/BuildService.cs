@@ -430,7 +430,14 @@ public sealed class BuildService
         var keepOutput = resume;
         try
         {
-            var imports = new BuildImports(_catalog, build, prepared, sink, _time);
+            var imports = new BuildImports(
+                _catalog,
+                build,
+                prepared,
+                sink,
+                _time,
+                _settings.Imports
+            );
             if (resume)
             {
                 result = await imports.ReadDiskBuildAsync(request.OutputDirectory, cancel.Token);
@@ -840,7 +847,11 @@ public sealed record PreparedImport(
 /// <summary>Who owns the builds a <see cref="BuildService"/> runs, and how long each may take.</summary>
 /// <param name="OwnerPid">The process recorded as the builds' owner (a dead owner's builds are reaped).</param>
 /// <param name="Timeout">The longest a target build may run before it is stopped and recorded as failed.</param>
-public sealed record BuildSettings(int OwnerPid, TimeSpan Timeout);
+public sealed record BuildSettings(int OwnerPid, TimeSpan Timeout)
+{
+    /// <summary>How many imports into each provider may run at once in this process (the worker's limits).</summary>
+    public ImportSlots Imports { get; init; } = ImportSlots.Unlimited;
+}
 
 /// <summary>A build command checked against the definitions: everything needed to run it.</summary>
 public sealed record PreparedBuild(

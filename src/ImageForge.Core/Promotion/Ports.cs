@@ -213,6 +213,13 @@ public interface IPromotionStore
         CancellationToken cancellationToken = default
     );
 
+    /// <summary>The versions recorded as built on this one (their lineage names it as parent), by image and version.</summary>
+    Task<IReadOnlyList<(string Image, string Version)>> GetChildrenAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    );
+
     Task<IReadOnlyList<VersionFlag>> GetFlagsAsync(
         string image,
         string version,

@@ -73,6 +73,7 @@ public static class ImageForgeTelemetry
         public const string Channel = "imageforge.channel";
         public const string Gate = "imageforge.gate";
         public const string Rule = "imageforge.gate.rule";
+        public const string Severity = "imageforge.severity";
     }
 
     /// <summary>Instrument names (units are given where they are created).</summary>
@@ -89,6 +90,7 @@ public static class ImageForgeTelemetry
         public const string GateRulesNotMet = "imageforge.gate.rules_not_met";
         public const string PromotionSteps = "imageforge.promotion.steps";
         public const string ScheduleFirings = "imageforge.schedule.firings";
+        public const string PromotedFindings = "imageforge.findings.promoted";
     }
 
     /// <summary>Builds opened, by image, target and trigger.</summary>

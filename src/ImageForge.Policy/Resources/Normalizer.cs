@@ -100,7 +100,7 @@ internal static class Normalizer
     }
 
     /// <summary>
-    /// Every resource of <paramref name="attachmentType"/> by the resource it attaches to (<see cref="Targets"/>),
+    /// Every resource of <paramref name="attachmentType"/> by the resource it attaches to (<see cref="TargetIndex.Of"/>),
     /// worked out once per plan: a plan of thousands of buckets is joined in one pass, not one per bucket.
     /// </summary>
     public static ILookup<PlannedResource, PlannedResource> Attachments(
@@ -109,44 +109,65 @@ internal static class Normalizer
         string argument,
         string targetType,
         string targetKey
-    ) =>
-        plan
+    )
+    {
+        var targets = new TargetIndex(plan, targetType, targetKey);
+        return plan
             .Resources.Where(r => r.Type == attachmentType)
-            .SelectMany(a =>
-                Targets(plan, a, argument, targetType, targetKey).Select(t => (Target: t, a))
-            )
+            .SelectMany(a => targets.Of(plan, a, argument).Select(t => (Target: t, a)))
             .ToLookup<
                 (PlannedResource Target, PlannedResource a),
                 PlannedResource,
                 PlannedResource
             >(p => p.Target, p => p.a, ReferenceEqualityComparer.Instance);
+    }
 
     /// <summary>
-    /// The resources of <paramref name="targetType"/> a separate resource attaches to through
-    /// <paramref name="argument"/>: by a known value equal to the target's <paramref name="targetKey"/>, else by the
-    /// configuration's reference (the instance with the same key when there is one, else every instance).
+    /// The resources of one type a separate resource may attach to, indexed by their key's known value and by their
+    /// configuration address.
     /// </summary>
-    public static IEnumerable<PlannedResource> Targets(
-        PlanDocument plan,
-        PlannedResource attachment,
-        string argument,
-        string targetType,
-        string targetKey
-    )
+    private sealed class TargetIndex
     {
-        var candidates = plan.Resources.Where(r => r.Type == targetType).ToList();
-        var value = attachment.After.Member(argument);
-        if (!value.IsUnknown && value.Text() is { } known)
+        private readonly ILookup<string, PlannedResource> _byKey;
+        private readonly ILookup<string, PlannedResource> _byConfig;
+        private readonly string _targetType;
+
+        public TargetIndex(PlanDocument plan, string targetType, string targetKey)
         {
-            return candidates.Where(c => c.After.Member(targetKey).Text() == known);
+            var candidates = plan.Resources.Where(r => r.Type == targetType).ToList();
+            _targetType = targetType;
+            _byKey = candidates
+                .Select(c => (Key: c.After.Member(targetKey).Text(), c))
+                .Where(k => k.Key is not null)
+                .ToLookup(k => k.Key!, k => k.c, StringComparer.Ordinal);
+            _byConfig = candidates.ToLookup(c => c.ConfigAddress, StringComparer.Ordinal);
         }
-        var referenced = plan.References(attachment)
-            .Select(r => r.Address)
-            .Where(a => TypeOf(a) == targetType)
-            .ToHashSet(StringComparer.Ordinal);
-        var matching = candidates.Where(c => referenced.Contains(c.ConfigAddress)).ToList();
-        var sameKey = matching.Where(c => c.Index == attachment.Index).ToList();
-        return sameKey.Count > 0 ? sameKey : matching;
+
+        /// <summary>
+        /// The targets <paramref name="attachment"/> attaches to through <paramref name="argument"/>: by a known value
+        /// equal to the target's key, else by the configuration's reference (the instance with the same key when
+        /// there is one, else every instance).
+        /// </summary>
+        public IEnumerable<PlannedResource> Of(
+            PlanDocument plan,
+            PlannedResource attachment,
+            string argument
+        )
+        {
+            var value = attachment.After.Member(argument);
+            if (!value.IsUnknown && value.Text() is { } known)
+            {
+                return _byKey[known];
+            }
+            var matching = plan.References(attachment)
+                .Select(r => r.Address)
+                .Where(a => TypeOf(a) == _targetType)
+                .Distinct(StringComparer.Ordinal)
+                .SelectMany(a => _byConfig[a])
+                .ToList();
+            var sameKey = matching.Where(c => c.Index == attachment.Index).ToList();
+            return sameKey.Count > 0 ? sameKey : matching;
+        }
     }
 
     /// <summary>Storage encryption as rules see it.</summary>

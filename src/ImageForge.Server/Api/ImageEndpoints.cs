@@ -83,7 +83,7 @@ internal static class ImageEndpoints
             VersionView.From(await FindAsync(catalog, image, version, cancellationToken))
         );
 
-    private static async Task<PhysicalFileHttpResult> EvidenceAsync(
+    internal static async Task<PhysicalFileHttpResult> EvidenceAsync(
         string image,
         string version,
         string kind,
@@ -115,7 +115,7 @@ internal static class ImageEndpoints
         );
     }
 
-    private static async Task<ImageVersion> FindAsync(
+    internal static async Task<ImageVersion> FindAsync(
         ICatalog catalog,
         string image,
         string version,

@@ -185,25 +185,7 @@ internal static class PromotionEndpoints
             case PromotionStatuses.Failed:
                 return TypedResults.Json(view, statusCode: StatusCodes.Status502BadGateway);
             case PromotionStatuses.Promoted:
-                await Events(http)
-                    .PublishAsync(
-                        WorkerEventTypes.Promoted,
-                        new
-                        {
-                            image,
-                            version,
-                            channel = view.Channel,
-                            previous_version = view.PreviousVersion,
-                            promotion_id = view.PromotionId,
-                            skip_reason = Blank(body.SkipReason),
-                            skipped = view.Skipped,
-                            actor = actor.Name,
-                            role = actor.RoleName,
-                            // Per target (cloud) and region: what each step did, and whether it ran now.
-                            steps = view.Steps,
-                        },
-                        CancellationToken.None
-                    );
+                await PublishPromotedAsync(http, view, actor, Blank(body.SkipReason));
                 break;
         }
 
@@ -283,21 +265,7 @@ internal static class PromotionEndpoints
             return Refused(e.RequiredRole, e.Message, e.Reasons);
         }
 
-        await Events(http)
-            .PublishAsync(
-                WorkerEventTypes.RolledBack,
-                new
-                {
-                    image,
-                    version = moved.Version,
-                    channel = moved.Channel,
-                    previous_version = moved.PreviousVersion,
-                    reason = moved.Reason,
-                    actor = actor.Name,
-                    role = actor.RoleName,
-                },
-                CancellationToken.None
-            );
+        await PublishRolledBackAsync(http, moved, actor);
         return TypedResults.Ok(moved);
     }
 
@@ -426,7 +394,56 @@ internal static class PromotionEndpoints
         };
     }
 
-    private static Task PublishRevokedAsync(
+    // What a promotion published (the API and the dashboard publish the same event).
+    internal static Task PublishPromotedAsync(
+        HttpContext http,
+        PromotionView view,
+        Actor actor,
+        string? skipReason
+    ) =>
+        Events(http)
+            .PublishAsync(
+                WorkerEventTypes.Promoted,
+                new
+                {
+                    image = view.Image,
+                    version = view.Version,
+                    channel = view.Channel,
+                    previous_version = view.PreviousVersion,
+                    promotion_id = view.PromotionId,
+                    skip_reason = skipReason,
+                    skipped = view.Skipped,
+                    actor = actor.Name,
+                    role = actor.RoleName,
+                    // Per target (cloud) and region: what each step did, and whether it ran now.
+                    steps = view.Steps,
+                },
+                CancellationToken.None
+            );
+
+    // What a rollback published.
+    internal static Task PublishRolledBackAsync(
+        HttpContext http,
+        AssignmentView moved,
+        Actor actor
+    ) =>
+        Events(http)
+            .PublishAsync(
+                WorkerEventTypes.RolledBack,
+                new
+                {
+                    image = moved.Image,
+                    version = moved.Version,
+                    channel = moved.Channel,
+                    previous_version = moved.PreviousVersion,
+                    reason = moved.Reason,
+                    actor = actor.Name,
+                    role = actor.RoleName,
+                },
+                CancellationToken.None
+            );
+
+    internal static Task PublishRevokedAsync(
         HttpContext http,
         RevocationView view,
         string actor,

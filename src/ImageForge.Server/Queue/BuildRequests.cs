@@ -107,11 +107,14 @@ public sealed class BuildRequests(
         return cancelled;
     }
 
-    /// <summary>The build row values of a prepared build.</summary>
+    /// <summary>
+    /// The build row values of a prepared build: its targets as the command line records them (the disk's target,
+    /// then every import), so the runner builds and imports what was asked.
+    /// </summary>
     public static NewBuild NewBuildOf(PreparedBuild prepared) =>
         new(
             prepared.Definition.Name,
-            prepared.Target.Provider,
+            prepared.Targets,
             prepared.Command.Trigger,
             prepared.Command.Requester,
             prepared.Command.Reason,

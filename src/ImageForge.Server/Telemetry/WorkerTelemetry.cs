@@ -1,5 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Sbom;
 using ImageForge.Core.Telemetry;
+using ImageForge.Core.Vulnerabilities;
 using ImageForge.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -84,6 +89,7 @@ internal static class WorkerTelemetry
         });
         builder.Logging.AddFilter<ConsoleLoggerProvider>(BuildLogCategory, LogLevel.None);
         builder.Services.AddSingleton<QueueDepthGauge>();
+        builder.Services.AddSingleton<PromotedFindingsGauge>();
 
         var otel = builder
             .Services.AddOpenTelemetry()
@@ -124,6 +130,7 @@ internal static class WorkerTelemetry
     public static void MapWorkerTelemetry(this WebApplication app)
     {
         app.Services.GetRequiredService<QueueDepthGauge>();
+        app.Services.GetRequiredService<PromotedFindingsGauge>();
         app.MapPrometheusScrapingEndpoint(MetricsPath);
     }
 
@@ -141,6 +148,100 @@ internal static class WorkerTelemetry
                     "{build}",
                     "Builds queued and not yet started"
                 );
+        }
+    }
+
+    /// <summary>
+    /// The findings of the version each channel points at, by severity, read at each collection from the version's
+    /// newest <c>vulnerability-findings</c> evidence: a re-scan after the promotion shows here as new findings.
+    /// </summary>
+    internal sealed class PromotedFindingsGauge
+    {
+        private static readonly string[] SeverityNames =
+        [
+            .. Enum.GetValues<Severity>().Reverse().Select(Severities.Name),
+        ];
+
+        // Evidence files are written once: a summary read is kept for as long as its file is the newest of its kind.
+        private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, int>> _summaries =
+            new(StringComparer.Ordinal);
+        private readonly SqliteCatalog _catalog;
+        private readonly ILogger<PromotedFindingsGauge> _log;
+
+        public PromotedFindingsGauge(
+            IMeterFactory meters,
+            SqliteCatalog catalog,
+            ILogger<PromotedFindingsGauge> log
+        )
+        {
+            _catalog = catalog;
+            _log = log;
+            meters
+                .Create(ImageForgeTelemetry.Name)
+                .CreateObservableGauge(
+                    ImageForgeTelemetry.Metrics.PromotedFindings,
+                    () => MeasureAsync().GetAwaiter().GetResult(),
+                    "{finding}",
+                    "Findings of the version each channel points at, by severity (suppressed ones not counted)"
+                );
+        }
+
+        private async Task<List<Measurement<long>>> MeasureAsync()
+        {
+            var measurements = new List<Measurement<long>>();
+            foreach (var image in await _catalog.ListImagesAsync())
+            {
+                foreach (var channel in await _catalog.GetChannelsAsync(image.Image))
+                {
+                    if (
+                        channel.Version is null
+                        || await _catalog.GetVersionAsync(image.Image, channel.Version)
+                            is not { } version
+                        || version.Evidence.LastOrDefault(e =>
+                            e.Kind == EvidenceFiles.VulnerabilityFindings
+                        )
+                            is not { } findings
+                        || Summary(findings.Location) is not { } summary
+                    )
+                    {
+                        continue;
+                    }
+                    foreach (var severity in SeverityNames)
+                    {
+                        measurements.Add(
+                            new(
+                                summary.GetValueOrDefault(severity),
+                                new TagList
+                                {
+                                    { ImageForgeTelemetry.Attributes.Image, image.Image },
+                                    { ImageForgeTelemetry.Attributes.Channel, channel.Channel },
+                                    { ImageForgeTelemetry.Attributes.Version, channel.Version },
+                                    { ImageForgeTelemetry.Attributes.Severity, severity },
+                                }
+                            )
+                        );
+                    }
+                }
+            }
+            return measurements;
+        }
+
+        private IReadOnlyDictionary<string, int>? Summary(string location)
+        {
+            if (_summaries.TryGetValue(location, out var known))
+            {
+                return known;
+            }
+            try
+            {
+                return _summaries[location] = FindingsDocument.Read(location).Summary;
+            }
+            catch (InvalidInputException e)
+            {
+                // A gauge that threw would lose every other series of the collection: report the one document.
+                _log.LogWarning("Promoted findings not measured: {Problem}", e.Message);
+                return null;
+            }
         }
     }
 }

@@ -53,6 +53,27 @@ internal sealed partial class SqlPromotionStore
             : null;
     }
 
+    public async Task<IReadOnlyList<(string Image, string Version)>> GetChildrenAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(string Image, string Version)>(
+            Cmd(
+                """
+                SELECT image, version FROM version_lineage
+                WHERE parent_image = @Image AND parent_version = @Version ORDER BY image, version
+                """,
+                new { Image = image, Version = version },
+                null,
+                cancellationToken
+            )
+        );
+        return [.. rows];
+    }
+
     public async Task<IReadOnlyList<VersionFlag>> GetFlagsAsync(
         string image,
         string version,

@@ -120,6 +120,14 @@ internal sealed class SqlWorkerStore
         return new QueuedBuild(queued, Joined: joined is not null);
     }
 
+    // A build's targets as its row records them ("local,aws,gcp"): the first is the provider that builds, whose
+    // queue limit the build counts against (the imports have their own slots, ImportSlots).
+    private static string BuilderOf(string targets)
+    {
+        var comma = targets.IndexOf(',', StringComparison.Ordinal);
+        return comma < 0 ? targets : targets[..comma];
+    }
+
     public async Task<BuildRecord?> ClaimNextAsync(
         IReadOnlyDictionary<string, int> limits,
         int ownerPid,
@@ -142,7 +150,9 @@ internal sealed class SqlWorkerStore
                     cancellationToken
                 )
             )
-        ).ToDictionary(r => r.Target, r => r.Count, StringComparer.Ordinal);
+        )
+            .GroupBy(r => BuilderOf(r.Target), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(r => r.Count), StringComparer.Ordinal);
         // The oldest queued build of each target: the one a free slot of that target goes to.
         var heads = await connection.QueryAsync<(string Target, long Id)>(
             Command(
@@ -153,7 +163,10 @@ internal sealed class SqlWorkerStore
             )
         );
         var next = heads
-            .Where(h => running.GetValueOrDefault(h.Target) < limits.GetValueOrDefault(h.Target, 1))
+            .Where(h =>
+                running.GetValueOrDefault(BuilderOf(h.Target))
+                < limits.GetValueOrDefault(BuilderOf(h.Target), 1)
+            )
             .OrderBy(h => h.Id)
             .Select(h => (long?)h.Id)
             .FirstOrDefault();

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Sbom;
+using ImageForge.Core.Vulnerabilities;
 using ImageForge.Signing;
 using ImageForge.Storage;
 using ImageForge.TestSupport;
@@ -21,7 +23,8 @@ internal static class SignedVersions
         string decision = "pass",
         IReadOnlyList<(string Target, string Region)>? places = null,
         string? signingKey = null,
-        IReadOnlyList<(string File, string Kind, string Text)>? moreEvidence = null
+        IReadOnlyList<(string File, string Kind, string Text)>? moreEvidence = null,
+        IReadOnlyDictionary<string, int>? findings = null
     )
     {
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
@@ -78,6 +81,30 @@ internal static class SignedVersions
                 MediaType = "application/json",
             },
         };
+        if (findings is not null)
+        {
+            var scan = new FindingsDocument
+            {
+                Image = definition.Name,
+                Version = version,
+                ScannedAt = time.GetUtcNow(),
+                Sources = [],
+                Summary = findings,
+                Findings = [],
+                Suppressed = [],
+                ExpiredSuppressions = [],
+                Problems = [],
+            }.ToJson();
+            moreEvidence =
+            [
+                .. moreEvidence ?? [],
+                (
+                    "vulnerability-findings.json",
+                    EvidenceFiles.VulnerabilityFindings,
+                    System.Text.Encoding.UTF8.GetString(scan)
+                ),
+            ];
+        }
         foreach (var (file, kind, text) in moreEvidence ?? [])
         {
             var path = Path.Combine(evidenceDir, file);

@@ -48,18 +48,7 @@ public sealed partial class TelemetrySpecs
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         using var build = new FakePackerBuild(Transcript, exitCode: 1);
-        using var content = new TempDirectory("imageforge-otel");
-        ContentCopy.Create(content.Path);
-        ContentCopy.Edit(
-            content.Path,
-            Path.Combine("templates", "images", "debian-11-cis.yaml"),
-            FakePackerBuild.WithMirrorAuthSecret
-        );
-        build.WithMirrorAuth(BuildCommandSpecs.SensitiveSecret);
-        foreach (var (name, value) in receiver.Environment())
-        {
-            build.Environment[name] = value;
-        }
+        using var content = SecretBuild(build, receiver);
 
         await using var hooks = new FakeHttpServer(_ => (200, "text/plain", "ok"));
         Environment.SetEnvironmentVariable(WebhookSecretVariable, "telemetry-hook-secret");
@@ -346,8 +335,16 @@ public sealed partial class TelemetrySpecs
             build.Environment[name] = value;
         }
 
-        var first = await SignedVersions.RecordAsync(build.DataDir, TimeProvider.System);
-        var second = await SignedVersions.RecordAsync(build.DataDir, TimeProvider.System);
+        var first = await SignedVersions.RecordAsync(
+            build.DataDir,
+            TimeProvider.System,
+            findings: new Dictionary<string, int> { ["critical"] = 1, ["high"] = 3 }
+        );
+        var second = await SignedVersions.RecordAsync(
+            build.DataDir,
+            TimeProvider.System,
+            findings: new Dictionary<string, int> { ["high"] = 1 }
+        );
         var image = first.Image;
         var worker = await build.StartWorkerAsync(WorkerConfig.Default);
         await using (worker)
@@ -436,6 +433,33 @@ public sealed partial class TelemetrySpecs
         point.AsInt.ShouldBe(2);
         Attribute(point.Attributes, ImageForgeTelemetry.Attributes.Target).ShouldBe("local");
         Attribute(point.Attributes, ImageForgeTelemetry.Attributes.Outcome).ShouldBe("succeeded");
+
+        // dev is back on the first version: its findings, one series per severity.
+        var onDev = receiver
+            .ImageForgeMetrics()
+            .Last(m => m.Name == ImageForgeTelemetry.Metrics.PromotedFindings)
+            .Gauge.DataPoints;
+        onDev.ShouldAllBe(p =>
+            Attribute(p.Attributes, ImageForgeTelemetry.Attributes.Channel) == "dev"
+            && Attribute(p.Attributes, ImageForgeTelemetry.Attributes.Version) == first.Version
+        );
+        onDev
+            .ToDictionary(
+                p => Attribute(p.Attributes, ImageForgeTelemetry.Attributes.Severity) ?? "",
+                p => p.AsInt
+            )
+            .ShouldBe(
+                new Dictionary<string, long>
+                {
+                    ["critical"] = 1,
+                    ["high"] = 3,
+                    ["medium"] = 0,
+                    ["low"] = 0,
+                    ["negligible"] = 0,
+                    ["unknown"] = 0,
+                },
+                ignoreOrder: true
+            );
     }
 
     private static async Task<IReadOnlyList<string>> StoredLogAsync(
@@ -463,6 +487,27 @@ public sealed partial class TelemetrySpecs
                         .GetString()!
                 ),
         ];
+    }
+
+    /// <summary>
+    /// The sensitive-variable setup exporting to <paramref name="receiver"/>: a copy of the content whose
+    /// debian-11-cis target has the secret variable, which fakepacker prints; the copy is returned.
+    /// </summary>
+    private static TempDirectory SecretBuild(FakePackerBuild build, OtlpReceiver receiver)
+    {
+        var content = new TempDirectory("imageforge-otel");
+        ContentCopy.Create(content.Path);
+        ContentCopy.Edit(
+            content.Path,
+            Path.Combine("templates", "images", "debian-11-cis.yaml"),
+            FakePackerBuild.WithMirrorAuthSecret
+        );
+        build.WithMirrorAuth(BuildCommandSpecs.SensitiveSecret);
+        foreach (var (name, value) in receiver.Environment())
+        {
+            build.Environment[name] = value;
+        }
+        return content;
     }
 
     private static async Task<HttpClient> ClientAsync(WorkerHost worker, string? role)

@@ -172,6 +172,8 @@ public sealed class AwsFake : IAsyncDisposable
                 throw service.Error(Failure.Throttled, parsed.OperationName);
             }
 
+            await Faults.HeldAsync(parsed.OperationName).WaitAsync(http.RequestAborted);
+
             var call = new AwsCall(
                 http,
                 region,

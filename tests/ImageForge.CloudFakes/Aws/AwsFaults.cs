@@ -13,6 +13,9 @@ public sealed class AwsFaults
         StringComparer.Ordinal
     );
     private readonly ConcurrentDictionary<int, (long AfterBytes, int Times)> _cuts = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new(
+        StringComparer.Ordinal
+    );
     private int _hiddenCopyCalls;
 
     /// <summary>
@@ -40,9 +43,31 @@ public sealed class AwsFaults
     public void CutUploadPart(int partNumber, long afterBytes, int times = 1) =>
         _cuts[partNumber] = (afterBytes, times);
 
+    /// <summary>
+    /// Calls of <paramref name="operation"/> wait unanswered (the call stays in flight) until
+    /// <see cref="Release"/>: a spec holds one step of an import for as long as it looks at what else runs.
+    /// </summary>
+    public void Hold(string operation) =>
+        _held[operation] = new TaskCompletionSource(
+            TaskCreationOptions.RunContinuationsAsynchronously
+        );
+
+    /// <summary>Answers the calls <see cref="Hold"/> kept waiting, and every later one at once.</summary>
+    public void Release(string operation)
+    {
+        if (_held.TryRemove(operation, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
     /// <summary>Clears every fault.</summary>
     public void Reset()
     {
+        foreach (var operation in _held.Keys)
+        {
+            Release(operation);
+        }
         _throttled.Clear();
         _failingRegions.Clear();
         _cuts.Clear();
@@ -50,6 +75,9 @@ public sealed class AwsFaults
     }
 
     internal bool Throttles(string operation) => Take(_throttled, operation);
+
+    internal Task HeldAsync(string operation) =>
+        _held.TryGetValue(operation, out var gate) ? gate.Task : Task.CompletedTask;
 
     internal bool RegionFails(string region) => _failingRegions.ContainsKey(region);
 

@@ -25,6 +25,7 @@ public sealed class ScheduledFiringSpecs
     public async Task An_instant_missed_within_the_grace_really_fires_once_at_start_and_queues_a_build()
     {
         // The worker recorded last night, was down at tonight's 02:00 and starts two hours later.
+        using var counter = new FiringCounter();
         await using var worker = await WorkerFixture.CreateAsync(Tonight.AddHours(2));
         await worker.Catalog.TryRecordFiringAsync(
             new ScheduleFiring(
@@ -57,6 +58,7 @@ public sealed class ScheduledFiringSpecs
         build.Requester.ShouldBe("schedule");
         build.Trigger.ShouldBe(BuildTrigger.Schedule);
         build.Image.ShouldBe(Image);
+        counter.Firings.ShouldContain((Image, "local", "queued", 1));
         // Once the firing is over (so Quartz has completed the spent one-shot trigger), the job has re-armed it for
         // tomorrow's instant, not another one tonight.
         var scheduler = await host.SchedulerAsync();
@@ -81,6 +83,7 @@ public sealed class ScheduledFiringSpecs
     [Fact]
     public async Task An_instant_missed_beyond_the_grace_is_recorded_as_misfired_and_not_built()
     {
+        using var counter = new FiringCounter();
         await using var worker = await WorkerFixture.CreateAsync(Tonight.AddHours(11));
         await worker.Catalog.TryRecordFiringAsync(
             new ScheduleFiring(
@@ -102,6 +105,7 @@ public sealed class ScheduledFiringSpecs
         last.Reason.ShouldContain("schedules.misfire_grace");
         (await worker.Catalog.ListQueuedAsync()).ShouldBeEmpty();
         (await host.TriggerAsync(Image))!.NextFireTimeUtc.ShouldBe(Tonight.AddDays(1));
+        counter.Firings.ShouldContain((Image, "local", "misfired", 1));
     }
 
     [Fact]

@@ -1,0 +1,84 @@
+using ImageForge.Application;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Compliance;
+using ImageForge.Core.Errors;
+using ImageForge.Core.Gates;
+using ImageForge.Core.Inventory;
+using ImageForge.Core.Sbom;
+using ImageForge.Core.Vulnerabilities;
+using ImageForge.Signing;
+
+namespace ImageForge.Dashboard.Common;
+
+/// <summary>
+/// Everything the version page shows, read with the one reader of each document (gate decision, compliance summary,
+/// SBOM, findings) and the signature checked live by <see cref="VersionVerifier"/> against the worker's trust store.
+/// A document that cannot be read is named in <see cref="Problems"/>, not thrown: the page still shows the rest.
+/// </summary>
+public sealed record VersionEvidence(
+    ImageVersion Version,
+    GateDecision? Gate,
+    ComplianceSummary? Compliance,
+    IReadOnlyList<InstalledPackage> Packages,
+    FindingsDocument? Findings,
+    VerificationReport Verification,
+    IReadOnlyList<string> Problems
+)
+{
+    internal static async Task<VersionEvidence> ReadAsync(
+        ImageVersion version,
+        Pipeline pipeline,
+        CancellationToken cancellationToken
+    )
+    {
+        var problems = new List<string>();
+        T? Try<T>(Func<T?> read)
+            where T : class
+        {
+            try
+            {
+                return read();
+            }
+            catch (InvalidInputException e)
+            {
+                problems.Add(e.Message);
+                return null;
+            }
+        }
+
+        var gate = Try(() => GateDecision.Current(version)?.Decision);
+        var compliance = Try(() =>
+            EvidenceFiles.Current(version.Evidence, ComplianceCollector.SummaryKind) is { } doc
+                ? ComplianceSummary.Read(doc.Location)
+                : null
+        );
+        var packages = HasInventory(version)
+            ? Try(() => EvidenceFiles.ReadInventory(version))?.Packages
+            : null;
+        var findings = Try(() =>
+            EvidenceFiles.Current(version.Evidence, EvidenceFiles.VulnerabilityFindings) is { } doc
+                ? FindingsDocument.Read(doc.Location)
+                : null
+        );
+        var verification = await VersionVerifier.VerifyAsync(
+            version,
+            null,
+            pipeline.TrustStore(),
+            cancellationToken
+        );
+        return new VersionEvidence(
+            version,
+            gate,
+            compliance,
+            packages ?? [],
+            findings,
+            verification,
+            problems
+        );
+    }
+
+    private static bool HasInventory(ImageVersion version) =>
+        version.Evidence.Any(e =>
+            e.Kind is EvidenceFiles.CycloneDx or EvidenceFiles.PackageInventory
+        ) || version.Artifacts.Any(a => a.Kind == EvidenceFiles.PackageInventory);
+}

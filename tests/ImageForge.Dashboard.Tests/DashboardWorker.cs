@@ -1,0 +1,291 @@
+using ImageForge.Application;
+using ImageForge.Application.Access;
+using ImageForge.Cli.Tests.Promotion;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Definitions;
+using ImageForge.Core.Worker;
+using ImageForge.Server;
+using ImageForge.Server.Api;
+using ImageForge.Server.Queue;
+using ImageForge.Storage;
+using ImageForge.TestSupport;
+using ImageForge.TestUtils;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace ImageForge.Dashboard.Tests;
+
+/// <summary>
+/// One worker and one browser for a test class: the API and the dashboard on a real loopback port (Kestrel), over a
+/// real <see cref="SqliteCatalog"/> in a temporary data directory with the repository's definitions, the real build
+/// requests (queue and cancel through the catalog, no runner), and Debian's chromium driven by Playwright.
+/// Tests of a class share the catalog: each records its own versions.
+/// </summary>
+public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IAsyncLifetime
+{
+    /// <summary>Where the clock starts.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The one browser on this machine; never downloaded.</summary>
+    public const string Chromium = "/usr/bin/chromium";
+
+    private readonly TempDirectory _data = new("imageforge-dashboard");
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private int _tokens;
+
+    public DashboardWorker()
+    {
+        Data = new DataPaths(_data.Path);
+        Catalog = SqliteCatalog.OpenAsync(_data.Path, Time).GetAwaiter().GetResult();
+    }
+
+    public ManualTimeProvider Time { get; } = new(Start);
+
+    public SqliteCatalog Catalog { get; }
+
+    public DataPaths Data { get; }
+
+    public HostPaths Paths => new(ContentPaths.UnderRoot(RepoPaths.Root), Data);
+
+    public RecordingEvents Events { get; } = new();
+
+    /// <summary>The worker's address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri Address { get; private set; } = new("http://127.0.0.1/");
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync()
+    {
+        UseKestrel(0);
+        StartServer();
+        var address = Services
+            .GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
+        Address = new Uri(
+            address
+                .Replace("[::]", "127.0.0.1", StringComparison.Ordinal)
+                .Replace("localhost", "127.0.0.1", StringComparison.Ordinal)
+        );
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(
+            new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                Args =
+                [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            }
+        );
+    }
+
+    /// <summary>Stores a new token of <paramref name="role"/> and returns its secret.</summary>
+    public async Task<string> TokenAsync(string role, string? actor = null)
+    {
+        var secret = ApiTokens.Generate();
+        await ((ITokenStore)Catalog).CreateTokenAsync(
+            actor ?? $"{role}-{Interlocked.Increment(ref _tokens)}",
+            role,
+            ApiTokens.Hash(secret),
+            Time.GetUtcNow()
+        );
+        return secret;
+    }
+
+    /// <summary>A fresh browser context (its own cookies) with a page signed in with a new token of <paramref name="role"/>.</summary>
+    public async Task<IPage> SignedInAsync(string role, string? actor = null)
+    {
+        var context = await Browser.NewContextAsync(
+            new BrowserNewContextOptions { BaseURL = Address.ToString(), AcceptDownloads = true }
+        );
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/ui/");
+        await page.GetByLabel("API token").FillAsync(await TokenAsync(role, actor));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/ui/");
+        return page;
+    }
+
+    /// <summary>A signed version of debian-11-cis, recorded as the pipeline records one (SignedVersions).</summary>
+    public Task<ImageVersion> RecordVersionAsync()
+    {
+        Time.Advance(TimeSpan.FromMinutes(1));
+        return SignedVersions.RecordAsync(Data.Root, Time);
+    }
+
+    /// <summary>
+    /// A signed version with a package inventory added as evidence (a re-scan's way), so two versions have packages to
+    /// diff: each (name, version) pair is one package on amd64.
+    /// </summary>
+    public async Task<ImageVersion> RecordVersionWithPackagesAsync(
+        params (string Name, string Version)[] packages
+    )
+    {
+        var version = await RecordVersionAsync();
+        var file = Path.Combine(
+            Path.GetDirectoryName(version.Evidence[0].Location)!,
+            "packages.tsv"
+        );
+        await File.WriteAllLinesAsync(
+            file,
+            [
+                "name\tversion\tarchitecture",
+                .. packages.Select(p => $"{p.Name}\t{p.Version}\tamd64"),
+            ]
+        );
+        // Recorded after the signature, as a re-scan is: listed as not signed, which is no failure.
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await Catalog.AddEvidenceAsync(
+            version.Image,
+            version.Version,
+            [
+                new EvidenceDocument
+                {
+                    Kind = "package-inventory",
+                    Location = file,
+                    Sha256 = Convert.ToHexStringLower(
+                        System.Security.Cryptography.SHA256.HashData(
+                            await File.ReadAllBytesAsync(file)
+                        )
+                    ),
+                    MediaType = "text/tab-separated-values",
+                },
+            ],
+            Time.GetUtcNow()
+        );
+        return (await Catalog.GetVersionAsync(version.Image, version.Version))!;
+    }
+
+    /// <summary>The worker's own promotion operations, as an actor (to arrange channels).</summary>
+    public PromotionOperationsFor Operations => new(Services.GetRequiredService<Pipeline>());
+
+    protected override IHostBuilder CreateHostBuilder() =>
+        new HostBuilder()
+            .UseContentRoot(RepoPaths.Root)
+            .ConfigureWebHost(web =>
+                web.UseContentRoot(RepoPaths.Root)
+                    .ConfigureServices(services =>
+                    {
+                        services.AddImageForgeApi();
+                        services.AddSingleton(Catalog);
+                        services.AddSingleton(Paths);
+                        services.AddSingleton<TimeProvider>(Time);
+                        services.AddSingleton<QueueSignal>();
+                        services.AddSingleton<IBuildRequests, BuildRequests>();
+                        services.AddSingleton<IWorkerEvents>(Events);
+                        services.AddSingleton(TestProviders.Shipped);
+                        services.AddSingleton(
+                            new Pipeline(
+                                new PipelineHost(
+                                    Paths,
+                                    Time,
+                                    _ => null,
+                                    Data.Root,
+                                    new Dictionary<string, string>()
+                                )
+                                {
+                                    Resolvers = [],
+                                },
+                                TestProviders.Shipped
+                            )
+                        );
+                        // The repository's definitions target AWS, Azure and GCP: nothing here may ask them.
+                        services.Configure<ApiHealthOptions>(o => o.CheckClouds = false);
+                        services.AddImageForgeDashboard(Data.Root);
+                    })
+                    .Configure(app =>
+                    {
+                        app.UseImageForgeApi();
+                        app.UseImageForgeDashboard();
+                        app.UseEndpoints(endpoints =>
+                        {
+                            endpoints.MapImageForgeApi();
+                            endpoints.MapImageForgeDashboard();
+                        });
+                    })
+            );
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+        builder.UseContentRoot(RepoPaths.Root);
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+        await Catalog.DisposeAsync();
+        _data.Dispose();
+    }
+}
+
+/// <summary>Promotion operations with a named actor, to arrange a channel before the browser looks at it.</summary>
+public sealed class PromotionOperationsFor(Pipeline pipeline)
+{
+    public async Task PromoteAsync(ImageVersion version, string channel)
+    {
+        var view = await new ImageForge.Application.Operations.PromotionOperations(
+            pipeline
+        ).PromoteAsync(
+            new ImageForge.Core.Promotion.Actor("arranger", ImageForge.Core.Promotion.Role.Admin),
+            new ImageForge.Application.Operations.PromoteInput(
+                version.Image,
+                version.Version,
+                channel,
+                false,
+                null
+            )
+        );
+        if (view.Status != ImageForge.Application.Operations.PromotionStatuses.Promoted)
+        {
+            throw new InvalidOperationException(
+                $"arranging {version.Version} in {channel}: {view.Status}: {string.Join("; ", view.Refusals)} {string.Join("; ", view.Steps.Select(s => s.Detail))}"
+            );
+        }
+    }
+}
+
+/// <summary>The webhook events the worker published.</summary>
+public sealed class RecordingEvents : IWorkerEvents
+{
+    private readonly List<string> _types = [];
+
+    public IReadOnlyList<string> Types
+    {
+        get
+        {
+            lock (_types)
+            {
+                return [.. _types];
+            }
+        }
+    }
+
+    public Task PublishAsync(string eventType, object data, CancellationToken cancellationToken)
+    {
+        lock (_types)
+        {
+            _types.Add(eventType);
+        }
+
+        return Task.CompletedTask;
+    }
+}
