@@ -50,7 +50,7 @@ public sealed class FactsCollector(
             Image = context.Definition.Name,
             Version = context.Version,
             Target = context.Target.Provider,
-            ImageFacts = FactsDocuments.ReadImageFacts(source.Location),
+            ImageFacts = WithDiskSize(FactsDocuments.ReadImageFacts(source.Location), context),
             Build = BuildFactsOf(
                 context,
                 StageSeconds(await readLog(context.BuildId, cancellationToken), context.At)
@@ -71,6 +71,25 @@ public sealed class FactsCollector(
                 + $"{snapshot.Metrics.Count} measurements"
         );
         return [written];
+    }
+
+    // The raw disk is written after the tree's facts are collected (the export releases the tree): its size is the
+    // disk artifact's.
+    private static ImageFacts WithDiskSize(ImageFacts facts, EvidenceContext context)
+    {
+        const string DiskBytes = "disk_bytes";
+        return
+            facts.Sizes.ContainsKey(DiskBytes)
+            || context.Artifacts.FirstOrDefault(a => a.Kind == "disk-raw")
+                is not { SizeBytes: { } size }
+            ? facts
+            : facts with
+            {
+                Sizes = new Dictionary<string, long>(facts.Sizes, StringComparer.Ordinal)
+                {
+                    [DiskBytes] = size,
+                },
+            };
     }
 
     /// <summary>

@@ -107,6 +107,14 @@ build {
     ])
   }
 
+  # Facts of the finished tree, before the export releases it: what it trusts, runs and lets in, and its size ->
+  # image-facts.json (anomalies; the disk's size comes from the disk artifact).
+  provisioner "shell-local" {
+    script           = "${local.scripts}/facts.sh"
+    execute_command  = local.execute_command
+    environment_vars = local.common_env
+  }
+
   # 4. Clean and export -> rootfs.tar.zst, disk.raw (+ disk.vhd, disk.tar.gz), disk.json and the .sha256 files.
   provisioner "shell-local" {
     script          = "${local.scripts}/export.sh"
@@ -114,13 +122,6 @@ build {
     environment_vars = concat(local.common_env, [
       "IMAGEFORGE_DISK_FORMATS=${var.disk_formats}",
     ])
-  }
-
-  # Facts: what the finished tree trusts, runs and lets in, and the image's sizes -> image-facts.json (anomalies).
-  provisioner "shell-local" {
-    script           = "${local.scripts}/facts.sh"
-    execute_command  = local.execute_command
-    environment_vars = local.common_env
   }
 
   # 5. Boot test: qemu boots an overlay of disk.raw -> boot-test.json, boot-test-console.log and, with image tests,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stage "facts" of the local target, after the export: what the finished tree trusts, runs and lets in (apt sources
-# and keys, CA certificates, setuid files, enabled units, cron, users, sudoers, sshd, sysctl...) and the image's
-# sizes -> <output_dir>/image-facts.json, the input of anomaly detection (docs/anomalies.md). The work is done by
+# Stage "facts" of the local target, on the finished tree before the export releases it: what it trusts, runs and
+# lets in (apt sources and keys, CA certificates, setuid files, enabled units, cron, users, sudoers, sshd, sysctl...)
+# and its size -> <output_dir>/image-facts.json (the disk's size is added from the disk artifact), the input of anomaly detection (docs/anomalies.md). The work is done by
 # collect-facts.py, standalone so cloud provisioners can run the same script inside a VM (with root "/").
 set -euo pipefail
 
@@ -18,6 +18,6 @@ output_dir="${IMAGEFORGE_OUTPUT_DIR%/}"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to collect the image's facts (apt-get install python3)"
 
 step "collecting the image's facts"
-python3 "$(dirname "${BASH_SOURCE[0]}")/collect-facts.py" "$IF_ROOTFS" "$output_dir/image-facts.json" \
-    "$output_dir/disk.raw"
+python3 "$(dirname "${BASH_SOURCE[0]}")/collect-facts.py" "$IF_ROOTFS" "$output_dir/image-facts.json"
+sha256_file "$output_dir" image-facts.json
 printf 'facts: %s\n' "$output_dir/image-facts.json"
