@@ -181,31 +181,9 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
                 web.UseContentRoot(RepoPaths.Root)
                     .ConfigureServices(services =>
                     {
-                        services.AddImageForgeApi();
-                        services.AddSingleton(Catalog);
-                        services.AddSingleton(Paths);
-                        services.AddSingleton<TimeProvider>(Time);
+                        services.AddApiOverRepository(Catalog, Paths, Time, Events);
                         services.AddSingleton<QueueSignal>();
                         services.AddSingleton<IBuildRequests, BuildRequests>();
-                        services.AddSingleton<IWorkerEvents>(Events);
-                        services.AddSingleton(TestProviders.Shipped);
-                        services.AddSingleton(
-                            new Pipeline(
-                                new PipelineHost(
-                                    Paths,
-                                    Time,
-                                    _ => null,
-                                    Data.Root,
-                                    new Dictionary<string, string>()
-                                )
-                                {
-                                    Resolvers = [],
-                                },
-                                TestProviders.Shipped
-                            )
-                        );
-                        // The repository's definitions target AWS, Azure and GCP: nothing here may ask them.
-                        services.Configure<ApiHealthOptions>(o => o.CheckClouds = false);
                         services.AddImageForgeDashboard(Data.Root);
                     })
                     .Configure(app =>

@@ -189,35 +189,9 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
                 web.UseContentRoot(RepoPaths.Root)
                     .ConfigureServices(services =>
                     {
-                        services.AddImageForgeApi();
-                        services.AddSingleton(Catalog);
-                        services.AddSingleton(Paths);
-                        services.AddSingleton<TimeProvider>(Time);
+                        services.AddApiOverRepository(Catalog, Paths, Time, Events);
                         services.AddSingleton<IBuildRequests>(Builds);
-                        services.AddSingleton<IWorkerEvents>(Events);
-                        services.AddSingleton(TestProviders.Shipped);
-                        services.AddSingleton(
-                            new Pipeline(
-                                new PipelineHost(
-                                    Paths,
-                                    Time,
-                                    _ => null,
-                                    Data.Root,
-                                    new Dictionary<string, string>()
-                                )
-                                {
-                                    Resolvers = [],
-                                },
-                                TestProviders.Shipped
-                            )
-                        );
-                        // The repository's definitions target AWS, Azure and GCP: /health here must never ask
-                        // them (the multi-cloud specs check the clouds' part against the fakes).
-                        services.Configure<ApiHealthOptions>(o =>
-                        {
-                            o.PackerExecutable = FakePacker;
-                            o.CheckClouds = false;
-                        });
+                        services.Configure<ApiHealthOptions>(o => o.PackerExecutable = FakePacker);
                         ConfigureServices(services);
                     })
                     .Configure(app =>
