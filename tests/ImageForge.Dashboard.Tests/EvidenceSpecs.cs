@@ -1,8 +1,7 @@
 using System.IO.Compression;
-using System.Text;
 using ImageForge.Application.Access;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
-using ImageForge.Toolchain.Processes;
 using Microsoft.Playwright;
 using Shouldly;
 using Xunit;
@@ -31,8 +30,8 @@ public sealed class EvidenceSpecs(DashboardWorker worker) : IClassFixture<Dashbo
         await ZipFile.ExtractToDirectoryAsync(zip, unpacked.Combine("bundle"));
         var folder = unpacked.Combine("bundle");
         var files = Directory.GetFiles(folder).Select(Path.GetFileName).ToList();
-        var sums = await RunShellAsync("sha256sum -c SHA256SUMS", folder);
-        var signature = await RunShellAsync(DocumentedOpensslCommands(), folder);
+        var sums = await DocumentedShell.RunAsync("sha256sum -c SHA256SUMS", folder);
+        var signature = await DocumentedShell.RunAsync(DocumentedShell.OpensslCommands(), folder);
 
         files.ShouldBe(
             [
@@ -78,43 +77,5 @@ public sealed class EvidenceSpecs(DashboardWorker worker) : IClassFixture<Dashbo
         answer!.ShouldContain($"{Image}@{version.Version}");
         malformed!.Status.ShouldBe(400);
         unknown!.Status.ShouldBe(404);
-    }
-
-    private static string DocumentedOpensslCommands()
-    {
-        var doc = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "signing.md"));
-        var marker = doc.IndexOf("<!-- openssl-verify", StringComparison.Ordinal);
-        var start = doc.IndexOf("```sh\n", marker, StringComparison.Ordinal) + "```sh\n".Length;
-        return doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
-    }
-
-    private static async Task<(int Exit, string Output)> RunShellAsync(
-        string script,
-        string directory
-    )
-    {
-        var output = new StringBuilder();
-        var exit = -1;
-        var spec = new ProcessSpec("sh")
-            .WithArguments("-e", "-c", script)
-            .WithWorkingDirectory(directory)
-            .WithTimeout(TimeSpan.FromSeconds(30));
-        await foreach (var e in new ProcessRunner(TimeProvider.System).StreamAsync(spec))
-        {
-            switch (e)
-            {
-                case OutputLine line:
-                    output.AppendLine(line.Text);
-                    break;
-                case ErrorLine line:
-                    output.AppendLine(line.Text);
-                    break;
-                case ProcessExited exited:
-                    exit = exited.ExitCode;
-                    break;
-            }
-        }
-
-        return (exit, output.ToString());
     }
 }

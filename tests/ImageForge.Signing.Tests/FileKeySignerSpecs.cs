@@ -1,7 +1,7 @@
 using System.Text;
 using ImageForge.Core.Errors;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
-using ImageForge.Toolchain.Processes;
 using Shouldly;
 using Xunit;
 
@@ -112,58 +112,18 @@ public sealed class FileKeySignerSpecs
                 await signer.GetPublicKeyPemAsync()
             )
         );
-        var script = DocumentedOpensslCommands();
+        var script = DocumentedShell.OpensslCommands();
 
-        var (exit, output) = await RunShellAsync(script, dir.Path);
+        var (exit, output) = await DocumentedShell.RunAsync(script, dir.Path);
         var extracted = await File.ReadAllBytesAsync(dir.Combine("payload.json"));
         var tampered = Dsse.Serialize(envelope with { Payload = [.. statement, (byte)' '] });
         await File.WriteAllBytesAsync(dir.Combine("provenance.dsse.json"), tampered);
-        var (tamperedExit, tamperedOutput) = await RunShellAsync(script, dir.Path);
+        var (tamperedExit, tamperedOutput) = await DocumentedShell.RunAsync(script, dir.Path);
 
         exit.ShouldBe(0, output);
         output.ShouldContain("Verified OK");
         extracted.ShouldBe(statement);
         tamperedExit.ShouldNotBe(0, tamperedOutput);
         tamperedOutput.ShouldContain("Verification failure");
-    }
-
-    internal static string DocumentedOpensslCommands()
-    {
-        var doc = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "signing.md"));
-        var marker = doc.IndexOf("<!-- openssl-verify", StringComparison.Ordinal);
-        marker.ShouldBeGreaterThan(0, "docs/signing.md lost its openssl-verify block");
-        var start = doc.IndexOf("```sh\n", marker, StringComparison.Ordinal) + "```sh\n".Length;
-        var end = doc.IndexOf("```", start, StringComparison.Ordinal);
-        return doc[start..end];
-    }
-
-    private static async Task<(int Exit, string Output)> RunShellAsync(
-        string script,
-        string directory
-    )
-    {
-        var output = new StringBuilder();
-        var exit = -1;
-        var spec = new ProcessSpec("sh")
-            .WithArguments("-e", "-c", script)
-            .WithWorkingDirectory(directory)
-            .WithTimeout(TimeSpan.FromSeconds(30));
-        await foreach (var e in new ProcessRunner(TimeProvider.System).StreamAsync(spec))
-        {
-            switch (e)
-            {
-                case OutputLine line:
-                    output.AppendLine(line.Text);
-                    break;
-                case ErrorLine line:
-                    output.AppendLine(line.Text);
-                    break;
-                case ProcessExited exited:
-                    exit = exited.ExitCode;
-                    break;
-            }
-        }
-
-        return (exit, output.ToString());
     }
 }
