@@ -177,6 +177,10 @@ public sealed class ImportStageSpecs : IDisposable
 
         public string Provider => Name;
 
+        // The build-time scan of the disk's inventory asks no archive outside this machine.
+        public override string? SecurityMirror(TargetSpec target) =>
+            ClosedLoopback.DebianSecurityMirror;
+
         public override ProviderServices Connect(ProviderContext context) => new(this, null, null);
 
         public IReadOnlyList<string> Preflight(

@@ -153,6 +153,10 @@ public sealed class ProviderModuleSpecs : IDisposable
 
         public string Target => Name;
 
+        // The build-time scan of the images' inventory asks no archive outside this machine.
+        public override string? SecurityMirror(TargetSpec target) =>
+            ClosedLoopback.DebianSecurityMirror;
+
         public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
 
         public IReadOnlyList<string> Preflight(

@@ -6,6 +6,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Promotion;
 using ImageForge.Core.Providers;
+using ImageForge.TestUtils;
 
 namespace ImageForge.TestSupport;
 
@@ -50,7 +51,7 @@ public sealed class DiskMaker(int diskBytes = 1 << 20)
     /// (its source is recorded as failed, which the specs' open baseline accepts).
     /// </summary>
     public override string? SecurityMirror(TargetSpec target) =>
-        "http://127.0.0.1:9/debian-security";
+        ClosedLoopback.DebianSecurityMirror;
 
     public override ProviderServices Connect(ProviderContext context) => new(this, null, this);
 

@@ -500,7 +500,8 @@ public sealed partial class TelemetrySpecs
         ContentCopy.Edit(
             content.Path,
             Path.Combine("templates", "images", "debian-11-cis.yaml"),
-            FakePackerBuild.WithMirrorAuthSecret
+            definition =>
+                ClosedLoopback.WithClosedMirrors(FakePackerBuild.WithMirrorAuthSecret(definition))
         );
         build.WithMirrorAuth(BuildCommandSpecs.SensitiveSecret);
         foreach (var (name, value) in receiver.Environment())
