@@ -44,6 +44,25 @@ Task("Test")
     };
     if (!string.IsNullOrEmpty(filter))
         settings.Filter = filter;
+    // Unit suites reach nothing outside loopback (docs/testing.md): the run goes under strace when strace works here.
+    var connects = resultsDir.CombineWithFilePath("connects.strace").FullPath;
+    var strace = StartProcess("python3", new ProcessSettings
+    {
+        Arguments = $"eng/loopback-only.py strace-args {connects}",
+        WorkingDirectory = root,
+        RedirectStandardOutput = true,
+    }, out var straceArgs) == 0 ? straceArgs.ToList() : null;
+    if (strace != null)
+    {
+        settings.ToolPath = strace[0];
+        settings.ArgumentCustomization = args =>
+        {
+            var traced = new ProcessArgumentBuilder();
+            foreach (var arg in strace.Skip(1))
+                traced.AppendQuoted(arg);
+            return traced.Append("dotnet").Append(args.Render());
+        };
+    }
     Exception failure = null;
     try
     {
@@ -52,6 +71,18 @@ Task("Test")
     catch (Exception e)
     {
         failure = e;
+    }
+    // A suite that connected outside loopback fails the run like a failed test (and counts as one).
+    var networkFailures = 0;
+    if (strace != null)
+    {
+        networkFailures = StartProcess("python3", new ProcessSettings
+        {
+            Arguments = $"eng/loopback-only.py check --except ImageForge.E2E {connects}",
+            WorkingDirectory = root,
+        }) == 0 ? 0 : 1;
+        if (networkFailures == 0)
+            DeleteFile(connects);
     }
 
     // One closing line for people and CI, summed over every test project's results.
@@ -65,9 +96,12 @@ Task("Test")
         skipped += (long)counters.Attribute("notExecuted");
     }
     // Plain text: Cake colours its own log lines, and CI reads this one.
+    failed += networkFailures;
     Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
     if (failure != null)
         throw failure;
+    if (networkFailures != 0)
+        throw new Exception("A unit suite connected outside loopback (see the loopback-only lines above).");
 });
 
 Task("Demo")

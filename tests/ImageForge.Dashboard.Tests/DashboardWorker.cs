@@ -89,6 +89,9 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
                     "--disable-background-networking",
                     "--disable-component-update",
                     "--disable-sync",
+                    // The browser looks up no name outside this machine (its autofill, sign-in and update hosts,
+                    // even with the switches above): the pages are on 127.0.0.1, every other name is not found.
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 ],
             }
         );
