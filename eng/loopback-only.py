@@ -16,8 +16,8 @@ Every connect(2) is put down to the test project whose testhost made it, itself 
 started (found from clone and execve in the trace). Allowed: loopback (127.0.0.0/8, ::1, also IPv4-mapped), local
 sockets (unix, netlink), anything in a network namespace the suite created (clone, unshare or setns with
 CLONE_NEWNET), Chromium's IPv6 route probe (ROUTE_PROBES: a UDP connect that sends nothing), and the projects named
-with --except (ImageForge.E2E uses the Debian mirror on purpose). A connect
-the test runner itself makes outside loopback counts too. UDP datagrams sent without connect(2) are not seen.
+with --except (ImageForge.E2E uses the Debian mirror on purpose). A connect the test runner itself makes outside
+loopback counts too. UDP datagrams sent without connect(2) are not seen.
 """
 
 import ipaddress
