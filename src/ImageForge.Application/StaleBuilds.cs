@@ -15,7 +15,7 @@ public static class StaleBuilds
 
     /// <summary>Ends every running build whose owner process is gone as Interrupted; returns them.</summary>
     public static async Task<IReadOnlyList<BuildRecord>> ReapAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         DataPaths data,
         TimeProvider time,
         CancellationToken cancellationToken
@@ -48,7 +48,7 @@ public static class StaleBuilds
 
     /// <summary>Stops the build's leftovers (process group, mounts, work directory) and ends it.</summary>
     public static async Task EndAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         DataPaths data,
         TimeProvider time,
         BuildRecord build,

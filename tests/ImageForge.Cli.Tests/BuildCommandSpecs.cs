@@ -11,7 +11,7 @@ public sealed class BuildCommandSpecs
     /// <summary>The sensitive variable's value: no output, log, catalog or telemetry may ever hold it.</summary>
     internal const string SensitiveSecret = "s3cr3t,Value-4242";
 
-    private const string FailureTranscript = """
+    internal const string FailureTranscript = """
         1795329434,,ui,say,==> null.local: Running local shell script: /tmp/packer-shell1114647163
         1795329434,,ui,message,    null.local: hello%!(PACKER_COMMA) world
         1795329434,,ui,error,Build 'null.local' errored after 9 milliseconds 817 microseconds: Script exited with non-zero exit status: 3.Allowed exit codes are: [0]

@@ -21,7 +21,7 @@ public sealed class MigrationSpecs : IDisposable
         var catalog = await _data.OpenAsync();
 
         // Assert
-        catalog.DatabasePath.ShouldBe(_data.DatabasePath);
+        catalog.Location.ShouldBe(_data.DatabasePath);
         File.Exists(_data.DatabasePath).ShouldBeTrue();
         await using var db = await Raw.OpenAsync(_data.DatabasePath);
         (await Raw.ScalarAsync<string>(db, "PRAGMA journal_mode")).ShouldBe("wal");

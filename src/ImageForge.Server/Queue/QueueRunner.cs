@@ -19,7 +19,7 @@ namespace ImageForge.Server.Queue;
 /// them finish (<c>shutdown: finish</c>).
 /// </summary>
 public sealed partial class QueueRunner(
-    SqliteCatalog catalog,
+    Catalog catalog,
     Pipeline pipeline,
     WorkerConfig config,
     QueueSignal signal,

@@ -55,7 +55,10 @@ internal sealed class SqlCatalog : ICatalog
         var startedAt = DbText.FromTime(_time.GetUtcNow());
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // The image is listed from its first build on, with no versions until one succeeds.
         await connection.ExecuteAsync(
             Command(
@@ -116,7 +119,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "record the tool process group of";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // Recording a process group is for running builds only; clearing it is harmless at any time.
         var changed = await connection.ExecuteAsync(
             Command(
@@ -162,11 +168,14 @@ internal sealed class SqlCatalog : ICatalog
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // Lines may follow the end of a build (a cleaner explaining an interruption), so any existing build will do.
         var exists = await connection.ExecuteScalarAsync<long?>(
             Command(
-                $"SELECT id FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                $"SELECT id FROM builds WHERE id = @Id",
                 new { Id = id },
                 transaction,
                 cancellationToken
@@ -246,7 +255,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "reserve a version for";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var build = await RunningBuildAsync(
             connection,
             transaction,
@@ -286,7 +298,10 @@ internal sealed class SqlCatalog : ICatalog
         var endedAt = DbText.FromTime(at);
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var build = await RunningBuildAsync(
             connection,
             transaction,
@@ -421,7 +436,10 @@ internal sealed class SqlCatalog : ICatalog
     {
         ArgumentNullException.ThrowIfNull(evidence);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var exists = await connection.ExecuteScalarAsync<long>(
             Command(
                 $"SELECT COUNT(*) FROM image_versions WHERE image = @Image AND version = @Version AND status <> '{VersionStatusText.Pending}'",
@@ -449,7 +467,7 @@ internal sealed class SqlCatalog : ICatalog
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private async Task<BuildRow> RunningBuildAsync(
+    private static async Task<BuildRow> RunningBuildAsync(
         DbConnection connection,
         DbTransaction transaction,
         string buildId,
@@ -460,7 +478,7 @@ internal sealed class SqlCatalog : ICatalog
     {
         var build = await connection.QuerySingleOrDefaultAsync<BuildRow>(
             Command(
-                $"SELECT {BuildColumns} FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                $"SELECT {BuildColumns} FROM builds WHERE id = @Id",
                 new { Id = id },
                 transaction,
                 cancellationToken
@@ -583,7 +601,10 @@ internal sealed class SqlCatalog : ICatalog
         var attempt = $"mark as {DbText.FromEnum(status)}";
         var id = ParseOrRefuse(buildId, attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 $"""
@@ -621,7 +642,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "mark as resumable";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 $"UPDATE builds SET resumable = 1 WHERE id = @Id AND status = '{Running}' AND version IS NOT NULL",
@@ -647,7 +671,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "resume";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 $"""
@@ -732,7 +759,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "record an import step of";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         await RunningBuildAsync(connection, transaction, buildId, id, Attempt, cancellationToken);
         await connection.ExecuteAsync(
             Command(
@@ -770,7 +800,10 @@ internal sealed class SqlCatalog : ICatalog
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 "UPDATE builds SET cancel_requested = 1 WHERE id = @Id AND status = 'running'",
