@@ -8,16 +8,19 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Worker;
 using ImageForge.Server;
+using ImageForge.Server.Api;
 using ImageForge.TestUtils;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageForge.Benchmarks;
 
 /// <summary>
 /// A worker over the repository's content for the worker benchmarks: Kestrel on a free loopback port, no resolver
-/// (nothing reaches the network), and the runner held (queue limit 0 for the local target) so the queue and the API
+/// and /health without its cloud checks (nothing reaches the network), and the runner held (queue limit 0 for the local target) so the queue and the API
 /// are measured, not Packer.
 /// </summary>
 internal sealed class HeldWorker : IAsyncDisposable
@@ -57,7 +60,10 @@ internal sealed class HeldWorker : IAsyncDisposable
                 CliComposition.Providers(),
                 config,
                 ["--urls", "http://127.0.0.1:0"]
-            ),
+            )
+            {
+                Extensions = [new NoCloudHealthChecks()],
+            },
             cancellationToken
         );
         try
@@ -93,6 +99,17 @@ internal sealed class HeldWorker : IAsyncDisposable
     public Task StopAsync() => Host.App.StopAsync();
 
     public ValueTask DisposeAsync() => Host.DisposeAsync();
+
+    // The repository's definitions target AWS, Azure and GCP: /health here must never ask them.
+    private sealed class NoCloudHealthChecks : IWorkerExtension
+    {
+        public void AddServices(IServiceCollection services, WorkerOptions options) =>
+            services.Configure<ApiHealthOptions>(o => o.CheckClouds = false);
+
+        public void Use(IApplicationBuilder app) { }
+
+        public void Map(IEndpointRouteBuilder endpoints) { }
+    }
 }
 
 /// <summary>

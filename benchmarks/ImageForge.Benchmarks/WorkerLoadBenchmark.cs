@@ -124,7 +124,8 @@ internal sealed class WorkerLoadBenchmark : IBenchmark
             .Line(
                 $"One worker on Kestrel (127.0.0.1) over a fresh catalog; {Readers} concurrent readers x {ReadsEach} "
                     + $"GETs over {string.Join(", ", paths2)}; {Requesters} concurrent POST /api/builds for one image, each "
-                    + "retried once with its Idempotency-Key. The runner is held (queue limit 0) so no Packer runs. "
+                    + "retried once with its Idempotency-Key. The runner is held (queue limit 0) so no Packer runs; "
+                    + "/health does not ask the clouds. "
                     + "The client runs in the same process and shares the 2 cores; 50 warm-up reads are not measured."
             )
             .Line("")
