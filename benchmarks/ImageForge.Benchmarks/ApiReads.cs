@@ -142,7 +142,7 @@ internal static class ApiReads
     )
     {
         var errors = new ConcurrentBag<string>();
-        var latencies = new ConcurrentBag<double>();
+        var latencies = new ConcurrentBag<(string Path, double Ms)>();
         var wall = Stopwatch.StartNew();
         await Task.WhenAll(
             Enumerable
@@ -169,24 +169,45 @@ internal static class ApiReads
                             errors.Add($"GET {path}: {e.Message}");
                         }
 
-                        latencies.Add(watch.Elapsed.TotalMilliseconds);
+                        latencies.Add((path, watch.Elapsed.TotalMilliseconds));
                     }
                 })
         );
         wall.Stop();
-        return new ReadLoad([.. latencies.Order()], wall.Elapsed, [.. errors]);
+        return new ReadLoad(
+            [.. latencies.Select(l => l.Ms).Order()],
+            latencies
+                .GroupBy(l => l.Path, StringComparer.Ordinal)
+                .ToDictionary(
+                    g => g.Key,
+                    g => g.Select(l => l.Ms).Order().ToArray(),
+                    StringComparer.Ordinal
+                ),
+            wall.Elapsed,
+            [.. errors]
+        );
     }
 }
 
-/// <summary>What a read load measured: every GET's latency in milliseconds (sorted), the wall time and the errors.</summary>
-internal sealed record ReadLoad(double[] Sorted, TimeSpan Wall, IReadOnlyList<string> Errors)
+/// <summary>
+/// What a read load measured: every GET's latency in milliseconds (sorted), the same per path, the wall time and the
+/// errors.
+/// </summary>
+internal sealed record ReadLoad(
+    double[] Sorted,
+    IReadOnlyDictionary<string, double[]> ByPath,
+    TimeSpan Wall,
+    IReadOnlyList<string> Errors
+)
 {
     public double PerSecond => Sorted.Length / Wall.TotalSeconds;
 
     public double Max => Sorted[^1];
 
-    public double Percentile(double p) =>
-        Sorted[Math.Clamp((int)Math.Ceiling(p * Sorted.Length) - 1, 0, Sorted.Length - 1)];
+    public double Percentile(double p) => Percentile(Sorted, p);
+
+    public static double Percentile(double[] sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     public string Count => Sorted.Length.ToString(CultureInfo.InvariantCulture);
 }

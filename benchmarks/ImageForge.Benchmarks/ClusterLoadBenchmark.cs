@@ -135,6 +135,14 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
                     Latency("p95", sqliteReads, postgresReads, 0.95),
                     Latency("p99", sqliteReads, postgresReads, 0.99),
                     ["read latency max", Ms(sqliteReads.Max), Ms(postgresReads.Max)],
+                    .. ReadPaths.Select(path =>
+                        (string[])
+                            [
+                                $"p99 of GET {path}",
+                                Ms(ReadLoad.Percentile(sqliteReads.ByPath[path], 0.99)),
+                                Ms(ReadLoad.Percentile(postgresReads.ByPath[path], 0.99)),
+                            ]
+                    ),
                     ["errors", N(sqliteReads.Errors.Count), N(postgresReads.Errors.Count)],
                 ]
             )
@@ -273,7 +281,17 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
                 await worker.StopAsync();
             }
 
-            return reads;
+            // Per path as the report names it ({id}, not this catalog's build id).
+            return reads with
+            {
+                ByPath = ReadPaths
+                    .Zip(paths)
+                    .ToDictionary(
+                        p => p.First,
+                        p => reads.ByPath[p.Second],
+                        StringComparer.Ordinal
+                    ),
+            };
         }
         finally
         {
