@@ -21,14 +21,7 @@ public sealed class PostgresCatalogCliSpecs
 
         // Act
         var result = await build.RunAsync(CancellationToken.None, "build", "debian-11-cis");
-        var show = await build.RunAsync(
-            CancellationToken.None,
-            "builds",
-            "show",
-            "1",
-            "--output",
-            "json"
-        );
+        var show = await build.ShowBuildAsync();
 
         // Assert: recorded in PostgreSQL, no SQLite file beside the artifacts, and never the password.
         result.ExitCode.ShouldBe(3, result.ToString());

@@ -43,6 +43,7 @@ public abstract class BuildLifecycleSpecs(CatalogBackend backend) : IDisposable
                 StartedAt = _data.Time.GetUtcNow(),
                 Status = BuildStatus.Running,
                 OwnerPid = 100,
+                OwnerHost = HostIdentity.Current,
             }
         );
         (await catalog.GetBuildAsync("1")).ShouldBe(first);
@@ -132,6 +133,7 @@ public abstract class BuildLifecycleSpecs(CatalogBackend backend) : IDisposable
                 EndedAt = Finished,
                 Version = "2025.03.04.1",
                 OwnerPid = null,
+                OwnerHost = null,
                 ToolProcessGroup = null,
             }
         );
@@ -271,6 +273,7 @@ public abstract class BuildLifecycleSpecs(CatalogBackend backend) : IDisposable
                 Message = message,
                 EndedAt = Finished,
                 OwnerPid = null,
+                OwnerHost = null,
             }
         );
         (await catalog.ListVersionsAsync("web")).ShouldBeEmpty();

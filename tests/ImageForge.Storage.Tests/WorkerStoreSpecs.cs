@@ -232,6 +232,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
             {
                 Status = BuildStatus.Running,
                 OwnerPid = 4242,
+                OwnerHost = HostIdentity.Current,
                 StartedAt = At(5),
             }
         );

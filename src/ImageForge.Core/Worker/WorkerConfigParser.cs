@@ -16,7 +16,15 @@ public static class WorkerConfigParser
 {
     /// <summary>The webhook event types an endpoint may subscribe to (the worker's <c>WorkerEventTypes.All</c>).</summary>
     public static IReadOnlyList<string> EventTypes { get; } =
-    ["build.finished", "gate.failed", "promoted", "rolled_back", "revoked", "policy.denied"];
+    [
+        "build.finished",
+        "gate.failed",
+        "promoted",
+        "rolled_back",
+        "revoked",
+        "policy.denied",
+        "anomaly.raised",
+    ];
 
     private const long MaxFileBytes = 256 * 1024;
     private const string DurationExpectation = "a duration like 30s, 10m, 6h or 1d";

@@ -124,6 +124,7 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         BuildEndpoints.Map(api);
         ImageEndpoints.Map(api);
+        AnomalyEndpoints.Map(api);
         AuditEndpoints.Map(api);
         WorkerEndpoints.Map(api);
         PromotionEndpoints.Map(api);

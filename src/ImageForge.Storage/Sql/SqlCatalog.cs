@@ -20,7 +20,7 @@ internal sealed class SqlCatalog : ICatalog
         id AS Id, image AS Image, target AS Target, "trigger" AS TriggerText, requester AS Requester,
         reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
         status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
-        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable,
+        owner_host AS OwnerHost, tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable,
         queued_at AS QueuedAt, traceparent AS TraceParent
         """;
 
@@ -72,9 +72,9 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 """
                 INSERT INTO builds (image, target, "trigger", requester, reason, fingerprint, started_at, status,
-                                    owner_pid, cancel_requested)
+                                    owner_pid, owner_host, cancel_requested)
                 VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @StartedAt, @Status,
-                        @OwnerPid, 0)
+                        @OwnerPid, @OwnerHost, 0)
                 RETURNING id
                 """,
                 new
@@ -88,6 +88,7 @@ internal sealed class SqlCatalog : ICatalog
                     StartedAt = startedAt,
                     Status = Running,
                     OwnerPid = ownerPid,
+                    OwnerHost = HostIdentity.Current,
                 },
                 transaction,
                 cancellationToken
@@ -107,6 +108,7 @@ internal sealed class SqlCatalog : ICatalog
             StartedAt = DbText.ToTime(startedAt),
             Status = BuildStatus.Running,
             OwnerPid = ownerPid,
+            OwnerHost = HostIdentity.Current,
         };
     }
 
@@ -395,7 +397,7 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 """
                 UPDATE builds
-                SET status = 'succeeded', ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL
+                SET status = 'succeeded', ended_at = @EndedAt, owner_pid = NULL, owner_host = NULL, tool_pgid = NULL
                 WHERE id = @Id AND status = 'running'
                 """,
                 new { Id = id, EndedAt = endedAt },
@@ -611,7 +613,7 @@ internal sealed class SqlCatalog : ICatalog
                 DELETE FROM image_versions WHERE build_id = @Id AND status = '{VersionStatusText.Pending}'
                     AND EXISTS (SELECT 1 FROM builds WHERE id = @Id AND status = 'running' AND resumable = 0);
                 UPDATE builds
-                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL,
+                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, owner_host = NULL, tool_pgid = NULL,
                     version = CASE WHEN resumable = 1 THEN version ELSE NULL END
                 WHERE id = @Id AND status = 'running'
                 """,
@@ -679,10 +681,15 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 $"""
                 UPDATE builds SET status = '{Running}', ended_at = NULL, message = NULL, owner_pid = @Owner,
-                    tool_pgid = NULL, cancel_requested = 0
+                    owner_host = @OwnerHost, tool_pgid = NULL, cancel_requested = 0
                 WHERE id = @Id AND resumable = 1 AND status IN ('failed', 'interrupted', 'cancelled')
                 """,
-                new { Id = id, Owner = ownerPid },
+                new
+                {
+                    Id = id,
+                    Owner = ownerPid,
+                    OwnerHost = HostIdentity.Current,
+                },
                 transaction,
                 cancellationToken
             )
@@ -1175,6 +1182,7 @@ internal sealed class SqlCatalog : ICatalog
         public string? Message { get; init; }
         public string? Version { get; init; }
         public long? OwnerPid { get; init; }
+        public string? OwnerHost { get; init; }
         public long? ToolProcessGroup { get; init; }
         public long CancelRequested { get; init; }
         public long Resumable { get; init; }
@@ -1199,6 +1207,7 @@ internal sealed class SqlCatalog : ICatalog
                 Message = Message,
                 Version = Version,
                 OwnerPid = checked((int?)OwnerPid),
+                OwnerHost = OwnerHost,
                 ToolProcessGroup = checked((int?)ToolProcessGroup),
                 CancelRequested = CancelRequested != 0,
                 Resumable = Resumable != 0,

@@ -185,13 +185,15 @@ internal sealed class SqlWorkerStore
         var claimed = await connection.ExecuteAsync(
             Command(
                 """
-                UPDATE builds SET status = 'running', owner_pid = @OwnerPid, started_at = @StartedAt
+                UPDATE builds SET status = 'running', owner_pid = @OwnerPid, owner_host = @OwnerHost,
+                    started_at = @StartedAt
                 WHERE id = @Id AND status = 'queued'
                 """,
                 new
                 {
                     Id = id,
                     OwnerPid = ownerPid,
+                    OwnerHost = HostIdentity.Current,
                     StartedAt = DbText.FromTime(at),
                 },
                 transaction,
