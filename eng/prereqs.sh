@@ -6,10 +6,12 @@ set -euo pipefail
 # The local target's disk (GPT/UEFI, no loop devices) and its boot test: mtools, dosfstools (the EFI system
 # partition), fdisk (sfdisk), gdisk, grub-efi-amd64-bin (grub-mkstandalone), qemu-utils (qemu-img: overlay, VHD),
 # qemu-system-x86 and ovmf (booting the disk under UEFI), pigz (disk.tar.gz on every core), python3 (hashing the
-# sparse disk in one pass, the disk and boot-test documents). strace: the test run's check that unit suites connect
-# to nothing outside loopback (eng/loopback-only.py).
+# sparse disk in one pass, the disk and boot-test documents), postgresql-15 (the server binaries the Storage specs start
+# a throwaway cluster of: docs/cluster.md). strace: the test run's check that unit suites connect to nothing outside
+# loopback (eng/loopback-only.py).
 packages=(packer mmdebstrap openscap-scanner ssg-debian ssg-debderived zstd e2fsprogs shellcheck
-  mtools dosfstools fdisk gdisk grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf pigz python3 chromium strace)
+  mtools dosfstools fdisk gdisk grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf pigz python3 chromium
+  postgresql-15 strace)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -28,12 +28,12 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
         using var dir = new TempDirectory("imageforge-bench-catalog");
         var data = dir.Combine("data");
         var time = TimeProvider.System;
-        await using (var created = await SqliteCatalog.OpenAsync(data, time)) { }
+        await using (var created = await Catalog.OpenAsync(data, time)) { }
         var fill = Stopwatch.StartNew();
-        await FillAsync(Path.Combine(data, SqliteCatalog.FileName));
+        await FillAsync(Path.Combine(data, Catalog.FileName));
         fill.Stop();
 
-        await using var catalog = await SqliteCatalog.OpenAsync(data, time);
+        await using var catalog = await Catalog.OpenAsync(data, time);
         var list = await MeasureAsync(() => catalog.ListImagesAsync());
         var show = await MeasureAsync(async () =>
         {
@@ -165,7 +165,7 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
     }
 
     private static async Task<(TimeSpan PerStep, TimeSpan Fixed)> BookkeepingAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         int steps
     )
     {

@@ -10,6 +10,7 @@ IBenchmark[] benchmarks =
     new ComplianceBenchmark(),
     new CatalogScaleBenchmark(),
     new WorkerLoadBenchmark(),
+    new ClusterLoadBenchmark(),
     new MultiCloudBenchmark(),
     new PolicyCheckBenchmark(),
 ];

@@ -100,7 +100,7 @@ public sealed class Pipeline
         );
 
     /// <summary>The build service over the catalog with every target builder and evidence collector.</summary>
-    public BuildService BuildService(SqliteCatalog catalog, TimeSpan buildTimeout, int ownerPid) =>
+    public BuildService BuildService(Catalog catalog, TimeSpan buildTimeout, int ownerPid) =>
         new(
             catalog,
             Connected,
@@ -118,7 +118,7 @@ public sealed class Pipeline
     /// <see cref="Core.Builds.BuildService.PrepareResolvedAsync"/>). Bad input throws before anything is written.
     /// </summary>
     public Task<PreparedBuild> PrepareForQueueAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         BuildCommand command,
         CancellationToken cancellationToken
     ) =>
@@ -127,7 +127,7 @@ public sealed class Pipeline
             .PrepareResolvedAsync(command, _host.Paths.Content, cancellationToken);
 
     /// <summary>Evidence collectors, in the order they run after a successful target build.</summary>
-    public IReadOnlyList<IEvidenceCollector> EvidenceCollectors(SqliteCatalog catalog) =>
+    public IReadOnlyList<IEvidenceCollector> EvidenceCollectors(Catalog catalog) =>
         [
             new ComplianceCollector(),
             new SbomCollector(),

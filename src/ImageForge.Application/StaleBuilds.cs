@@ -7,7 +7,8 @@ namespace ImageForge.Application;
 /// <summary>
 /// Cleans up after builds whose owning process died (killed, machine rebooted): stops what is left of their tool's
 /// process group, releases mounts below their work directory, deletes it, and ends them with the given status. The
-/// command line runs it before a build and when listing builds; the worker runs it when it starts.
+/// command line runs it before a build and when listing builds; the worker runs it when it starts. Only builds this
+/// machine owns are judged (<see cref="HostIdentity"/>).
 /// </summary>
 public static class StaleBuilds
 {
@@ -15,7 +16,7 @@ public static class StaleBuilds
 
     /// <summary>Ends every running build whose owner process is gone as Interrupted; returns them.</summary>
     public static async Task<IReadOnlyList<BuildRecord>> ReapAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         DataPaths data,
         TimeProvider time,
         CancellationToken cancellationToken
@@ -42,13 +43,22 @@ public static class StaleBuilds
         return reaped;
     }
 
-    /// <summary>Whether the process that owns a running build is still there.</summary>
+    /// <summary>
+    /// Whether the process that owns a running build may still be there. An owner on another machine sharing the
+    /// catalog counts as alive: nothing here can tell, and its process ids and groups mean nothing here. One recorded
+    /// by this machine before its last boot is gone.
+    /// </summary>
     public static bool OwnerAlive(BuildRecord build) =>
-        build.OwnerPid is { } pid && Directory.Exists($"/proc/{pid}");
+        HostIdentity.Locate(build.OwnerHost) switch
+        {
+            OwnerPlace.OtherMachine => true,
+            OwnerPlace.EarlierBoot => false,
+            _ => build.OwnerPid is { } pid && Directory.Exists($"/proc/{pid}"),
+        };
 
     /// <summary>Stops the build's leftovers (process group, mounts, work directory) and ends it.</summary>
     public static async Task EndAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         DataPaths data,
         TimeProvider time,
         BuildRecord build,
@@ -57,7 +67,11 @@ public static class StaleBuilds
         CancellationToken cancellationToken
     )
     {
-        if (build.ToolProcessGroup is { } group)
+        // A group recorded before this machine last booted names some other process group now.
+        if (
+            build.ToolProcessGroup is { } group
+            && HostIdentity.Locate(build.OwnerHost) == OwnerPlace.ThisBoot
+        )
         {
             await ProcessGroup.KillAndWaitAsync(group, Grace, cancellationToken);
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ImageForge.Application.Views;
 using ImageForge.Core.Anomalies;
 
 namespace ImageForge.Cli;
@@ -36,8 +37,8 @@ internal static class AnomaliesCommand
                     parse.GetValue(reference)!,
                     ct
                 );
-                var evidence = found.Evidence.LastOrDefault(e => e.Kind == AnomalyReport.Kind);
-                if (evidence is null)
+                var view = await AnomaliesView.LoadAsync(found, catalog, ct);
+                if (view is null)
                 {
                     await ctx.Error.WriteLineAsync(
                         $"{found.Image}@{found.Version} has no anomaly report (its target collects no image facts, or "
@@ -45,13 +46,12 @@ internal static class AnomaliesCommand
                     );
                     return CliApp.NotOk;
                 }
-                var report = AnomalyReport.Read(evidence.Location);
                 if (ctx.Json)
                 {
-                    await Json.WriteAsync(ctx.Out, report);
+                    await Json.WriteAsync(ctx.Out, view);
                     return CliApp.Ok;
                 }
-                await WriteTextAsync(ctx.Out, report);
+                await WriteTextAsync(ctx.Out, view);
                 return CliApp.Ok;
             }
         );
@@ -120,9 +120,9 @@ internal static class AnomaliesCommand
         return command;
     }
 
-    private static async Task WriteTextAsync(TextWriter o, AnomalyReport report)
+    private static async Task WriteTextAsync(TextWriter o, AnomaliesView report)
     {
-        var raised = report.Raised.ToList();
+        var raised = report.Anomalies.Where(a => a.Raised).ToList();
         await o.WriteLineAsync(
             $"{report.Image}@{report.Version}  target {report.Target}  compared with {report.ComparedWith.Count} "
                 + $"build(s): {raised.Count} raised, {report.Anomalies.Count - raised.Count} inherited or expected"
@@ -137,6 +137,12 @@ internal static class AnomaliesCommand
             if (a.SuppressedBy is not null)
             {
                 await o.WriteLineAsync($"            {a.SuppressedBy}");
+            }
+            if (a.Acknowledgement is { } ack)
+            {
+                await o.WriteLineAsync(
+                    $"            acknowledged by {ack.Actor} ({ack.Role}) at {ack.At:u}: {ack.Reason}"
+                );
             }
         }
     }

@@ -10,19 +10,19 @@ namespace ImageForge.Cli;
 /// </summary>
 internal sealed class CatalogSession : IAsyncDisposable
 {
-    private CatalogSession(SqliteCatalog? local, WorkerClient? remote)
+    private CatalogSession(Catalog? local, WorkerClient? remote)
     {
         Local = local;
         Remote = remote;
     }
 
-    public SqliteCatalog? Local { get; }
+    public Catalog? Local { get; }
 
     public WorkerClient? Remote { get; }
 
     public ICatalogReader Reader => (ICatalogReader?)Local ?? Remote!;
 
-    public static CatalogSession Of(SqliteCatalog local) => new(local, null);
+    public static CatalogSession Of(Catalog local) => new(local, null);
 
     public static CatalogSession Of(WorkerClient remote) => new(null, remote);
 

@@ -99,7 +99,10 @@ internal static class CliApp
         {
             Host = host,
             Content = CliContext.ResolveContent(host, parse.GetValue(Definitions)),
-            Data = new(CliContext.ResolveDataDirectory(host, parse.GetValue(DataDir))),
+            Data = new(
+                CliContext.ResolveDataDirectory(host, parse.GetValue(DataDir)),
+                CliContext.ResolveDatabase(host)
+            ),
             Json = parse.GetValue(Output) == "json",
             Server = RemoteCapable(parse)
                 ? CliContext.ResolveServer(host, parse.GetValue(ServerUrl))

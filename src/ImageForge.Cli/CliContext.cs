@@ -9,7 +9,7 @@ using ImageForge.Storage;
 namespace ImageForge.Cli;
 
 /// <summary>What every command needs: where content and data live, how to print, and the catalog.</summary>
-internal sealed class CliContext
+internal sealed record CliContext
 {
     public required CliHost Host { get; init; }
     public required ContentPaths Content { get; init; }
@@ -23,13 +23,13 @@ internal sealed class CliContext
     public Uri? Server { get; init; }
 
     /// <summary>The local catalog (commands without --server support never get a <see cref="Server"/>: see CliApp).</summary>
-    public Task<SqliteCatalog> OpenCatalogAsync(CancellationToken cancellationToken) =>
-        SqliteCatalog.OpenAsync(Data.Root, Time, cancellationToken);
+    public Task<Catalog> OpenCatalogAsync(CancellationToken cancellationToken) =>
+        Catalog.OpenAsync(Data, Time, cancellationToken);
 
     /// <summary>The catalog for reading: the worker's when <c>--server</c> is given, else the local one.</summary>
     public async Task<CatalogSession> OpenSessionAsync(CancellationToken cancellationToken) =>
         Server is null
-            ? CatalogSession.Of(await SqliteCatalog.OpenAsync(Data.Root, Time, cancellationToken))
+            ? CatalogSession.Of(await Catalog.OpenAsync(Data, Time, cancellationToken))
             : CatalogSession.Of(OpenWorker());
 
     /// <summary>The worker named by <c>--server</c> (the token from IMAGEFORGE_TOKEN).</summary>
@@ -86,6 +86,26 @@ internal sealed class CliContext
         return definitions is null
             ? content
             : content.WithDefinitions(Path.GetFullPath(definitions, cwd));
+    }
+
+    /// <summary>The variable naming a PostgreSQL catalog (docs/cluster.md); unset or empty keeps the SQLite file.</summary>
+    public const string DatabaseVariable = "IMAGEFORGE_DATABASE";
+
+    /// <summary>
+    /// IMAGEFORGE_DATABASE, checked as a PostgreSQL connection string; null when it is unset. Its value is never
+    /// repeated in an error: it may hold the password.
+    /// </summary>
+    public static string? ResolveDatabase(CliHost host)
+    {
+        var value = host.Variable(DatabaseVariable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Catalog.ConnectionStringProblem(value) is { } problem
+            ? throw new InvalidInputException($"{DatabaseVariable}: {problem}")
+            : value;
     }
 
     /// <summary>--data-dir, else IMAGEFORGE_DATA_DIR, else $XDG_DATA_HOME/imageforge, else ~/.local/share/imageforge.</summary>

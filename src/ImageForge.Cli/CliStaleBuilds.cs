@@ -7,7 +7,7 @@ namespace ImageForge.Cli;
 internal static class CliStaleBuilds
 {
     public static async Task ReapAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         CliContext ctx,
         CancellationToken cancellationToken
     )

@@ -19,7 +19,7 @@ internal sealed class PromotionCli : IAsyncDisposable
 
     private PromotionCli(PromotionSession session) => _session = session;
 
-    public SqliteCatalog Catalog => _session.Catalog;
+    public Catalog Catalog => _session.Catalog;
 
     /// <summary>The catalog for commands that only read it (audit), after applying due scheduled revocations.</summary>
     public static async Task<PromotionCli> OpenAsync(CliContext ctx, CancellationToken ct) =>

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using ImageForge.Core.Errors;
 using ImageForge.Core.Worker;
 using ImageForge.Dashboard;
 using ImageForge.Server;
+using ImageForge.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +48,22 @@ internal static class WorkerCommand
                         Path.Combine(Path.GetDirectoryName(ctx.Content.Baselines)!, "worker.yaml"),
                         ctx.Host.Providers.Names
                     );
+                // IMAGEFORGE_DATABASE wins; worker.yaml's database (never with a password) comes next.
+                if (ctx.Data.Database is null && settings.Database is { } database)
+                {
+                    ctx = ctx with
+                    {
+                        Data = ctx.Data with
+                        {
+                            Database = Catalog.ConnectionStringProblem(database) is { } problem
+                                ? throw new InvalidInputException(
+                                    $"worker.yaml: database: {problem}"
+                                )
+                                : database,
+                        },
+                    };
+                }
+
                 string[] hostArguments = parse.GetValue(urls) is { } at ? ["--urls", at] : [];
                 await using var worker = await WorkerHost.CreateAsync(
                     new WorkerOptions(
@@ -67,7 +85,7 @@ internal static class WorkerCommand
                         ?.Addresses
                     ?? [];
                 await ctx.Error.WriteLineAsync(
-                    $"worker on {ctx.Data.Root}: API at {string.Join(", ", addresses)} (dashboard under /ui/); Ctrl-C or SIGTERM stops it "
+                    $"worker on {ctx.Data.Root} (catalog {worker.Catalog.Location}): API at {string.Join(", ", addresses)} (dashboard under /ui/); Ctrl-C or SIGTERM stops it "
                         + $"(running builds: {settings.Shutdown.ToString().ToLowerInvariant()})"
                 );
                 // Returns once SIGTERM, Ctrl-C or the token asked to stop, after the host stopped every part.

@@ -286,7 +286,7 @@ internal static class ReadPages
     private static async Task<IResult> PointInTimeAsync(
         HttpContext http,
         ICatalog catalog,
-        SqliteCatalog store,
+        Catalog store,
         CancellationToken cancellationToken,
         string? image = null,
         string? channel = null,

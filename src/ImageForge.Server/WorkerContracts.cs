@@ -41,7 +41,7 @@ public interface IBuildRequests
     );
 }
 
-/// <summary>Worker events for webhooks: build.finished, gate.failed, promoted, rolled_back, revoked.</summary>
+/// <summary>Worker events for webhooks: build.finished, gate.failed, anomaly.raised, promoted, rolled_back, revoked, policy.denied.</summary>
 public interface IWorkerEvents
 {
     /// <summary>Records the event's deliveries (one per subscribed endpoint); they are sent in the background.</summary>
@@ -57,6 +57,7 @@ public static class WorkerEventTypes
     public const string RolledBack = "rolled_back";
     public const string Revoked = "revoked";
     public const string PolicyDenied = "policy.denied";
+    public const string AnomalyRaised = "anomaly.raised";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -66,5 +67,6 @@ public static class WorkerEventTypes
         RolledBack,
         Revoked,
         PolicyDenied,
+        AnomalyRaised,
     ];
 }

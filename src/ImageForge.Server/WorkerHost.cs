@@ -57,7 +57,7 @@ public sealed class WorkerHost : IAsyncDisposable
 
     private readonly FileStream _lock;
 
-    private WorkerHost(WebApplication app, SqliteCatalog catalog, FileStream lockFile)
+    private WorkerHost(WebApplication app, Catalog catalog, FileStream lockFile)
     {
         App = app;
         Catalog = catalog;
@@ -68,7 +68,7 @@ public sealed class WorkerHost : IAsyncDisposable
     public WebApplication App { get; }
 
     /// <summary>The catalog the worker owns.</summary>
-    public SqliteCatalog Catalog { get; }
+    public Catalog Catalog { get; }
 
     /// <summary>Builds the worker without starting it.</summary>
     /// <exception cref="InvalidInputException">Another worker owns the data directory.</exception>
@@ -99,14 +99,10 @@ public sealed class WorkerHost : IAsyncDisposable
             );
         }
 
-        SqliteCatalog? catalog = null;
+        Catalog? catalog = null;
         try
         {
-            catalog = await SqliteCatalog.OpenAsync(
-                paths.Data.Root,
-                options.Pipeline.Time,
-                cancellationToken
-            );
+            catalog = await Catalog.OpenAsync(paths.Data, options.Pipeline.Time, cancellationToken);
             var builder = WebApplication.CreateBuilder(
                 new WebApplicationOptions
                 {
@@ -155,7 +151,7 @@ public sealed class WorkerHost : IAsyncDisposable
     public static void AddWorker(
         IServiceCollection services,
         WorkerOptions options,
-        SqliteCatalog catalog
+        Catalog catalog
     )
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -135,6 +135,8 @@ public sealed class AnomaliesCommandSpecs : IDisposable
         );
         var again = await RunAsAsync("root", "promote", name, "--to", "prod");
         var audit = await RunAsAsync("root", "audit", "log");
+        var shown = await RunAsAsync("root", "anomalies", name, "--output", "json");
+        var text = await RunAsAsync("root", "anomalies", name);
 
         refused.ExitCode.ShouldBe(1, refused.ToString());
         refused.Error.ShouldContain(
@@ -147,6 +149,16 @@ public sealed class AnomaliesCommandSpecs : IDisposable
         again.Error.ShouldNotContain("is not acknowledged");
         audit.Out.ShouldContain("acknowledge-anomaly");
         audit.Out.ShouldContain("break-glass account approved in CHG-42");
+        using var json = JsonDocument.Parse(shown.Out);
+        var acknowledged = json.RootElement.GetProperty("anomalies")[0];
+        acknowledged.GetProperty("acknowledged").GetBoolean().ShouldBeTrue();
+        acknowledged
+            .GetProperty("acknowledgement")
+            .GetProperty("actor")
+            .GetString()
+            .ShouldBe("root");
+        text.Out.ShouldContain("acknowledged by root (");
+        text.Out.ShouldContain("break-glass account approved in CHG-42");
     }
 
     private static FactsDocument Document(ImageFacts facts, string version) =>
@@ -188,7 +200,7 @@ public sealed class AnomaliesCommandSpecs : IDisposable
         var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition = set.FindImage("debian-11-cis")!;
         var baseline = set.FindBaseline(definition.Baseline)!;
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, TimeProvider.System);
+        await using var catalog = await Catalog.OpenAsync(DataDir, TimeProvider.System);
         var build = await catalog.StartBuildAsync(
             new NewBuild(definition.Name, "local", BuildTrigger.Manual, "tester", "spec", "fp"),
             Environment.ProcessId

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImageForge.Core.Builds;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 using Shouldly;
@@ -11,7 +12,7 @@ public sealed class BuildCommandSpecs
     /// <summary>The sensitive variable's value: no output, log, catalog or telemetry may ever hold it.</summary>
     internal const string SensitiveSecret = "s3cr3t,Value-4242";
 
-    private const string FailureTranscript = """
+    internal const string FailureTranscript = """
         1795329434,,ui,say,==> null.local: Running local shell script: /tmp/packer-shell1114647163
         1795329434,,ui,message,    null.local: hello%!(PACKER_COMMA) world
         1795329434,,ui,error,Build 'null.local' errored after 9 milliseconds 817 microseconds: Script exited with non-zero exit status: 3.Allowed exit codes are: [0]
@@ -26,14 +27,7 @@ public sealed class BuildCommandSpecs
         using var build = new FakePackerBuild(FailureTranscript, exitCode: 1);
 
         var result = await build.RunAsync(CancellationToken.None, "build", "debian-11-cis");
-        var show = await build.RunAsync(
-            CancellationToken.None,
-            "builds",
-            "show",
-            "1",
-            "--output",
-            "json"
-        );
+        var show = await build.ShowBuildAsync();
         var images = await build.RunAsync(
             CancellationToken.None,
             "images",
@@ -91,14 +85,7 @@ public sealed class BuildCommandSpecs
             definitions.Path
         );
         var logs = await build.RunAsync(CancellationToken.None, "builds", "logs", "1");
-        var show = await build.RunAsync(
-            CancellationToken.None,
-            "builds",
-            "show",
-            "1",
-            "--output",
-            "json"
-        );
+        var show = await build.ShowBuildAsync();
 
         result.ExitCode.ShouldBe(3, result.ToString());
         logs.Out.ShouldContain("auth is <redacted> here");
@@ -172,14 +159,7 @@ public sealed class BuildCommandSpecs
             }
         }
 
-        var show = await build.RunAsync(
-            CancellationToken.None,
-            "builds",
-            "show",
-            "1",
-            "--output",
-            "json"
-        );
+        var show = await build.ShowBuildAsync();
         exitCode.ShouldBe(130, string.Join('\n', output));
         using var json = JsonDocument.Parse(show.Out);
         json.RootElement.GetProperty("status").GetString().ShouldBe("cancelled");
@@ -216,14 +196,7 @@ public sealed class BuildCommandSpecs
             "--output",
             "json"
         );
-        var show = await build.RunAsync(
-            CancellationToken.None,
-            "builds",
-            "show",
-            "1",
-            "--output",
-            "json"
-        );
+        var show = await build.ShowBuildAsync();
 
         list.Error.ShouldContain("interrupted");
         using var json = JsonDocument.Parse(show.Out);
@@ -231,5 +204,68 @@ public sealed class BuildCommandSpecs
         FakePackerBuild.GroupGone(fakePacker).ShouldBeTrue();
         MountTable.MountsBelow(build.DataDir).ShouldBeEmpty();
         Directory.Exists(build.WorkDir).ShouldBeFalse();
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task A_build_owned_by_another_machine_is_left_alone_and_one_from_before_a_reboot_is_reaped_without_signalling_its_group()
+    {
+        // Arrange: a build whose owner was killed, its fakepacker still running in its own group.
+        using var build = new FakePackerBuild(
+            "1795329432,,ui,say,==> null.local: Running local shell script\n"
+        ).Hanging();
+        var fakePacker = 0;
+        await foreach (
+            var e in new ProcessRunner(TimeProvider.System).StreamAsync(
+                build.ImageforgeProcess("build", "debian-11-cis")
+            )
+        )
+        {
+            if (e is ProcessStarted started)
+            {
+                fakePacker = await build.WaitForFakePackerAsync(CancellationToken.None);
+                ProcessGroup.Signal(started.ProcessGroup, 9);
+            }
+        }
+
+        try
+        {
+            // Act 1: the catalog says another machine owns it (shared catalog, docs/cluster.md).
+            var boot = HostIdentity.Current[(HostIdentity.Current.LastIndexOf('/') + 1)..];
+            SetOwnerHost(build, $"not-{Environment.MachineName}/{boot}");
+            var elsewhere = await StatusAfterListingAsync(build);
+
+            // Act 2: this machine owned it before it last booted.
+            SetOwnerHost(build, $"{Environment.MachineName}/an-earlier-boot");
+            var rebooted = await StatusAfterListingAsync(build);
+
+            // Assert: its pid and group mean nothing here: the first is not judged, neither is signalled.
+            elsewhere.ShouldBe("running");
+            rebooted.ShouldBe("interrupted");
+            FakePackerBuild.GroupGone(fakePacker).ShouldBeFalse();
+        }
+        finally
+        {
+            ProcessGroup.Signal(fakePacker, 9);
+        }
+    }
+
+    private static void SetOwnerHost(FakePackerBuild build, string ownerHost)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(build.DataDir, ImageForge.Storage.Catalog.FileName)};Pooling=False"
+        );
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = "UPDATE builds SET owner_host = $host WHERE id = 1";
+        command.Parameters.AddWithValue("$host", ownerHost);
+        command.ExecuteNonQuery().ShouldBe(1);
+    }
+
+    private static async Task<string?> StatusAfterListingAsync(FakePackerBuild build)
+    {
+        await build.RunAsync(CancellationToken.None, "builds", "list");
+        var show = await build.ShowBuildAsync();
+        using var json = JsonDocument.Parse(show.Out);
+        return json.RootElement.GetProperty("status").GetString();
     }
 }

@@ -57,6 +57,10 @@ internal sealed class FakePackerBuild : IDisposable
             [.. args, "--data-dir", DataDir]
         );
 
+    /// <summary><c>builds show &lt;id&gt; --output json</c> in this build's data directory.</summary>
+    public Task<CliResult> ShowBuildAsync(string id = "1") =>
+        RunAsync(CancellationToken.None, "builds", "show", id, "--output", "json");
+
     /// <summary>The real imageforge executable as a separate process, with this build's data dir and environment.</summary>
     public ProcessSpec ImageforgeProcess(params string[] args)
     {

@@ -43,7 +43,7 @@ public sealed class ImportStageSpecs : IDisposable
             "json"
         );
         var verify = await RunAsync(providers, content, "verify", "imported");
-        await using var catalog = await SqliteCatalog.OpenAsync(
+        await using var catalog = await Catalog.OpenAsync(
             _dir.Combine("data"),
             TimeProvider.System
         );

@@ -173,7 +173,7 @@ public sealed class VerifyCommandSpecs : IDisposable
         var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition = set.FindImage("debian-11-cis")!;
         var baseline = set.FindBaseline(definition.Baseline)!;
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, TimeProvider.System);
+        await using var catalog = await Catalog.OpenAsync(DataDir, TimeProvider.System);
         var build = await catalog.StartBuildAsync(
             new NewBuild(definition.Name, "local", BuildTrigger.Manual, "tester", "spec", "fp"),
             Environment.ProcessId

@@ -205,6 +205,31 @@ public sealed class WorkerConfigSpecs
         ShouldHaveProblem(yaml, line, field, message);
     }
 
+    [Fact]
+    public void A_database_connection_string_without_a_password_is_the_PostgreSQL_catalog()
+    {
+        const string yaml =
+            "database: Host=db.example.com;Username=imageforge;Database=imageforge\n";
+
+        var config = WorkerConfigParser.Parse(yaml, File, TestProviders.Names);
+
+        config.Database.ShouldBe("Host=db.example.com;Username=imageforge;Database=imageforge");
+        WorkerConfigParser.Parse("", File, TestProviders.Names).Database.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("database: Host=db;Username=imageforge;Password=hunter2\n")]
+    [InlineData("database: \"Host=db; pwd = hunter2\"\n")]
+    [InlineData("database: \"PASSWORD=hunter2;Host=db\"\n")]
+    public void A_database_connection_string_with_a_password_is_refused_without_repeating_it(
+        string yaml
+    )
+    {
+        var problem = ShouldHaveProblem(yaml, 1, "database", "no place for secrets", "PGPASSWORD");
+
+        problem.Message.ShouldNotContain("hunter2");
+    }
+
     private const string Endpoint = """
         webhooks:
           endpoints:

@@ -24,7 +24,7 @@ namespace ImageForge.Dashboard.Tests;
 
 /// <summary>
 /// One worker and one browser for a test class: the API and the dashboard on a real loopback port (Kestrel), over a
-/// real <see cref="SqliteCatalog"/> in a temporary data directory with the repository's definitions, the real build
+/// real <see cref="Catalog"/> in a temporary data directory with the repository's definitions, the real build
 /// requests (queue and cancel through the catalog, no runner), and Debian's chromium driven by Playwright.
 /// Tests of a class share the catalog: each records its own versions.
 /// </summary>
@@ -44,12 +44,12 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
     public DashboardWorker()
     {
         Data = new DataPaths(_data.Path);
-        Catalog = SqliteCatalog.OpenAsync(_data.Path, Time).GetAwaiter().GetResult();
+        Catalog = Catalog.OpenAsync(_data.Path, Time).GetAwaiter().GetResult();
     }
 
     public ManualTimeProvider Time { get; } = new(Start);
 
-    public SqliteCatalog Catalog { get; }
+    public Catalog Catalog { get; }
 
     public DataPaths Data { get; }
 

@@ -5,9 +5,9 @@ using Xunit;
 namespace ImageForge.Storage.Tests;
 
 /// <summary>The hash-chained audit trail, tampered with directly in the database file.</summary>
-public sealed class AuditTrailSpecs : IDisposable
+public abstract class AuditTrailSpecs(CatalogBackend backend) : IDisposable
 {
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
     [Fact]
     public async Task An_untouched_trail_verifies()
@@ -24,7 +24,7 @@ public sealed class AuditTrailSpecs : IDisposable
     public async Task Editing_an_event_in_the_database_names_that_event()
     {
         var catalog = await FiveEventsAsync();
-        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
+        await using (var db = await _data.RawAsync())
         {
             await Raw.ExecuteAsync(
                 db,
@@ -42,7 +42,7 @@ public sealed class AuditTrailSpecs : IDisposable
     public async Task Deleting_an_event_names_the_missing_sequence_number()
     {
         var catalog = await FiveEventsAsync();
-        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
+        await using (var db = await _data.RawAsync())
         {
             await Raw.ExecuteAsync(db, "DELETE FROM audit_events WHERE seq = 2");
         }
@@ -57,7 +57,7 @@ public sealed class AuditTrailSpecs : IDisposable
     public async Task Deleting_the_last_event_is_noticed_through_the_head()
     {
         var catalog = await FiveEventsAsync();
-        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
+        await using (var db = await _data.RawAsync())
         {
             await Raw.ExecuteAsync(db, "DELETE FROM audit_events WHERE seq = 5");
         }
@@ -71,7 +71,7 @@ public sealed class AuditTrailSpecs : IDisposable
     public async Task Swapping_two_events_names_the_first_of_them()
     {
         var catalog = await FiveEventsAsync();
-        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
+        await using (var db = await _data.RawAsync())
         {
             // Renumber 2 and 4 through a free number, keeping each row's content and hashes.
             await Raw.ExecuteAsync(
@@ -97,9 +97,13 @@ public sealed class AuditTrailSpecs : IDisposable
         events[0].PreviousHash.ShouldNotBe(AuditChain.Genesis);
     }
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
-    private async Task<SqliteCatalog> FiveEventsAsync()
+    private async Task<Catalog> FiveEventsAsync()
     {
         var catalog = await _data.OpenAsync();
         for (var i = 1; i <= 5; i++)
@@ -120,3 +124,9 @@ public sealed class AuditTrailSpecs : IDisposable
         return catalog;
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class AuditTrailSpecsOnSqlite() : AuditTrailSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class AuditTrailSpecsOnPostgres() : AuditTrailSpecs(CatalogBackend.Postgres);

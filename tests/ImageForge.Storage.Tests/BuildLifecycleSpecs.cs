@@ -5,13 +5,17 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class BuildLifecycleSpecs : IDisposable
+public abstract class BuildLifecycleSpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Finished = new(2025, 3, 4, 11, 0, 0, 789, TimeSpan.Zero);
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Starting_a_build_records_it_running_under_the_next_number_at_the_clock_time()
@@ -39,6 +43,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
                 StartedAt = _data.Time.GetUtcNow(),
                 Status = BuildStatus.Running,
                 OwnerPid = 100,
+                OwnerHost = HostIdentity.Current,
             }
         );
         (await catalog.GetBuildAsync("1")).ShouldBe(first);
@@ -128,6 +133,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
                 EndedAt = Finished,
                 Version = "2025.03.04.1",
                 OwnerPid = null,
+                OwnerHost = null,
                 ToolProcessGroup = null,
             }
         );
@@ -162,7 +168,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
         var read = await catalog.GetBuildAsync(build.Id);
 
         // Assert
-        await using var db = await Raw.OpenAsync(_data.DatabasePath);
+        await using var db = await _data.RawAsync();
         (await Raw.ScalarAsync<string>(db, "SELECT started_at FROM builds")).ShouldBe(
             "2025-03-03T23:30:00.123Z"
         );
@@ -188,7 +194,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
         await catalog.EndBuildAsync(build.Id, BuildStatus.Interrupted, "owner died", Finished);
 
         // Assert
-        await using var db = await Raw.OpenAsync(_data.DatabasePath);
+        await using var db = await _data.RawAsync();
         (
             await Raw.ScalarAsync<string>(db, "SELECT \"trigger\" || ' ' || status FROM builds")
         ).ShouldBe("base-update interrupted");
@@ -267,6 +273,7 @@ public sealed class BuildLifecycleSpecs : IDisposable
                 Message = message,
                 EndedAt = Finished,
                 OwnerPid = null,
+                OwnerHost = null,
             }
         );
         (await catalog.ListVersionsAsync("web")).ShouldBeEmpty();
@@ -471,3 +478,9 @@ public sealed class BuildLifecycleSpecs : IDisposable
         (await catalog.GetBuildAsync(build.BuildId))!.CancelRequested.ShouldBeFalse();
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class BuildLifecycleSpecsOnSqlite() : BuildLifecycleSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class BuildLifecycleSpecsOnPostgres() : BuildLifecycleSpecs(CatalogBackend.Postgres);

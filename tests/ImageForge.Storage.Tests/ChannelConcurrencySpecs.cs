@@ -6,9 +6,9 @@ using Xunit;
 namespace ImageForge.Storage.Tests;
 
 /// <summary>Two processes (separate catalog instances) promoting the same channel at the same moment.</summary>
-public sealed class ChannelConcurrencySpecs : IDisposable
+public abstract class ChannelConcurrencySpecs(CatalogBackend backend) : IDisposable
 {
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
     [Fact(Timeout = 120_000)]
     public async Task Of_two_promotions_of_one_channel_started_at_once_exactly_one_wins_and_no_assignment_is_lost()
@@ -122,7 +122,11 @@ public sealed class ChannelConcurrencySpecs : IDisposable
         (await catalog.GetChannelsAsync("web")).ShouldBeEmpty();
     }
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private AuditEntry Audit(string version) =>
         new()
@@ -136,3 +140,11 @@ public sealed class ChannelConcurrencySpecs : IDisposable
             Channel = "dev",
         };
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class ChannelConcurrencySpecsOnSqlite()
+    : ChannelConcurrencySpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class ChannelConcurrencySpecsOnPostgres()
+    : ChannelConcurrencySpecs(CatalogBackend.Postgres);

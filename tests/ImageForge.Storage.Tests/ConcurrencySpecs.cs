@@ -4,13 +4,17 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class ConcurrencySpecs : IDisposable
+public abstract class ConcurrencySpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Noon = new(2025, 3, 4, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact(Timeout = 60_000)]
     public async Task Builds_of_one_image_completed_at_once_by_separate_catalogs_never_share_a_version()
@@ -18,13 +22,13 @@ public sealed class ConcurrencySpecs : IDisposable
         // Arrange: eight catalog instances on one file stand for eight imageforge processes.
         const int Processes = 8;
         const int BuildsEach = 6;
-        var catalogs = new List<SqliteCatalog>();
+        var catalogs = new List<Catalog>();
         for (var i = 0; i < Processes; i++)
         {
             catalogs.Add(await _data.OpenAsync());
         }
 
-        var builds = new List<(SqliteCatalog Catalog, string Id)>();
+        var builds = new List<(Catalog Catalog, string Id)>();
         foreach (var catalog in catalogs)
         {
             for (var i = 0; i < BuildsEach; i++)
@@ -121,3 +125,9 @@ public sealed class ConcurrencySpecs : IDisposable
         (await reader.ReadLogAsync(build.Id)).Count.ShouldBe(1000);
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class ConcurrencySpecsOnSqlite() : ConcurrencySpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class ConcurrencySpecsOnPostgres() : ConcurrencySpecs(CatalogBackend.Postgres);

@@ -4,13 +4,17 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class EvidenceSpecs : IDisposable
+public abstract class EvidenceSpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Day = new(2025, 3, 4, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static EvidenceDocument Sbom(string sha256 = "cd34") =>
         new()
@@ -109,3 +113,9 @@ public sealed class EvidenceSpecs : IDisposable
         );
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class EvidenceSpecsOnSqlite() : EvidenceSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class EvidenceSpecsOnPostgres() : EvidenceSpecs(CatalogBackend.Postgres);

@@ -5,13 +5,17 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class FactsStoreSpecs : IDisposable
+public abstract class FactsStoreSpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Day = new(2025, 3, 4, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static FactSnapshot Facts(string version, string unit, double disk) =>
         new(
@@ -26,7 +30,7 @@ public sealed class FactsStoreSpecs : IDisposable
 
     // Builds a version through the catalog's own lifecycle, recording its facts while it is pending.
     private static async Task<string> BuildAsync(
-        SqliteCatalog catalog,
+        Catalog catalog,
         string unit,
         double disk,
         VersionStatus status = VersionStatus.Built,
@@ -80,3 +84,9 @@ public sealed class FactsStoreSpecs : IDisposable
         (await catalog.HistoryAsync("web", "aws", null, 20)).ShouldBeEmpty();
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class FactsStoreSpecsOnSqlite() : FactsStoreSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class FactsStoreSpecsOnPostgres() : FactsStoreSpecs(CatalogBackend.Postgres);

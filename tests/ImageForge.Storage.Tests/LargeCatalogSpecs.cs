@@ -8,7 +8,8 @@ using Xunit.Abstractions;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class LargeCatalogSpecs : IDisposable
+public abstract class LargeCatalogSpecs(CatalogBackend backend, ITestOutputHelper output)
+    : IDisposable
 {
     private const int Versions = 100_000;
     private const int PerDay = 50;
@@ -16,15 +17,14 @@ public sealed class LargeCatalogSpecs : IDisposable
     private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(100);
     private static readonly DateTime FirstDay = new(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    private readonly TempDataDirectory _data = new();
-    private readonly ITestOutputHelper _output;
+    private readonly TempDataDirectory _data = new(backend);
+    private readonly ITestOutputHelper _output = output;
 
-    public LargeCatalogSpecs(ITestOutputHelper output)
+    public void Dispose()
     {
-        _output = output;
+        _data.Dispose();
+        GC.SuppressFinalize(this);
     }
-
-    public void Dispose() => _data.Dispose();
 
     [Fact(Timeout = 120_000)]
     public async Task Listing_and_showing_stay_fast_with_a_hundred_thousand_versions()
@@ -96,63 +96,82 @@ public sealed class LargeCatalogSpecs : IDisposable
         return result;
     }
 
-    // Bulk rows straight into the file in one transaction, shaped exactly as CompleteBuildAsync writes them;
-    // completing 100,000 builds one transaction at a time would take minutes.
+    // Bulk rows straight into the database in one transaction, shaped exactly as CompleteBuildAsync writes them, a
+    // thousand rows a statement; completing 100,000 builds one transaction at a time would take minutes.
     private async Task SeedAsync(string image)
     {
-        await using var db = await Raw.OpenAsync(_data.DatabasePath);
+        const int Chunk = 1000;
+        await using var db = await _data.RawAsync();
         await using var transaction = await db.BeginTransactionAsync();
         await db.ExecuteAsync(
             "INSERT INTO images (image) VALUES (@image)",
             new { image },
             transaction
         );
-        var rows = Enumerable
-            .Range(0, Versions)
-            .Select(i =>
+        var firstId =
+            1
+            + await db.ExecuteScalarAsync<long>(
+                "SELECT COALESCE(MAX(id), 0) FROM builds",
+                null,
+                transaction
+            );
+        for (var start = 0; start < Versions; start += Chunk)
+        {
+            var builds = new List<string>();
+            var versions = new List<string>();
+            var artifacts = new List<string>();
+            for (var i = start; i < Math.Min(Versions, start + Chunk); i++)
             {
                 var day = FirstDay.AddDays(i / PerDay);
-                var version = $"{day:yyyy.MM.dd}.{i % PerDay + 1}";
+                var seq = i % PerDay + 1;
+                var version = $"{day:yyyy.MM.dd}.{seq}";
                 var at = day.AddMinutes(i % PerDay)
                     .ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-                return new
-                {
-                    Image = image,
-                    Version = version,
-                    Day = $"{day:yyyy.MM.dd}",
-                    Seq = i % PerDay + 1,
-                    At = at,
-                    Location = $"/data/artifacts/{image}/{version}.tar.zst",
-                };
-            });
-        foreach (var row in rows)
-        {
-            var id = await db.ExecuteScalarAsync<long>(
+                var id = firstId + i;
+                builds.Add(
+                    $"({id}, '{image}', 'local', 'schedule', 'scheduler', 'sha256:x', '{at}', '{at}', 'succeeded', '{version}')"
+                );
+                versions.Add(
+                    $"('{image}', '{version}', '{day:yyyy.MM.dd}', {seq}, {id}, '{at}', 'built', 'sha256:x')"
+                );
+                artifacts.Add(
+                    $"('{image}', '{version}', 0, 'local', 'local', 'rootfs-tar-zst', '/data/artifacts/{image}/{version}.tar.zst', 'ab', 1)"
+                );
+            }
+
+            await db.ExecuteAsync(
                 """
-                INSERT INTO builds (image, target, "trigger", requester, fingerprint, started_at, ended_at, status, version)
-                VALUES (@Image, 'local', 'schedule', 'scheduler', 'sha256:x', @At, @At, 'succeeded', @Version)
-                RETURNING id
-                """,
-                row,
+                INSERT INTO builds (id, image, target, "trigger", requester, fingerprint, started_at, ended_at, status, version)
+                VALUES
+                """ + string.Join(",", builds),
+                null,
                 transaction
             );
             await db.ExecuteAsync(
                 """
                 INSERT INTO image_versions (image, version, version_day, version_seq, build_id, created_at, status, fingerprint)
-                VALUES (@Image, @Version, @Day, @Seq, @Id, @At, 'built', 'sha256:x');
+                VALUES
+                """ + string.Join(",", versions),
+                null,
+                transaction
+            );
+            await db.ExecuteAsync(
+                """
                 INSERT INTO artifacts (image, version, position, target, region, kind, location, sha256, size_bytes)
-                VALUES (@Image, @Version, 0, 'local', 'local', 'rootfs-tar-zst', @Location, 'ab', 1);
-                """,
-                new
-                {
-                    row.Image,
-                    row.Version,
-                    row.Day,
-                    row.Seq,
-                    Id = id,
-                    row.At,
-                    row.Location,
-                },
+                VALUES
+                """ + string.Join(",", artifacts),
+                null,
+                transaction
+            );
+        }
+
+        if (_data.Backend == CatalogBackend.Postgres)
+        {
+            // Explicit ids do not move PostgreSQL's identity counter (SQLite's AUTOINCREMENT follows them), and fresh
+            // statistics give the planner the table's real size.
+            await db.ExecuteAsync(
+                "SELECT setval(pg_get_serial_sequence('builds', 'id'), (SELECT MAX(id) FROM builds))",
+                null,
                 transaction
             );
         }
@@ -168,5 +187,17 @@ public sealed class LargeCatalogSpecs : IDisposable
             transaction
         );
         await transaction.CommitAsync();
+        if (_data.Backend == CatalogBackend.Postgres)
+        {
+            await db.ExecuteAsync("ANALYZE builds, image_versions, artifacts, images");
+        }
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class LargeCatalogSpecsOnSqlite(ITestOutputHelper output)
+    : LargeCatalogSpecs(CatalogBackend.Sqlite, output);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class LargeCatalogSpecsOnPostgres(ITestOutputHelper output)
+    : LargeCatalogSpecs(CatalogBackend.Postgres, output);

@@ -4,13 +4,17 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class ListingSpecs : IDisposable
+public abstract class ListingSpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Day = new(2025, 3, 4, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Builds_are_listed_newest_first_optionally_of_one_image_and_up_to_the_limit()
@@ -149,3 +153,9 @@ public sealed class ListingSpecs : IDisposable
         (await catalog.GetVersionAsync("web", "2025.03.04.1")).ShouldNotBeNull();
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class ListingSpecsOnSqlite() : ListingSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class ListingSpecsOnPostgres() : ListingSpecs(CatalogBackend.Postgres);

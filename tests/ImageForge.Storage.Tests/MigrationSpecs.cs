@@ -21,7 +21,7 @@ public sealed class MigrationSpecs : IDisposable
         var catalog = await _data.OpenAsync();
 
         // Assert
-        catalog.DatabasePath.ShouldBe(_data.DatabasePath);
+        catalog.Location.ShouldBe(_data.DatabasePath);
         File.Exists(_data.DatabasePath).ShouldBeTrue();
         await using var db = await Raw.OpenAsync(_data.DatabasePath);
         (await Raw.ScalarAsync<string>(db, "PRAGMA journal_mode")).ShouldBe("wal");
@@ -229,7 +229,7 @@ public sealed class MigrationSpecs : IDisposable
         {
             (await Raw.MigrationsAsync(db))
                 .Select(m => m.Version)
-                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L]);
+                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L]);
         }
 
         (await catalog.ListBuildsAsync())

@@ -152,7 +152,7 @@ public sealed class MovableDataDirectorySpecs : IDisposable
     }
 
     private static async Task<List<(string, long)>> Rows(
-        Microsoft.Data.Sqlite.SqliteConnection db,
+        System.Data.Common.DbConnection db,
         string table
     ) =>
         [

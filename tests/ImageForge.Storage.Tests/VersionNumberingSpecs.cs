@@ -3,13 +3,17 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class VersionNumberingSpecs : IDisposable
+public abstract class VersionNumberingSpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Morning = new(2025, 3, 4, 8, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Builds_of_one_image_on_one_UTC_day_are_numbered_one_two_three()
@@ -164,3 +168,10 @@ public sealed class VersionNumberingSpecs : IDisposable
             .ShouldBe(["2025.03.04.1", "2025.03.03.1"]);
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class VersionNumberingSpecsOnSqlite() : VersionNumberingSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class VersionNumberingSpecsOnPostgres()
+    : VersionNumberingSpecs(CatalogBackend.Postgres);

@@ -5,14 +5,18 @@ using Xunit;
 
 namespace ImageForge.Storage.Tests;
 
-public sealed class WorkerStoreSpecs : IDisposable
+public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
 {
     private static readonly DateTimeOffset Nine = new(2025, 3, 4, 9, 0, 0, 123, TimeSpan.Zero);
     private static readonly Dictionary<string, int> NoLimits = [];
 
-    private readonly TempDataDirectory _data = new();
+    private readonly TempDataDirectory _data = new(backend);
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static DateTimeOffset At(int minutes) => Nine.AddMinutes(minutes);
 
@@ -23,9 +27,9 @@ public sealed class WorkerStoreSpecs : IDisposable
         bool coalesce = false
     ) => new(Builds.For(image, target), key, coalesce);
 
-    private async Task<List<SqliteCatalog>> OpenManyAsync(int count)
+    private async Task<List<Catalog>> OpenManyAsync(int count)
     {
-        var catalogs = new List<SqliteCatalog>();
+        var catalogs = new List<Catalog>();
         for (var i = 0; i < count; i++)
         {
             catalogs.Add(await _data.OpenAsync());
@@ -228,6 +232,7 @@ public sealed class WorkerStoreSpecs : IDisposable
             {
                 Status = BuildStatus.Running,
                 OwnerPid = 4242,
+                OwnerHost = HostIdentity.Current,
                 StartedAt = At(5),
             }
         );
@@ -591,13 +596,7 @@ public sealed class WorkerStoreSpecs : IDisposable
     {
         // Arrange: the set's row cannot be written.
         var catalog = await _data.OpenAsync();
-        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
-        {
-            await Raw.ExecuteAsync(
-                db,
-                "CREATE TRIGGER refuse BEFORE INSERT ON cve_rebuilds BEGIN SELECT RAISE(ABORT, 'refused'); END"
-            );
-        }
+        await _data.RefuseInsertsAsync("cve_rebuilds");
 
         var patch = Builds.For("web") with { Trigger = BuildTrigger.Cve };
 
@@ -608,10 +607,7 @@ public sealed class WorkerStoreSpecs : IDisposable
 
         // Assert: no build without its set; once the set can be written, the same set queues.
         (await catalog.ListBuildsAsync()).ShouldBeEmpty();
-        await using (var db = await Raw.OpenAsync(_data.DatabasePath))
-        {
-            await Raw.ExecuteAsync(db, "DROP TRIGGER refuse");
-        }
+        await _data.AllowInsertsAsync("cve_rebuilds");
 
         (await catalog.EnqueueOnceAsync(patch, ["CVE-1"], At(1))).ShouldNotBeNull();
     }
@@ -660,7 +656,7 @@ public sealed class WorkerStoreSpecs : IDisposable
         (await catalog.FindActiveTokenAsync(other)).ShouldBe(second);
         (await catalog.FindActiveTokenAsync(new string('c', 64))).ShouldBeNull();
         (await catalog.ListTokensAsync()).ShouldBe([created with { RevokedAt = At(2) }, second]);
-        await using var db = await Raw.OpenAsync(_data.DatabasePath);
+        await using var db = await _data.RawAsync();
         (
             await Raw.ScalarAsync<string>(
                 db,
@@ -855,3 +851,9 @@ public sealed class WorkerStoreSpecs : IDisposable
         log.Select(x => x.EventId).ShouldBe(["ev-3", "ev-2"]);
     }
 }
+
+/// <summary>The specs on the embedded SQLite catalog.</summary>
+public sealed class WorkerStoreSpecsOnSqlite() : WorkerStoreSpecs(CatalogBackend.Sqlite);
+
+/// <summary>The specs on a PostgreSQL catalog.</summary>
+public sealed class WorkerStoreSpecsOnPostgres() : WorkerStoreSpecs(CatalogBackend.Postgres);

@@ -15,7 +15,7 @@ public static class ApiOverRepository
 {
     public static IServiceCollection AddApiOverRepository(
         this IServiceCollection services,
-        SqliteCatalog catalog,
+        Catalog catalog,
         HostPaths paths,
         TimeProvider time,
         IWorkerEvents events

@@ -547,7 +547,7 @@ public sealed class PromotionOperations
 
     private async Task<AdmissionDecision> DecideAsync(
         Lazy<DefinitionSet> definitions,
-        SqliteCatalog catalog,
+        Catalog catalog,
         PlannedImage image,
         string? region,
         string? channel,

@@ -11,7 +11,7 @@ namespace ImageForge.Application.Operations;
 /// </summary>
 public sealed class PromotionSession : IAsyncDisposable
 {
-    private PromotionSession(SqliteCatalog catalog, PromotionServices services, AccessPolicy policy)
+    private PromotionSession(Catalog catalog, PromotionServices services, AccessPolicy policy)
     {
         Catalog = catalog;
         Services = services;
@@ -19,7 +19,7 @@ public sealed class PromotionSession : IAsyncDisposable
     }
 
     /// <summary>The catalog, open for this action.</summary>
-    public SqliteCatalog Catalog { get; }
+    public Catalog Catalog { get; }
 
     /// <summary>Promotion, rollback, revocation and retention over the catalog, the providers' distribution and the signature verifier.</summary>
     public PromotionServices Services { get; }
@@ -39,7 +39,7 @@ public sealed class PromotionSession : IAsyncDisposable
         var time = pipeline.Host.Time;
         var policy = AccessPolicy.Load(data.Root);
         var trust = pipeline.TrustStore();
-        var catalog = await SqliteCatalog.OpenAsync(data.Root, time, cancellationToken);
+        var catalog = await Catalog.OpenAsync(data, time, cancellationToken);
         try
         {
             var services = new PromotionServices(

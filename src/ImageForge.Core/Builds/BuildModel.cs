@@ -47,6 +47,12 @@ public sealed record BuildRecord
     /// <summary>PID of the process that runs the build (the imageforge process), while it runs.</summary>
     public int? OwnerPid { get; init; }
 
+    /// <summary>
+    /// The machine and boot of that process (<see cref="HostIdentity"/>), while it runs: only that machine, in that
+    /// boot, may judge <see cref="OwnerPid"/> or signal <see cref="ToolProcessGroup"/>.
+    /// </summary>
+    public string? OwnerHost { get; init; }
+
     /// <summary>Process group of the running Packer, while it runs; used to clean up after a dead owner.</summary>
     public int? ToolProcessGroup { get; init; }
     public bool CancelRequested { get; init; }

@@ -1,7 +1,13 @@
 namespace ImageForge.Core.Builds;
 
-/// <summary>The layout of the data directory: catalog, per-build work directories, artifacts and caches.</summary>
-public sealed record DataPaths(string Root)
+/// <summary>
+/// The layout of the data directory: catalog, per-build work directories, artifacts and caches. The catalog is the
+/// SQLite file in <see cref="Root"/> unless <see cref="Database"/> names a PostgreSQL database (several workers then
+/// share it, and <see cref="Root"/> is a directory they share too).
+/// </summary>
+/// <param name="Root">The data directory.</param>
+/// <param name="Database">A PostgreSQL connection string (IMAGEFORGE_DATABASE or worker.yaml's database); null for SQLite.</param>
+public sealed record DataPaths(string Root, string? Database = null)
 {
     public string Work => Path.Combine(Root, "work");
 
@@ -15,4 +21,12 @@ public sealed record DataPaths(string Root)
         Path.Combine(Artifacts, image, buildId);
 
     public string CacheFor(string provider) => Path.Combine(Cache, provider);
+
+    // A connection string may hold a password: a printed DataPaths never shows it.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Root = ").Append(Root).Append(", Database = ");
+        builder.Append(Database is null ? "sqlite" : "postgresql");
+        return true;
+    }
 }

@@ -14,6 +14,13 @@ internal static partial class Patterns
     [GeneratedRegex(@"^[A-Z_][A-Z0-9_]*$", RegexOptions.CultureInvariant)]
     public static partial Regex EnvironmentVariable();
 
+    /// <summary>A Password (or its synonyms PWD and PSW) keyword in an ADO.NET connection string.</summary>
+    [GeneratedRegex(
+        @"(^|;)\s*(password|pwd|psw)\s*=",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase
+    )]
+    public static partial Regex ConnectionStringPassword();
+
     /// <summary>Debian policy: lowercase letters, digits, '+', '-', '.'; at least two characters, starting alphanumeric.</summary>
     [GeneratedRegex(@"^[a-z0-9][a-z0-9+.-]+$", RegexOptions.CultureInvariant)]
     public static partial Regex DebianPackage();

@@ -43,6 +43,12 @@ public sealed record WorkerConfig
 
     /// <summary><c>webhooks</c>: where events are sent and how often a delivery is tried.</summary>
     public WebhookSettings Webhooks { get; init; } = WebhookSettings.Default;
+
+    /// <summary>
+    /// <c>database</c>: the PostgreSQL catalog shared by several workers, as a connection string without the password
+    /// (IMAGEFORGE_DATABASE wins over it); null keeps the SQLite file of the data directory.
+    /// </summary>
+    public string? Database { get; init; }
 }
 
 /// <summary>The <c>webhooks</c> section of <c>worker.yaml</c>.</summary>

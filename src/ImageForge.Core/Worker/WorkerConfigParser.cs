@@ -16,7 +16,15 @@ public static class WorkerConfigParser
 {
     /// <summary>The webhook event types an endpoint may subscribe to (the worker's <c>WorkerEventTypes.All</c>).</summary>
     public static IReadOnlyList<string> EventTypes { get; } =
-    ["build.finished", "gate.failed", "promoted", "rolled_back", "revoked", "policy.denied"];
+    [
+        "build.finished",
+        "gate.failed",
+        "promoted",
+        "rolled_back",
+        "revoked",
+        "policy.denied",
+        "anomaly.raised",
+    ];
 
     private const long MaxFileBytes = 256 * 1024;
     private const string DurationExpectation = "a duration like 30s, 10m, 6h or 1d";
@@ -29,6 +37,7 @@ public static class WorkerConfigParser
         "schedules",
         "cve_rescan",
         "webhooks",
+        "database",
     ];
     private static readonly IReadOnlyList<string> QueueKeys = ["limits"];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["misfire_grace"];
@@ -158,9 +167,11 @@ public static class WorkerConfigParser
                 ReadDuration(section, "interval", defaults.CveRescanInterval, allowZero: false)
         );
         var webhooks = ReadWebhooks(map);
+        var database = ReadDatabase(map);
 
         return new WorkerConfig
         {
+            Database = database,
             QueueLimits = limits,
             Shutdown = shutdown ?? defaults.Shutdown,
             ShutdownTimeout = shutdownTimeout ?? defaults.ShutdownTimeout,
@@ -236,6 +247,26 @@ public static class WorkerConfigParser
             }
         }
         return limits;
+    }
+
+    private static string? ReadDatabase(MappingReader map)
+    {
+        var text = map.OptionalScalar(
+            "database",
+            "a PostgreSQL connection string without the password, e.g. Host=db.example.com;Username=imageforge;Database=imageforge"
+        );
+        if (text is not null && Patterns.ConnectionStringPassword().IsMatch(text))
+        {
+            // Do not echo the value: it holds the password.
+            map.Problems.Add(
+                map.LineOf("database"),
+                "database",
+                "the connection string holds a password, and worker.yaml is no place for secrets: remove it and give it in PGPASSWORD or ~/.pgpass (or give the whole connection string in IMAGEFORGE_DATABASE instead), then rotate it"
+            );
+            return null;
+        }
+
+        return text;
     }
 
     private static ShutdownMode? ReadShutdown(MappingReader map)

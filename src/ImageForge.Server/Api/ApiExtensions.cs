@@ -19,7 +19,7 @@ namespace ImageForge.Server.Api;
 /// <summary>
 /// The worker's HTTP API: <c>/health</c>, <c>/openapi/v1.json</c> and everything under <c>/api</c>. A host calls
 /// <see cref="AddImageForgeApi"/>, then <see cref="UseImageForgeApi"/> and <see cref="MapImageForgeApi"/>; it
-/// registers the services the API reads: <see cref="SqliteCatalog"/>, <see cref="HostPaths"/>,
+/// registers the services the API reads: <see cref="Catalog"/>, <see cref="HostPaths"/>,
 /// <see cref="TimeProvider"/>, <see cref="IBuildRequests"/> and <see cref="IWorkerEvents"/>.
 /// </summary>
 public static class ApiExtensions
@@ -87,11 +87,11 @@ public static class ApiExtensions
 
         // The endpoints read ports; the host's one catalog implements them all.
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ICatalog>(sp => sp.GetRequiredService<SqliteCatalog>());
-        services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<SqliteCatalog>());
-        services.TryAddSingleton<ITokenStore>(sp => sp.GetRequiredService<SqliteCatalog>());
-        services.TryAddSingleton<IScheduleLedger>(sp => sp.GetRequiredService<SqliteCatalog>());
-        services.TryAddSingleton<IWebhookLog>(sp => sp.GetRequiredService<SqliteCatalog>());
+        services.TryAddSingleton<ICatalog>(sp => sp.GetRequiredService<Catalog>());
+        services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<Catalog>());
+        services.TryAddSingleton<ITokenStore>(sp => sp.GetRequiredService<Catalog>());
+        services.TryAddSingleton<IScheduleLedger>(sp => sp.GetRequiredService<Catalog>());
+        services.TryAddSingleton<IWebhookLog>(sp => sp.GetRequiredService<Catalog>());
         return services;
     }
 
@@ -124,6 +124,7 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         BuildEndpoints.Map(api);
         ImageEndpoints.Map(api);
+        AnomalyEndpoints.Map(api);
         AuditEndpoints.Map(api);
         WorkerEndpoints.Map(api);
         PromotionEndpoints.Map(api);

@@ -474,7 +474,7 @@ internal static class PromotionEndpoints
 
     // A refusal for the actor's role is 403 naming the role that may (required_role, as the authorization policy's
     // own 403 does); one of the rules is 409.
-    private static ProblemHttpResult Refused(
+    internal static ProblemHttpResult Refused(
         Role? requiredRole,
         string detail,
         IReadOnlyList<string> reasons
@@ -496,12 +496,12 @@ internal static class PromotionEndpoints
     }
 
     // The image and version a path names, checked like the body's fields.
-    private static FieldLimits Names(string image, string version) =>
+    internal static FieldLimits Names(string image, string version) =>
         new FieldLimits()
             .Image("image", image)
             .Text("version", version, InputLimits.MaxShortTextLength);
 
-    private static ValidationProblem Required(string field, string what) =>
+    internal static ValidationProblem Required(string field, string what) =>
         TypedResults.ValidationProblem(
             new Dictionary<string, string[]> { [field] = [$"required: {what}"] }
         );

@@ -13,7 +13,7 @@ namespace ImageForge.Server.Queue;
 /// refused before anything is written), fingerprints it with what the target resolves now, and wakes the runner.
 /// </summary>
 public sealed class BuildRequests(
-    SqliteCatalog catalog,
+    Catalog catalog,
     Pipeline pipeline,
     QueueSignal signal,
     TimeProvider time

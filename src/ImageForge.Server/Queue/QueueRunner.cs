@@ -14,12 +14,12 @@ namespace ImageForge.Server.Queue;
 
 /// <summary>
 /// Runs queued builds: claims the oldest one whose provider is under its limit (queue.limits), runs it through the
-/// same <see cref="BuildService"/> as the command line, and publishes build.finished (and gate.failed). At start it
+/// same <see cref="BuildService"/> as the command line, and publishes build.finished (and gate.failed, anomaly.raised: <see cref="BuildEvents"/>). At start it
 /// first reaps builds whose owner died. At stop it claims nothing more and cancels running builds cleanly, or lets
 /// them finish (<c>shutdown: finish</c>).
 /// </summary>
 public sealed partial class QueueRunner(
-    SqliteCatalog catalog,
+    Catalog catalog,
     Pipeline pipeline,
     WorkerConfig config,
     QueueSignal signal,
@@ -198,27 +198,8 @@ public sealed partial class QueueRunner(
         }
     }
 
-    private async Task PublishAsync(BuildRecord build, ImageVersion? version)
-    {
-        var data = new
-        {
-            build_id = build.Id,
-            image = build.Image,
-            target = build.Target,
-            trigger = build.Trigger.ToString().ToLowerInvariant(),
-            requester = build.Requester,
-            reason = build.Reason,
-            status = build.Status.ToString().ToLowerInvariant(),
-            message = build.Message,
-            version = version?.Version,
-            version_status = version?.Status,
-        };
-        await events.PublishAsync(WorkerEventTypes.BuildFinished, data, CancellationToken.None);
-        if (version is { Status: VersionStatus.Rejected })
-        {
-            await events.PublishAsync(WorkerEventTypes.GateFailed, data, CancellationToken.None);
-        }
-    }
+    private Task PublishAsync(BuildRecord build, ImageVersion? version) =>
+        BuildEvents.PublishFinishedAsync(events, build, version, CancellationToken.None);
 
     [LoggerMessage(
         Level = LogLevel.Warning,

@@ -29,7 +29,7 @@ public sealed record CveRescanResult(
 /// (<c>rebuild.on_fixable_cve</c>).
 /// </summary>
 public sealed class CveRescan(
-    SqliteCatalog catalog,
+    Catalog catalog,
     Pipeline pipeline,
     QueueSignal signal,
     TimeProvider time

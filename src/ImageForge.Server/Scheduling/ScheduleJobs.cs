@@ -17,7 +17,7 @@ namespace ImageForge.Server.Scheduling;
 internal sealed partial class ScheduledBuildJob(
     ScheduleSync sync,
     ScheduledBuilds builds,
-    SqliteCatalog catalog,
+    Catalog catalog,
     WorkerConfig config,
     TimeProvider time,
     ILogger<ScheduledBuildJob> log

@@ -18,7 +18,7 @@ namespace ImageForge.Server.Scheduling;
 /// on instants missed while the worker was down (<see cref="MisfirePolicy"/>), and arms the CVE job.
 /// </summary>
 public sealed partial class ScheduleSync(
-    SqliteCatalog catalog,
+    Catalog catalog,
     Pipeline pipeline,
     WorkerConfig config,
     ISchedulerFactory schedulers,

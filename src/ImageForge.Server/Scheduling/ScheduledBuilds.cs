@@ -14,7 +14,7 @@ namespace ImageForge.Server.Scheduling;
 /// it. Each image, target and instant is handled once, even across restarts (<see cref="IScheduleLedger"/>).
 /// </summary>
 public sealed class ScheduledBuilds(
-    SqliteCatalog catalog,
+    Catalog catalog,
     Pipeline pipeline,
     QueueSignal signal,
     TimeProvider time

@@ -10,7 +10,7 @@ public static class SchedulingServices
 {
     /// <summary>
     /// Adds Quartz (RAM job store, hosted, waiting for running jobs at shutdown), the scheduled-build and CVE jobs and
-    /// <see cref="ScheduleSync"/>. Needs, registered by the host: <c>SqliteCatalog</c>, <see cref="Pipeline"/>,
+    /// <see cref="ScheduleSync"/>. Needs, registered by the host: <c>Catalog</c>, <see cref="Pipeline"/>,
     /// <see cref="ScheduledBuilds"/>, <see cref="CveRescan"/>, <c>WorkerConfig</c>, <see cref="TimeProvider"/> and
     /// logging. Quartz runs on the registered <see cref="TimeProvider"/>.
     /// </summary>

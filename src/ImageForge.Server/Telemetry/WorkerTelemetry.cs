@@ -137,7 +137,7 @@ internal static class WorkerTelemetry
     /// <summary>How many builds are queued, read from the catalog whenever metrics are collected.</summary>
     internal sealed class QueueDepthGauge
     {
-        public QueueDepthGauge(IMeterFactory meters, SqliteCatalog catalog)
+        public QueueDepthGauge(IMeterFactory meters, Catalog catalog)
         {
             // A meter from the host's factory goes away with the host, and with it this callback on its catalog.
             meters
@@ -165,12 +165,12 @@ internal static class WorkerTelemetry
         // Evidence files are written once: a summary read is kept for as long as its file is the newest of its kind.
         private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, int>> _summaries =
             new(StringComparer.Ordinal);
-        private readonly SqliteCatalog _catalog;
+        private readonly Catalog _catalog;
         private readonly ILogger<PromotedFindingsGauge> _log;
 
         public PromotedFindingsGauge(
             IMeterFactory meters,
-            SqliteCatalog catalog,
+            Catalog catalog,
             ILogger<PromotedFindingsGauge> log
         )
         {

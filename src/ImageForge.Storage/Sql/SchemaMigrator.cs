@@ -17,7 +17,7 @@ internal sealed partial class SchemaMigrator
 {
     private const string CreateMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    INTEGER NOT NULL PRIMARY KEY,
+            version    BIGINT  NOT NULL PRIMARY KEY,
             applied_at TEXT    NOT NULL
         )
         """;
@@ -125,6 +125,7 @@ internal sealed partial class SchemaMigrator
         {
             DataDir = dataDirectory is null ? null : DataRoot.Prefix(dataDirectory),
         };
+        await using var schemaLock = await _dialect.LockSchemaAsync(connection, cancellationToken);
         await connection.ExecuteAsync(
             new CommandDefinition(CreateMigrationsTable, cancellationToken: cancellationToken)
         );
@@ -137,7 +138,10 @@ internal sealed partial class SchemaMigrator
         var applied = new List<int>();
         foreach (var migration in Migrations.Where(m => m.Version > current))
         {
-            await using var transaction = _dialect.BeginWriteTransaction(connection);
+            await using var transaction = await _dialect.BeginWriteTransactionAsync(
+                connection,
+                cancellationToken
+            );
 
             // Another process may have applied it while this one waited for the write lock.
             var now = await CurrentVersionAsync(connection, transaction, cancellationToken);

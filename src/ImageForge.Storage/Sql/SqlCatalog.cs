@@ -20,7 +20,7 @@ internal sealed class SqlCatalog : ICatalog
         id AS Id, image AS Image, target AS Target, "trigger" AS TriggerText, requester AS Requester,
         reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
         status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
-        tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable,
+        owner_host AS OwnerHost, tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable,
         queued_at AS QueuedAt, traceparent AS TraceParent
         """;
 
@@ -55,7 +55,10 @@ internal sealed class SqlCatalog : ICatalog
         var startedAt = DbText.FromTime(_time.GetUtcNow());
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // The image is listed from its first build on, with no versions until one succeeds.
         await connection.ExecuteAsync(
             Command(
@@ -69,9 +72,9 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 """
                 INSERT INTO builds (image, target, "trigger", requester, reason, fingerprint, started_at, status,
-                                    owner_pid, cancel_requested)
+                                    owner_pid, owner_host, cancel_requested)
                 VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @StartedAt, @Status,
-                        @OwnerPid, 0)
+                        @OwnerPid, @OwnerHost, 0)
                 RETURNING id
                 """,
                 new
@@ -85,6 +88,7 @@ internal sealed class SqlCatalog : ICatalog
                     StartedAt = startedAt,
                     Status = Running,
                     OwnerPid = ownerPid,
+                    OwnerHost = HostIdentity.Current,
                 },
                 transaction,
                 cancellationToken
@@ -104,6 +108,7 @@ internal sealed class SqlCatalog : ICatalog
             StartedAt = DbText.ToTime(startedAt),
             Status = BuildStatus.Running,
             OwnerPid = ownerPid,
+            OwnerHost = HostIdentity.Current,
         };
     }
 
@@ -116,7 +121,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "record the tool process group of";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // Recording a process group is for running builds only; clearing it is harmless at any time.
         var changed = await connection.ExecuteAsync(
             Command(
@@ -162,11 +170,14 @@ internal sealed class SqlCatalog : ICatalog
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // Lines may follow the end of a build (a cleaner explaining an interruption), so any existing build will do.
         var exists = await connection.ExecuteScalarAsync<long?>(
             Command(
-                $"SELECT id FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                $"SELECT id FROM builds WHERE id = @Id",
                 new { Id = id },
                 transaction,
                 cancellationToken
@@ -246,7 +257,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "reserve a version for";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var build = await RunningBuildAsync(
             connection,
             transaction,
@@ -286,7 +300,10 @@ internal sealed class SqlCatalog : ICatalog
         var endedAt = DbText.FromTime(at);
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var build = await RunningBuildAsync(
             connection,
             transaction,
@@ -380,7 +397,7 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 """
                 UPDATE builds
-                SET status = 'succeeded', ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL
+                SET status = 'succeeded', ended_at = @EndedAt, owner_pid = NULL, owner_host = NULL, tool_pgid = NULL
                 WHERE id = @Id AND status = 'running'
                 """,
                 new { Id = id, EndedAt = endedAt },
@@ -421,7 +438,10 @@ internal sealed class SqlCatalog : ICatalog
     {
         ArgumentNullException.ThrowIfNull(evidence);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var exists = await connection.ExecuteScalarAsync<long>(
             Command(
                 $"SELECT COUNT(*) FROM image_versions WHERE image = @Image AND version = @Version AND status <> '{VersionStatusText.Pending}'",
@@ -449,7 +469,7 @@ internal sealed class SqlCatalog : ICatalog
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private async Task<BuildRow> RunningBuildAsync(
+    private static async Task<BuildRow> RunningBuildAsync(
         DbConnection connection,
         DbTransaction transaction,
         string buildId,
@@ -460,7 +480,7 @@ internal sealed class SqlCatalog : ICatalog
     {
         var build = await connection.QuerySingleOrDefaultAsync<BuildRow>(
             Command(
-                $"SELECT {BuildColumns} FROM builds WHERE id = @Id{_dialect.ForUpdate}",
+                $"SELECT {BuildColumns} FROM builds WHERE id = @Id",
                 new { Id = id },
                 transaction,
                 cancellationToken
@@ -583,14 +603,17 @@ internal sealed class SqlCatalog : ICatalog
         var attempt = $"mark as {DbText.FromEnum(status)}";
         var id = ParseOrRefuse(buildId, attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 $"""
                 DELETE FROM image_versions WHERE build_id = @Id AND status = '{VersionStatusText.Pending}'
                     AND EXISTS (SELECT 1 FROM builds WHERE id = @Id AND status = 'running' AND resumable = 0);
                 UPDATE builds
-                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, tool_pgid = NULL,
+                SET status = @Status, message = @Message, ended_at = @EndedAt, owner_pid = NULL, owner_host = NULL, tool_pgid = NULL,
                     version = CASE WHEN resumable = 1 THEN version ELSE NULL END
                 WHERE id = @Id AND status = 'running'
                 """,
@@ -621,7 +644,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "mark as resumable";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 $"UPDATE builds SET resumable = 1 WHERE id = @Id AND status = '{Running}' AND version IS NOT NULL",
@@ -647,15 +673,23 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "resume";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 $"""
                 UPDATE builds SET status = '{Running}', ended_at = NULL, message = NULL, owner_pid = @Owner,
-                    tool_pgid = NULL, cancel_requested = 0
+                    owner_host = @OwnerHost, tool_pgid = NULL, cancel_requested = 0
                 WHERE id = @Id AND resumable = 1 AND status IN ('failed', 'interrupted', 'cancelled')
                 """,
-                new { Id = id, Owner = ownerPid },
+                new
+                {
+                    Id = id,
+                    Owner = ownerPid,
+                    OwnerHost = HostIdentity.Current,
+                },
                 transaction,
                 cancellationToken
             )
@@ -732,7 +766,10 @@ internal sealed class SqlCatalog : ICatalog
         const string Attempt = "record an import step of";
         var id = ParseOrRefuse(buildId, Attempt);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         await RunningBuildAsync(connection, transaction, buildId, id, Attempt, cancellationToken);
         await connection.ExecuteAsync(
             Command(
@@ -770,7 +807,10 @@ internal sealed class SqlCatalog : ICatalog
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 "UPDATE builds SET cancel_requested = 1 WHERE id = @Id AND status = 'running'",
@@ -1142,6 +1182,7 @@ internal sealed class SqlCatalog : ICatalog
         public string? Message { get; init; }
         public string? Version { get; init; }
         public long? OwnerPid { get; init; }
+        public string? OwnerHost { get; init; }
         public long? ToolProcessGroup { get; init; }
         public long CancelRequested { get; init; }
         public long Resumable { get; init; }
@@ -1166,6 +1207,7 @@ internal sealed class SqlCatalog : ICatalog
                 Message = Message,
                 Version = Version,
                 OwnerPid = checked((int?)OwnerPid),
+                OwnerHost = OwnerHost,
                 ToolProcessGroup = checked((int?)ToolProcessGroup),
                 CancelRequested = CancelRequested != 0,
                 Resumable = Resumable != 0,

@@ -14,16 +14,32 @@ internal abstract class SqlDialect
     public abstract string SchemaFolder { get; }
 
     /// <summary>
-    /// Appended to the selects that read the row a write depends on (the build, the image) so that a concurrent
-    /// writer of the same row waits. Empty when <see cref="BeginWriteTransaction"/> already serialises writers.
+    /// Starts a transaction that will write. Writers take turns, one at a time per catalog, as SQLite makes them:
+    /// every read-then-write of the catalog (the next version number of a day, the free slots of the queue, the audit
+    /// chain's head, one running promotion per channel) relies on it.
     /// </summary>
-    public virtual string ForUpdate => "";
-
-    /// <summary>Starts a transaction that will write.</summary>
-    public virtual DbTransaction BeginWriteTransaction(DbConnection connection) =>
-        connection.BeginTransaction(IsolationLevel.ReadCommitted);
+    public abstract Task<DbTransaction> BeginWriteTransactionAsync(
+        DbConnection connection,
+        CancellationToken cancellationToken
+    );
 
     /// <summary>Starts a transaction that only reads, for a consistent view across several selects.</summary>
     public virtual DbTransaction BeginReadTransaction(DbConnection connection) =>
         connection.BeginTransaction(IsolationLevel.RepeatableRead);
+
+    /// <summary>
+    /// Keeps other processes from migrating the schema until the result is disposed. Nothing by default: where each
+    /// migration's write transaction already excludes other writers, the migrator's re-check inside it is enough.
+    /// </summary>
+    public virtual Task<IAsyncDisposable> LockSchemaAsync(
+        DbConnection connection,
+        CancellationToken cancellationToken
+    ) => Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

@@ -24,7 +24,10 @@ internal sealed class SqlFactsStore(
     {
         ArgumentNullException.ThrowIfNull(facts);
         await using var connection = await connect(cancellationToken);
-        await using var transaction = dialect.BeginWriteTransaction(connection);
+        await using var transaction = await dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var key = new
         {
             Image = image,

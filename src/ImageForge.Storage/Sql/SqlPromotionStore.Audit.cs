@@ -11,7 +11,10 @@ internal sealed partial class SqlPromotionStore
     )
     {
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var appended = await SqlAudit.AppendAsync(
             connection,
             transaction,

@@ -159,7 +159,10 @@ internal sealed partial class SqlPromotionStore
     )
     {
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         await connection.ExecuteAsync(
             Cmd(
                 """

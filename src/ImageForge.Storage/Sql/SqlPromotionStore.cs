@@ -43,7 +43,10 @@ internal sealed partial class SqlPromotionStore : IPromotionStore, IAuditLog
     )
     {
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var result = await change(connection, transaction);
         await SqlAudit.AppendAsync(
             connection,

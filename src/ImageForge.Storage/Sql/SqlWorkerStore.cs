@@ -59,8 +59,11 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
-        await LockImageAsync(connection, transaction, request.Build.Image, cancellationToken);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
+        await ListImageAsync(connection, transaction, request.Build.Image, cancellationToken);
 
         var joined = request.IdempotencyKey is { } key
             ? await FindBuildAsync(
@@ -139,7 +142,10 @@ internal sealed class SqlWorkerStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ownerPid);
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         // Every running build counts, whoever started it (the worker's runner or a CLI build on the same catalog).
         var running = (
             await connection.QueryAsync<(string Target, long Count)>(
@@ -179,13 +185,15 @@ internal sealed class SqlWorkerStore
         var claimed = await connection.ExecuteAsync(
             Command(
                 """
-                UPDATE builds SET status = 'running', owner_pid = @OwnerPid, started_at = @StartedAt
+                UPDATE builds SET status = 'running', owner_pid = @OwnerPid, owner_host = @OwnerHost,
+                    started_at = @StartedAt
                 WHERE id = @Id AND status = 'queued'
                 """,
                 new
                 {
                     Id = id,
                     OwnerPid = ownerPid,
+                    OwnerHost = HostIdentity.Current,
                     StartedAt = DbText.FromTime(at),
                 },
                 transaction,
@@ -232,7 +240,10 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 """
@@ -265,8 +276,11 @@ internal sealed class SqlWorkerStore
         var time = DbText.FromTime(at);
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
-        await LockImageAsync(connection, transaction, build.Image, cancellationToken);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
+        await ListImageAsync(connection, transaction, build.Image, cancellationToken);
         var id = await connection.ExecuteScalarAsync<long>(
             Command(
                 """
@@ -336,7 +350,10 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var inserted = await connection.ExecuteAsync(
             Command(
                 """
@@ -376,7 +393,10 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         await connection.ExecuteAsync(
             Command(
                 """
@@ -444,8 +464,11 @@ internal sealed class SqlWorkerStore
 
         var key = string.Join(',', set);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
-        await LockImageAsync(connection, transaction, build.Image, cancellationToken);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
+        await ListImageAsync(connection, transaction, build.Image, cancellationToken);
         var seen = await connection.ExecuteScalarAsync<long>(
             Command(
                 """
@@ -520,7 +543,10 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var id = await connection.ExecuteScalarAsync<long>(
             Command(
                 """
@@ -594,7 +620,10 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 "UPDATE api_tokens SET revoked_at = @At WHERE id = @Id AND revoked_at IS NULL",
@@ -630,7 +659,10 @@ internal sealed class SqlWorkerStore
 
         var time = DbText.FromTime(at);
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         await connection.ExecuteAsync(
             Command(
                 """
@@ -716,7 +748,10 @@ internal sealed class SqlWorkerStore
         }
 
         await using var connection = await _connect(cancellationToken);
-        await using var transaction = _dialect.BeginWriteTransaction(connection);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
         var changed = await connection.ExecuteAsync(
             Command(
                 """
@@ -816,9 +851,8 @@ internal sealed class SqlWorkerStore
     private static bool IsSha256Hex(string text) =>
         text.Length == 64 && text.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
-    // Lists the image from its first build on (as starting a build does) and, where write transactions do not
-    // exclude each other, makes requests for one image wait for each other (SQLite's BEGIN IMMEDIATE already does).
-    private async Task LockImageAsync(
+    // Lists the image from its first build on, as starting a build does.
+    private static async Task ListImageAsync(
         DbConnection connection,
         DbTransaction transaction,
         string image,
@@ -833,17 +867,6 @@ internal sealed class SqlWorkerStore
                 cancellationToken
             )
         );
-        if (_dialect.ForUpdate.Length > 0)
-        {
-            await connection.ExecuteScalarAsync<string>(
-                Command(
-                    $"SELECT image FROM images WHERE image = @Image{_dialect.ForUpdate}",
-                    new { Image = image },
-                    transaction,
-                    cancellationToken
-                )
-            );
-        }
     }
 
     private static Task<long> InsertQueuedAsync(

@@ -16,8 +16,13 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string SchemaFolder => "sqlite";
 
-    public override DbTransaction BeginWriteTransaction(DbConnection connection) =>
-        ((SqliteConnection)connection).BeginTransaction(deferred: false);
+    public override Task<DbTransaction> BeginWriteTransactionAsync(
+        DbConnection connection,
+        CancellationToken cancellationToken
+    ) =>
+        Task.FromResult<DbTransaction>(
+            ((SqliteConnection)connection).BeginTransaction(deferred: false)
+        );
 
     // Under WAL a deferred transaction reads one snapshot and never blocks writers.
     public override DbTransaction BeginReadTransaction(DbConnection connection) =>

@@ -279,7 +279,7 @@ public sealed class PromotionCommandSpecs : IDisposable
     // Everything a refused command must leave alone: channels, promotions, approvals, statuses, the audit trail.
     private async Task<string> SnapshotAsync()
     {
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, TimeProvider.System);
+        await using var catalog = await Catalog.OpenAsync(DataDir, TimeProvider.System);
         var channels = await catalog.GetHistoryAsync("debian-11-cis");
         var audit = await catalog.ReadAuditAsync();
         var versions = await catalog.ListVersionsAsync("debian-11-cis");

@@ -41,7 +41,7 @@ public sealed class PromotionPathSpecs : IDisposable
     public async Task A_version_travels_dev_staging_prod_only_after_soak_and_approvals_and_is_published_in_each_channel()
     {
         var v = await SignedVersions.RecordAsync(DataDir, _clock);
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
 
         var dev = await service.Promotions.PromoteAsync(Request(v, "dev", Carol));
@@ -125,7 +125,7 @@ public sealed class PromotionPathSpecs : IDisposable
             _clock,
             places: [("local", "local"), ("flaky", "eu-1")]
         );
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var flaky = new FlakyTarget();
         var counting = new CountingTarget(new LocalRegistry(DataDir, _clock));
         var service = Service(catalog, counting, flaky);
@@ -166,7 +166,7 @@ public sealed class PromotionPathSpecs : IDisposable
         var v1 = await SignedVersions.RecordAsync(DataDir, _clock);
         var v2 = await SignedVersions.RecordAsync(DataDir, _clock);
         var child = await SignedVersions.RecordAsync(DataDir, _clock);
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
         foreach (var v in new[] { v1, v2 })
         {
@@ -223,7 +223,7 @@ public sealed class PromotionPathSpecs : IDisposable
     public async Task Revoking_the_only_version_of_a_channel_empties_it_and_says_so()
     {
         var v1 = await SignedVersions.RecordAsync(DataDir, _clock);
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
         await service.Promotions.PromoteAsync(Request(v1, "dev", Root));
 
@@ -243,7 +243,7 @@ public sealed class PromotionPathSpecs : IDisposable
     public async Task A_scheduled_revocation_takes_effect_only_once_its_time_has_come()
     {
         var v1 = await SignedVersions.RecordAsync(DataDir, _clock);
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
 
         var scheduled = await service.Revocations.RevokeAsync(
@@ -274,7 +274,7 @@ public sealed class PromotionPathSpecs : IDisposable
         var v1 = await SignedVersions.RecordAsync(DataDir, _clock);
         var v2 = await SignedVersions.RecordAsync(DataDir, _clock);
         var v3 = await SignedVersions.RecordAsync(DataDir, _clock);
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
         foreach (var v in new[] { v1, v2, v3 })
         {
@@ -310,7 +310,7 @@ public sealed class PromotionPathSpecs : IDisposable
             versions.Add(await SignedVersions.RecordAsync(DataDir, _clock));
         }
 
-        await using var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        await using var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var service = Service(catalog);
         await service.Promotions.PromoteAsync(Request(versions[0], "dev", Root));
 
@@ -352,10 +352,7 @@ public sealed class PromotionPathSpecs : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private PromotionServices Service(
-        SqliteCatalog catalog,
-        params IDistributionTarget[] targets
-    ) =>
+    private PromotionServices Service(Catalog catalog, params IDistributionTarget[] targets) =>
         new(
             catalog,
             catalog,

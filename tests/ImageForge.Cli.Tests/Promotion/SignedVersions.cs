@@ -31,7 +31,7 @@ internal static class SignedVersions
         var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition = set.FindImage("debian-11-cis")!;
         var baseline = set.FindBaseline(definition.Baseline)!;
-        await using var catalog = await SqliteCatalog.OpenAsync(dataDir, time);
+        await using var catalog = await Catalog.OpenAsync(dataDir, time);
         var build = await catalog.StartBuildAsync(
             new NewBuild(definition.Name, "local", BuildTrigger.Manual, "tester", "spec", "fp"),
             Environment.ProcessId

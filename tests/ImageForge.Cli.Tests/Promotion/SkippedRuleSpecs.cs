@@ -153,10 +153,10 @@ public sealed class SkippedRuleSpecs : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private async Task<(PromotionServices, SqliteCatalog, ImageVersion)> StartAsync()
+    private async Task<(PromotionServices, Catalog, ImageVersion)> StartAsync()
     {
         var v = await SignedVersions.RecordAsync(DataDir, _clock);
-        var catalog = await SqliteCatalog.OpenAsync(DataDir, _clock);
+        var catalog = await Catalog.OpenAsync(DataDir, _clock);
         var services = new PromotionServices(
             catalog,
             catalog,

@@ -21,9 +21,7 @@ public sealed partial class TelemetrySpecs
         using var build = new FakePackerBuild(Transcript, exitCode: 1);
         using var content = SecretBuild(build, receiver);
         var secret = ApiTokens.Generate();
-        await using (
-            var catalog = await SqliteCatalog.OpenAsync(build.DataDir, TimeProvider.System)
-        )
+        await using (var catalog = await Catalog.OpenAsync(build.DataDir, TimeProvider.System))
         {
             await catalog.CreateTokenAsync(
                 "log-spec",

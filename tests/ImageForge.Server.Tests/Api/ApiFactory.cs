@@ -18,7 +18,7 @@ using Microsoft.Extensions.Hosting;
 namespace ImageForge.Server.Tests.Api;
 
 /// <summary>
-/// The worker's HTTP API on a test server: a real <see cref="SqliteCatalog"/> in a temporary data directory, the
+/// The worker's HTTP API on a test server: a real <see cref="Catalog"/> in a temporary data directory, the
 /// repository as content root, a hand-moved clock, and recording fakes for the build queue and the webhook events.
 /// Use it as a class fixture (<c>IClassFixture&lt;ApiFactory&gt;</c>); tests of one class share its catalog, so each
 /// test uses its own image names. <see cref="ClientFor"/> gives a client with a fresh token of a role.
@@ -55,12 +55,12 @@ public class ApiFactory : WebApplicationFactory<ApiFactory>
         Data = new DataPaths(_dataDirectory.Path);
         Builds.Time = Time;
         // Opened before the host exists: the host's services are registered from these instances.
-        Catalog = SqliteCatalog.OpenAsync(_dataDirectory.Path, Time).GetAwaiter().GetResult();
+        Catalog = Catalog.OpenAsync(_dataDirectory.Path, Time).GetAwaiter().GetResult();
     }
 
     public ManualTimeProvider Time { get; } = new(Start);
 
-    public SqliteCatalog Catalog { get; }
+    public Catalog Catalog { get; }
 
     public DataPaths Data { get; }
 

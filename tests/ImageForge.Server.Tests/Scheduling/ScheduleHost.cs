@@ -38,7 +38,7 @@ internal sealed class ScheduleHost : IAsyncDisposable
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddLogging();
         builder.Services.AddSingleton<TimeProvider>(worker.Time);
-        builder.Services.AddSingleton<SqliteCatalog>(worker.Catalog);
+        builder.Services.AddSingleton<Catalog>(worker.Catalog);
         builder.Services.AddSingleton(worker.Pipeline);
         builder.Services.AddSingleton(worker.Signal);
         builder.Services.AddSingleton(Config);

@@ -13,7 +13,7 @@ internal sealed class WebhookFixture : IAsyncDisposable
 
     public static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private WebhookFixture(TempDirectory directory, SqliteCatalog catalog)
+    private WebhookFixture(TempDirectory directory, Catalog catalog)
     {
         Directory = directory;
         Catalog = catalog;
@@ -21,7 +21,7 @@ internal sealed class WebhookFixture : IAsyncDisposable
 
     public TempDirectory Directory { get; }
 
-    public SqliteCatalog Catalog { get; }
+    public Catalog Catalog { get; }
 
     public ManualTimeProvider Clock { get; } = new(Start);
 
@@ -32,7 +32,7 @@ internal sealed class WebhookFixture : IAsyncDisposable
     public static async Task<WebhookFixture> CreateAsync()
     {
         var directory = new TempDirectory("imageforge-webhooks");
-        var catalog = await SqliteCatalog.OpenAsync(directory.Path, TimeProvider.System);
+        var catalog = await Catalog.OpenAsync(directory.Path, TimeProvider.System);
         return new WebhookFixture(directory, catalog);
     }
 

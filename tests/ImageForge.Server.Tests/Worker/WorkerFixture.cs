@@ -45,7 +45,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
     public ContentPaths Content { get; }
     public DataPaths Data { get; }
     public Pipeline Pipeline { get; }
-    public SqliteCatalog Catalog { get; private set; } = null!;
+    public Catalog Catalog { get; private set; } = null!;
     public QueueSignal Signal { get; } = new();
 
     public string ContentFile(params string[] parts) => _dir.Combine(["content", .. parts]);
@@ -53,7 +53,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
     public static async Task<WorkerFixture> CreateAsync(DateTimeOffset now)
     {
         var fixture = new WorkerFixture(new ManualTimeProvider(now));
-        fixture.Catalog = await SqliteCatalog.OpenAsync(fixture.Data.Root, fixture.Time);
+        fixture.Catalog = await Catalog.OpenAsync(fixture.Data.Root, fixture.Time);
         return fixture;
     }
 

@@ -3,14 +3,13 @@ using ImageForge.Storage.Sql;
 
 namespace ImageForge.Storage;
 
-/// <summary>Versions' facts (anomaly detection) in the same file.</summary>
-public sealed partial class SqliteCatalog : IFactsStore
+/// <summary>Versions' facts (anomaly detection) in the same catalog.</summary>
+public sealed partial class Catalog : IFactsStore
 {
     private SqlFactsStore? _facts;
 
     // Stateless over the pooled connections, so a second instance made by a racing thread is harmless.
-    private SqlFactsStore Facts =>
-        _facts ??= new SqlFactsStore(SqliteDialect.Instance, ConnectAsync);
+    private SqlFactsStore Facts => _facts ??= new SqlFactsStore(_database.Dialect, ConnectAsync);
 
     /// <inheritdoc />
     public Task RecordFactsAsync(

@@ -5,11 +5,11 @@ using ImageForge.Storage.Sql;
 namespace ImageForge.Storage;
 
 /// <summary>
-/// The worker's state in the same file: the build queue (build rows in status Queued), schedule firings, CVE rebuilds,
-/// API tokens and webhook deliveries. Each operation is one transaction; SQLite's write lock makes concurrent
+/// The worker's state in the same catalog: the build queue (build rows in status Queued), schedule firings, CVE rebuilds,
+/// API tokens and webhook deliveries. Each operation is one transaction; the database's locks make concurrent
 /// processes take turns, so two claimers never take the same build and one idempotency key never queues twice.
 /// </summary>
-public sealed partial class SqliteCatalog
+public sealed partial class Catalog
     : IBuildQueueStore,
         IScheduleLedger,
         ICveRebuildLedger,
@@ -20,7 +20,7 @@ public sealed partial class SqliteCatalog
 
     // Stateless over the pooled connections, so a second instance made by a racing thread is harmless.
     private SqlWorkerStore Worker =>
-        _worker ??= new SqlWorkerStore(SqliteDialect.Instance, ConnectAsync);
+        _worker ??= new SqlWorkerStore(_database.Dialect, ConnectAsync);
 
     /// <inheritdoc />
     public Task<QueuedBuild> EnqueueAsync(

@@ -4,14 +4,14 @@ using ImageForge.Storage.Sql;
 
 namespace ImageForge.Storage;
 
-/// <summary>Channels, promotions, approvals, revocations, lineage, retention and the audit trail in the same file.</summary>
-public sealed partial class SqliteCatalog : IPromotionStore, IAuditLog
+/// <summary>Channels, promotions, approvals, revocations, lineage, retention and the audit trail in the same catalog.</summary>
+public sealed partial class Catalog : IPromotionStore, IAuditLog
 {
     private SqlPromotionStore? _promotions;
 
     // Stateless over the pooled connections, so a second instance made by a racing thread is harmless.
     private SqlPromotionStore Promotions =>
-        _promotions ??= new SqlPromotionStore(SqliteDialect.Instance, ConnectAsync);
+        _promotions ??= new SqlPromotionStore(_database.Dialect, ConnectAsync);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ChannelState>> GetChannelsAsync(

@@ -1,16 +1,16 @@
 using System.Data.Common;
 using ImageForge.Core.Builds;
 using ImageForge.Storage.Sql;
-using Microsoft.Data.Sqlite;
 
 namespace ImageForge.Storage;
 
 /// <summary>
-/// The catalog in one SQLite file, <c>&lt;data directory&gt;/catalog.db</c>, shared safely by several processes at
-/// once (a running build, <c>builds cancel</c> from another shell, <c>images list</c>): write-ahead logging so
-/// readers never wait for writers, writers queued by SQLite's lock for up to <see cref="DefaultBusyTimeout"/>, and every
-/// change of several rows in one transaction. Each operation borrows a pooled connection, so one instance may be used
-/// from many threads and every read sees what other processes committed before it.
+/// The catalog: builds, versions, channels, the queue and the audit trail, in one SQLite file
+/// (<c>&lt;data directory&gt;/catalog.db</c>, the embedded default) or in a PostgreSQL database shared by several
+/// workers (<see cref="DataPaths.Database"/>). Either is shared safely by several processes at once (a running build,
+/// <c>builds cancel</c> from another shell, <c>images list</c>), with every change of several rows in one transaction.
+/// Each operation borrows a pooled connection, so one instance may be used from many threads and every read sees
+/// what other processes committed before it.
 /// </summary>
 /// <remarks>
 /// <see cref="ICatalog.EndBuildAsync"/>, <see cref="ICatalog.CompleteBuildAsync"/> and
@@ -18,55 +18,88 @@ namespace ImageForge.Storage;
 /// <see cref="BuildNotRunningException"/> when the build does not exist or has already ended; nothing is written then.
 /// Ending a build clears its owner PID and tool process group. Times are kept to the millisecond, in UTC.
 /// </remarks>
-public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposable
+public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
 {
-    /// <summary>The catalog's file name inside the data directory.</summary>
+    /// <summary>The SQLite catalog's file name inside the data directory.</summary>
     public const string FileName = "catalog.db";
 
-    /// <summary>How long an operation waits for another process's write to finish before giving up.</summary>
+    /// <summary>How long an operation waits for another process's write (SQLite) or row lock (PostgreSQL).</summary>
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
 
-    private const int SqliteBusy = 5;
-
-    private readonly string _connectionString;
-    private readonly TimeSpan _busyTimeout;
+    private readonly CatalogDatabase _database;
     private readonly SqlCatalog _catalog;
 
-    private SqliteCatalog(
-        string databasePath,
-        string connectionString,
-        TimeSpan busyTimeout,
-        TimeProvider timeProvider
-    )
+    private Catalog(CatalogDatabase database, string dataDirectory, TimeProvider timeProvider)
     {
-        DatabasePath = databasePath;
-        _connectionString = connectionString;
-        _busyTimeout = busyTimeout;
+        _database = database;
         _catalog = new SqlCatalog(
-            SqliteDialect.Instance,
+            database.Dialect,
             ConnectAsync,
             timeProvider,
-            new DataRoot(Path.GetDirectoryName(databasePath)!)
+            new DataRoot(dataDirectory)
         );
     }
 
-    /// <summary>The absolute path of the catalog file.</summary>
-    public string DatabasePath { get; }
+    /// <summary>Where the catalog is: the SQLite file's absolute path, or postgresql://user@host:port/database.</summary>
+    public string Location => _database.Name;
 
     /// <summary>
-    /// Opens (creating when missing) the catalog in <paramref name="dataDirectory"/> and brings its schema up to
-    /// date.
+    /// The problem with a PostgreSQL connection string, in words that never repeat its password; null when Npgsql
+    /// reads it and it names a host.
+    /// </summary>
+    public static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            PostgresDatabase.Parse(connectionString);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Whether a PostgreSQL connection string holds a password (worker.yaml must not).</summary>
+    public static bool ConnectionStringHasPassword(string connectionString) =>
+        !string.IsNullOrEmpty(PostgresDatabase.Parse(connectionString).Password);
+
+    /// <summary>
+    /// Opens the catalog of a data directory: the PostgreSQL database of <see cref="DataPaths.Database"/> when it
+    /// is set, else the SQLite file in <see cref="DataPaths.Root"/> (created when missing), and brings its schema up
+    /// to date.
     /// </summary>
     /// <exception cref="CatalogTooNewException">A newer ImageForge has migrated the catalog past this version.</exception>
+    /// <exception cref="CatalogException">The catalog cannot be opened or is not a catalog.</exception>
+    public static Task<Catalog> OpenAsync(
+        DataPaths data,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data.Database is { } database
+            ? OpenPostgresAsync(
+                database,
+                data.Root,
+                timeProvider,
+                DefaultBusyTimeout,
+                cancellationToken
+            )
+            : OpenAsync(data.Root, timeProvider, DefaultBusyTimeout, cancellationToken);
+    }
+
+    /// <summary>Opens (creating when missing) the SQLite catalog in <paramref name="dataDirectory"/>.</summary>
+    /// <exception cref="CatalogTooNewException">A newer ImageForge has migrated the catalog past this version.</exception>
     /// <exception cref="CatalogException">The file cannot be opened or is not a catalog.</exception>
-    public static Task<SqliteCatalog> OpenAsync(
+    public static Task<Catalog> OpenAsync(
         string dataDirectory,
         TimeProvider timeProvider,
         CancellationToken cancellationToken = default
     ) => OpenAsync(dataDirectory, timeProvider, DefaultBusyTimeout, cancellationToken);
 
-    /// <summary>Opens the catalog with a chosen wait for other processes' writes (tests use a short one).</summary>
-    internal static async Task<SqliteCatalog> OpenAsync(
+    /// <summary>Opens the SQLite catalog with a chosen wait for other processes' writes (tests use a short one).</summary>
+    internal static Task<Catalog> OpenAsync(
         string dataDirectory,
         TimeProvider timeProvider,
         TimeSpan busyTimeout,
@@ -74,9 +107,52 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
     )
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
-        ArgumentNullException.ThrowIfNull(timeProvider);
         var directory = Path.GetFullPath(dataDirectory);
-        var path = Path.Combine(directory, FileName);
+        return OpenAsync(
+            directory,
+            () => new SqliteDatabase(Path.Combine(directory, FileName), busyTimeout),
+            timeProvider,
+            cancellationToken
+        );
+    }
+
+    /// <summary>Opens the PostgreSQL catalog with a chosen wait for other sessions' row locks.</summary>
+    internal static Task<Catalog> OpenPostgresAsync(
+        string connectionString,
+        string dataDirectory,
+        TimeProvider timeProvider,
+        TimeSpan lockTimeout,
+        CancellationToken cancellationToken
+    )
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        return OpenAsync(
+            Path.GetFullPath(dataDirectory),
+            () =>
+            {
+                try
+                {
+                    return new PostgresDatabase(connectionString, lockTimeout);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CatalogException($"The catalog's database: {e.Message}.", e);
+                }
+            },
+            timeProvider,
+            cancellationToken
+        );
+    }
+
+    private static async Task<Catalog> OpenAsync(
+        string directory,
+        Func<CatalogDatabase> database,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken
+    )
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
         try
         {
             Directory.CreateDirectory(directory);
@@ -89,38 +165,22 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
             );
         }
 
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            ForeignKeys = true,
-            // The provider's own retry, in whole seconds, where 0 would mean forever.
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
-        }.ToString();
-        var catalog = new SqliteCatalog(path, connectionString, busyTimeout, timeProvider);
+        var catalog = new Catalog(database(), directory, timeProvider);
         var opened = false;
         try
         {
-            await using var connection = (SqliteConnection)
-                await catalog.ConnectAsync(cancellationToken);
-            // Every command opens the catalog: a current one is recognised by two small reads, without loading the
-            // schema files or touching the write lock.
+            var dialect = catalog._database.Dialect;
+            await using var connection = await catalog.ConnectAsync(cancellationToken);
+            // Every command opens the catalog: a current one is recognised by two small reads.
             if (
-                await SchemaVersionAsync(connection, cancellationToken)
-                != SchemaMigrator.CountEmbedded(SqliteDialect.Instance)
+                await catalog._database.SchemaVersionAsync(connection, cancellationToken)
+                != SchemaMigrator.CountEmbedded(dialect)
             )
             {
-                // Persistent in the file; readers then never block the writer nor the writer them.
-                await using (var wal = connection.CreateCommand())
-                {
-                    wal.CommandText = "PRAGMA journal_mode = WAL";
-                    await wal.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                await new SchemaMigrator(SqliteDialect.Instance, timeProvider).ApplyAsync(
+                await catalog._database.PrepareAsync(connection, cancellationToken);
+                await new SchemaMigrator(dialect, timeProvider).ApplyAsync(
                     connection,
-                    path,
+                    catalog.Location,
                     directory,
                     cancellationToken
                 );
@@ -129,13 +189,9 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
             opened = true;
             return catalog;
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
-            throw new CatalogException(
-                $"Cannot open the catalog {path}: {e.Message} Check that it is an ImageForge catalog and writable, "
-                    + "or use another --data-dir.",
-                e
-            );
+            throw catalog._database.FailedToOpen(e);
         }
         finally
         {
@@ -144,24 +200,6 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
                 await catalog.DisposeAsync();
             }
         }
-    }
-
-    // The newest applied migration, or 0 for a new file (no schema_migrations table yet).
-    private static async Task<long> SchemaVersionAsync(
-        SqliteConnection connection,
-        CancellationToken cancellationToken
-    )
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
-        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == 0)
-        {
-            return 0;
-        }
-
-        command.CommandText = "SELECT coalesce(MAX(version), 0) FROM schema_migrations";
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <inheritdoc />
@@ -310,13 +348,8 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         CancellationToken cancellationToken = default
     ) => Guard(_catalog.GetVersionAsync(image, version, cancellationToken));
 
-    /// <summary>Closes the pooled connections to the file, so it can be moved or deleted.</summary>
-    public void Dispose()
-    {
-        // Connections still in use elsewhere in this process are closed when they are returned, not pooled.
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
+    /// <summary>Closes the pooled connections, so the file can be moved or deleted (SQLite).</summary>
+    public void Dispose() => _database.Dispose();
 
     /// <inheritdoc cref="Dispose" />
     public ValueTask DisposeAsync()
@@ -325,24 +358,8 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         return ValueTask.CompletedTask;
     }
 
-    private async Task<DbConnection> ConnectAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            // SQLite's own busy handler waits in short steps; the provider's retry alone would sleep 150 ms a time.
-            await using var busy = connection.CreateCommand();
-            busy.CommandText = $"PRAGMA busy_timeout = {(int)_busyTimeout.TotalMilliseconds}";
-            await busy.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<DbConnection> ConnectAsync(CancellationToken cancellationToken) =>
+        _database.ConnectAsync(cancellationToken);
 
     private async Task<T> Guard<T>(Task<T> operation)
     {
@@ -350,9 +367,9 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         {
             return await operation;
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
-            throw Failed(e);
+            throw _database.Failed(e);
         }
     }
 
@@ -362,21 +379,9 @@ public sealed partial class SqliteCatalog : ICatalog, IDisposable, IAsyncDisposa
         {
             await operation;
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
-            throw Failed(e);
+            throw _database.Failed(e);
         }
     }
-
-    private CatalogException Failed(SqliteException e) =>
-        e.SqliteErrorCode == SqliteBusy
-            ? new(
-                $"The catalog {DatabasePath} stayed locked by another process for {_busyTimeout.TotalSeconds:0.#} s. "
-                    + "Check for a stuck imageforge process, then retry.",
-                e
-            )
-            : new(
-                $"The catalog {DatabasePath} failed: {e.Message} Check the disk and the file's permissions, then retry.",
-                e
-            );
 }
