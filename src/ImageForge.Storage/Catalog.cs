@@ -60,10 +60,6 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Whether a PostgreSQL connection string holds a password (worker.yaml must not).</summary>
-    public static bool ConnectionStringHasPassword(string connectionString) =>
-        !string.IsNullOrEmpty(PostgresDatabase.Parse(connectionString).Password);
-
     /// <summary>
     /// Opens the catalog of a data directory: the PostgreSQL database of <see cref="DataPaths.Database"/> when it
     /// is set, else the SQLite file in <see cref="DataPaths.Root"/> (created when missing), and brings its schema up

@@ -66,8 +66,8 @@ public sealed class ThrowawayPostgres
         return name;
     }
 
-    /// <summary>Runs one statement in the maintenance database.</summary>
-    public void Execute(string sql)
+    // One statement in the maintenance database.
+    private void Execute(string sql)
     {
         using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         connection.Open();
