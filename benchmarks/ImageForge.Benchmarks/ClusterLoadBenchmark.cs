@@ -216,7 +216,7 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
                             while (
                                 await catalog.ClaimNextAsync(
                                     Limits,
-                                    Environment.ProcessId,
+                                    new Claimant("worker", Environment.ProcessId, TimeSpan.FromHours(1)),
                                     time.GetUtcNow()
                                 )
                                     is { } build

@@ -8,13 +8,17 @@ namespace ImageForge.Application;
 /// Cleans up after builds whose owning process died (killed, machine rebooted): stops what is left of their tool's
 /// process group, releases mounts below their work directory, deletes it, and ends them with the given status. The
 /// command line runs it before a build and when listing builds; the worker runs it when it starts. Only builds this
-/// machine owns are judged (<see cref="HostIdentity"/>).
+/// machine owns are judged (<see cref="HostIdentity"/>). A build a worker claimed is under its lease (docs/cluster.md):
+/// when its worker is gone its lease is only ended, and the next worker's reaper takes it over (queued again).
 /// </summary>
 public static class StaleBuilds
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
-    /// <summary>Ends every running build whose owner process is gone as Interrupted; returns them.</summary>
+    /// <summary>
+    /// Ends every running build whose owner process is gone as Interrupted and returns them; one a worker claimed has
+    /// its lease ended instead, for a worker to take it over.
+    /// </summary>
     public static async Task<IReadOnlyList<BuildRecord>> ReapAsync(
         Catalog catalog,
         DataPaths data,
@@ -25,7 +29,16 @@ public static class StaleBuilds
         var reaped = new List<BuildRecord>();
         foreach (var build in await catalog.ListRunningBuildsAsync(cancellationToken))
         {
-            if (!OwnerAlive(build))
+            if (OwnerAlive(build))
+            {
+                continue;
+            }
+
+            if (build.LeaseWorker is not null)
+            {
+                await catalog.ExpireLeaseAsync(build.Lease, cancellationToken);
+            }
+            else
             {
                 await EndAsync(
                     catalog,
@@ -67,6 +80,22 @@ public static class StaleBuilds
         CancellationToken cancellationToken
     )
     {
+        await CleanUpAsync(data, build, cancellationToken);
+        await catalog.EndBuildAsync(build.Id, status, message, time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops what is left of the build's tool process group (when it was recorded on this machine since its last
+    /// boot), releases mounts below its work directory and deletes that directory.
+    /// </summary>
+    public static async Task CleanUpAsync(
+        DataPaths data,
+        BuildRecord build,
+        CancellationToken cancellationToken
+    )
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(build);
         // A group recorded before this machine last booted names some other process group now.
         if (
             build.ToolProcessGroup is { } group
@@ -76,13 +105,11 @@ public static class StaleBuilds
             await ProcessGroup.KillAndWaitAsync(group, Grace, cancellationToken);
         }
 
-        var work = data.WorkFor(build.Id);
+        var work = data.WorkFor(build.FilesKey);
         MountTable.UnmountBelow(work);
         if (Directory.Exists(work) && MountTable.MountsBelow(work).Count == 0)
         {
             Directory.Delete(work, recursive: true);
         }
-
-        await catalog.EndBuildAsync(build.Id, status, message, time.GetUtcNow(), cancellationToken);
     }
 }

@@ -129,6 +129,7 @@ internal static class CliApp
         root.Subcommands.Add(RevokeCommand.Create(context));
         root.Subcommands.Add(ChannelsCommand.Create(context));
         root.Subcommands.Add(WorkerCommand.Create(context));
+        root.Subcommands.Add(WorkersCommand.Create(context));
         root.Subcommands.Add(TokensCommand.Create(context));
         root.Subcommands.Add(AuditCommand.Create(context));
         root.Subcommands.Add(GcCommand.Create(context));

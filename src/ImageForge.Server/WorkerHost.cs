@@ -167,6 +167,7 @@ public sealed class WorkerHost : IAsyncDisposable
         );
         services.AddSingleton(catalog);
         services.AddSingleton<IWebhookLog>(catalog);
+        services.AddSingleton<IWorkerRegistry>(catalog);
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<IBuildRequests, BuildRequests>();
         services.AddSingleton<ScheduledBuilds>();

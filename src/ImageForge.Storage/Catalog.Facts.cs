@@ -9,7 +9,7 @@ public sealed partial class Catalog : IFactsStore
     private SqlFactsStore? _facts;
 
     // Stateless over the pooled connections, so a second instance made by a racing thread is harmless.
-    private SqlFactsStore Facts => _facts ??= new SqlFactsStore(_database.Dialect, ConnectAsync);
+    private SqlFactsStore Facts => _facts ??= new SqlFactsStore(_dialect, ConnectAsync);
 
     /// <inheritdoc />
     public Task RecordFactsAsync(

@@ -11,7 +11,7 @@ public sealed partial class Catalog : IPromotionStore, IAuditLog
 
     // Stateless over the pooled connections, so a second instance made by a racing thread is harmless.
     private SqlPromotionStore Promotions =>
-        _promotions ??= new SqlPromotionStore(_database.Dialect, ConnectAsync);
+        _promotions ??= new SqlPromotionStore(_dialect, ConnectAsync);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ChannelState>> GetChannelsAsync(

@@ -11,6 +11,7 @@ namespace ImageForge.Storage;
 /// </summary>
 public sealed partial class Catalog
     : IBuildQueueStore,
+        IWorkerRegistry,
         IScheduleLedger,
         ICveRebuildLedger,
         ITokenStore,
@@ -19,8 +20,7 @@ public sealed partial class Catalog
     private SqlWorkerStore? _worker;
 
     // Stateless over the pooled connections, so a second instance made by a racing thread is harmless.
-    private SqlWorkerStore Worker =>
-        _worker ??= new SqlWorkerStore(_database.Dialect, ConnectAsync);
+    private SqlWorkerStore Worker => _worker ??= new SqlWorkerStore(_dialect, ConnectAsync);
 
     /// <inheritdoc />
     public Task<QueuedBuild> EnqueueAsync(
@@ -32,10 +32,56 @@ public sealed partial class Catalog
     /// <inheritdoc />
     public Task<BuildRecord?> ClaimNextAsync(
         IReadOnlyDictionary<string, int> limits,
-        int ownerPid,
+        Claimant claimant,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
-    ) => Guard(Worker.ClaimNextAsync(limits, ownerPid, at, cancellationToken));
+    ) => Guard(Worker.ClaimNextAsync(limits, claimant, at, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<bool> RenewLeaseAsync(
+        BuildLease held,
+        TimeSpan lease,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.RenewLeaseAsync(held, lease, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<bool> ExpireLeaseAsync(
+        BuildLease held,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.ExpireLeaseAsync(held, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReapedLease>> ReapExpiredLeasesAsync(
+        int maxAttempts,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.ReapExpiredLeasesAsync(maxAttempts, at, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<WorkerInfo> RegisterWorkerAsync(
+        string id,
+        string name,
+        int pid,
+        WorkerCapabilities capabilities,
+        TimeSpan lease,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.RegisterWorkerAsync(id, name, pid, capabilities, lease, cancellationToken));
+
+    /// <inheritdoc />
+    public Task HeartbeatAsync(string workerId, CancellationToken cancellationToken = default) =>
+        Guard(Worker.HeartbeatAsync(workerId, cancellationToken));
+
+    /// <inheritdoc />
+    public Task WorkerStoppedAsync(
+        string workerId,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.WorkerStoppedAsync(workerId, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(
+        TimeSpan recent,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.ListWorkersAsync(recent, cancellationToken));
 
     /// <inheritdoc />
     public Task<IReadOnlyList<BuildRecord>> ListQueuedAsync(

@@ -27,16 +27,45 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly CatalogDatabase _database;
+    private readonly SqlDialect _dialect;
     private readonly SqlCatalog _catalog;
+    private readonly string _dataDirectory;
+    private readonly TimeProvider _time;
+    private readonly bool _ownsDatabase;
 
-    private Catalog(CatalogDatabase database, string dataDirectory, TimeProvider timeProvider)
+    private Catalog(
+        CatalogDatabase database,
+        string dataDirectory,
+        TimeProvider timeProvider,
+        SqlDialect? dialect = null
+    )
     {
         _database = database;
+        _dialect = dialect ?? database.Dialect;
+        _ownsDatabase = dialect is null;
+        _dataDirectory = dataDirectory;
+        _time = timeProvider;
         _catalog = new SqlCatalog(
-            database.Dialect,
+            _dialect,
             ConnectAsync,
             timeProvider,
             new DataRoot(dataDirectory)
+        );
+    }
+
+    /// <summary>
+    /// The same catalog for the writes of one build a worker claimed: every write made through it (by the build, its
+    /// evidence collectors and its audit) is refused with <see cref="LeaseLostException"/> once the build's lease was
+    /// taken over (docs/cluster.md). Reads are unchanged. Disposing it leaves this catalog open.
+    /// </summary>
+    public Catalog WithLease(BuildLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return new Catalog(
+            _database,
+            _dataDirectory,
+            _time,
+            new LeasedDialect(_database.Dialect, lease)
         );
     }
 
@@ -345,7 +374,13 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     ) => Guard(_catalog.GetVersionAsync(image, version, cancellationToken));
 
     /// <summary>Closes the pooled connections, so the file can be moved or deleted (SQLite).</summary>
-    public void Dispose() => _database.Dispose();
+    public void Dispose()
+    {
+        if (_ownsDatabase)
+        {
+            _database.Dispose();
+        }
+    }
 
     /// <inheritdoc cref="Dispose" />
     public ValueTask DisposeAsync()

@@ -125,12 +125,16 @@ internal sealed class FakePackerBuild : IDisposable
     /// Starts a worker in this process on this build's data directory and environment (fakepacker, no mirror
     /// lookups), its API on a free loopback port, over the repository's content or a copy of it.
     /// </summary>
-    public async Task<WorkerHost> StartWorkerAsync(WorkerConfig config, string? contentRoot = null)
+    public async Task<WorkerHost> StartWorkerAsync(
+        WorkerConfig config,
+        string? contentRoot = null,
+        string? database = null
+    )
     {
         var host = new PipelineHost(
             new HostPaths(
                 ContentPaths.UnderRoot(contentRoot ?? RepoPaths.Root),
-                new DataPaths(DataDir)
+                new DataPaths(DataDir, database)
             ),
             TimeProvider.System,
             name =>

@@ -69,6 +69,9 @@ public sealed class WorkerConfigSpecs
             },
             ignoreOrder: true
         );
+        config.Name.ShouldBe("build-01");
+        config.Lease.ShouldBe(TimeSpan.FromSeconds(60));
+        config.MaxAttempts.ShouldBe(3);
         config.Shutdown.ShouldBe(ShutdownMode.Cancel);
         config.ShutdownTimeout.ShouldBe(TimeSpan.FromMinutes(30));
         config.MisfireGrace.ShouldBe(TimeSpan.FromHours(6));
@@ -182,6 +185,10 @@ public sealed class WorkerConfigSpecs
         "did you mean 'gcp'?"
     )]
     [InlineData("queue:\n  limits: 4\n", 2, "queue.limits", "a mapping of provider")]
+    [InlineData("queue:\n  lease: 0s\n", 2, "queue.lease", "above 0", "'0s'")]
+    [InlineData("queue:\n  lease: forever\n", 2, "queue.lease", "a duration")]
+    [InlineData("queue:\n  max_attempts: 0\n", 2, "queue.max_attempts", "1 or more", "'0'")]
+    [InlineData("name: [a, b]\n", 1, "name", "found a list")]
     [InlineData("queue:\n  limit: { aws: 2 }\n", 2, "queue.limit", "unknown key 'limit'")]
     [InlineData("webhooks:\n  max_attempts: 0\n", 2, "webhooks.max_attempts", "1 or more")]
     [InlineData("webhooks:\n  retries: 3\n", 2, "webhooks.retries", "unknown key", "max_attempts")]

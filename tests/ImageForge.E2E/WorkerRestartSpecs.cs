@@ -13,8 +13,8 @@ namespace ImageForge.E2E;
 
 /// <summary>
 /// The worker killed (SIGKILL) during a real local build: Packer and mmdebstrap run in their own process group and
-/// outlive it, as after a crash. At the next start the build is marked interrupted, nothing of it remains (process,
-/// mount, work directory), and the build that was queued behind it runs to the end.
+/// outlive it, as after a crash. At the next start the build is taken over (ended as failed: its last attempt),
+/// nothing of it remains (process, mount, work directory), and the build that was queued behind it runs to the end.
 /// </summary>
 // In the golden-image collection: its real builds then do not run at the same time as this one's.
 [Collection(GoldenImageGroup.Name)]
@@ -37,6 +37,7 @@ public sealed class WorkerRestartSpecs
                 )
             )
         );
+        await File.WriteAllTextAsync(dir.Combine("worker.yaml"), "queue:\n  max_attempts: 1\n");
         var created = await CliRunner.RunAsync(
             RepoPaths.Root,
             null,
@@ -109,8 +110,11 @@ public sealed class WorkerRestartSpecs
 
         var second = StartWorker(data, definitions, port, workers);
         await WaitHealthyAsync(http);
-        var interrupted = await GetBuildAsync(http, one);
-        interrupted.GetProperty("status").GetString().ShouldBe("interrupted");
+        // Its worker is certainly dead (the restarted worker holds the data directory's lock): the build is taken
+        // over at once, and with queue.max_attempts: 1 it ends as failed rather than running again.
+        var taken = await GetBuildAsync(http, one);
+        taken.GetProperty("status").GetString().ShouldBe("failed", taken.ToString());
+        taken.GetProperty("message").GetString()!.ShouldContain("stopped renewing its lease");
         Processes.Mentioning(work).ShouldBeEmpty();
         MountTable.MountsBelow(work).ShouldBeEmpty();
         Directory.Exists(work).ShouldBeFalse();
@@ -221,6 +225,8 @@ public sealed class WorkerRestartSpecs
                 data,
                 "--definitions",
                 definitions,
+                "--config",
+                Path.Combine(definitions, "..", "worker.yaml"),
             ])
             .WithWorkingDirectory(RepoPaths.Root);
         var worker = new RunningWorker(spec);

@@ -10,6 +10,10 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
     private static readonly DateTimeOffset Nine = new(2025, 3, 4, 9, 0, 0, 123, TimeSpan.Zero);
     private static readonly Dictionary<string, int> NoLimits = [];
 
+    // A worker claiming with a lease long enough that no spec here sees it run out.
+    internal static Claimant Claim(int pid) =>
+        new($"spec-worker-{pid}", pid, TimeSpan.FromHours(1));
+
     private readonly TempDataDirectory _data = new(backend);
 
     public void Dispose()
@@ -106,7 +110,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         );
 
         // Act
-        var claimed = await catalog.ClaimNextAsync(NoLimits, ownerPid: 7, At(3));
+        var claimed = await catalog.ClaimNextAsync(NoLimits, Claim(7), At(3));
 
         // Assert
         claimed.ShouldNotBeNull();
@@ -121,7 +125,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         // Arrange
         var catalog = await _data.OpenAsync();
         var first = await catalog.EnqueueAsync(Request("web", key: "retry-me"), At(0));
-        await catalog.ClaimNextAsync(NoLimits, ownerPid: 7, At(1));
+        await catalog.ClaimNextAsync(NoLimits, Claim(7), At(1));
 
         // Act: the retry comes after the build started, and even names another image.
         var second = await catalog.EnqueueAsync(Request("db", key: "retry-me"), At(2));
@@ -143,7 +147,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         var catalog = await _data.OpenAsync();
         var first = await catalog.EnqueueAsync(Request("web", key: "alice"), At(0));
         var joined = await catalog.EnqueueAsync(Request("web", key: "bob", coalesce: true), At(1));
-        await catalog.ClaimNextAsync(NoLimits, ownerPid: 7, At(2));
+        await catalog.ClaimNextAsync(NoLimits, Claim(7), At(2));
 
         // Act: bob's client timed out and retries once the build runs (it would not coalesce any more).
         var retried = await catalog.EnqueueAsync(Request("web", key: "bob", coalesce: true), At(3));
@@ -204,7 +208,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         // Arrange
         var catalog = await _data.OpenAsync();
         var first = await catalog.EnqueueAsync(Request("web"), At(0));
-        await catalog.ClaimNextAsync(NoLimits, ownerPid: 7, At(1));
+        await catalog.ClaimNextAsync(NoLimits, Claim(7), At(1));
 
         // Act
         var second = await catalog.EnqueueAsync(Request("web", coalesce: true), At(2));
@@ -224,9 +228,10 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         await catalog.EnqueueAsync(Request("db", "aws"), At(1));
 
         // Act
-        var claimed = await catalog.ClaimNextAsync(NoLimits, ownerPid: 4242, At(5));
+        var before = TimeProvider.System.GetUtcNow();
+        var claimed = await catalog.ClaimNextAsync(NoLimits, Claim(4242), At(5));
 
-        // Assert
+        // Assert: under the worker's lease, whose expiry the database's clock set (an hour from its now).
         claimed.ShouldBe(
             oldest.Build with
             {
@@ -234,7 +239,15 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
                 OwnerPid = 4242,
                 OwnerHost = HostIdentity.Current,
                 StartedAt = At(5),
+                LeaseWorker = "spec-worker-4242",
+                LeaseEpoch = 1,
+                Attempts = 1,
+                LeaseExpiresAt = claimed!.LeaseExpiresAt,
             }
+        );
+        claimed.LeaseExpiresAt!.Value.ShouldBeInRange(
+            before.AddHours(1).AddSeconds(-1),
+            TimeProvider.System.GetUtcNow().AddHours(1).AddSeconds(1)
         );
         (await catalog.GetBuildAsync(oldest.Build.Id)).ShouldBe(claimed);
         (await catalog.ListRunningBuildsAsync()).ShouldBe([claimed!]);
@@ -259,11 +272,11 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         var claims = new List<BuildRecord?>();
         for (var i = 0; i < 4; i++)
         {
-            claims.Add(await catalog.ClaimNextAsync(limits, ownerPid: 9, At(10)));
+            claims.Add(await catalog.ClaimNextAsync(limits, Claim(9), At(10)));
         }
 
         await catalog.EndBuildAsync(local1.Build.Id, BuildStatus.Failed, "boom", At(11));
-        var afterLocalEnded = await catalog.ClaimNextAsync(limits, ownerPid: 9, At(12));
+        var afterLocalEnded = await catalog.ClaimNextAsync(limits, Claim(9), At(12));
 
         // Assert: l1 (local free), a1 (aws had 1 of 2), g1 (gcp not listed: 1), then nothing fits.
         claims.Select(c => c?.Id).ShouldBe([local1.Build.Id, aws1.Build.Id, gcp1.Build.Id, null]);
@@ -282,8 +295,8 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         await catalog.EnqueueAsync(Request("plain", "local"), At(1));
 
         // Act
-        var first = await catalog.ClaimNextAsync(limits, ownerPid: 9, At(2));
-        var third = await catalog.ClaimNextAsync(limits, ownerPid: 9, At(3));
+        var first = await catalog.ClaimNextAsync(limits, Claim(9), At(2));
+        var third = await catalog.ClaimNextAsync(limits, Claim(9), At(3));
 
         // Assert: mc and mc2 fill local's two slots; the plain local build waits.
         first!.Id.ShouldBe(second.Build.Id);
@@ -303,12 +316,12 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         // Act
         var claimed = await catalog.ClaimNextAsync(
             new Dictionary<string, int> { ["aws"] = 0 },
-            ownerPid: 3,
+            Claim(3),
             At(2)
         );
         var next = await catalog.ClaimNextAsync(
             new Dictionary<string, int> { ["aws"] = 0 },
-            ownerPid: 3,
+            Claim(3),
             At(2)
         );
 
@@ -351,9 +364,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
                         async () =>
                         {
                             var mine = new List<string>();
-                            while (
-                                await c.ClaimNextAsync(limits, ownerPid: 100 + n, At(90)) is { } b
-                            )
+                            while (await c.ClaimNextAsync(limits, Claim(100 + n), At(90)) is { } b)
                             {
                                 mine.Add(b.Id);
                             }
@@ -389,7 +400,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
                 catalogs.Select(
                     (c, n) =>
                         (Func<Task<BuildRecord?>>)(
-                            () => c.ClaimNextAsync(limits, ownerPid: 100 + n, At(round))
+                            () => c.ClaimNextAsync(limits, Claim(100 + n), At(round))
                         )
                 )
             );
@@ -410,7 +421,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         // Arrange
         var catalog = await _data.OpenAsync();
         var running = await catalog.EnqueueAsync(Request("db"), At(0));
-        await catalog.ClaimNextAsync(NoLimits, ownerPid: 5, At(1));
+        await catalog.ClaimNextAsync(NoLimits, Claim(5), At(1));
         var queued = await catalog.EnqueueAsync(Request("web", "aws"), At(2));
 
         // Act
@@ -433,7 +444,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
             }
         );
         (await catalog.GetBuildAsync(running.Build.Id))!.Status.ShouldBe(BuildStatus.Running);
-        (await catalog.ClaimNextAsync(NoLimits, ownerPid: 5, At(5))).ShouldBeNull();
+        (await catalog.ClaimNextAsync(NoLimits, Claim(5), At(5))).ShouldBeNull();
         (await catalog.ListQueuedAsync()).ShouldBeEmpty();
     }
 
@@ -477,7 +488,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         (await catalog.ListBuildsAsync("web")).ShouldBe([skipped]);
         (await catalog.ListQueuedAsync()).ShouldBeEmpty();
         (await catalog.ListRunningBuildsAsync()).ShouldBeEmpty();
-        (await catalog.ClaimNextAsync(NoLimits, ownerPid: 5, At(1))).ShouldBeNull();
+        (await catalog.ClaimNextAsync(NoLimits, Claim(5), At(1))).ShouldBeNull();
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using ImageForge.Core.Errors;
+
 namespace ImageForge.Core.Builds;
 
 /// <summary>Why a build was started.</summary>
@@ -68,6 +70,56 @@ public sealed record BuildRecord
 
     /// <summary>The W3C traceparent of the request that queued it, when telemetry recorded one.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The worker whose lease the build runs under (docs/cluster.md); null for a build the command line runs.</summary>
+    public string? LeaseWorker { get; init; }
+
+    /// <summary>Raised at every claim and takeover: a write made under an older epoch is refused.</summary>
+    public long LeaseEpoch { get; init; }
+
+    /// <summary>When the worker's lease runs out unless renewed (the database's clock).</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    /// <summary>How many times a worker claimed it (a build given up for dead is queued again, up to a limit).</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>
+    /// Its work and output directories' name: the id, and for a second or later attempt the attempt too, so an
+    /// attempt that was given up for dead (and may still be running somewhere) never shares files with the next.
+    /// </summary>
+    public string FilesKey => Attempts > 1 ? $"{Id}-attempt{Attempts}" : Id;
+
+    /// <summary>The lease a worker claimed this build under.</summary>
+    public BuildLease Lease => new(Id, LeaseEpoch);
+}
+
+/// <summary>A worker's hold on one running build: the build and the epoch it was claimed under.</summary>
+public sealed record BuildLease(string BuildId, long Epoch);
+
+/// <summary>
+/// A write for a build was refused because the build's lease was taken over: the worker was given up for dead (paused,
+/// partitioned, too slow to renew) and the build was queued again or ended. Nothing was written; the worker must stop
+/// the build.
+/// </summary>
+public sealed class LeaseLostException : ImageForgeException
+{
+    /// <summary>Creates the exception for a build whose lease epoch moved on from the one held.</summary>
+    public LeaseLostException(BuildLease held, long? current)
+        : base(
+            current is { } epoch
+                ? $"build {held.BuildId} is no longer this worker's: its lease was taken over (epoch {epoch}, this "
+                    + $"worker holds {held.Epoch}); nothing was recorded and its tools are stopped"
+                : $"build {held.BuildId} is not in the catalog any more; nothing was recorded"
+        )
+    {
+        Held = held;
+    }
+
+    /// <summary>The lease the refused write was made under.</summary>
+    public BuildLease Held { get; }
+
+    /// <inheritdoc />
+    public override int ExitCode => 3;
 }
 
 /// <summary>What is needed to open a build row.</summary>

@@ -414,8 +414,8 @@ public sealed class BuildService
             prepared.Baseline,
             prepared.Target,
             prepared.Content,
-            _data.WorkFor(build.Id),
-            _data.ArtifactsFor(prepared.Definition.Name, build.Id),
+            _data.WorkFor(build.FilesKey),
+            _data.ArtifactsFor(prepared.Definition.Name, build.FilesKey),
             _data.CacheFor(prepared.Target.Provider),
             prepared.Secrets
         )
@@ -724,6 +724,11 @@ public sealed class BuildService
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+        catch (LeaseLostException)
+        {
+            // The build is another worker's now: stop its tools; the recording that follows is refused the same way.
+            await cancel.CancelAsync();
+        }
     }
 
     private sealed class Sink(

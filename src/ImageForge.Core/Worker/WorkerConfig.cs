@@ -26,6 +26,21 @@ public sealed record WorkerConfig
     public IReadOnlyDictionary<string, int> QueueLimits { get; init; } =
         new Dictionary<string, int>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// <c>queue.lease</c>: how long a claimed build stays this worker's without a renewal (default 60 s; renewed every
+    /// third of it). A worker silent for longer (paused, partitioned, dead) loses the build to another worker.
+    /// </summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// <c>queue.max_attempts</c>: how many times a build may be claimed; one whose lease ran out that often ends as
+    /// failed instead of being queued again (default 3).
+    /// </summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary><c>name</c>: the worker's name in <c>imageforge workers</c>; null for the host name.</summary>
+    public string? Name { get; init; }
+
     /// <summary><c>shutdown</c>: cancel (the default) or finish running builds at shutdown.</summary>
     public ShutdownMode Shutdown { get; init; } = ShutdownMode.Cancel;
 

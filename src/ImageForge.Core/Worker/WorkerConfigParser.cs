@@ -38,8 +38,9 @@ public static class WorkerConfigParser
         "cve_rescan",
         "webhooks",
         "database",
+        "name",
     ];
-    private static readonly IReadOnlyList<string> QueueKeys = ["limits"];
+    private static readonly IReadOnlyList<string> QueueKeys = ["limits", "lease", "max_attempts"];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["misfire_grace"];
     private static readonly IReadOnlyList<string> CveRescanKeys = ["interval"];
     private static readonly IReadOnlyList<string> WebhookKeys = ["max_attempts", "endpoints"];
@@ -142,7 +143,7 @@ public static class WorkerConfigParser
         }
 
         var defaults = WorkerConfig.Default;
-        var limits = ReadLimits(map, providers);
+        var (limits, lease, maxAttempts) = ReadQueue(map, providers);
         var shutdown = ReadShutdown(map);
         var shutdownTimeout = ReadDuration(
             map,
@@ -172,7 +173,13 @@ public static class WorkerConfigParser
         return new WorkerConfig
         {
             Database = database,
+            Name = map.OptionalScalar(
+                "name",
+                "the worker's name as imageforge workers lists it, e.g. build-01"
+            ),
             QueueLimits = limits,
+            Lease = lease ?? defaults.Lease,
+            MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
             Shutdown = shutdown ?? defaults.Shutdown,
             ShutdownTimeout = shutdownTimeout ?? defaults.ShutdownTimeout,
             MisfireGrace = misfireGrace ?? defaults.MisfireGrace,
@@ -200,7 +207,7 @@ public static class WorkerConfigParser
         return section is null ? null : read(section);
     }
 
-    private static Dictionary<string, int> ReadLimits(
+    private static (Dictionary<string, int> Limits, TimeSpan? Lease, int? MaxAttempts) ReadQueue(
         MappingReader map,
         IReadOnlyList<string> providers
     )
@@ -209,30 +216,52 @@ public static class WorkerConfigParser
         var queueNode = map.Get("queue");
         if (queueNode is null)
         {
-            return limits;
+            return (limits, null, null);
         }
         var queue = MappingReader.Open(
             queueNode,
             "queue",
-            "a mapping with limits, e.g. limits: { local: 1, aws: 4 }",
+            "a mapping with limits, lease and max_attempts, e.g. limits: { local: 1, aws: 4 }",
             map.Problems,
             QueueKeys
         );
-        var limitsNode = queue?.Get("limits");
-        if (queue is null || limitsNode is null)
+        if (queue is null)
         {
-            return limits;
+            return (limits, null, null);
+        }
+
+        var lease = ReadDuration(queue, "lease", WorkerConfig.Default.Lease, allowZero: false);
+        var maxAttempts = ReadCount(
+            queue,
+            "max_attempts",
+            "a whole number of claims, 1 or more",
+            min: 1
+        );
+        ReadLimits(queue, providers, limits);
+        return (limits, lease, maxAttempts);
+    }
+
+    private static void ReadLimits(
+        MappingReader queue,
+        IReadOnlyList<string> providers,
+        Dictionary<string, int> limits
+    )
+    {
+        var limitsNode = queue.Get("limits");
+        if (limitsNode is null)
+        {
+            return;
         }
         var table = MappingReader.Open(
             limitsNode,
             queue.PathOf("limits"),
             "a mapping of provider to how many of its builds may run at once, e.g. { local: 1, aws: 4 }",
-            map.Problems,
+            queue.Problems,
             providers
         );
         if (table is null)
         {
-            return limits;
+            return;
         }
         foreach (var (key, _) in table.Entries)
         {
@@ -246,7 +275,6 @@ public static class WorkerConfigParser
                 limits[key.Value] = count.Value;
             }
         }
-        return limits;
     }
 
     private static string? ReadDatabase(MappingReader map)

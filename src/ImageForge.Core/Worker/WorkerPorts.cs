@@ -34,12 +34,43 @@ public interface IBuildQueueStore
 
     /// <summary>
     /// Takes the oldest queued build whose target has fewer running builds than its limit (targets missing from
-    /// <paramref name="limits"/> have limit 1), and turns it Running, owned by <paramref name="ownerPid"/>, started
-    /// at <paramref name="at"/>. Null when nothing can start now. Two callers never claim the same build.
+    /// <paramref name="limits"/> have limit 1), and turns it Running under the claimant's lease, started at
+    /// <paramref name="at"/>: its epoch raised by one, its attempts by one, its lease running out after
+    /// <see cref="Claimant.Lease"/> by the database's clock. Null when nothing can start now. Two callers never
+    /// claim the same build.
     /// </summary>
     Task<BuildRecord?> ClaimNextAsync(
         IReadOnlyDictionary<string, int> limits,
-        int ownerPid,
+        Claimant claimant,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// Extends a lease by <paramref name="lease"/> from now (the database's clock). False when the lease is no longer
+    /// held (the build was taken over, queued again or has ended): the worker must stop the build.
+    /// </summary>
+    Task<bool> RenewLeaseAsync(
+        BuildLease held,
+        TimeSpan lease,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// Ends a lease now (its worker is known to be dead: its process is gone from this machine), so the next
+    /// <see cref="ReapExpiredLeasesAsync"/> takes the build over. False when the lease is no longer held.
+    /// </summary>
+    Task<bool> ExpireLeaseAsync(BuildLease held, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes over every running build whose lease ran out (its worker is paused, partitioned or dead), one caller at a
+    /// time: raises its epoch (so its old worker can record nothing more) and queues it again when it has been claimed
+    /// fewer than <paramref name="maxAttempts"/> times, else ends it as Failed saying why; a build someone asked to
+    /// cancel ends as Cancelled, and one whose imports began ends as Interrupted, kept for <c>build --resume</c>.
+    /// Returns each build as it was before, with what became of it.
+    /// </summary>
+    Task<IReadOnlyList<ReapedLease>> ReapExpiredLeasesAsync(
+        int maxAttempts,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     );
@@ -70,6 +101,85 @@ public interface IBuildQueueStore
     Task<BuildRecord?> LastSucceededAsync(
         string image,
         string target,
+        CancellationToken cancellationToken = default
+    );
+}
+
+/// <summary>Who claims a queued build: the worker (<see cref="WorkerInfo.Id"/>), its process, and the lease it asks.</summary>
+public sealed record Claimant(string Worker, int Pid, TimeSpan Lease);
+
+/// <summary>A build whose lease ran out, as it was (<paramref name="Build"/>), and what it became.</summary>
+/// <param name="Build">The build before it was taken over: its owner, tool process group and attempts.</param>
+/// <param name="Became">Queued (runs again), or Failed, Cancelled or Interrupted.</param>
+/// <param name="Message">What the build's log (and, when it ended, its message) says.</param>
+public sealed record ReapedLease(BuildRecord Build, BuildStatus Became, string Message);
+
+/// <summary>What a worker can do, as it registered it: the providers it builds for and whether KVM works.</summary>
+public sealed record WorkerCapabilities(IReadOnlyList<string> Providers, bool Kvm);
+
+/// <summary>A worker process that registered with the catalog, as <c>imageforge workers</c> lists it.</summary>
+/// <param name="Id">New at every start: <c>&lt;name&gt;-&lt;12 hex&gt;</c>.</param>
+/// <param name="Name">worker.yaml <c>name</c>, default the host name.</param>
+/// <param name="Host">Its machine and boot (<see cref="HostIdentity"/>).</param>
+/// <param name="Pid">Its process id on that machine.</param>
+/// <param name="StartedAt">When it registered.</param>
+/// <param name="HeartbeatAt">Its last heartbeat (the database's clock).</param>
+/// <param name="StoppedAt">When it stopped cleanly; null while it runs or when it died.</param>
+/// <param name="Capabilities">What it can build.</param>
+/// <param name="Lease">Its <c>queue.lease</c>.</param>
+public sealed record WorkerInfo(
+    string Id,
+    string Name,
+    string Host,
+    int Pid,
+    DateTimeOffset StartedAt,
+    DateTimeOffset HeartbeatAt,
+    DateTimeOffset? StoppedAt,
+    WorkerCapabilities Capabilities,
+    TimeSpan Lease
+)
+{
+    /// <summary>Its last heartbeat is older than its lease (the database's clock): it is paused, cut off or dead.</summary>
+    public bool Silent { get; init; }
+
+    /// <summary>stopped, silent or running.</summary>
+    public string State =>
+        StoppedAt is not null ? "stopped"
+        : Silent ? "silent"
+        : "running";
+
+    /// <summary>The builds running under its lease now.</summary>
+    public IReadOnlyList<string> Builds { get; init; } = [];
+}
+
+/// <summary>
+/// The workers sharing a catalog (port; ImageForge.Storage implements it): each registers at start, heartbeats
+/// while it runs and says when it stops.
+/// </summary>
+public interface IWorkerRegistry
+{
+    /// <summary>Registers a worker starting now; returns it as recorded.</summary>
+    Task<WorkerInfo> RegisterWorkerAsync(
+        string id,
+        string name,
+        int pid,
+        WorkerCapabilities capabilities,
+        TimeSpan lease,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Records a heartbeat of a registered worker (the database's clock).</summary>
+    Task HeartbeatAsync(string workerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that a worker stopped cleanly.</summary>
+    Task WorkerStoppedAsync(string workerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Workers whose last heartbeat is within <paramref name="recent"/> of now (the database's clock), newest first,
+    /// with the builds under their leases.
+    /// </summary>
+    Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(
+        TimeSpan recent,
         CancellationToken cancellationToken = default
     );
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using ImageForge.Application;
 using ImageForge.Application.Access;
+using ImageForge.Application.Views;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Scheduling;
@@ -68,7 +69,10 @@ internal sealed record WebhookDeliveryView(
         );
 }
 
-/// <summary>/api/schedules (see and run the images' schedules) and /api/webhooks/deliveries (the delivery log).</summary>
+/// <summary>
+/// /api/schedules (see and run the images' schedules), /api/workers (the workers sharing the catalog) and
+/// /api/webhooks/deliveries (the delivery log).
+/// </summary>
 internal static class WorkerEndpoints
 {
     public static void Map(RouteGroupBuilder api)
@@ -89,6 +93,13 @@ internal static class WorkerEndpoints
             .RequireAuthorization(ApiRoles.Builder)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/workers", ListWorkersAsync)
+            .WithTags("workers")
+            .WithName("ListWorkers")
+            .WithSummary(
+                "The workers sharing the catalog (last heartbeat within a day): state, capabilities, builds"
+            );
 
         api.MapGet("/webhooks/deliveries", ListDeliveriesAsync)
             .WithTags("webhooks")
@@ -188,6 +199,16 @@ internal static class WorkerEndpoints
             ? TypedResults.Conflict("this instant was already handled; try again")
             : TypedResults.Ok(ScheduleFiringView.From(firing));
     }
+
+    private static async Task<Ok<IReadOnlyList<WorkerView>>> ListWorkersAsync(
+        [FromServices] IWorkerRegistry workers,
+        CancellationToken cancellationToken
+    ) =>
+        TypedResults.Ok<IReadOnlyList<WorkerView>>([
+            .. (await workers.ListWorkersAsync(WorkerView.Recent, cancellationToken)).Select(
+                WorkerView.From
+            ),
+        ]);
 
     private static async Task<
         Results<Ok<IReadOnlyList<WebhookDeliveryView>>, ValidationProblem>

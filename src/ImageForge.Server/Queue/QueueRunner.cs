@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
@@ -13,10 +14,13 @@ using Microsoft.Extensions.Logging;
 namespace ImageForge.Server.Queue;
 
 /// <summary>
-/// Runs queued builds: claims the oldest one whose provider is under its limit (queue.limits), runs it through the
-/// same <see cref="BuildService"/> as the command line, and publishes build.finished (and gate.failed, anomaly.raised: <see cref="BuildEvents"/>). At start it
-/// first reaps builds whose owner died. At stop it claims nothing more and cancels running builds cleanly, or lets
-/// them finish (<c>shutdown: finish</c>).
+/// Runs queued builds: claims the oldest one whose provider is under its limit (queue.limits) under a lease, runs it
+/// through the same <see cref="BuildService"/> as the command line, and publishes build.finished (and gate.failed,
+/// anomaly.raised: <see cref="BuildEvents"/>). It registers as a worker of the catalog and, every third of the lease,
+/// heartbeats, renews the lease of each build it runs (a build whose lease was taken over is stopped: its writes are
+/// refused anyway) and takes over builds whose lease ran out (docs/cluster.md). At start it first reaps builds whose
+/// process died on this machine (a worker's are taken over, a command line's ended as interrupted). At stop it claims nothing more and cancels running builds cleanly, or lets them finish
+/// (<c>shutdown: finish</c>).
 /// </summary>
 public sealed partial class QueueRunner(
     Catalog catalog,
@@ -31,11 +35,19 @@ public sealed partial class QueueRunner(
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
-    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RunningBuild> _running = new(
+        StringComparer.Ordinal
+    );
     private readonly CancellationTokenSource _builds = new();
+    private readonly CancellationTokenSource _stopKeepAlive = new();
+    private Task _keepAlive = Task.CompletedTask;
+    private Claimant? _claimant;
 
     /// <summary>Builds this runner is running now.</summary>
     public IReadOnlyCollection<string> Running => [.. _running.Keys];
+
+    /// <summary>This worker as the catalog knows it (<c>imageforge workers</c>); null before it started.</summary>
+    public string? WorkerId => _claimant?.Worker;
 
     /// <inheritdoc />
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -52,12 +64,30 @@ public sealed partial class QueueRunner(
             LogInterrupted(build.Id, build.Image);
         }
 
+        var name = config.Name ?? Environment.MachineName;
+        var worker = await catalog.RegisterWorkerAsync(
+            $"{name}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}",
+            name,
+            Environment.ProcessId,
+            new WorkerCapabilities(
+                [.. pipeline.BuildableProviders.Order(StringComparer.Ordinal)],
+                File.Exists("/dev/kvm")
+            ),
+            config.Lease,
+            cancellationToken
+        );
+        _claimant = new Claimant(worker.Id, Environment.ProcessId, config.Lease);
+        LogRegistered(worker.Id, catalog.Location, config.Lease.TotalSeconds);
+        // A dead predecessor's builds (their leases just ended above) are taken over before anything is claimed.
+        await ReapExpiredAsync();
         await base.StartAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var claimant = _claimant!;
+        _keepAlive = KeepAliveAsync(claimant, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             BuildRecord? claimed;
@@ -65,7 +95,7 @@ public sealed partial class QueueRunner(
             {
                 claimed = await catalog.ClaimNextAsync(
                     config.QueueLimits,
-                    Environment.ProcessId,
+                    claimant,
                     time.GetUtcNow(),
                     stoppingToken
                 );
@@ -93,7 +123,12 @@ public sealed partial class QueueRunner(
                     );
                 }
 
-                _running[claimed.Id] = Task.Run(() => RunOneAsync(claimed), CancellationToken.None);
+                var cancel = CancellationTokenSource.CreateLinkedTokenSource(_builds.Token);
+                _running[claimed.Id] = new RunningBuild(
+                    claimed.Lease,
+                    cancel,
+                    Task.Run(() => RunOneAsync(claimed, cancel), CancellationToken.None)
+                );
                 continue;
             }
 
@@ -120,13 +155,111 @@ public sealed partial class QueueRunner(
         LogStopping(_running.Count, config.Shutdown.ToString().ToLowerInvariant());
         try
         {
-            await Task.WhenAll(_running.Values).WaitAsync(cancellationToken);
+            await Task.WhenAll(_running.Values.Select(r => r.Task)).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
             // The host's shutdown timeout ran out: cancel what is left and wait for its clean-up.
             await _builds.CancelAsync();
-            await Task.WhenAll(_running.Values);
+            await Task.WhenAll(_running.Values.Select(r => r.Task));
+        }
+
+        await _stopKeepAlive.CancelAsync();
+        await _keepAlive;
+        if (_claimant is { } claimant)
+        {
+            try
+            {
+                await catalog.WorkerStoppedAsync(claimant.Worker, CancellationToken.None);
+            }
+            catch (CatalogException e)
+            {
+                LogKeepAliveFailed(e.Message);
+            }
+        }
+    }
+
+    // Every third of the lease: the worker's heartbeat, its builds' leases, and the builds of workers gone silent.
+    // The running builds keep their leases while the worker shuts down; the loop ends when they have all ended.
+    private async Task KeepAliveAsync(Claimant claimant, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(claimant.Lease / 3, time);
+        while (true)
+        {
+            try
+            {
+                if (!await timer.WaitForNextTickAsync(_stopKeepAlive.Token))
+                {
+                    return;
+                }
+
+                await catalog.HeartbeatAsync(claimant.Worker, CancellationToken.None);
+                await catalog.HeartbeatAsync(claimant.Worker, CancellationToken.None);
+                foreach (var (id, build) in _running)
+                {
+                    if (
+                        !await catalog.RenewLeaseAsync(
+                            build.Lease,
+                            claimant.Lease,
+                            CancellationToken.None
+                        )
+                    )
+                    {
+                        LogLeaseLost(id);
+                        await build.Cancel.CancelAsync();
+                    }
+                }
+
+                if (!stoppingToken.IsCancellationRequested)
+                {
+                    await ReapExpiredAsync();
+                }
+            }
+            catch (OperationCanceledException) when (_stopKeepAlive.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (CatalogException e)
+            {
+                // The database is unreachable: a lease not renewed now may be renewed at the next tick.
+                LogKeepAliveFailed(e.Message);
+            }
+        }
+    }
+
+    private async Task ReapExpiredAsync()
+    {
+        var reaped = await catalog.ReapExpiredLeasesAsync(
+            config.MaxAttempts,
+            time.GetUtcNow(),
+            CancellationToken.None
+        );
+        foreach (var lease in reaped)
+        {
+            LogTakenOver(lease.Build.Id, lease.Became.ToString().ToLowerInvariant(), lease.Message);
+            // What the silent worker left on this machine in this boot (its tool, mounts, work directory) is ended
+            // here; elsewhere its own machine does that (its attempt has its own directories).
+            if (HostIdentity.Locate(lease.Build.OwnerHost) == OwnerPlace.ThisBoot)
+            {
+                await StaleBuilds.CleanUpAsync(
+                    pipeline.Host.Paths.Data,
+                    lease.Build,
+                    CancellationToken.None
+                );
+            }
+
+            if (lease.Became != BuildStatus.Queued)
+            {
+                await PublishAsync(
+                    (await catalog.GetBuildAsync(lease.Build.Id, CancellationToken.None))!,
+                    null
+                );
+            }
+        }
+
+        if (reaped.Count > 0)
+        {
+            signal.Notify();
         }
     }
 
@@ -134,15 +267,18 @@ public sealed partial class QueueRunner(
     public override void Dispose()
     {
         _builds.Dispose();
+        _stopKeepAlive.Dispose();
         base.Dispose();
     }
 
-    private async Task RunOneAsync(BuildRecord claimed)
+    private async Task RunOneAsync(BuildRecord claimed, CancellationTokenSource cancel)
     {
+        // Every write the build makes goes through its lease: once taken over, nothing more is recorded.
+        await using var leased = catalog.WithLease(claimed.Lease);
         try
         {
             var service = pipeline.BuildService(
-                catalog,
+                leased,
                 Pipeline.DefaultBuildTimeout,
                 Environment.ProcessId
             );
@@ -155,7 +291,7 @@ public sealed partial class QueueRunner(
             catch (InvalidInputException e)
             {
                 // The definition changed for the worse after the build was queued.
-                await catalog.EndBuildAsync(
+                await leased.EndBuildAsync(
                     claimed.Id,
                     BuildStatus.Failed,
                     e.Message,
@@ -173,7 +309,7 @@ public sealed partial class QueueRunner(
                 prepared,
                 new LoggingObserver(log, new BuildLogRecords(loggers)),
                 claimed,
-                _builds.Token
+                cancel.Token
             );
             // The webhooks' deliveries continue the build's trace.
             using (
@@ -187,6 +323,11 @@ public sealed partial class QueueRunner(
                 await PublishAsync(outcome.Build, outcome.Version);
             }
         }
+        catch (LeaseLostException e)
+        {
+            await cancel.CancelAsync();
+            LogLeaseLostWrite(claimed.Id, e.Message);
+        }
         catch (Exception e) when (e is ImageForgeException or IOException)
         {
             LogBuildFailed(claimed.Id, e.Message);
@@ -194,9 +335,12 @@ public sealed partial class QueueRunner(
         finally
         {
             _running.TryRemove(claimed.Id, out _);
+            cancel.Dispose();
             signal.Notify();
         }
     }
+
+    private sealed record RunningBuild(BuildLease Lease, CancellationTokenSource Cancel, Task Task);
 
     private Task PublishAsync(BuildRecord build, ImageVersion? version) =>
         BuildEvents.PublishFinishedAsync(events, build, version, CancellationToken.None);
@@ -206,6 +350,33 @@ public sealed partial class QueueRunner(
         Message = "build {BuildId} of {Image} was interrupted (its process is gone); cleaned up"
     )]
     private partial void LogInterrupted(string buildId, string image);
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "registered as worker {WorkerId} of catalog {Catalog} (lease {Lease:0}s)"
+    )]
+    private partial void LogRegistered(string workerId, string catalog, double lease);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "build {BuildId}: its lease was taken over (this worker was silent too long); stopping it"
+    )]
+    private partial void LogLeaseLost(string buildId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "build {BuildId} stopped: {Problem}")]
+    private partial void LogLeaseLostWrite(string buildId, string problem);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "build {BuildId} taken over ({Became}): {Why}"
+    )]
+    private partial void LogTakenOver(string buildId, string became, string why);
+
+    [LoggerMessage(
+        Level = LogLevel.Error,
+        Message = "cannot heartbeat, renew leases or take over expired ones: {Problem}"
+    )]
+    private partial void LogKeepAliveFailed(string problem);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "cannot claim a queued build: {Problem}")]
     private partial void LogClaimFailed(string problem);

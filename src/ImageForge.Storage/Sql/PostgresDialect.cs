@@ -23,6 +23,14 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string SchemaFolder => "postgres";
 
+    // clock_timestamp(), not now(): a transaction that waited for the writer lock must not read the time it began.
+    public override string Clock(string? secondsParameter = null) =>
+        secondsParameter is null
+            ? "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            : "to_char((clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => "
+                + secondsParameter
+                + "), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
     public override async Task<DbTransaction> BeginWriteTransactionAsync(
         DbConnection connection,
         CancellationToken cancellationToken

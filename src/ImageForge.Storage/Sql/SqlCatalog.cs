@@ -21,7 +21,8 @@ internal sealed class SqlCatalog : ICatalog
         reason AS Reason, fingerprint AS Fingerprint, started_at AS StartedAt, ended_at AS EndedAt,
         status AS StatusText, message AS Message, version AS Version, owner_pid AS OwnerPid,
         owner_host AS OwnerHost, tool_pgid AS ToolProcessGroup, cancel_requested AS CancelRequested, resumable AS Resumable,
-        queued_at AS QueuedAt, traceparent AS TraceParent
+        queued_at AS QueuedAt, traceparent AS TraceParent, lease_worker AS LeaseWorker, lease_epoch AS LeaseEpoch,
+        lease_expires_at AS LeaseExpiresAt, attempts AS Attempts
         """;
 
     private const string NewestVersionsFirst = "ORDER BY version_day DESC, version_seq DESC";
@@ -681,7 +682,8 @@ internal sealed class SqlCatalog : ICatalog
             Command(
                 $"""
                 UPDATE builds SET status = '{Running}', ended_at = NULL, message = NULL, owner_pid = @Owner,
-                    owner_host = @OwnerHost, tool_pgid = NULL, cancel_requested = 0
+                    owner_host = @OwnerHost, tool_pgid = NULL, cancel_requested = 0, lease_worker = NULL,
+                    lease_expires_at = NULL, lease_epoch = lease_epoch + 1
                 WHERE id = @Id AND resumable = 1 AND status IN ('failed', 'interrupted', 'cancelled')
                 """,
                 new
@@ -1188,6 +1190,10 @@ internal sealed class SqlCatalog : ICatalog
         public long Resumable { get; init; }
         public string? QueuedAt { get; init; }
         public string? TraceParent { get; init; }
+        public string? LeaseWorker { get; init; }
+        public long LeaseEpoch { get; init; }
+        public string? LeaseExpiresAt { get; init; }
+        public long Attempts { get; init; }
 
         public BuildStatus Status => DbText.ToEnum<BuildStatus>(StatusText, "builds.status");
 
@@ -1213,6 +1219,10 @@ internal sealed class SqlCatalog : ICatalog
                 Resumable = Resumable != 0,
                 QueuedAt = DbText.ToTimeOrNull(QueuedAt),
                 TraceParent = TraceParent,
+                LeaseWorker = LeaseWorker,
+                LeaseEpoch = LeaseEpoch,
+                LeaseExpiresAt = DbText.ToTimeOrNull(LeaseExpiresAt),
+                Attempts = checked((int)Attempts),
             };
     }
 }

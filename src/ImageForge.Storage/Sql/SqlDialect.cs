@@ -23,6 +23,13 @@ internal abstract class SqlDialect
         CancellationToken cancellationToken
     );
 
+    /// <summary>
+    /// An SQL expression for the database's clock now, plus <paramref name="secondsParameter"/> seconds when given
+    /// (a parameter name such as <c>@Lease</c>), as the catalog's time text (<see cref="DbText.FromTime(DateTimeOffset)"/>):
+    /// leases are judged by one clock, whatever the workers' clocks say.
+    /// </summary>
+    public abstract string Clock(string? secondsParameter = null);
+
     /// <summary>Starts a transaction that only reads, for a consistent view across several selects.</summary>
     public virtual DbTransaction BeginReadTransaction(DbConnection connection) =>
         connection.BeginTransaction(IsolationLevel.RepeatableRead);

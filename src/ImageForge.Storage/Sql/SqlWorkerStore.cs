@@ -11,8 +11,9 @@ namespace ImageForge.Storage.Sql;
 /// <see cref="SqlDialect"/>. Queued builds are build rows in status 'queued'; every change is one write transaction.
 /// Statuses are written as literals in the statements so that the partial indexes over them apply.
 /// </summary>
-internal sealed class SqlWorkerStore
+internal sealed partial class SqlWorkerStore
     : IBuildQueueStore,
+        IWorkerRegistry,
         IScheduleLedger,
         ICveRebuildLedger,
         ITokenStore,
@@ -133,13 +134,15 @@ internal sealed class SqlWorkerStore
 
     public async Task<BuildRecord?> ClaimNextAsync(
         IReadOnlyDictionary<string, int> limits,
-        int ownerPid,
+        Claimant claimant,
         DateTimeOffset at,
         CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(limits);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ownerPid);
+        ArgumentNullException.ThrowIfNull(claimant);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(claimant.Pid);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(claimant.Lease, TimeSpan.Zero);
 
         await using var connection = await _connect(cancellationToken);
         await using var transaction = await _dialect.BeginWriteTransactionAsync(
@@ -184,15 +187,18 @@ internal sealed class SqlWorkerStore
         // The status condition keeps a claim single even where write transactions do not exclude each other.
         var claimed = await connection.ExecuteAsync(
             Command(
-                """
+                $"""
                 UPDATE builds SET status = 'running', owner_pid = @OwnerPid, owner_host = @OwnerHost,
-                    started_at = @StartedAt
+                    started_at = @StartedAt, lease_worker = @Worker, lease_epoch = lease_epoch + 1,
+                    lease_expires_at = {_dialect.Clock("@Lease")}, attempts = attempts + 1
                 WHERE id = @Id AND status = 'queued'
                 """,
                 new
                 {
                     Id = id,
-                    OwnerPid = ownerPid,
+                    OwnerPid = claimant.Pid,
+                    claimant.Worker,
+                    Lease = claimant.Lease.TotalSeconds,
                     OwnerHost = HostIdentity.Current,
                     StartedAt = DbText.FromTime(at),
                 },

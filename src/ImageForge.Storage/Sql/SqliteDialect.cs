@@ -24,6 +24,11 @@ internal sealed class SqliteDialect : SqlDialect
             ((SqliteConnection)connection).BeginTransaction(deferred: false)
         );
 
+    public override string Clock(string? secondsParameter = null) =>
+        secondsParameter is null
+            ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+            : $"strftime('%Y-%m-%dT%H:%M:%fZ', 'now', {secondsParameter} || ' seconds')";
+
     // Under WAL a deferred transaction reads one snapshot and never blocks writers.
     public override DbTransaction BeginReadTransaction(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: true);

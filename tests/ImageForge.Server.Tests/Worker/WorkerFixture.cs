@@ -1,6 +1,7 @@
 using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Worker;
 using ImageForge.Server.Queue;
 using ImageForge.Storage;
 using ImageForge.TestSupport;
@@ -65,7 +66,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
     {
         var claimed = await Catalog.ClaimNextAsync(
             new Dictionary<string, int>(),
-            Environment.ProcessId,
+            new Claimant("worker", Environment.ProcessId, TimeSpan.FromHours(1)),
             Time.GetUtcNow()
         );
         return await Catalog.CompleteBuildAsync(
