@@ -114,7 +114,7 @@ public sealed class WorkerRestartSpecs
         // over at once, and with queue.max_attempts: 1 it ends as failed rather than running again.
         var taken = await GetBuildAsync(http, one);
         taken.GetProperty("status").GetString().ShouldBe("failed", taken.ToString());
-        taken.GetProperty("message").GetString()!.ShouldContain("stopped renewing its lease");
+        taken.GetProperty("message").GetString()!.ShouldContain("queue.max_attempts: 1");
         Processes.Mentioning(work).ShouldBeEmpty();
         MountTable.MountsBelow(work).ShouldBeEmpty();
         Directory.Exists(work).ShouldBeFalse();

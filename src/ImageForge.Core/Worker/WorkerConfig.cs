@@ -38,6 +38,13 @@ public sealed record WorkerConfig
     /// </summary>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>
+    /// <c>queue.capacity</c>: how many builds this worker runs at once, whatever their provider; null (the default)
+    /// for no limit beyond <see cref="QueueLimits"/>, which count every running build of the catalog. With several
+    /// workers on one catalog it spreads the queue over them.
+    /// </summary>
+    public int? Capacity { get; init; }
+
     /// <summary><c>name</c>: the worker's name in <c>imageforge workers</c>; null for the host name.</summary>
     public string? Name { get; init; }
 

@@ -40,7 +40,13 @@ public static class WorkerConfigParser
         "database",
         "name",
     ];
-    private static readonly IReadOnlyList<string> QueueKeys = ["limits", "lease", "max_attempts"];
+    private static readonly IReadOnlyList<string> QueueKeys =
+    [
+        "limits",
+        "lease",
+        "max_attempts",
+        "capacity",
+    ];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["misfire_grace"];
     private static readonly IReadOnlyList<string> CveRescanKeys = ["interval"];
     private static readonly IReadOnlyList<string> WebhookKeys = ["max_attempts", "endpoints"];
@@ -143,7 +149,7 @@ public static class WorkerConfigParser
         }
 
         var defaults = WorkerConfig.Default;
-        var (limits, lease, maxAttempts) = ReadQueue(map, providers);
+        var (limits, lease, maxAttempts, capacity) = ReadQueue(map, providers);
         var shutdown = ReadShutdown(map);
         var shutdownTimeout = ReadDuration(
             map,
@@ -180,6 +186,7 @@ public static class WorkerConfigParser
             QueueLimits = limits,
             Lease = lease ?? defaults.Lease,
             MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
+            Capacity = capacity,
             Shutdown = shutdown ?? defaults.Shutdown,
             ShutdownTimeout = shutdownTimeout ?? defaults.ShutdownTimeout,
             MisfireGrace = misfireGrace ?? defaults.MisfireGrace,
@@ -207,16 +214,18 @@ public static class WorkerConfigParser
         return section is null ? null : read(section);
     }
 
-    private static (Dictionary<string, int> Limits, TimeSpan? Lease, int? MaxAttempts) ReadQueue(
-        MappingReader map,
-        IReadOnlyList<string> providers
-    )
+    private static (
+        Dictionary<string, int> Limits,
+        TimeSpan? Lease,
+        int? MaxAttempts,
+        int? Capacity
+    ) ReadQueue(MappingReader map, IReadOnlyList<string> providers)
     {
         var limits = new Dictionary<string, int>(StringComparer.Ordinal);
         var queueNode = map.Get("queue");
         if (queueNode is null)
         {
-            return (limits, null, null);
+            return (limits, null, null, null);
         }
         var queue = MappingReader.Open(
             queueNode,
@@ -227,7 +236,7 @@ public static class WorkerConfigParser
         );
         if (queue is null)
         {
-            return (limits, null, null);
+            return (limits, null, null, null);
         }
 
         var lease = ReadDuration(queue, "lease", WorkerConfig.Default.Lease, allowZero: false);
@@ -237,8 +246,14 @@ public static class WorkerConfigParser
             "a whole number of claims, 1 or more",
             min: 1
         );
+        var capacity = ReadCount(
+            queue,
+            "capacity",
+            "a whole number of builds this worker runs at once, 1 or more",
+            min: 1
+        );
         ReadLimits(queue, providers, limits);
-        return (limits, lease, maxAttempts);
+        return (limits, lease, maxAttempts, capacity);
     }
 
     private static void ReadLimits(

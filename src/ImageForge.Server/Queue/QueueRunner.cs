@@ -93,12 +93,15 @@ public sealed partial class QueueRunner(
             BuildRecord? claimed;
             try
             {
-                claimed = await catalog.ClaimNextAsync(
-                    config.QueueLimits,
-                    claimant,
-                    time.GetUtcNow(),
-                    stoppingToken
-                );
+                claimed =
+                    _running.Count >= (config.Capacity ?? int.MaxValue)
+                        ? null
+                        : await catalog.ClaimNextAsync(
+                            config.QueueLimits,
+                            claimant,
+                            time.GetUtcNow(),
+                            stoppingToken
+                        );
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -194,19 +197,21 @@ public sealed partial class QueueRunner(
                 }
 
                 await catalog.HeartbeatAsync(claimant.Worker, CancellationToken.None);
-                await catalog.HeartbeatAsync(claimant.Worker, CancellationToken.None);
                 foreach (var (id, build) in _running)
                 {
+                    // A build that ended since the loop began is not running any more: nothing to renew or stop.
                     if (
                         !await catalog.RenewLeaseAsync(
                             build.Lease,
                             claimant.Lease,
                             CancellationToken.None
                         )
+                        && _running.TryGetValue(id, out var still)
+                        && ReferenceEquals(still, build)
                     )
                     {
                         LogLeaseLost(id);
-                        await build.Cancel.CancelAsync();
+                        await CancelAsync(build);
                     }
                 }
 
@@ -224,6 +229,18 @@ public sealed partial class QueueRunner(
                 // The database is unreachable: a lease not renewed now may be renewed at the next tick.
                 LogKeepAliveFailed(e.Message);
             }
+        }
+    }
+
+    private static async Task CancelAsync(RunningBuild build)
+    {
+        try
+        {
+            await build.Cancel.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended between the check and now.
         }
     }
 
