@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using ImageForge.Application.Access;
 using ImageForge.Core.Anomalies;
@@ -8,6 +7,7 @@ using ImageForge.Core.Builds;
 using Microsoft.AspNetCore.Http;
 using Shouldly;
 using Xunit;
+using static ImageForge.TestSupport.AnomalyReports;
 
 namespace ImageForge.Server.Tests.Api;
 
@@ -189,55 +189,31 @@ public sealed class AnomalyApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
             .ShouldAllBe(a => !a.GetProperty("acknowledged").GetBoolean());
     }
 
-    // A raised high anomaly and an expected (suppressed) medium one.
-    internal static readonly Anomaly Setuid = Of(
-        "setuid_file",
-        "/usr/local/bin/extra ab12",
-        AnomalySeverity.High,
-        "new setuid/setgid file /usr/local/bin/extra ab12: absent in the last 20 builds"
-    );
-
-    internal static readonly Anomaly Unit = Of(
-        "enabled_unit",
-        "nginx.service",
-        AnomalySeverity.Medium,
-        "new enabled service nginx.service: absent in the last 20 builds"
-    ) with
+    [Fact(Timeout = 60_000)]
+    public async Task A_stored_report_that_is_not_a_report_is_a_500_naming_the_version_the_file_and_the_JSON_path()
     {
-        SuppressedBy = "expected: this version adds nginx (until 2027-06-30)",
-    };
-
-    /// <summary>A first-seen anomaly (a rule's with <paramref name="detector"/>), its id as the detector makes it.</summary>
-    internal static Anomaly Of(
-        string signal,
-        string subject,
-        AnomalySeverity severity,
-        string explanation,
-        AnomalyDetectorKind detector = AnomalyDetectorKind.FirstSeen
-    ) =>
-        new()
-        {
-            Id = Anomaly.IdOf(signal, subject),
-            Signal = signal,
-            Detector = detector,
-            Severity = severity,
-            Subject = subject,
-            Baseline = "absent in the last 20 builds",
-            Explanation = explanation,
-        };
-
-    /// <summary>The anomaly report of a version of <paramref name="image"/> holding <paramref name="anomalies"/>.</summary>
-    internal static string Report(string image, params Anomaly[] anomalies) =>
-        Encoding.UTF8.GetString(
-            new AnomalyReport
-            {
-                Image = image,
-                Version = "recorded",
-                Target = "local",
-                ComparedWith = ["2026.11.01.1"],
-                Anomalies = anomalies,
-            }.ToJson()
+        var v = await api.AddVersionAsync(
+            "anomalies-malformed",
+            (
+                AnomalyReport.Kind,
+                AnomalyReport.MediaType,
+                Report("anomalies-malformed", Setuid).Replace("\"high\"", "\"severe\"")
+            )
         );
+        using var viewer = api.ClientFor(ApiRoles.Viewer);
+
+        var problem = await ApiAssert.ProblemAsync(
+            await viewer.GetAsync(Anomalies(v)),
+            StatusCodes.Status500InternalServerError
+        );
+
+        var detail = problem.GetProperty("detail").GetString()!;
+        detail.ShouldContain(
+            $"the anomalies evidence of anomalies-malformed@{v.Version} is unreadable"
+        );
+        detail.ShouldContain(v.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
+        detail.ShouldContain("$.anomalies[0].severity");
+    }
 
     private Task<ImageVersion> AddVersionAsync(string image) =>
         api.AddVersionAsync(
