@@ -82,13 +82,20 @@ public sealed class AnomaliesCommandSpecs : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_stored_report_that_is_not_a_report_is_exit_1_naming_the_file_and_the_JSON_path()
+    public async Task A_stored_report_that_is_not_a_report_is_exit_1_naming_the_file_and_the_JSON_path_and_refuses_a_restricted_channel()
     {
         var v = await RecordReportAsync(
             """{"format": "imageforge-anomalies", "image": "debian-11-cis", "version": "v", "target": "local", "compared_with": [], "anomalies": "none"}"""
         );
 
         var result = await RunAsync("anomalies", $"debian-11-cis@{v.Version}");
+        var promotion = await RunAsAsync(
+            "root",
+            "promote",
+            $"debian-11-cis@{v.Version}",
+            "--to",
+            "prod"
+        );
 
         result.ExitCode.ShouldBe(1, result.ToString());
         result.Error.ShouldContain(
@@ -96,6 +103,11 @@ public sealed class AnomaliesCommandSpecs : IDisposable
         );
         result.Error.ShouldContain(v.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
         result.Error.ShouldContain("$.anomalies");
+        promotion.ExitCode.ShouldBe(1, promotion.ToString());
+        promotion.Error.ShouldContain("refused");
+        promotion.Error.ShouldContain(
+            $"the anomalies evidence of debian-11-cis@{v.Version} is unreadable"
+        );
     }
 
     [Fact(Timeout = 60_000)]
