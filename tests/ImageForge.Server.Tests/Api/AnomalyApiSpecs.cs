@@ -4,7 +4,11 @@ using System.Text.Json;
 using ImageForge.Application.Access;
 using ImageForge.Core.Anomalies;
 using ImageForge.Core.Builds;
+using ImageForge.Server.Api;
+using ImageForge.Server.Tests.Webhooks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Shouldly;
 using Xunit;
 using static ImageForge.TestSupport.AnomalyReports;
@@ -190,7 +194,7 @@ public sealed class AnomalyApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_stored_report_that_is_not_a_report_is_a_500_naming_the_version_the_file_and_the_JSON_path()
+    public async Task A_stored_report_that_is_not_a_report_is_a_500_naming_the_version_the_file_and_the_JSON_path_and_logged_as_an_error()
     {
         var v = await api.AddVersionAsync(
             "anomalies-malformed",
@@ -200,7 +204,18 @@ public sealed class AnomalyApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
                 Report("anomalies-malformed", Setuid).Replace("\"high\"", "\"severe\"")
             )
         );
-        using var viewer = api.ClientFor(ApiRoles.Viewer);
+        // The same API and catalog, with the exception handler's log kept.
+        var log = new ListLogger<ApiExceptionHandler>();
+        using var logged = api.WithWebHostBuilder(web =>
+            web.ConfigureServices(services =>
+                services.AddSingleton<ILogger<ApiExceptionHandler>>(log)
+            )
+        );
+        using var viewer = logged.CreateClient();
+        viewer.DefaultRequestHeaders.Authorization = new(
+            "Bearer",
+            api.CreateToken(ApiRoles.Viewer).Secret
+        );
 
         var problem = await ApiAssert.ProblemAsync(
             await viewer.GetAsync(Anomalies(v)),
@@ -213,6 +228,9 @@ public sealed class AnomalyApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
         );
         detail.ShouldContain(v.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
         detail.ShouldContain("$.anomalies[0].severity");
+        log.Entries.ShouldContain(e =>
+            e.Level == LogLevel.Error && e.Text.Contains(detail, StringComparison.Ordinal)
+        );
     }
 
     private Task<ImageVersion> AddVersionAsync(string image) =>
