@@ -113,20 +113,26 @@ public sealed class AnomalySpecs(DashboardWorker worker) : IClassFixture<Dashboa
     }
 
     [Fact(Timeout = 90_000)]
-    public async Task A_version_without_a_report_says_so_and_a_damaged_report_is_an_error_box_naming_the_file()
+    public async Task A_version_without_a_report_says_so_and_a_damaged_report_is_an_error_box_naming_the_file_and_refuses_an_ack()
     {
         var bare = await worker.RecordVersionAsync();
         var damaged = await RecordAsync(
             Report(Image, Setuid).Replace("\"high\"", "\"severe\"", StringComparison.Ordinal)
         );
-        var page = await worker.SignedInAsync(ApiRoles.Viewer);
+        var page = await worker.SignedInAsync(ApiRoles.ReleaseManager);
 
         await page.GotoAsync(PageOf(bare));
         var none = await page.Locator("#anomalies").InnerTextAsync();
         var response = await page.GotoAsync(PageOf(damaged));
         var box = await page.Locator("#anomalies [role=alert]").TextContentAsync() ?? "";
         var signature = await page.Locator("#signature").TextContentAsync();
+        var forms = await page.Locator("#anomalies form").CountAsync();
         await Accessibility.CheckAsync(page);
+        var ack = await DashboardWorker.ForgedPostAsync(
+            page,
+            $"{PageOf(damaged)}/anomalies/{Setuid.Id}/ack",
+            ("reason", "looks fine")
+        );
 
         none.ShouldContain("No anomaly report was recorded");
         response!.Status.ShouldBe(200);
@@ -134,6 +140,10 @@ public sealed class AnomalySpecs(DashboardWorker worker) : IClassFixture<Dashboa
         box.ShouldContain(damaged.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
         box.ShouldContain("$.anomalies[0].severity");
         signature!.ShouldContain("verified", Case.Insensitive, "the rest of the page is shown");
+        forms.ShouldBe(0);
+        ack.Status.ShouldBe(500);
+        (await ack.TextAsync()).ShouldContain("is unreadable");
+        (await AcknowledgementsAsync(damaged)).ShouldBeEmpty();
     }
 
     private const string Image = "debian-11-cis";
