@@ -7,8 +7,8 @@ namespace ImageForge.Cli;
 /// <summary>
 /// <c>imageforge anomalies &lt;image&gt;[@&lt;version&gt;]</c>: the anomaly report of one version (its latest without a
 /// version), raised anomalies first, each with its one-line explanation and the baseline it was compared with.
-/// Exit codes: 0 shown (whatever it holds: the gates and promotion decide), 1 the version has no anomaly report, 2
-/// unknown image or version or a malformed reference.
+/// Exit codes: 0 shown (whatever it holds: the gates and promotion decide), 1 the version has no anomaly report or its
+/// stored report cannot be read (the message names the file), 2 unknown image or version or a malformed reference.
 /// </summary>
 internal static class AnomaliesCommand
 {

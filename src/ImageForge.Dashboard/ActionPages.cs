@@ -5,6 +5,7 @@ using ImageForge.Dashboard.Common;
 using ImageForge.Dashboard.Pages;
 using ImageForge.Server;
 using ImageForge.Server.Api;
+using ImageForge.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -27,6 +28,7 @@ internal static class ActionPages
         ui.MapPost("/images/{image}/versions/{version}/promote", PromoteAsync);
         ui.MapPost("/images/{image}/channels/{channel}/rollback", RollbackAsync);
         ui.MapPost("/images/{image}/versions/{version}/revoke", RevokeAsync);
+        ui.MapPost("/images/{image}/versions/{version}/anomalies/{id}/ack", AcknowledgeAsync);
         ui.MapPost("/builds", RebuildAsync);
         ui.MapPost("/builds/{id}/cancel", CancelAsync);
     }
@@ -172,6 +174,38 @@ internal static class ActionPages
                 ["Next"] = $"/ui/images/{image}/versions/{version}",
             },
             view.DeprecationFailed ? StatusCodes.Status502BadGateway : StatusCodes.Status200OK
+        );
+    }
+
+    // The API's acknowledgement (same checks, same operation, same audit event), then back to the version page.
+    private static async Task<IResult> AcknowledgeAsync(
+        string image,
+        string version,
+        string id,
+        [FromForm(Name = "reason")] string? reason,
+        HttpContext http,
+        Catalog catalog,
+        CancellationToken cancellationToken
+    )
+    {
+        if (Refuse(http, ApiRoles.ReleaseManager) is { } refused)
+        {
+            return refused;
+        }
+
+        await AnomalyEndpoints.RecordAsync(
+            http,
+            catalog,
+            image,
+            version,
+            id,
+            Required(reason, "reason", "say why the change is accepted"),
+            cancellationToken
+        );
+        return Results.Redirect(
+            $"/ui/images/{Uri.EscapeDataString(image)}/versions/{Uri.EscapeDataString(version)}#anomalies",
+            false,
+            false
         );
     }
 

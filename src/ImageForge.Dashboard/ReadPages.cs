@@ -105,12 +105,13 @@ internal static class ReadPages
         string version,
         HttpContext http,
         ICatalog catalog,
+        Catalog store,
         Pipeline pipeline,
         CancellationToken cancellationToken
     )
     {
         var found = await ImageEndpoints.FindAsync(catalog, image, version, cancellationToken);
-        var evidence = await VersionEvidence.ReadAsync(found, pipeline, cancellationToken);
+        var evidence = await VersionEvidence.ReadAsync(found, pipeline, store, cancellationToken);
         var previous = (await catalog.ListVersionsAsync(image, 1000, cancellationToken))
             .Where(v => string.CompareOrdinal(v.Version, found.Version) < 0)
             .Select(v => v.Version)

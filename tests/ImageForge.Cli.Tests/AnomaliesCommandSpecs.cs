@@ -82,6 +82,35 @@ public sealed class AnomaliesCommandSpecs : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_stored_report_that_is_not_a_report_is_exit_1_naming_the_file_and_the_JSON_path_and_refuses_a_restricted_channel()
+    {
+        var v = await RecordReportAsync(
+            """{"format": "imageforge-anomalies", "image": "debian-11-cis", "version": "v", "target": "local", "compared_with": [], "anomalies": "none"}"""
+        );
+
+        var result = await RunAsync("anomalies", $"debian-11-cis@{v.Version}");
+        var promotion = await RunAsAsync(
+            "root",
+            "promote",
+            $"debian-11-cis@{v.Version}",
+            "--to",
+            "prod"
+        );
+
+        result.ExitCode.ShouldBe(1, result.ToString());
+        result.Error.ShouldContain(
+            $"the anomalies evidence of debian-11-cis@{v.Version} is unreadable"
+        );
+        result.Error.ShouldContain(v.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
+        result.Error.ShouldContain("$.anomalies");
+        promotion.ExitCode.ShouldBe(1, promotion.ToString());
+        promotion.Error.ShouldContain("refused");
+        promotion.Error.ShouldContain(
+            $"the anomalies evidence of debian-11-cis@{v.Version} is unreadable"
+        );
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_restricted_channel_refuses_an_unacknowledged_high_anomaly_and_the_acknowledgement_is_audited()
     {
         var anomaly = AnomalyDetector
@@ -100,18 +129,7 @@ public sealed class AnomaliesCommandSpecs : IDisposable
             ComparedWith = [],
             Anomalies = [anomaly],
         };
-        var v = await Promotion.SignedVersions.RecordAsync(
-            DataDir,
-            TimeProvider.System,
-            moreEvidence:
-            [
-                (
-                    AnomalyReport.FileName,
-                    AnomalyReport.Kind,
-                    System.Text.Encoding.UTF8.GetString(report.ToJson())
-                ),
-            ]
-        );
+        var v = await RecordReportAsync(System.Text.Encoding.UTF8.GetString(report.ToJson()));
         var name = $"debian-11-cis@{v.Version}";
 
         var refused = await RunAsAsync("root", "promote", name, "--to", "prod");
@@ -176,6 +194,14 @@ public sealed class AnomaliesCommandSpecs : IDisposable
                 []
             ),
         };
+
+    // A signed version whose anomalies.json holds exactly the text given.
+    private Task<ImageVersion> RecordReportAsync(string report) =>
+        Promotion.SignedVersions.RecordAsync(
+            DataDir,
+            TimeProvider.System,
+            moreEvidence: [(AnomalyReport.FileName, AnomalyReport.Kind, report)]
+        );
 
     private Task<CliResult> RunAsAsync(string actor, params string[] args) =>
         CliRunner.RunAsync(

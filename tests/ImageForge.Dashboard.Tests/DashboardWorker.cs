@@ -124,11 +124,37 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
         return page;
     }
 
-    /// <summary>A signed version of debian-11-cis, recorded as the pipeline records one (SignedVersions).</summary>
-    public Task<ImageVersion> RecordVersionAsync()
+    /// <summary>
+    /// A form posted from <paramref name="page"/>'s session outside its forms, with the antiforgery token of the
+    /// page's first form (the sign-out form has one): a forgery that has everything but the role.
+    /// </summary>
+    public static async Task<IAPIResponse> ForgedPostAsync(
+        IPage page,
+        string path,
+        params (string Name, string Value)[] fields
+    )
+    {
+        var token = await page.Locator("input[name='__RequestVerificationToken']")
+            .First.GetAttributeAsync("value");
+        var form = page.APIRequest.CreateFormData().Set("__RequestVerificationToken", token!);
+        foreach (var (name, value) in fields)
+        {
+            form = form.Set(name, value);
+        }
+
+        return await page.APIRequest.PostAsync(path, new() { Form = form });
+    }
+
+    /// <summary>
+    /// A signed version of debian-11-cis, recorded as the pipeline records one (SignedVersions), with
+    /// <paramref name="moreEvidence"/> (file name, kind, text) signed with the rest.
+    /// </summary>
+    public Task<ImageVersion> RecordVersionAsync(
+        params (string File, string Kind, string Text)[] moreEvidence
+    )
     {
         Time.Advance(TimeSpan.FromMinutes(1));
-        return SignedVersions.RecordAsync(Data.Root, Time);
+        return SignedVersions.RecordAsync(Data.Root, Time, moreEvidence: moreEvidence);
     }
 
     /// <summary>

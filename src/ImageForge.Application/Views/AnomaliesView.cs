@@ -52,7 +52,7 @@ public sealed record AnomaliesView(
     /// The version's current report with its acknowledgements from the catalog; null when the version has no report
     /// (its target collects no image facts, or an older ImageForge built it).
     /// </summary>
-    /// <exception cref="Core.Errors.InvalidInputException">The report is not an anomaly report.</exception>
+    /// <exception cref="Core.Errors.EvidenceUnreadableException">The stored report is not an anomaly report.</exception>
     public static async Task<AnomaliesView?> LoadAsync(
         ImageVersion version,
         IPromotionStore store,

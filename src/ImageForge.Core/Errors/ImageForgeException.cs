@@ -57,3 +57,55 @@ public sealed class ToolFailedException : ImageForgeException
 
     public override int ExitCode => 3;
 }
+
+/// <summary>
+/// A version's stored evidence document is not what its kind promises (changed or damaged after the build): the
+/// worker's or the data directory's problem, not the caller's input. Exit code 1; the API answers 500 naming it.
+/// </summary>
+public sealed class EvidenceUnreadableException : ImageForgeException
+{
+    /// <summary>The version <paramref name="image"/>@<paramref name="version"/> whose <paramref name="kind"/>
+    /// document <paramref name="file"/> cannot be read; <paramref name="inner"/> says what is wrong in it.</summary>
+    public EvidenceUnreadableException(
+        string image,
+        string version,
+        string kind,
+        string file,
+        InvalidInputException inner
+    )
+        : base(
+            $"the {kind} evidence of {image}@{version} is unreadable: {Located(file, inner)}; it was changed or "
+                + "damaged after the build: restore the file from a backup or rebuild the image",
+            inner
+        )
+    {
+        Image = image;
+        Version = version;
+        Kind = kind;
+        File = file;
+    }
+
+    /// <summary>The image.</summary>
+    public string Image { get; }
+
+    /// <summary>The version.</summary>
+    public string Version { get; }
+
+    /// <summary>The evidence kind (<c>anomalies</c>).</summary>
+    public string Kind { get; }
+
+    /// <summary>The stored document's path.</summary>
+    public string File { get; }
+
+    /// <inheritdoc />
+    public override int ExitCode => 1;
+
+    // The readers name the file first ("<path>: $.format: ..."); say it where one did not.
+    private static string Located(string file, InvalidInputException inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        return inner.Message.Contains(file, StringComparison.Ordinal)
+            ? inner.Message
+            : $"{file}: {inner.Message}";
+    }
+}

@@ -8,13 +8,30 @@ namespace ImageForge.Core.Promotion;
 public static class AnomalyAcknowledgements
 {
     /// <summary>The version's current anomaly report (its newest <c>anomalies</c> evidence); null without one.</summary>
-    /// <exception cref="Errors.InvalidInputException">The document is not an anomaly report.</exception>
+    /// <exception cref="Errors.EvidenceUnreadableException">The document is not an anomaly report.</exception>
     public static AnomalyReport? Report(ImageVersion version)
     {
         ArgumentNullException.ThrowIfNull(version);
-        return EvidenceFiles.Current(version.Evidence, AnomalyReport.Kind) is { } report
-            ? AnomalyReport.Read(report.Location)
-            : null;
+        if (EvidenceFiles.Current(version.Evidence, AnomalyReport.Kind) is not { } report)
+        {
+            return null;
+        }
+
+        try
+        {
+            return AnomalyReport.Read(report.Location);
+        }
+        catch (Errors.InvalidInputException e)
+        {
+            // Stored evidence, not the caller's input: a damaged file is the server's problem, named as such.
+            throw new Errors.EvidenceUnreadableException(
+                version.Image,
+                version.Version,
+                AnomalyReport.Kind,
+                report.Location,
+                e
+            );
+        }
     }
 
     /// <summary>The raised anomalies of the version's current report; none without a report.</summary>

@@ -231,7 +231,18 @@ internal sealed class PromotionPreconditions(PromotionContext context)
     )
     {
         var name = $"{version.Image}@{version.Version}";
-        var serious = AnomalyAcknowledgements.NeedingAcknowledgement(version);
+        IReadOnlyList<Anomalies.Anomaly> serious;
+        try
+        {
+            serious = AnomalyAcknowledgements.NeedingAcknowledgement(version);
+        }
+        catch (EvidenceUnreadableException e)
+        {
+            // As an unreadable gate decision: a refusal that names the file, not an error of the caller's input.
+            refusals.Add(e.Message);
+            return;
+        }
+
         if (serious.Count == 0)
         {
             return;

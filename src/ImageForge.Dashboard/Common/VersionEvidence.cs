@@ -1,9 +1,11 @@
 using ImageForge.Application;
+using ImageForge.Application.Views;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Gates;
 using ImageForge.Core.Inventory;
+using ImageForge.Core.Promotion;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
 using ImageForge.Signing;
@@ -13,7 +15,9 @@ namespace ImageForge.Dashboard.Common;
 /// <summary>
 /// Everything the version page shows, read with the one reader of each document (gate decision, compliance summary,
 /// SBOM, findings) and the signature checked live by <see cref="VersionVerifier"/> against the worker's trust store.
-/// A document that cannot be read is named in <see cref="Problems"/>, not thrown: the page still shows the rest.
+/// A document that cannot be read is named in <see cref="Problems"/>, not thrown: the page still shows the rest. The
+/// anomalies are the API's and the command line's <see cref="AnomaliesView"/>; a stored report that cannot be read is
+/// <see cref="AnomaliesProblem"/>, shown in their section.
 /// </summary>
 public sealed record VersionEvidence(
     ImageVersion Version,
@@ -25,9 +29,16 @@ public sealed record VersionEvidence(
     IReadOnlyList<string> Problems
 )
 {
+    /// <summary>The anomaly report with its acknowledgements; null without one (or when it is unreadable).</summary>
+    public AnomaliesView? Anomalies { get; init; }
+
+    /// <summary>Why the stored anomaly report cannot be read (version, file, JSON path); null when it can.</summary>
+    public string? AnomaliesProblem { get; init; }
+
     internal static async Task<VersionEvidence> ReadAsync(
         ImageVersion version,
         Pipeline pipeline,
+        IPromotionStore store,
         CancellationToken cancellationToken
     )
     {
@@ -66,6 +77,17 @@ public sealed record VersionEvidence(
             pipeline.TrustStore(),
             cancellationToken
         );
+        AnomaliesView? anomalies = null;
+        string? anomaliesProblem = null;
+        try
+        {
+            anomalies = await AnomaliesView.LoadAsync(version, store, cancellationToken);
+        }
+        catch (EvidenceUnreadableException e)
+        {
+            anomaliesProblem = e.Message;
+        }
+
         return new VersionEvidence(
             version,
             gate,
@@ -74,7 +96,11 @@ public sealed record VersionEvidence(
             findings,
             verification,
             problems
-        );
+        )
+        {
+            Anomalies = anomalies,
+            AnomaliesProblem = anomaliesProblem,
+        };
     }
 
     private static bool HasInventory(ImageVersion version) =>

@@ -35,9 +35,11 @@ internal static class AnomalyEndpoints
             .WithDescription(
                 "The anomaly report of the version (raised anomalies first, inherited and expected ones too), each "
                     + "anomaly with whether and by whom it was acknowledged. 404 for an unknown image or version, "
-                    + "or a version without a report."
+                    + "or a version without a report; 500 naming the file and what is wrong in it for a stored "
+                    + "report that is not a valid one."
             )
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status500InternalServerError);
 
         images
             .MapPost("/{image}/versions/{version}/anomalies/{id}/ack", AcknowledgeAsync)
@@ -78,10 +80,36 @@ internal static class AnomalyEndpoints
             return PromotionEndpoints.Required("reason", "why the change is accepted");
         }
 
+        try
+        {
+            return TypedResults.Ok(
+                await RecordAsync(http, catalog, image, version, id, body.Reason, cancellationToken)
+            );
+        }
+        catch (ActionForbiddenException e)
+        {
+            return PromotionEndpoints.Refused(e.RequiredRole, e.Message, e.Reasons);
+        }
+    }
+
+    /// <summary>
+    /// The acknowledgement the API and the dashboard record: the fields' limits, 404 for an id the report does not
+    /// hold, then the command line's operation as the token's actor (audited <c>acknowledge-anomaly</c>).
+    /// </summary>
+    internal static async Task<AnomalyAcknowledgement> RecordAsync(
+        HttpContext http,
+        Catalog catalog,
+        string image,
+        string version,
+        string id,
+        string reason,
+        CancellationToken cancellationToken
+    )
+    {
         PromotionEndpoints
             .Names(image, version)
             .Text("id", id, InputLimits.MaxShortTextLength)
-            .Reason("reason", body.Reason)
+            .Reason("reason", reason)
             .ThrowIfAny();
         var view = await LoadAsync(catalog, image, version, cancellationToken);
         if (!view.Anomalies.Any(a => a.Id == id))
@@ -92,25 +120,16 @@ internal static class AnomalyEndpoints
             );
         }
 
-        try
-        {
-            return TypedResults.Ok(
-                await PromotionEndpoints
-                    .Operations(http)
-                    .AcknowledgeAnomalyAsync(
-                        PromotionEndpoints.ActorOf(http.User),
-                        image,
-                        version,
-                        id,
-                        body.Reason.Trim(),
-                        cancellationToken
-                    )
+        return await PromotionEndpoints
+            .Operations(http)
+            .AcknowledgeAnomalyAsync(
+                PromotionEndpoints.ActorOf(http.User),
+                image,
+                version,
+                id,
+                reason.Trim(),
+                cancellationToken
             );
-        }
-        catch (ActionForbiddenException e)
-        {
-            return PromotionEndpoints.Refused(e.RequiredRole, e.Message, e.Reasons);
-        }
     }
 
     private static async Task<AnomaliesView> LoadAsync(

@@ -5,6 +5,7 @@ using ImageForge.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 
 namespace ImageForge.Server.Api;
 
@@ -20,9 +21,13 @@ internal sealed class NotFoundException(string message) : ImageForgeException(me
 /// problems), <see cref="NotFoundException"/> 404, <see cref="RefusedException"/> 409 with <c>reasons</c>,
 /// <see cref="PromotionConflictException"/> and <see cref="BuildNotRunningException"/> 409, a request the endpoint
 /// could not bind (<see cref="BadHttpRequestException"/>: a body of the wrong shape 400 naming the JSON path, a body
-/// over the limit 413). Anything else is left to the default handler (500 without details).
+/// over the limit 413), <see cref="EvidenceUnreadableException"/> 500 naming the version and the stored file (the
+/// worker's problem, logged as an error). Anything else is left to the default handler (500 without details).
 /// </summary>
-internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed partial class ApiExceptionHandler(
+    IProblemDetailsService problems,
+    ILogger<ApiExceptionHandler> logger
+) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(
         HttpContext httpContext,
@@ -34,6 +39,11 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
         if (problem is null)
         {
             return false;
+        }
+
+        if (exception is EvidenceUnreadableException unreadable)
+        {
+            LogUnreadable(httpContext.Request.Path, unreadable.Message);
         }
 
         httpContext.Response.StatusCode =
@@ -69,6 +79,10 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
             ),
             PromotionConflictException e => Problem(StatusCodes.Status409Conflict, e.Message),
             BuildNotRunningException e => Problem(StatusCodes.Status409Conflict, e.Message),
+            EvidenceUnreadableException e => Problem(
+                StatusCodes.Status500InternalServerError,
+                e.Message
+            ),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
                 StatusCodes.Status413PayloadTooLarge,
                 $"the request body is larger than {bodyLimit} bytes (docs/worker.md, request limits); nothing was changed"
@@ -96,6 +110,9 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems) : IEx
             : "";
         return $"{e.Path ?? "$"}: {reason}{place}";
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Path}: stored evidence: {Problem}")]
+    private partial void LogUnreadable(string path, string problem);
 
     private static ProblemDetails Problem(int status, string detail) =>
         new() { Status = status, Detail = detail };

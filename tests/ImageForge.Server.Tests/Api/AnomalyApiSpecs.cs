@@ -1,13 +1,17 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using ImageForge.Application.Access;
 using ImageForge.Core.Anomalies;
 using ImageForge.Core.Builds;
+using ImageForge.Server.Api;
+using ImageForge.Server.Tests.Webhooks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Shouldly;
 using Xunit;
+using static ImageForge.TestSupport.AnomalyReports;
 
 namespace ImageForge.Server.Tests.Api;
 
@@ -189,55 +193,45 @@ public sealed class AnomalyApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
             .ShouldAllBe(a => !a.GetProperty("acknowledged").GetBoolean());
     }
 
-    // A raised high anomaly and an expected (suppressed) medium one.
-    internal static readonly Anomaly Setuid = Of(
-        "setuid_file",
-        "/usr/local/bin/extra ab12",
-        AnomalySeverity.High,
-        "new setuid/setgid file /usr/local/bin/extra ab12: absent in the last 20 builds"
-    );
-
-    internal static readonly Anomaly Unit = Of(
-        "enabled_unit",
-        "nginx.service",
-        AnomalySeverity.Medium,
-        "new enabled service nginx.service: absent in the last 20 builds"
-    ) with
+    [Fact(Timeout = 60_000)]
+    public async Task A_stored_report_that_is_not_a_report_is_a_500_naming_the_version_the_file_and_the_JSON_path_and_logged_as_an_error()
     {
-        SuppressedBy = "expected: this version adds nginx (until 2027-06-30)",
-    };
-
-    /// <summary>A first-seen anomaly (a rule's with <paramref name="detector"/>), its id as the detector makes it.</summary>
-    internal static Anomaly Of(
-        string signal,
-        string subject,
-        AnomalySeverity severity,
-        string explanation,
-        AnomalyDetectorKind detector = AnomalyDetectorKind.FirstSeen
-    ) =>
-        new()
-        {
-            Id = Anomaly.IdOf(signal, subject),
-            Signal = signal,
-            Detector = detector,
-            Severity = severity,
-            Subject = subject,
-            Baseline = "absent in the last 20 builds",
-            Explanation = explanation,
-        };
-
-    /// <summary>The anomaly report of a version of <paramref name="image"/> holding <paramref name="anomalies"/>.</summary>
-    internal static string Report(string image, params Anomaly[] anomalies) =>
-        Encoding.UTF8.GetString(
-            new AnomalyReport
-            {
-                Image = image,
-                Version = "recorded",
-                Target = "local",
-                ComparedWith = ["2026.11.01.1"],
-                Anomalies = anomalies,
-            }.ToJson()
+        var v = await api.AddVersionAsync(
+            "anomalies-malformed",
+            (
+                AnomalyReport.Kind,
+                AnomalyReport.MediaType,
+                Report("anomalies-malformed", Setuid).Replace("\"high\"", "\"severe\"")
+            )
         );
+        // The same API and catalog, with the exception handler's log kept.
+        var log = new ListLogger<ApiExceptionHandler>();
+        using var logged = api.WithWebHostBuilder(web =>
+            web.ConfigureServices(services =>
+                services.AddSingleton<ILogger<ApiExceptionHandler>>(log)
+            )
+        );
+        using var viewer = logged.CreateClient();
+        viewer.DefaultRequestHeaders.Authorization = new(
+            "Bearer",
+            api.CreateToken(ApiRoles.Viewer).Secret
+        );
+
+        var problem = await ApiAssert.ProblemAsync(
+            await viewer.GetAsync(Anomalies(v)),
+            StatusCodes.Status500InternalServerError
+        );
+
+        var detail = problem.GetProperty("detail").GetString()!;
+        detail.ShouldContain(
+            $"the anomalies evidence of anomalies-malformed@{v.Version} is unreadable"
+        );
+        detail.ShouldContain(v.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
+        detail.ShouldContain("$.anomalies[0].severity");
+        log.Entries.ShouldContain(e =>
+            e.Level == LogLevel.Error && e.Text.Contains(detail, StringComparison.Ordinal)
+        );
+    }
 
     private Task<ImageVersion> AddVersionAsync(string image) =>
         api.AddVersionAsync(

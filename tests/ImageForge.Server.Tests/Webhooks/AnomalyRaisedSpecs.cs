@@ -4,6 +4,7 @@ using ImageForge.Core.Anomalies;
 using ImageForge.Core.Builds;
 using ImageForge.Server.Queue;
 using ImageForge.Server.Tests.Api;
+using ImageForge.TestSupport;
 using Shouldly;
 using Xunit;
 
@@ -15,7 +16,7 @@ namespace ImageForge.Server.Tests.Webhooks;
 /// </summary>
 public sealed class AnomalyRaisedSpecs(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private static readonly Anomaly Uid0 = AnomalyApiSpecs.Of(
+    private static readonly Anomaly Uid0 = AnomalyReports.Of(
         "uid0_account",
         "toor",
         AnomalySeverity.Critical,
@@ -23,7 +24,7 @@ public sealed class AnomalyRaisedSpecs(ApiFactory api) : IClassFixture<ApiFactor
         AnomalyDetectorKind.Rule
     );
 
-    private static readonly Anomaly Inherited = AnomalyApiSpecs.Setuid with
+    private static readonly Anomaly Inherited = AnomalyReports.Setuid with
     {
         Id = Anomaly.IdOf("setuid_file", "/usr/bin/from-parent"),
         Inherited = true,
@@ -35,8 +36,8 @@ public sealed class AnomalyRaisedSpecs(ApiFactory api) : IClassFixture<ApiFactor
         var (build, version) = await BuildAsync(
             "raised-high",
             Uid0,
-            AnomalyApiSpecs.Setuid,
-            AnomalyApiSpecs.Unit,
+            AnomalyReports.Setuid,
+            AnomalyReports.Unit,
             Inherited
         );
         var events = new RecordingWorkerEvents();
@@ -54,7 +55,7 @@ public sealed class AnomalyRaisedSpecs(ApiFactory api) : IClassFixture<ApiFactor
         var anomalies = data.GetProperty("anomalies").EnumerateArray().ToList();
         anomalies
             .Select(a => a.GetProperty("id").GetString())
-            .ShouldBe([Uid0.Id, AnomalyApiSpecs.Setuid.Id]);
+            .ShouldBe([Uid0.Id, AnomalyReports.Setuid.Id]);
         anomalies[0]
             .EnumerateObject()
             .Select(p => p.Name)
@@ -70,9 +71,9 @@ public sealed class AnomalyRaisedSpecs(ApiFactory api) : IClassFixture<ApiFactor
     {
         var (build, version) = await BuildAsync(
             "raised-none",
-            AnomalyApiSpecs.Unit,
+            AnomalyReports.Unit,
             Inherited,
-            AnomalyApiSpecs.Setuid with
+            AnomalyReports.Setuid with
             {
                 Id = Anomaly.IdOf("size.rootfs_bytes", "size.rootfs_bytes"),
                 Signal = "size.rootfs_bytes",
@@ -101,7 +102,7 @@ public sealed class AnomalyRaisedSpecs(ApiFactory api) : IClassFixture<ApiFactor
     {
         var version = await api.AddVersionAsync(
             image,
-            (AnomalyReport.Kind, AnomalyReport.MediaType, AnomalyApiSpecs.Report(image, anomalies))
+            (AnomalyReport.Kind, AnomalyReport.MediaType, AnomalyReports.Report(image, anomalies))
         );
         return ((await api.Catalog.GetBuildAsync(version.BuildId))!, version);
     }
