@@ -172,6 +172,7 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddSingleton<IBuildRequests, BuildRequests>();
         services.AddSingleton<ScheduledBuilds>();
         services.AddSingleton<CveRescan>();
+        services.AddSingleton<CatalogHealthMonitor>();
         services.AddSingleton<QueueRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
         services.AddWebhooks(options.Config.Webhooks);

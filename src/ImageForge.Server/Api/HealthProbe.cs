@@ -1,6 +1,7 @@
 using ImageForge.Application;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Providers;
+using ImageForge.Server.Queue;
 using ImageForge.Toolchain.Packer;
 using ImageForge.Toolchain.Processes;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,9 @@ internal sealed class HealthProbe(
     IOptions<ApiHealthOptions> options,
     TimeProvider time,
     ProviderRegistry providers,
-    Pipeline? pipeline = null
+    Pipeline? pipeline = null,
+    CatalogHealthMonitor? writes = null,
+    Storage.Catalog? catalog = null
 ) : IDisposable
 {
     /// <summary>The tools the providers' builds need, in the order /health lists them (Packer always first).</summary>
@@ -101,11 +104,37 @@ internal sealed class HealthProbe(
             ? await PackerVersionAsync(packerPath, cancellationToken)
             : new PackerHealth(false, null);
         var clouds = await ProvidersAsync(cancellationToken);
+        var store = CatalogWrites();
         var ok =
             packer.Available
             && tools.Values.All(t => t.Available)
-            && clouds.Values.All(p => p.Available);
-        return new HealthReport(ok ? "ok" : "degraded", packer, tools, clouds);
+            && clouds.Values.All(p => p.Available)
+            && store.Available;
+        return new HealthReport(ok ? "ok" : "degraded", packer, tools, clouds, store);
+    }
+
+    private CatalogHealth CatalogWrites()
+    {
+        if (writes?.Last is not { } last)
+        {
+            return new CatalogHealth(true, catalog?.Location, null, null, null);
+        }
+
+        var problem =
+            last.Problem
+            ?? (
+                last.Healthy
+                    ? null
+                    : $"the worker's last write waited {last.Took.TotalSeconds:0} s for the catalog's writer lock "
+                        + $"(more than {CatalogHealthMonitor.SlowWrite.TotalSeconds:0} s): another session holds it"
+            );
+        return new CatalogHealth(
+            problem is null,
+            catalog?.Location,
+            last.At,
+            Math.Round(last.Took.TotalSeconds, 3),
+            problem
+        );
     }
 
     // Every provider with an access probe and a valid definition targeting it, asked at once; a probe that does not

@@ -30,7 +30,8 @@ public sealed partial class QueueRunner(
     IWorkerEvents events,
     TimeProvider time,
     ILogger<QueueRunner> log,
-    ILoggerFactory loggers
+    ILoggerFactory loggers,
+    CatalogHealthMonitor health
 ) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
@@ -196,7 +197,16 @@ public sealed partial class QueueRunner(
                     return;
                 }
 
-                await catalog.HeartbeatAsync(claimant.Worker, CancellationToken.None);
+                var started = time.GetTimestamp();
+                try
+                {
+                    await catalog.HeartbeatAsync(claimant.Worker, CancellationToken.None);
+                }
+                finally
+                {
+                    health.Record(time.GetUtcNow(), time.GetElapsedTime(started), null);
+                }
+
                 foreach (var (id, build) in _running)
                 {
                     // A build that ended since the loop began is not running any more: nothing to renew or stop.
@@ -227,6 +237,7 @@ public sealed partial class QueueRunner(
             catch (CatalogException e)
             {
                 // The database is unreachable: a lease not renewed now may be renewed at the next tick.
+                health.Record(time.GetUtcNow(), TimeSpan.Zero, e.Message);
                 LogKeepAliveFailed(e.Message);
             }
         }

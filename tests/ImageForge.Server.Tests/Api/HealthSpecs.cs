@@ -93,4 +93,51 @@ public sealed class HealthSpecs(ApiFactory api) : IClassFixture<ApiFactory>
         fresh.Tools["zstd"].Available.ShouldBeFalse();
         fresh.Status.ShouldBe("degraded");
     }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(0.2, null, true, null)]
+    [InlineData(31, null, false, "waited 31 s for the catalog's writer lock (more than 30 s)")]
+    [InlineData(
+        0,
+        "The catalog postgresql://imageforge@db:5432/imageforge does not answer",
+        false,
+        "does not answer"
+    )]
+    public async Task The_worker_s_last_catalog_write_failing_or_waiting_over_30_s_makes_health_degraded(
+        double seconds,
+        string? failure,
+        bool available,
+        string? problem
+    )
+    {
+        var time = new ManualTimeProvider(ApiFactory.Start);
+        var writes = new Queue.CatalogHealthMonitor();
+        using var probe = new HealthProbe(
+            Options.Create(
+                new ApiHealthOptions { PackerExecutable = ApiFactory.FakePacker, SearchPath = "" }
+            ),
+            time,
+            TestProviders.Shipped,
+            writes: writes
+        );
+        var before = await probe.GetAsync();
+        writes.Record(ApiFactory.Start, TimeSpan.FromSeconds(seconds), failure);
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        var report = await probe.GetAsync();
+
+        before.Catalog.ShouldBe(new CatalogHealth(true, null, null, null, null));
+        report.Catalog.Available.ShouldBe(available);
+        report.Catalog.LastWriteAt.ShouldBe(ApiFactory.Start);
+        report.Catalog.LastWriteSeconds.ShouldBe(seconds);
+        if (problem is null)
+        {
+            report.Catalog.Problem.ShouldBeNull();
+        }
+        else
+        {
+            report.Catalog.Problem!.ShouldContain(problem);
+            report.Status.ShouldBe("degraded");
+        }
+    }
 }
