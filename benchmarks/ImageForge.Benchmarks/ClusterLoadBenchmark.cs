@@ -216,7 +216,11 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
                             while (
                                 await catalog.ClaimNextAsync(
                                     Limits,
-                                    new Claimant("worker", Environment.ProcessId, TimeSpan.FromHours(1)),
+                                    new Claimant(
+                                        "worker",
+                                        Environment.ProcessId,
+                                        TimeSpan.FromHours(1)
+                                    ),
                                     time.GetUtcNow()
                                 )
                                     is { } build

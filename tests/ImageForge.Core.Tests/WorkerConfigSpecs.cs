@@ -73,6 +73,7 @@ public sealed class WorkerConfigSpecs
         config.Lease.ShouldBe(TimeSpan.FromSeconds(60));
         config.MaxAttempts.ShouldBe(3);
         config.Capacity.ShouldBe(4);
+        config.Providers.ShouldBe(["local", "aws", "azure", "gcp"]);
         config.Shutdown.ShouldBe(ShutdownMode.Cancel);
         config.ShutdownTimeout.ShouldBe(TimeSpan.FromMinutes(30));
         config.MisfireGrace.ShouldBe(TimeSpan.FromHours(6));
@@ -191,6 +192,14 @@ public sealed class WorkerConfigSpecs
     [InlineData("queue:\n  max_attempts: 0\n", 2, "queue.max_attempts", "1 or more", "'0'")]
     [InlineData("name: [a, b]\n", 1, "name", "found a list")]
     [InlineData("queue:\n  capacity: 0\n", 2, "queue.capacity", "1 or more")]
+    [InlineData(
+        "queue:\n  providers: [gpc]\n",
+        2,
+        "queue.providers[0]",
+        "unknown provider 'gpc'",
+        "did you mean 'gcp'?"
+    )]
+    [InlineData("queue:\n  providers: []\n", 2, "queue.providers", "the list is empty")]
     [InlineData("queue:\n  limit: { aws: 2 }\n", 2, "queue.limit", "unknown key 'limit'")]
     [InlineData("webhooks:\n  max_attempts: 0\n", 2, "webhooks.max_attempts", "1 or more")]
     [InlineData("webhooks:\n  retries: 3\n", 2, "webhooks.retries", "unknown key", "max_attempts")]

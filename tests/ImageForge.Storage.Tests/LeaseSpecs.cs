@@ -231,6 +231,33 @@ public abstract class LeaseSpecs(CatalogBackend backend) : IDisposable
     }
 
     [Fact]
+    public async Task A_worker_claims_only_builds_whose_every_target_it_takes()
+    {
+        var catalog = await _data.OpenAsync();
+        var limits = new Dictionary<string, int> { ["local"] = 5, ["aws"] = 5 };
+        await catalog.EnqueueAsync(new BuildRequest(Builds.For("local-only"), null, false), Nine);
+        await catalog.EnqueueAsync(
+            new BuildRequest(Builds.For("multi", "local,aws"), null, false),
+            Nine
+        );
+        await catalog.EnqueueAsync(new BuildRequest(Builds.For("cloud", "aws"), null, false), Nine);
+        var awsOnly = Worker("aws-worker", TimeSpan.FromHours(1)) with
+        {
+            Providers = new HashSet<string>(["aws"], StringComparer.Ordinal),
+        };
+
+        var first = await catalog.ClaimNextAsync(limits, awsOnly, Nine);
+        var none = await catalog.ClaimNextAsync(limits, awsOnly, Nine);
+        var any = Worker("any", TimeSpan.FromHours(1));
+        var second = await catalog.ClaimNextAsync(limits, any, Nine);
+        var third = await catalog.ClaimNextAsync(limits, any, Nine);
+
+        first!.Image.ShouldBe("cloud");
+        none.ShouldBeNull();
+        (second!.Image, third!.Image).ShouldBe(("local-only", "multi"));
+    }
+
+    [Fact]
     public async Task Workers_register_heartbeat_and_stop_and_are_listed_with_their_builds()
     {
         var catalog = await _data.OpenAsync();

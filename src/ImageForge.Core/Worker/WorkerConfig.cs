@@ -45,6 +45,13 @@ public sealed record WorkerConfig
     /// </summary>
     public int? Capacity { get; init; }
 
+    /// <summary>
+    /// <c>queue.providers</c>: the providers whose builds this worker claims (a build with imports needs every one of its
+    /// targets); null (the default) for every provider it builds. Workers with different credentials or tools then
+    /// share one queue.
+    /// </summary>
+    public IReadOnlyList<string>? Providers { get; init; }
+
     /// <summary><c>name</c>: the worker's name in <c>imageforge workers</c>; null for the host name.</summary>
     public string? Name { get; init; }
 

@@ -46,6 +46,7 @@ public static class WorkerConfigParser
         "lease",
         "max_attempts",
         "capacity",
+        "providers",
     ];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["misfire_grace"];
     private static readonly IReadOnlyList<string> CveRescanKeys = ["interval"];
@@ -149,7 +150,7 @@ public static class WorkerConfigParser
         }
 
         var defaults = WorkerConfig.Default;
-        var (limits, lease, maxAttempts, capacity) = ReadQueue(map, providers);
+        var (limits, lease, maxAttempts, capacity, claims) = ReadQueue(map, providers);
         var shutdown = ReadShutdown(map);
         var shutdownTimeout = ReadDuration(
             map,
@@ -187,6 +188,7 @@ public static class WorkerConfigParser
             Lease = lease ?? defaults.Lease,
             MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
             Capacity = capacity,
+            Providers = claims,
             Shutdown = shutdown ?? defaults.Shutdown,
             ShutdownTimeout = shutdownTimeout ?? defaults.ShutdownTimeout,
             MisfireGrace = misfireGrace ?? defaults.MisfireGrace,
@@ -218,14 +220,15 @@ public static class WorkerConfigParser
         Dictionary<string, int> Limits,
         TimeSpan? Lease,
         int? MaxAttempts,
-        int? Capacity
+        int? Capacity,
+        IReadOnlyList<string>? Providers
     ) ReadQueue(MappingReader map, IReadOnlyList<string> providers)
     {
         var limits = new Dictionary<string, int>(StringComparer.Ordinal);
         var queueNode = map.Get("queue");
         if (queueNode is null)
         {
-            return (limits, null, null, null);
+            return (limits, null, null, null, null);
         }
         var queue = MappingReader.Open(
             queueNode,
@@ -236,7 +239,7 @@ public static class WorkerConfigParser
         );
         if (queue is null)
         {
-            return (limits, null, null, null);
+            return (limits, null, null, null, null);
         }
 
         var lease = ReadDuration(queue, "lease", WorkerConfig.Default.Lease, allowZero: false);
@@ -253,7 +256,7 @@ public static class WorkerConfigParser
             min: 1
         );
         ReadLimits(queue, providers, limits);
-        return (limits, lease, maxAttempts, capacity);
+        return (limits, lease, maxAttempts, capacity, ReadProviders(queue, providers));
     }
 
     private static void ReadLimits(
@@ -444,6 +447,49 @@ public static class WorkerConfigParser
             return null;
         }
         return url;
+    }
+
+    // queue.providers: the providers whose builds this worker claims (a subset of those it can build).
+    private static List<string>? ReadProviders(MappingReader queue, IReadOnlyList<string> providers)
+    {
+        var node = queue.Get("providers");
+        if (node is null)
+        {
+            return null;
+        }
+        var items = Schema.ScalarList(
+            node,
+            queue.PathOf("providers"),
+            "providers (" + string.Join(", ", providers) + ")",
+            "a provider",
+            queue.Problems
+        );
+        if (items is null)
+        {
+            return null;
+        }
+        var before = queue.Problems.Count;
+        if (items.Count == 0)
+        {
+            queue.Problems.Add(
+                queue.LineOf("providers"),
+                queue.PathOf("providers"),
+                $"the list is empty: name the providers whose builds this worker takes ({string.Join(", ", providers)}), or remove the key for all"
+            );
+        }
+        foreach (var (value, line, path) in items)
+        {
+            if (!providers.Contains(value, StringComparer.Ordinal))
+            {
+                queue.Problems.Add(
+                    line,
+                    path,
+                    MappingReader.UnknownMessage("provider", value, providers)
+                );
+            }
+        }
+        Schema.ReportRepeats(items, "provider", queue.Problems);
+        return queue.Problems.Count == before ? [.. items.Select(i => i.Value)] : null;
     }
 
     private static List<string>? ReadEvents(MappingReader endpoint)

@@ -33,8 +33,9 @@ public interface IBuildQueueStore
     );
 
     /// <summary>
-    /// Takes the oldest queued build whose target has fewer running builds than its limit (targets missing from
-    /// <paramref name="limits"/> have limit 1), and turns it Running under the claimant's lease, started at
+    /// Takes the oldest queued build the claimant takes (<see cref="Claimant.Providers"/>) whose target has fewer
+    /// running builds than its limit (targets missing from <paramref name="limits"/> have limit 1), and turns it
+    /// Running under the claimant's lease, started at
     /// <paramref name="at"/>: its epoch raised by one, its attempts by one, its lease running out after
     /// <see cref="Claimant.Lease"/> by the database's clock. Null when nothing can start now. Two callers never
     /// claim the same build.
@@ -106,7 +107,13 @@ public interface IBuildQueueStore
 }
 
 /// <summary>Who claims a queued build: the worker (<see cref="WorkerInfo.Id"/>), its process, and the lease it asks.</summary>
-public sealed record Claimant(string Worker, int Pid, TimeSpan Lease);
+public sealed record Claimant(string Worker, int Pid, TimeSpan Lease)
+{
+    /// <summary>
+    /// The providers whose builds it takes: only builds all of whose targets are among them are claimed. Null for any.
+    /// </summary>
+    public IReadOnlySet<string>? Providers { get; init; }
+}
 
 /// <summary>A build whose lease ran out, as it was (<paramref name="Build"/>), and what it became.</summary>
 /// <param name="Build">The build before it was taken over: its owner, tool process group and attempts.</param>

@@ -66,18 +66,25 @@ public sealed partial class QueueRunner(
         }
 
         var name = config.Name ?? Environment.MachineName;
+        // The providers it takes: those it builds, narrowed by queue.providers.
+        var takes = new SortedSet<string>(
+            pipeline.BuildableProviders.Where(p =>
+                config.Providers?.Contains(p, StringComparer.Ordinal) != false
+            ),
+            StringComparer.Ordinal
+        );
         var worker = await catalog.RegisterWorkerAsync(
             $"{name}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}",
             name,
             Environment.ProcessId,
-            new WorkerCapabilities(
-                [.. pipeline.BuildableProviders.Order(StringComparer.Ordinal)],
-                File.Exists("/dev/kvm")
-            ),
+            new WorkerCapabilities([.. takes], File.Exists("/dev/kvm")),
             config.Lease,
             cancellationToken
         );
-        _claimant = new Claimant(worker.Id, Environment.ProcessId, config.Lease);
+        _claimant = new Claimant(worker.Id, Environment.ProcessId, config.Lease)
+        {
+            Providers = takes,
+        };
         LogRegistered(worker.Id, catalog.Location, config.Lease.TotalSeconds);
         // A dead predecessor's builds (their leases just ended above) are taken over before anything is claimed.
         await ReapExpiredAsync();

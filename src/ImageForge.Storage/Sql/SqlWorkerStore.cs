@@ -173,6 +173,9 @@ internal sealed partial class SqlWorkerStore
         );
         var next = heads
             .Where(h =>
+                claimant.Providers is not { } takes || h.Target.Split(',').All(takes.Contains)
+            )
+            .Where(h =>
                 running.GetValueOrDefault(BuilderOf(h.Target))
                 < limits.GetValueOrDefault(BuilderOf(h.Target), 1)
             )
