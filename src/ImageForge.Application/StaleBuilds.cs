@@ -109,7 +109,14 @@ public static class StaleBuilds
         MountTable.UnmountBelow(work);
         if (Directory.Exists(work) && MountTable.MountsBelow(work).Count == 0)
         {
-            Directory.Delete(work, recursive: true);
+            try
+            {
+                Directory.Delete(work, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // A leftover process of the build removed its own part of it while this ran.
+            }
         }
     }
 }

@@ -145,6 +145,42 @@ public sealed class PostgresCatalogSpecs : IDisposable
         (await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 7)).Id.ShouldBe("2");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_session_paused_inside_a_write_is_ended_by_the_server_so_the_writer_lock_comes_back()
+    {
+        // Arrange: a session with the catalog's own settings (idle timeout shortened to 1 s) takes the writers' lock
+        // and then sits idle, as a worker stopped with SIGSTOP in the middle of a write would.
+        using var data = new TempDataDirectory(CatalogBackend.Postgres);
+        var catalog = await data.OpenAsync();
+        await using var paused = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(data.ConnectionString)
+            {
+                Pooling = false,
+                Options = PostgresDatabase.SessionOptions(
+                    Catalog.DefaultBusyTimeout,
+                    TimeSpan.FromSeconds(1)
+                ),
+            }.ToString()
+        );
+        await paused.OpenAsync();
+        var held = await paused.BeginTransactionAsync();
+        await paused.ExecuteAsync(
+            "SELECT pg_advisory_xact_lock(@Key)",
+            new { Key = PostgresDialect.WriterLock },
+            held
+        );
+
+        // Act: a write of another session waits for the lock, well short of its 30 s lock timeout.
+        var build = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 7);
+
+        // Assert: the server ended the idle session; its transaction is gone with it.
+        build.Id.ShouldBe("1");
+        await Should.ThrowAsync<NpgsqlException>(() => paused.ExecuteAsync("SELECT 1", null, held));
+        PostgresDatabase
+            .SessionOptions(TimeSpan.FromSeconds(30), PostgresDatabase.IdleInTransaction)
+            .ShouldBe("-c lock_timeout=30000 -c idle_in_transaction_session_timeout=10000");
+    }
+
     [Theory]
     [InlineData("Hots=db", "not a PostgreSQL connection string")]
     [InlineData("Username=imageforge;Database=catalog", "names no Host")]

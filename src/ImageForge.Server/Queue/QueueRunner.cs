@@ -247,6 +247,11 @@ public sealed partial class QueueRunner(
                 health.Record(time.GetUtcNow(), TimeSpan.Zero, e.Message);
                 LogKeepAliveFailed(e.Message);
             }
+            catch (Exception e) when (e is ImageForgeException or IOException)
+            {
+                // Publishing a takeover's end failed: the loop goes on, or the worker's leases would lapse.
+                LogKeepAliveFailed(e.Message);
+            }
         }
     }
 
@@ -276,11 +281,19 @@ public sealed partial class QueueRunner(
             // here; elsewhere its own machine does that (its attempt has its own directories).
             if (HostIdentity.Locate(lease.Build.OwnerHost) == OwnerPlace.ThisBoot)
             {
-                await StaleBuilds.CleanUpAsync(
-                    pipeline.Host.Paths.Data,
-                    lease.Build,
-                    CancellationToken.None
-                );
+                try
+                {
+                    await StaleBuilds.CleanUpAsync(
+                        pipeline.Host.Paths.Data,
+                        lease.Build,
+                        CancellationToken.None
+                    );
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // What is left stays for the next clean-up; the takeover itself is recorded.
+                    LogCleanUpFailed(lease.Build.Id, e.Message);
+                }
             }
 
             if (lease.Became != BuildStatus.Queued)
@@ -406,6 +419,12 @@ public sealed partial class QueueRunner(
         Message = "build {BuildId} taken over ({Became}): {Why}"
     )]
     private partial void LogTakenOver(string buildId, string became, string why);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "build {BuildId}: what its silent worker left could not all be removed: {Problem}"
+    )]
+    private partial void LogCleanUpFailed(string buildId, string problem);
 
     [LoggerMessage(
         Level = LogLevel.Error,

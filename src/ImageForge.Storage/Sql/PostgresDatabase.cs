@@ -7,10 +7,16 @@ namespace ImageForge.Storage.Sql;
 /// <summary>
 /// The catalog in a PostgreSQL database, shared by workers on many machines. Connections come from one Npgsql data
 /// source per catalog (its pool); every session waits at most the lock timeout for a row another session holds, so a
-/// stuck worker shows as an error instead of a hang.
+/// stuck worker shows as an error instead of a hang, and a session that sits idle inside a transaction for
+/// <see cref="IdleInTransaction"/> is ended by the server: a write takes milliseconds, so such a session belongs to a
+/// process that was paused (SIGSTOP) or cut off in the middle of one, and ending it releases the writer lock it held
+/// for everyone else.
 /// </summary>
 internal sealed class PostgresDatabase : CatalogDatabase
 {
+    /// <summary>How long a session may sit idle inside a transaction before the server ends it.</summary>
+    public static readonly TimeSpan IdleInTransaction = TimeSpan.FromSeconds(10);
+
     private readonly NpgsqlDataSource _source;
     private readonly TimeSpan _lockTimeout;
 
@@ -20,15 +26,19 @@ internal sealed class PostgresDatabase : CatalogDatabase
         Name = Describe(builder);
         _lockTimeout = lockTimeout;
         builder.ApplicationName ??= "imageforge";
-        var lockOption = string.Create(
-            CultureInfo.InvariantCulture,
-            $"-c lock_timeout={(long)lockTimeout.TotalMilliseconds}"
-        );
+        var options = SessionOptions(lockTimeout, IdleInTransaction);
         builder.Options = string.IsNullOrEmpty(builder.Options)
-            ? lockOption
-            : $"{builder.Options} {lockOption}";
+            ? options
+            : $"{builder.Options} {options}";
         _source = NpgsqlDataSource.Create(builder);
     }
+
+    /// <summary>The server settings every catalog session starts with (Npgsql's <c>Options</c>).</summary>
+    public static string SessionOptions(TimeSpan lockTimeout, TimeSpan idleInTransaction) =>
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"-c lock_timeout={(long)lockTimeout.TotalMilliseconds} -c idle_in_transaction_session_timeout={(long)idleInTransaction.TotalMilliseconds}"
+        );
 
     public override SqlDialect Dialect => PostgresDialect.Instance;
 
