@@ -115,6 +115,19 @@ public sealed class WorkerRestartSpecs
         var taken = await GetBuildAsync(http, one);
         taken.GetProperty("status").GetString().ShouldBe("failed", taken.ToString());
         taken.GetProperty("message").GetString()!.ShouldContain("queue.max_attempts: 1");
+        // Its end is in the audit trail once, as any build's end.
+        using (var audit = JsonDocument.Parse(await http.GetStringAsync("/api/audit")))
+        {
+            audit
+                .RootElement.EnumerateArray()
+                .Count(e =>
+                    e.GetProperty("action").GetString() == "build"
+                    && e.GetProperty("details")
+                        .GetString()!
+                        .Contains($"\"build\":\"{one}\"", StringComparison.Ordinal)
+                )
+                .ShouldBe(1);
+        }
         Processes.Mentioning(work).ShouldBeEmpty();
         MountTable.MountsBelow(work).ShouldBeEmpty();
         Directory.Exists(work).ShouldBeFalse();

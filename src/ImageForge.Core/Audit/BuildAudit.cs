@@ -34,6 +34,13 @@ public sealed class BuildAudit(
             cancellationToken
         );
 
+    /// <summary>
+    /// Records the end of a build that no worker ran to its end: taken over from a silent worker and ended as failed
+    /// (its last attempt), cancelled or interrupted (docs/cluster.md). The same <c>build</c> event as any end.
+    /// </summary>
+    public Task TakenOverAsync(BuildRecord build, CancellationToken cancellationToken = default) =>
+        log.AppendAsync(EndEntry(build, null), cancellationToken);
+
     public async Task EndedAsync(
         BuildRecord build,
         PreparedBuild prepared,
@@ -41,20 +48,7 @@ public sealed class BuildAudit(
         CancellationToken cancellationToken = default
     )
     {
-        await log.AppendAsync(
-            Entry(
-                build,
-                "build",
-                version,
-                AuditChain.Details(
-                    ("build", build.Id),
-                    ("status", build.Status.ToString().ToLowerInvariant()),
-                    ("message", build.Message),
-                    ("version_status", version?.Status)
-                )
-            ),
-            cancellationToken
-        );
+        await log.AppendAsync(EndEntry(build, version), cancellationToken);
         if (version is null)
         {
             return;
@@ -120,6 +114,19 @@ public sealed class BuildAudit(
             );
         }
     }
+
+    private AuditEntry EndEntry(BuildRecord build, ImageVersion? version) =>
+        Entry(
+            build,
+            "build",
+            version,
+            AuditChain.Details(
+                ("build", build.Id),
+                ("status", build.Status.ToString().ToLowerInvariant()),
+                ("message", build.Message),
+                ("version_status", version?.Status)
+            )
+        );
 
     // An unreadable decision is not audited here: promotion refuses the version for it.
     private static RecordedGateDecision? CurrentGate(ImageVersion version)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ImageForge.Application;
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Telemetry;
@@ -298,10 +299,13 @@ public sealed partial class QueueRunner(
 
             if (lease.Became != BuildStatus.Queued)
             {
-                await PublishAsync(
-                    (await catalog.GetBuildAsync(lease.Build.Id, CancellationToken.None))!,
-                    null
+                // No worker ran it to its end: its end is audited and published here, once (the reaper took it).
+                var ended = (await catalog.GetBuildAsync(lease.Build.Id, CancellationToken.None))!;
+                await new BuildAudit(catalog, catalog, time, pipeline.Providers).TakenOverAsync(
+                    ended,
+                    CancellationToken.None
                 );
+                await PublishAsync(ended, null);
             }
         }
 
