@@ -262,46 +262,4 @@ public sealed class ClusterChaosSpecs(ITestOutputHelper output)
             build.ImageforgeProcess("worker", "--config", config, "--urls", "http://127.0.0.1:0")
         );
     }
-
-    private sealed class WorkerProcess
-    {
-        private readonly TaskCompletionSource<int> _group = new(
-            TaskCreationOptions.RunContinuationsAsynchronously
-        );
-        private readonly ConcurrentQueue<string> _output = new();
-
-        public WorkerProcess(ProcessSpec spec)
-        {
-            Exited = Task.Run(async () =>
-            {
-                var exit = -1;
-                await foreach (var e in new ProcessRunner(TimeProvider.System).StreamAsync(spec))
-                {
-                    switch (e)
-                    {
-                        case ProcessStarted started:
-                            _group.TrySetResult(started.ProcessGroup);
-                            break;
-                        case OutputLine line:
-                            _output.Enqueue(line.Text);
-                            break;
-                        case ErrorLine line:
-                            _output.Enqueue(line.Text);
-                            break;
-                        case ProcessExited exited:
-                            exit = exited.ExitCode;
-                            break;
-                    }
-                }
-
-                return exit;
-            });
-        }
-
-        public Task<int> Group => _group.Task;
-
-        public Task<int> Exited { get; }
-
-        public string Output() => string.Join('\n', _output);
-    }
 }

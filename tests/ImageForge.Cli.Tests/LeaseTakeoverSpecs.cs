@@ -62,45 +62,10 @@ public sealed class LeaseTakeoverSpecs
                 .Id;
         }
 
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var started = new TaskCompletionSource<int>(
-            TaskCreationOptions.RunContinuationsAsynchronously
+        var workerA = new WorkerProcess(
+            paused.ImageforgeProcess("worker", "--config", config, "--urls", "http://127.0.0.1:0")
         );
-        var workerA = Task.Run(async () =>
-        {
-            var exit = -1;
-            await foreach (
-                var e in new ProcessRunner(TimeProvider.System).StreamAsync(
-                    paused.ImageforgeProcess(
-                        "worker",
-                        "--config",
-                        config,
-                        "--urls",
-                        "http://127.0.0.1:0"
-                    )
-                )
-            )
-            {
-                switch (e)
-                {
-                    case ProcessStarted s:
-                        started.SetResult(s.ProcessGroup);
-                        break;
-                    case OutputLine line:
-                        output.Enqueue(line.Text);
-                        break;
-                    case ErrorLine line:
-                        output.Enqueue(line.Text);
-                        break;
-                    case ProcessExited exited:
-                        exit = exited.ExitCode;
-                        break;
-                }
-            }
-
-            return exit;
-        });
-        var groupA = await started.Task;
+        var groupA = await workerA.Group;
         try
         {
             var fakePackerA = await paused
@@ -126,9 +91,7 @@ public sealed class LeaseTakeoverSpecs
             var logBefore = await workerB.Catalog.ReadLogAsync(buildId);
             ProcessGroup.Signal(groupA, Continue);
             // A renews every third of its lease: give it several renewals to find out.
-            await WaitUntilAsync(() =>
-                output.Any(l => l.Contains("lease was taken over", StringComparison.Ordinal))
-            );
+            await WaitUntilAsync(() => workerA.Said("lease was taken over"));
             await Task.Delay(Lease);
 
             // Assert: B finished it on its second attempt, with B's Packer's error; A's tools are gone, and A wrote
@@ -158,7 +121,7 @@ public sealed class LeaseTakeoverSpecs
             ProcessGroup.Signal(groupA, Terminate);
         }
 
-        (await workerA.WaitAsync(TimeSpan.FromSeconds(60))).ShouldBe(0, string.Join('\n', output));
+        (await workerA.Exited.WaitAsync(TimeSpan.FromSeconds(60))).ShouldBe(0, workerA.Output());
     }
 
     private static async Task<BuildRecord> WaitForAsync(

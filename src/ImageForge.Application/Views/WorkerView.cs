@@ -1,3 +1,4 @@
+using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 
 namespace ImageForge.Application.Views;
@@ -40,11 +41,10 @@ public sealed record WorkerView(
     public static WorkerView From(WorkerInfo worker)
     {
         ArgumentNullException.ThrowIfNull(worker);
-        var slash = worker.Host.LastIndexOf('/');
         return new WorkerView(
             worker.Id,
             worker.Name,
-            slash > 0 ? worker.Host[..slash] : worker.Host,
+            HostIdentity.HostOf(worker.Host),
             worker.Pid,
             worker.State,
             worker.StartedAt,

@@ -45,8 +45,12 @@ public static class HostIdentity
         return HostOf(ownerHost) == HostOf(here) ? OwnerPlace.EarlierBoot : OwnerPlace.OtherMachine;
     }
 
-    private static string HostOf(string identity) =>
-        identity.LastIndexOf('/') is var slash and >= 0 ? identity[..slash] : identity;
+    /// <summary>The host name of a recorded identity (<c>build-01/8c2e...</c> is <c>build-01</c>).</summary>
+    public static string HostOf(string identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return identity.LastIndexOf('/') is var slash and >= 0 ? identity[..slash] : identity;
+    }
 
     private static string BootId()
     {

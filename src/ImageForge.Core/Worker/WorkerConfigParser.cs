@@ -453,86 +453,72 @@ public static class WorkerConfigParser
     private static List<string>? ReadProviders(MappingReader queue, IReadOnlyList<string> providers)
     {
         var node = queue.Get("providers");
-        if (node is null)
-        {
-            return null;
-        }
-        var items = Schema.ScalarList(
-            node,
-            queue.PathOf("providers"),
-            "providers (" + string.Join(", ", providers) + ")",
-            "a provider",
-            queue.Problems
-        );
-        if (items is null)
-        {
-            return null;
-        }
-        var before = queue.Problems.Count;
-        if (items.Count == 0)
-        {
-            queue.Problems.Add(
-                queue.LineOf("providers"),
-                queue.PathOf("providers"),
+        return node is null
+            ? null
+            : ReadKnownNames(
+                queue,
+                "providers",
+                node,
+                providers,
+                "provider",
+                "a provider",
                 $"the list is empty: name the providers whose builds this worker takes ({string.Join(", ", providers)}), or remove the key for all"
             );
-        }
-        foreach (var (value, line, path) in items)
-        {
-            if (!providers.Contains(value, StringComparer.Ordinal))
-            {
-                queue.Problems.Add(
-                    line,
-                    path,
-                    MappingReader.UnknownMessage("provider", value, providers)
-                );
-            }
-        }
-        Schema.ReportRepeats(items, "provider", queue.Problems);
-        return queue.Problems.Count == before ? [.. items.Select(i => i.Value)] : null;
     }
 
     private static List<string>? ReadEvents(MappingReader endpoint)
     {
         var expectation = "a list of event types: " + string.Join(", ", EventTypes);
         var node = endpoint.Require("events", expectation);
-        if (node is null)
-        {
-            return null;
-        }
+        return node is null
+            ? null
+            : ReadKnownNames(
+                endpoint,
+                "events",
+                node,
+                EventTypes,
+                "event type",
+                "an event type",
+                $"the list is empty: expected at least one event type ({string.Join(", ", EventTypes)}), or remove the endpoint"
+            );
+    }
+
+    // A non-empty list of names, each one of `known` and none twice; null (with the problems) otherwise.
+    private static List<string>? ReadKnownNames(
+        MappingReader map,
+        string key,
+        YNode node,
+        IReadOnlyList<string> known,
+        string noun,
+        string itemExpectation,
+        string whenEmpty
+    )
+    {
         var items = Schema.ScalarList(
             node,
-            endpoint.PathOf("events"),
-            "event types (" + string.Join(", ", EventTypes) + ")",
-            "an event type",
-            endpoint.Problems
+            map.PathOf(key),
+            $"{noun}s ({string.Join(", ", known)})",
+            itemExpectation,
+            map.Problems
         );
         if (items is null)
         {
             return null;
         }
-        var before = endpoint.Problems.Count;
+        var before = map.Problems.Count;
         if (items.Count == 0)
         {
-            endpoint.Problems.Add(
-                endpoint.LineOf("events"),
-                endpoint.PathOf("events"),
-                $"the list is empty: expected at least one event type ({string.Join(", ", EventTypes)}), or remove the endpoint"
-            );
+            map.Problems.Add(map.LineOf(key), map.PathOf(key), whenEmpty);
         }
         foreach (var (value, line, path) in items)
         {
-            if (!EventTypes.Contains(value, StringComparer.Ordinal))
+            if (!known.Contains(value, StringComparer.Ordinal))
             {
-                endpoint.Problems.Add(
-                    line,
-                    path,
-                    MappingReader.UnknownMessage("event type", value, EventTypes)
-                );
+                map.Problems.Add(line, path, MappingReader.UnknownMessage(noun, value, known));
             }
         }
-        Schema.ReportRepeats(items, "event type", endpoint.Problems);
-        return endpoint.Problems.Count == before ? [.. items.Select(i => i.Value)] : null;
+        Schema.ReportRepeats(items, noun, map.Problems);
+        return map.Problems.Count == before ? [.. items.Select(i => i.Value)] : null;
     }
 
     private static string? ReadSecretEnv(MappingReader endpoint)

@@ -208,11 +208,8 @@ internal sealed partial class SqlWorkerStore
         );
         return host is null
             ? $"worker {build.LeaseWorker}"
-            : $"worker {build.LeaseWorker} on {HostName(host)}";
+            : $"worker {build.LeaseWorker} on {HostIdentity.HostOf(host)}";
     }
-
-    private static string HostName(string host) =>
-        host.LastIndexOf('/') is var slash and > 0 ? host[..slash] : host;
 
     public async Task<WorkerInfo> RegisterWorkerAsync(
         string id,
