@@ -127,6 +127,10 @@ internal static class AnomaliesCommand
             $"{report.Image}@{report.Version}  target {report.Target}  compared with {report.ComparedWith.Count} "
                 + $"build(s): {raised.Count} raised, {report.Anomalies.Count - raised.Count} inherited or expected"
         );
+        if (report.ParentChange is { } parent)
+        {
+            await o.WriteLineAsync($"  checked against the parent's change: {parent}");
+        }
         foreach (var a in report.Anomalies)
         {
             var state =

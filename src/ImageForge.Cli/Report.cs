@@ -1,6 +1,8 @@
 using System.Globalization;
 using ImageForge.Application.Views;
+using ImageForge.Core.Anomalies;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Promotion;
 
 namespace ImageForge.Cli;
 
@@ -30,6 +32,7 @@ internal static class Report
                 $"succeeded: {version.Image}@{version.Version} (build {build.Id}) in {took}"
             );
             await VersionFilesAsync(ctx.Out, version);
+            await RaisedAnomaliesAsync(ctx.Out, version);
         }
         else
         {
@@ -61,6 +64,25 @@ internal static class Report
             {
                 await FileLineAsync(writer, e.Kind, e.SizeBytes, e.Sha256, e.Location);
             }
+        }
+    }
+
+    // What the anomaly report raised, so the person who built it sees it before anyone promotes it.
+    private static async Task RaisedAnomaliesAsync(TextWriter writer, ImageVersion version)
+    {
+        var raised = AnomalyAcknowledgements.Raised(version);
+        if (raised.Count == 0)
+        {
+            return;
+        }
+        await writer.WriteLineAsync(
+            $"  anomalies: {raised.Count} raised (imageforge anomalies {version.Image}@{version.Version}):"
+        );
+        foreach (var a in raised)
+        {
+            await writer.WriteLineAsync(
+                $"    {AnomalySeverities.Name(a.Severity), -9} {a.Id}  {a.Explanation}"
+            );
         }
     }
 

@@ -103,6 +103,8 @@ public sealed class AnomaliesCommandSpecs : IDisposable
         );
         result.Error.ShouldContain(v.Evidence.Single(e => e.Kind == AnomalyReport.Kind).Location);
         result.Error.ShouldContain("$.anomalies");
+        result.Error.ShouldContain("expected an array", Case.Sensitive, "said in JSON's words");
+        result.Error.ShouldNotContain("System.", Case.Sensitive, "no .NET type names");
         promotion.ExitCode.ShouldBe(1, promotion.ToString());
         promotion.Error.ShouldContain("refused");
         promotion.Error.ShouldContain(

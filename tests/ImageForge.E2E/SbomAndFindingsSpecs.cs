@@ -225,14 +225,29 @@ public sealed class SbomAndFindingsSpecs(GoldenImageFixture fixture, ITestOutput
         int EvidenceCount
     );
 
-    internal static async Task<VersionFiles> LatestAsync(
+    internal static Task<VersionFiles> LatestAsync(
         Func<CancellationToken, string[], Task<CliResult>> run,
         string image
+    ) => VersionAsync(run, image);
+
+    /// <summary>A version's files (images show), the newest when <paramref name="version"/> is null.</summary>
+    internal static async Task<VersionFiles> VersionAsync(
+        Func<CancellationToken, string[], Task<CliResult>> run,
+        string image,
+        string? version = null
     )
     {
         var show = await run(
             CancellationToken.None,
-            ["images", "show", image, "--output", "json", "--limit", "1"]
+            [
+                "images",
+                "show",
+                version is null ? image : $"{image}@{version}",
+                "--output",
+                "json",
+                "--limit",
+                "1",
+            ]
         );
         show.ExitCode.ShouldBe(0, show.ToString());
         using var json = JsonDocument.Parse(show.Out);
@@ -244,8 +259,8 @@ public sealed class SbomAndFindingsSpecs(GoldenImageFixture fixture, ITestOutput
         {
             files[f.GetProperty("kind").GetString()!] = f.GetProperty("path").GetString()!;
         }
-        var version = v.GetProperty("version").GetString()!;
-        return new VersionFiles($"{image}@{version}", version, files, evidence.Count);
+        var shown = v.GetProperty("version").GetString()!;
+        return new VersionFiles($"{image}@{shown}", shown, files, evidence.Count);
     }
 }
 
@@ -266,6 +281,9 @@ public sealed class InsecureImageFixture : IAsyncLifetime
     public TempDirectory Content { get; } = new("imageforge-e2e-insecure-content");
 
     public CliResult Build { get; private set; } = null!;
+
+    /// <summary>The version <see cref="Build"/> made; other specs of the group build newer ones.</summary>
+    internal SbomAndFindingsSpecs.VersionFiles First { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -300,6 +318,10 @@ public sealed class InsecureImageFixture : IAsyncLifetime
         await File.WriteAllTextAsync(Definitions.Combine(Image + ".yaml"), yaml);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         Build = await Run(timeout.Token, "build", Image, "--reason", "e2e without security suite");
+        if (Build.ExitCode == 0)
+        {
+            First = await SbomAndFindingsSpecs.LatestAsync(Run, Image);
+        }
     }
 
     public Task<CliResult> Run(CancellationToken cancellationToken, params string[] args) =>
@@ -319,18 +341,22 @@ public sealed class InsecureImageFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The specs sharing one <see cref="InsecureImageFixture"/> (one real build, run once).</summary>
+[CollectionDefinition(Name)]
+public sealed class InsecureImageGroup : ICollectionFixture<InsecureImageFixture>
+{
+    public const string Name = "image without the security suite";
+}
+
+[Collection(InsecureImageGroup.Name)]
 public sealed class SecuritySuiteSpecs(InsecureImageFixture fixture, ITestOutputHelper output)
-    : IClassFixture<InsecureImageFixture>
 {
     [Fact(Timeout = 180_000)]
     public async Task A_channel_asking_for_a_fresh_rescan_refuses_a_version_whose_new_findings_fail_the_gates()
     {
         // Arrange: the same content, but dev asks for a fresh re-scan and any fixable finding fails the gates.
         fixture.Build.ExitCode.ShouldBe(0, fixture.Build.ToString());
-        var version = await SbomAndFindingsSpecs.LatestAsync(
-            fixture.Run,
-            InsecureImageFixture.Image
-        );
+        var version = fixture.First;
         using var content = new TempDirectory("imageforge-e2e-rescan");
         TestContent.Copy(content.Path);
 
@@ -374,7 +400,11 @@ public sealed class SecuritySuiteSpecs(InsecureImageFixture fixture, ITestOutput
             CancellationToken.None,
             ["channels", "show", InsecureImageFixture.Image]
         );
-        var after = await SbomAndFindingsSpecs.LatestAsync(fixture.Run, InsecureImageFixture.Image);
+        var after = await SbomAndFindingsSpecs.VersionAsync(
+            fixture.Run,
+            InsecureImageFixture.Image,
+            version.Version
+        );
 
         // Assert
         output.WriteLine(promote.ToString());
@@ -389,10 +419,7 @@ public sealed class SecuritySuiteSpecs(InsecureImageFixture fixture, ITestOutput
     {
         // Arrange
         fixture.Build.ExitCode.ShouldBe(0, fixture.Build.ToString());
-        var version = await SbomAndFindingsSpecs.LatestAsync(
-            fixture.Run,
-            InsecureImageFixture.Image
-        );
+        var version = fixture.First;
 
         // Act
         using var doc = JsonDocument.Parse(

@@ -30,12 +30,11 @@ internal static class TestContent
     /// initramfs from the image: a deliberately broken disk, whose GRUB finds no /vmlinuz. Its audit passes, so the
     /// build goes on to the export and the boot test.
     /// </summary>
-    public static void RemoveKernelInHardening(string root)
-    {
-        var profile = Path.Combine(root, "hardening", "cis", "debian-11");
-        Directory.CreateDirectory(Path.Combine(profile, "rules"));
-        File.WriteAllText(
-            Path.Combine(profile, "rules", "e2e-broken.sh"),
+    public static void RemoveKernelInHardening(string root) =>
+        AddHardeningRule(
+            root,
+            "e2e_remove_kernel",
+            "Test only: remove the kernel so the disk cannot boot",
             """
             # shellcheck shell=bash
             # Test only (E2E): a disk that cannot boot.
@@ -47,9 +46,44 @@ internal static class TestContent
 
             """
         );
+
+    /// <summary>
+    /// A test-only hardening rule for the Debian 11 profile of a content copy that adds what a careless change would:
+    /// a setuid copy of /bin/true as /usr/local/bin/e2e-extra, and an enabled service (e2e-extra.service, a web
+    /// server on port 8080, wanted by multi-user.target). Both are what anomaly detection must flag.
+    /// </summary>
+    public static void AddSetuidFileAndServiceInHardening(string root) =>
+        AddHardeningRule(
+            root,
+            "e2e_extra",
+            "Test only: add a setuid file and an enabled service",
+            """
+            # shellcheck shell=bash
+            # Test only (E2E): a setuid file and a listening service nobody asked for.
+            apply_e2e_extra() {
+                install -m 4755 "$(p /bin/true)" "$(p /usr/local/bin/e2e-extra)"
+                printf '%s\n' '[Unit]' 'Description=E2E extra service' '[Service]' \
+                    'ExecStart=/usr/bin/python3 -m http.server 8080' '[Install]' 'WantedBy=multi-user.target' \
+                    >"$(p /etc/systemd/system/e2e-extra.service)"
+                mkdir -p "$(p /etc/systemd/system/multi-user.target.wants)"
+                ln -sf /etc/systemd/system/e2e-extra.service \
+                    "$(p /etc/systemd/system/multi-user.target.wants/e2e-extra.service)"
+                result applied "setuid /usr/local/bin/e2e-extra and e2e-extra.service added"
+            }
+            audit_e2e_extra() { result pass "test-only rule"; }
+
+            """
+        );
+
+    // A rule of the Debian 11 profile of a content copy (its apply_ and audit_ functions in rules/<id>.sh), run last.
+    private static void AddHardeningRule(string root, string id, string title, string functions)
+    {
+        var profile = Path.Combine(root, "hardening", "cis", "debian-11");
+        Directory.CreateDirectory(Path.Combine(profile, "rules"));
+        File.WriteAllText(Path.Combine(profile, "rules", id.Replace('_', '-') + ".sh"), functions);
         File.AppendAllText(
             Path.Combine(profile, "profile.sh"),
-            "use_rule e2e_remove_kernel \"imageforge:e2e\" \"Test only: remove the kernel so the disk cannot boot\"\n"
+            $"use_rule {id} \"imageforge:e2e\" \"{title}\"\n"
         );
     }
 }

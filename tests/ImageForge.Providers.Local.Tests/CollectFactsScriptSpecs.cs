@@ -106,4 +106,59 @@ public sealed class CollectFactsScriptSpecs : IDisposable
         facts.Systemd.Timers.ShouldBe(["apt-daily.timer"]);
         facts.Sizes.Keys.ShouldContain("rootfs_bytes");
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_base_facts_go_into_the_document_with_their_key_and_a_base_without_key_is_refused()
+    {
+        // Arrange: the base as collected before the image's changes; the image then adds a setuid file.
+        Write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+        var runner = new ProcessRunner(TimeProvider.System);
+        var baseFacts = _dir.Combine("base-facts.json");
+        (
+            await runner.RunToEndAsync(
+                new ProcessSpec("python3").WithArguments([Script, _dir.Combine("root"), baseFacts])
+            )
+        ).Exit.ShouldBe(0);
+        Write(
+            "usr/local/bin/extra",
+            "#!/bin/sh\n",
+            UnixFileMode.SetUser | UnixFileMode.UserExecute
+        );
+        var output = _dir.Combine("image-facts.json");
+
+        // Act
+        var (exit, _, errors) = await runner.RunToEndAsync(
+            new ProcessSpec("python3").WithArguments([
+                Script,
+                "--base",
+                baseFacts,
+                "--base-key",
+                "3fa2b1",
+                _dir.Combine("root"),
+                output,
+            ])
+        );
+        var withoutKey = await runner.RunToEndAsync(
+            new ProcessSpec("python3").WithArguments([
+                Script,
+                "--base",
+                baseFacts,
+                _dir.Combine("root"),
+                _dir.Combine("other.json"),
+            ])
+        );
+
+        // Assert
+        exit.ShouldBe(0, string.Join('\n', errors));
+        var facts = FactsDocuments.ReadImageFacts(output);
+        facts.SetuidFiles.Single().Path.ShouldBe("/usr/local/bin/extra");
+        facts.Base.ShouldNotBeNull();
+        facts.Base.Key.ShouldBe("3fa2b1");
+        facts.Base.Facts.SetuidFiles.ShouldBeEmpty();
+        facts.Base.Facts.Users.Single().Name.ShouldBe("root");
+        facts.Base.Facts.Base.ShouldBeNull();
+        withoutKey.Exit.ShouldNotBe(0);
+        string.Join('\n', withoutKey.Errors).ShouldContain("--base needs --base-key");
+        File.Exists(_dir.Combine("other.json")).ShouldBeFalse();
+    }
 }

@@ -66,6 +66,46 @@ public abstract class FactsStoreSpecs(CatalogBackend backend) : IDisposable
     }
 
     [Fact]
+    public async Task The_base_facts_and_key_of_a_version_read_back_apart_from_its_own()
+    {
+        var catalog = await _data.OpenAsync();
+        var build = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 1);
+        var version = await catalog.ReserveVersionAsync(build.Id, Day);
+        var own = Facts(version, "nginx.service", 2e9);
+        await catalog.RecordFactsAsync(
+            "web",
+            "local",
+            own with
+            {
+                BaseKey = "3fa2b1",
+                Base = Facts(version, "base-only.service", 1e9),
+            }
+        );
+        await catalog.CompleteBuildAsync(
+            build.Id,
+            [Builds.Tarball("web")],
+            [],
+            VersionStatus.Built,
+            Day
+        );
+
+        var stored = await catalog.GetFactsAsync("web", version, "local");
+        var history = await catalog.HistoryAsync("web", "local", null, 20);
+
+        foreach (var facts in new[] { stored!, history.Single() })
+        {
+            facts.Sets.Keys.ShouldBe([FactNames.EnabledUnit]);
+            facts.Set(FactNames.EnabledUnit).ShouldBe(["nginx.service", "ssh.service"]);
+            facts.BaseKey.ShouldBe("3fa2b1");
+            facts.Base!.Set(FactNames.EnabledUnit).ShouldBe(["base-only.service", "ssh.service"]);
+            facts.Base.Metrics.ShouldBe(
+                new Dictionary<string, double> { [FactNames.DiskBytes] = 1e9 }
+            );
+            facts.Metrics.ShouldBe(new Dictionary<string, double> { [FactNames.DiskBytes] = 2e9 });
+        }
+    }
+
+    [Fact]
     public async Task History_holds_the_newest_successful_versions_oldest_first_without_rejected_or_failed_builds()
     {
         var catalog = await _data.OpenAsync();

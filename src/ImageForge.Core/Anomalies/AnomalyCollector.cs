@@ -38,11 +38,13 @@ public sealed class AnomalyCollector(IFactsStore store) : IEvidenceCollector
             settings.Window,
             cancellationToken
         );
+        var parent = BaseChange(current, history, context.BaseImage.Lineage);
         var anomalies = AnomalyDetector.Detect(
             current,
             history,
             settings,
-            DateOnly.FromDateTime(context.At.UtcDateTime)
+            DateOnly.FromDateTime(context.At.UtcDateTime),
+            parent
         );
         var report = new AnomalyReport
         {
@@ -50,6 +52,7 @@ public sealed class AnomalyCollector(IFactsStore store) : IEvidenceCollector
             Version = context.Version,
             Target = context.Target.Provider,
             ComparedWith = [.. history.Select(h => h.Version)],
+            ParentChange = parent?.Description,
             Anomalies = anomalies,
         };
         var document = await EvidenceFiles.WriteAsync(
@@ -75,4 +78,41 @@ public sealed class AnomalyCollector(IFactsStore store) : IEvidenceCollector
         );
         return [document];
     }
+
+    /// <summary>
+    /// The base's own change since the newest build of the window: when that build's base was made from the same
+    /// inputs (the same key) and its facts differ, the source changed under the image (a Debian point release, a
+    /// package's new version), and a difference the base shows too came with it. A new key means the image's own
+    /// inputs changed (a package added to the definition): nothing is inherited then, and what it brought is raised.
+    /// </summary>
+    public static ParentChange? BaseChange(
+        FactSnapshot current,
+        IReadOnlyList<FactSnapshot> history,
+        string baseImage
+    )
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(history);
+        if (
+            current is not { Base: { } after, BaseKey: { } key }
+            || history.Count == 0
+            || history[^1] is not { Base: { } before } previous
+            || previous.BaseKey != key
+            || SameFacts(before, after)
+        )
+        {
+            return null;
+        }
+        return new ParentChange(
+            $"base {baseImage} made again from the same inputs since {previous.Version}, with other contents",
+            before,
+            after
+        );
+    }
+
+    private static bool SameFacts(FactSnapshot a, FactSnapshot b) =>
+        a.Sets.Count == b.Sets.Count
+        && a.Sets.All(s => b.Set(s.Key).SetEquals(s.Value))
+        && a.Metrics.Count == b.Metrics.Count
+        && a.Metrics.All(m => b.Metrics.TryGetValue(m.Key, out var v) && v == m.Value);
 }

@@ -70,6 +70,12 @@ public static class FactNames
 
     /// <summary>Prefix of the measurement of the count of findings of one severity.</summary>
     public const string FindingsPrefix = "findings.";
+
+    /// <summary>Prefix of the base's sets and measurements among a version's catalog rows (base:setuid_file).</summary>
+    public const string BasePrefix = "base:";
+
+    /// <summary>The catalog row set holding the base's key (<see cref="FactSnapshot.BaseKey"/>).</summary>
+    public const string BaseKey = "base:key";
 }
 
 /// <summary>
@@ -85,18 +91,122 @@ public sealed record FactSnapshot(
     IReadOnlyDictionary<string, double> Metrics
 )
 {
+    /// <summary>The key of the inputs that made the version's base (<see cref="BaseFacts.Key"/>); null without one.</summary>
+    public string? BaseKey { get; init; }
+
+    /// <summary>The facts of the version's base (its sets and sizes); null when the target collects none.</summary>
+    public FactSnapshot? Base { get; init; }
+
     /// <summary>The members of a set; empty when the version has none.</summary>
     public IReadOnlySet<string> Set(string name) =>
         Sets.TryGetValue(name, out var members) ? members : EmptySet;
 
     private static readonly IReadOnlySet<string> EmptySet = new HashSet<string>();
 
+    /// <summary>
+    /// The snapshot as the catalog keeps it, one flat list of sets and measurements: the base's under
+    /// <see cref="FactNames.BasePrefix"/>, its key as the one member of <see cref="FactNames.BaseKey"/>.
+    /// </summary>
+    public (
+        IReadOnlyDictionary<string, IReadOnlySet<string>> Sets,
+        IReadOnlyDictionary<string, double> Metrics
+    ) Flatten()
+    {
+        if (Base is null || BaseKey is null)
+        {
+            return (Sets, Metrics);
+        }
+        var sets = new Dictionary<string, IReadOnlySet<string>>(Sets, StringComparer.Ordinal)
+        {
+            [FactNames.BaseKey] = Of([BaseKey]),
+        };
+        foreach (var (name, members) in Base.Sets)
+        {
+            sets[FactNames.BasePrefix + name] = members;
+        }
+        var metrics = new Dictionary<string, double>(Metrics, StringComparer.Ordinal);
+        foreach (var (name, value) in Base.Metrics)
+        {
+            metrics[FactNames.BasePrefix + name] = value;
+        }
+        return (sets, metrics);
+    }
+
+    /// <summary>The snapshot of the catalog's flat list (<see cref="Flatten"/>).</summary>
+    public static FactSnapshot Unflatten(
+        string version,
+        IReadOnlyDictionary<string, IReadOnlySet<string>> sets,
+        IReadOnlyDictionary<string, double> metrics
+    )
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        ArgumentNullException.ThrowIfNull(metrics);
+        static bool OfBase(string name) =>
+            name.StartsWith(FactNames.BasePrefix, StringComparison.Ordinal);
+        static string Unprefixed(string name) => name[FactNames.BasePrefix.Length..];
+        var own = new FactSnapshot(
+            version,
+            sets.Where(s => !OfBase(s.Key)).ToDictionary(StringComparer.Ordinal),
+            metrics.Where(m => !OfBase(m.Key)).ToDictionary(StringComparer.Ordinal)
+        );
+        return sets.TryGetValue(FactNames.BaseKey, out var key) && key.Count == 1
+            ? own with
+            {
+                BaseKey = key.Single(),
+                Base = new FactSnapshot(
+                    version,
+                    sets.Where(s => OfBase(s.Key) && s.Key != FactNames.BaseKey)
+                        .ToDictionary(s => Unprefixed(s.Key), s => s.Value, StringComparer.Ordinal),
+                    metrics
+                        .Where(m => OfBase(m.Key))
+                        .ToDictionary(m => Unprefixed(m.Key), m => m.Value, StringComparer.Ordinal)
+                ),
+            }
+            : own;
+    }
+
     /// <summary>The snapshot of a facts document.</summary>
     public static FactSnapshot From(FactsDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
         var image = document.ImageFacts;
-        var sets = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+        var sets = new Dictionary<string, IReadOnlySet<string>>(
+            ImageSets(image),
+            StringComparer.Ordinal
+        )
+        {
+            [FactNames.FailedRule] = Of(document.Build.FailedRules),
+            [FactNames.CriticalFinding] = Of(document.Build.CriticalFindings),
+        };
+        var metrics = SizeMetrics(image);
+        foreach (var (stage, seconds) in document.Build.StageSeconds)
+        {
+            metrics[FactNames.StagePrefix + stage] = seconds;
+        }
+        if (document.Build.StageSeconds.Count > 0)
+        {
+            metrics[FactNames.BuildSeconds] = document.Build.StageSeconds.Values.Sum();
+        }
+        if (document.Build.ComplianceScore is { } score)
+        {
+            metrics[FactNames.ComplianceScore] = score;
+        }
+        foreach (var (severity, count) in document.Build.Findings)
+        {
+            metrics[FactNames.FindingsPrefix + severity] = count;
+        }
+        return new FactSnapshot(document.Version, sets, metrics)
+        {
+            BaseKey = image.Base?.Key,
+            Base = image.Base is { } root
+                ? new FactSnapshot(document.Version, ImageSets(root.Facts), SizeMetrics(root.Facts))
+                : null,
+        };
+    }
+
+    // The sets collected inside a tree: the image's own, or its base's.
+    private static Dictionary<string, IReadOnlySet<string>> ImageSets(ImageFacts image) =>
+        new(StringComparer.Ordinal)
         {
             [FactNames.AptSource] = Of(image.Apt.Sources),
             [FactNames.AptKey] = Of(image.Apt.Keys.Select(k => $"{k.Path} {k.Sha256}")),
@@ -114,32 +224,14 @@ public sealed record FactSnapshot(
             ),
             [FactNames.Sysctl] = Of(image.Sysctl.Select(s => $"{s.Key} = {s.Value}")),
             [FactNames.ModuleBlacklist] = Of(image.ModuleBlacklist),
-            [FactNames.FailedRule] = Of(document.Build.FailedRules),
-            [FactNames.CriticalFinding] = Of(document.Build.CriticalFindings),
         };
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, bytes) in image.Sizes)
-        {
-            metrics["size." + name] = bytes;
-        }
-        foreach (var (stage, seconds) in document.Build.StageSeconds)
-        {
-            metrics[FactNames.StagePrefix + stage] = seconds;
-        }
-        if (document.Build.StageSeconds.Count > 0)
-        {
-            metrics[FactNames.BuildSeconds] = document.Build.StageSeconds.Values.Sum();
-        }
-        if (document.Build.ComplianceScore is { } score)
-        {
-            metrics[FactNames.ComplianceScore] = score;
-        }
-        foreach (var (severity, count) in document.Build.Findings)
-        {
-            metrics[FactNames.FindingsPrefix + severity] = count;
-        }
-        return new FactSnapshot(document.Version, sets, metrics);
-    }
+
+    private static Dictionary<string, double> SizeMetrics(ImageFacts image) =>
+        image.Sizes.ToDictionary(
+            s => "size." + s.Key,
+            s => (double)s.Value,
+            StringComparer.Ordinal
+        );
 
     /// <summary>"name uid=0 gid=0 shell=/bin/bash", how an account reads in a set.</summary>
     public static string Describe(UserFact user)

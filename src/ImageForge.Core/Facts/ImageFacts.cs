@@ -59,7 +59,21 @@ public sealed record ImageFacts
 
     /// <summary>Sizes in bytes: rootfs_bytes, disk_bytes, disk_allocated_bytes.</summary>
     public required IReadOnlyDictionary<string, long> Sizes { get; init; }
+
+    /// <summary>
+    /// The facts of the image's base (the tree before the image's own changes) with the key of the inputs that made
+    /// it; null when the target collects none (cloud targets, or an older ImageForge).
+    /// </summary>
+    public BaseFacts? Base { get; init; }
 }
+
+/// <summary>The facts of an image's base and the key of the inputs that made the base.</summary>
+/// <param name="Key">
+/// What the base was made from (the local target's base cache key: suite, mirrors, variant, packages, kernel): two
+/// bases with one key differ only when the source (the Debian archive) changed.
+/// </param>
+/// <param name="Facts">The base's facts, in the same shape as the image's (never with a base of their own).</param>
+public sealed record BaseFacts(string Key, ImageFacts Facts);
 
 /// <summary>apt's sources ("deb URI suite components") and signing keys.</summary>
 public sealed record AptFacts(IReadOnlyList<string> Sources, IReadOnlyList<KeyFile> Keys);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ImageForge.Core.Errors;
 
 namespace ImageForge.Core.Inputs;
@@ -11,7 +12,7 @@ namespace ImageForge.Core.Inputs;
 /// 2) naming the file and the JSON path, never an <see cref="InvalidOperationException"/> from a
 /// <see cref="JsonElement"/> accessor.
 /// </summary>
-public static class JsonInput
+public static partial class JsonInput
 {
     /// <summary>The largest JSON file read unless a reader names another limit: 64 MiB.</summary>
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
@@ -131,7 +132,7 @@ public static class JsonInput
         }
         catch (JsonException e)
         {
-            throw WrongShape(file, what, e);
+            throw WrongShape(file, what, e, typeof(T), options);
         }
     }
 
@@ -160,8 +161,168 @@ public static class JsonInput
                 : $"{file}: not valid JSON ({what} expected): {e.Message}"
         );
 
-    private static InvalidInputException WrongShape(string file, string what, JsonException e) =>
-        new($"{file}: {(e.Path is { Length: > 0 } p ? p : "$")}: not {what}: {e.Message}");
+    private static InvalidInputException WrongShape(
+        string file,
+        string what,
+        JsonException e,
+        Type root,
+        JsonSerializerOptions options
+    )
+    {
+        var path = e.Path is { Length: > 0 } p ? p : "$";
+        return new(
+            $"{file}: {path}: not {what}: {Plain(e.Message, TypeAt(root, path, options), options)}"
+        );
+    }
+
+    /// <summary>
+    /// System.Text.Json's words for a wrong shape in a reader's terms: what JSON was expected (from the type at the
+    /// error's path, <paramref name="expected"/>) instead of a .NET type name, and without System.Text.Json's own copy
+    /// of the path and position (the error names the path). A message of another form is kept, without that tail.
+    /// </summary>
+    public static string Plain(
+        string message,
+        Type? expected,
+        JsonSerializerOptions? options = null
+    )
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var text = Tail().Replace(message, "").TrimEnd();
+        if (Converted().IsMatch(text))
+        {
+            return expected is null
+                ? "a value of the wrong type"
+                : $"expected {Expected(expected, options)}";
+        }
+        if (MissingRequired().Match(text) is { Success: true } missing)
+        {
+            return $"missing required field(s) {missing.Groups["names"].Value}";
+        }
+        if (NullNotAllowed().IsMatch(text))
+        {
+            return $"null is not allowed here{(expected is null ? "" : $": expected {Expected(expected, options)}")}";
+        }
+        return Unmapped().Match(text) is { Success: true } unmapped
+            ? $"unknown field '{unmapped.Groups["name"].Value}'"
+            : text;
+    }
+
+    // The JSON a .NET type is read from, as a person writing the file would name it.
+    private static string Expected(Type type, JsonSerializerOptions? options)
+    {
+        type = System.Nullable.GetUnderlyingType(type) ?? type;
+        if (type.IsEnum)
+        {
+            return "one of "
+                + string.Join(
+                    ", ",
+                    Enum.GetNames(type)
+                        .Select(n => options?.PropertyNamingPolicy?.ConvertName(n) ?? n)
+                );
+        }
+        return Type.GetTypeCode(type) switch
+        {
+            TypeCode.String => "a string",
+            TypeCode.Boolean => "true or false",
+            TypeCode.Byte
+            or TypeCode.Int16
+            or TypeCode.Int32
+            or TypeCode.Int64
+            or TypeCode.UInt16
+            or TypeCode.UInt32
+            or TypeCode.UInt64 => "a whole number",
+            TypeCode.Single or TypeCode.Double or TypeCode.Decimal => "a number",
+            TypeCode.DateTime => "a date and time (ISO 8601)",
+            _ when type == typeof(DateTimeOffset) => "a date and time (ISO 8601)",
+            _ when type == typeof(DateOnly) => "a date (YYYY-MM-DD)",
+            _ when type == typeof(TimeSpan) => "a duration (hh:mm:ss)",
+            _ when ValueType(type) is not null => "an object",
+            _ when ElementType(type) is not null => "an array",
+            _ => "an object",
+        };
+    }
+
+    // The type a JSON path of System.Text.Json ($.entries[0]['a b'].name) leads to in root; null where it is lost.
+    private static Type? TypeAt(Type root, string path, JsonSerializerOptions options)
+    {
+        Type? type = root;
+        foreach (Match segment in PathSegment().Matches(path))
+        {
+            if (type is null)
+            {
+                return null;
+            }
+            type = System.Nullable.GetUnderlyingType(type) ?? type;
+            if (segment.Groups["index"].Success)
+            {
+                type = ElementType(type);
+                continue;
+            }
+            var name = segment.Groups["name"].Success
+                ? segment.Groups["name"].Value
+                : segment.Groups["quoted"].Value;
+            type =
+                ValueType(type)
+                ?? type.GetProperties()
+                    .FirstOrDefault(p =>
+                        string.Equals(
+                            p.GetCustomAttributes(
+                                typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute),
+                                true
+                            )
+                                is [
+                                    System.Text.Json.Serialization.JsonPropertyNameAttribute attribute,
+                                    ..,
+                                ]
+                                ? attribute.Name
+                                : options.PropertyNamingPolicy?.ConvertName(p.Name) ?? p.Name,
+                            name,
+                            options.PropertyNameCaseInsensitive
+                                ? StringComparison.OrdinalIgnoreCase
+                                : StringComparison.Ordinal
+                        )
+                    )
+                    ?.PropertyType;
+        }
+        return type;
+    }
+
+    // The value type of a dictionary type; null for other types.
+    private static Type? ValueType(Type type) =>
+        (Generic(type, typeof(IDictionary<,>)) ?? Generic(type, typeof(IReadOnlyDictionary<,>)))
+            is { } d
+            ? d.GetGenericArguments()[1]
+            : null;
+
+    // The element type of an array or a sequence (strings apart); null for other types.
+    private static Type? ElementType(Type type) =>
+        type == typeof(string) ? null
+        : type.IsArray ? type.GetElementType()
+        : Generic(type, typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+    private static Type? Generic(Type type, Type definition) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == definition
+            ? type
+            : type.GetInterfaces()
+                .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == definition);
+
+    [GeneratedRegex(@"\s*Path: .*$", RegexOptions.Singleline)]
+    private static partial Regex Tail();
+
+    [GeneratedRegex(@"^The JSON value could not be converted to ")]
+    private static partial Regex Converted();
+
+    [GeneratedRegex(@"missing required properties including: (?<names>.+?)\.?$")]
+    private static partial Regex MissingRequired();
+
+    [GeneratedRegex(@"doesn't allow (\w+ )?null values")]
+    private static partial Regex NullNotAllowed();
+
+    [GeneratedRegex(@"^The JSON property '(?<name>[^']+)' could not be mapped")]
+    private static partial Regex Unmapped();
+
+    [GeneratedRegex(@"\.(?<name>[^.\[]+)|\['(?<quoted>(?:[^']|'')*)'\]|\[(?<index>\d+)\]")]
+    private static partial Regex PathSegment();
 
     private static string Describe(JsonTokenType token) =>
         token switch

@@ -42,8 +42,8 @@ internal sealed class SqlFactsStore(
                 cancellationToken: cancellationToken
             )
         );
-        var rows = facts
-            .Sets.SelectMany(s =>
+        var (sets, metrics) = facts.Flatten();
+        var rows = sets.SelectMany(s =>
                 s.Value.Select(m => new
                 {
                     Image = image,
@@ -55,7 +55,7 @@ internal sealed class SqlFactsStore(
                 })
             )
             .Concat(
-                facts.Metrics.Select(m => new
+                metrics.Select(m => new
                 {
                     Image = image,
                     facts.Version,
@@ -161,7 +161,7 @@ internal sealed class SqlFactsStore(
             );
         var metrics = rows.Where(r => r.Value is not null)
             .ToDictionary(r => r.Name, r => r.Value!.Value, StringComparer.Ordinal);
-        return new FactSnapshot(rows.Key, sets, metrics);
+        return FactSnapshot.Unflatten(rows.Key, sets, metrics);
     }
 
     // YYYY.MM.DD.N: the day as text, then N as a number (so .10 follows .9).

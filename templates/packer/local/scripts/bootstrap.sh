@@ -188,8 +188,27 @@ mkdir -m 0755 "$IF_ROOTFS"
 tar --extract --file="$cache_tar" --directory="$IF_ROOTFS" \
     --numeric-owner --same-owner --same-permissions --xattrs --xattrs-include='*' --acls ||
     die "could not extract $cache_tar into $IF_ROOTFS"
+# Which copy of the tar this is (inode, size, modification time), read under the lock: its facts are cached for it.
+tar_id="$(stat -c '%i-%s-%Y' "$cache_tar")"
 exec {lock_fd}>&-
 require_rootfs
+
+# --- the base's own facts ------------------------------------------------------------------------------------------
+# What the base itself trusts, runs and lets in, before this image's packages_remove and hardening
+# -> <work_dir>/base-facts.json, which the facts stage puts into image-facts.json. Anomaly detection
+# (docs/anomalies.md) marks a difference as inherited when the same inputs (this key) gave a base with the same
+# difference. Collected once per copy of the tar and kept beside it; a new copy of the key gets its facts anew.
+base_facts_cache="$base_dir/$key.facts.$tar_id.json"
+if [[ -f "$base_facts_cache" ]]; then
+    cp "$base_facts_cache" "$IF_WORK_DIR/base-facts.json"
+else
+    step "collecting the base's facts"
+    command -v python3 >/dev/null 2>&1 || die "python3 is needed to collect the base's facts (apt-get install python3)"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/collect-facts.py" "$IF_ROOTFS" "$IF_WORK_DIR/base-facts.json"
+    find "$base_dir" -maxdepth 1 -name "$key.facts.*.json" -delete
+    cp "$IF_WORK_DIR/base-facts.json" "$base_facts_cache.partial.$$"
+    mv -f "$base_facts_cache.partial.$$" "$base_facts_cache"
+fi
 # What the tree of this build is made of, for the stages that cache work on it (the scan before hardening).
 removed_key=""
 if ((${#packages_remove[@]})); then

@@ -1,6 +1,9 @@
 """Writes image-facts.json: what an image's root filesystem trusts, runs and lets in, for anomaly detection.
 
-Usage: collect-facts.py <root> <output.json> [<disk image file>]
+Usage: collect-facts.py [--base <base-facts.json> --base-key <key>] <root> <output.json> [<disk image file>]
+
+--base puts the facts this script wrote earlier for the image's base (the tree before the image's own changes) into
+the document as "base", with the key of the inputs that made the base.
 
 Standalone, so the same script runs on the local target's tree (root = the chroot) and inside a cloud VM (root = /).
 It reads files only, except `sshd -T` when the root has sshd (run in the root through chroot when root is not /).
@@ -328,9 +331,31 @@ def module_blacklist(root):
     return sorted(modules)
 
 
+USAGE = "usage: collect-facts.py [--base <base-facts.json> --base-key <key>] <root> <output.json> [<disk image file>]"
+
+
+def base_section(path, key):
+    """The base's facts (a document this script wrote) with the key of the inputs that made the base."""
+    if not key:
+        sys.exit("collect-facts.py: --base needs --base-key, the key of the inputs that made the base")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            facts = json.load(handle)
+    except (OSError, ValueError) as error:
+        sys.exit(f"collect-facts.py: cannot read the base's facts {path}: {error}")
+    if not isinstance(facts, dict) or facts.get("schema") != SCHEMA or "base" in facts:
+        sys.exit(f"collect-facts.py: {path} is not a base facts document of {SCHEMA}")
+    return {"key": key, "facts": facts}
+
+
 def main(argv):
-    if len(argv) not in (3, 4):
-        sys.exit("usage: collect-facts.py <root> <output.json> [<disk image file>]")
+    argv = list(argv)
+    options = {}
+    while len(argv) > 2 and argv[1] in ("--base", "--base-key"):
+        options[argv[1]] = argv[2]
+        del argv[1:3]
+    if len(argv) not in (3, 4) or ("--base-key" in options and "--base" not in options):
+        sys.exit(USAGE)
     root, output = argv[1], argv[2]
     if not os.path.isdir(root):
         sys.exit(f"collect-facts.py: {root} is not a directory")
@@ -360,6 +385,8 @@ def main(argv):
         "module_blacklist": module_blacklist(root),
         "sizes": sizes,
     }
+    if "--base" in options:
+        document["base"] = base_section(options["--base"], options.get("--base-key"))
     partial = output + ".partial"
     with open(partial, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, sort_keys=False)

@@ -18,6 +18,11 @@ output_dir="${IMAGEFORGE_OUTPUT_DIR%/}"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to collect the image's facts (apt-get install python3)"
 
 step "collecting the image's facts"
-python3 "$(dirname "${BASH_SOURCE[0]}")/collect-facts.py" "$IF_ROOTFS" "$output_dir/image-facts.json"
+# The base's own facts (bootstrap stage) go into the document with the key of the inputs that made the base.
+base=()
+if [[ -f "$IF_WORK_DIR/base-facts.json" && -f "$IF_WORK_DIR/base.key" ]]; then
+    base=(--base "$IF_WORK_DIR/base-facts.json" --base-key "$(sed -n 's/^base=//p' "$IF_WORK_DIR/base.key")")
+fi
+python3 "$(dirname "${BASH_SOURCE[0]}")/collect-facts.py" "${base[@]}" "$IF_ROOTFS" "$output_dir/image-facts.json"
 sha256_file "$output_dir" image-facts.json
 printf 'facts: %s\n' "$output_dir/image-facts.json"
