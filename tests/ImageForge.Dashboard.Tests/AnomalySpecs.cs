@@ -23,11 +23,14 @@ public sealed class AnomalySpecs(DashboardWorker worker) : IClassFixture<Dashboa
         string role
     )
     {
-        var version = await RecordAsync(Report(Image, Setuid, Unit));
+        const string Parent =
+            "base debian/bullseye made again from the same inputs since 2026.11.01.1, with other contents";
+        var version = await RecordAsync(Report(Image, Parent, Setuid, Unit));
         var page = await worker.SignedInAsync(role);
 
         await page.GotoAsync(PageOf(version));
         var rows = await page.Locator("#anomalies tbody tr").AllInnerTextsAsync();
+        var section = await page.Locator("#anomalies").InnerTextAsync();
         var forms = await page.Locator("#anomalies form").CountAsync();
         await Accessibility.CheckAsync(page);
         var forged = await DashboardWorker.ForgedPostAsync(
@@ -36,6 +39,7 @@ public sealed class AnomalySpecs(DashboardWorker worker) : IClassFixture<Dashboa
             ("reason", "looks fine")
         );
 
+        section.ShouldContain($"Checked against the parent's change: {Parent}");
         rows.Count.ShouldBe(2);
         rows[0]
             .Split('\t')

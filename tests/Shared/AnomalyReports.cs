@@ -46,6 +46,10 @@ internal static class AnomalyReports
 
     /// <summary>The anomaly report of a version of <paramref name="image"/> holding <paramref name="anomalies"/>.</summary>
     public static string Report(string image, params Anomaly[] anomalies) =>
+        Report(image, null, anomalies);
+
+    /// <summary>The same, checked against <paramref name="parentChange"/> (the report's parent_change).</summary>
+    public static string Report(string image, string? parentChange, params Anomaly[] anomalies) =>
         Encoding.UTF8.GetString(
             new AnomalyReport
             {
@@ -53,6 +57,7 @@ internal static class AnomalyReports
                 Version = "recorded",
                 Target = "local",
                 ComparedWith = ["2026.11.01.1"],
+                ParentChange = parentChange,
                 Anomalies = anomalies,
             }.ToJson()
         );
