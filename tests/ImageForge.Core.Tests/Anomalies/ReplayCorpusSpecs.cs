@@ -184,8 +184,9 @@ public sealed class ReplayCorpusSpecs
         }
         text.AppendLine();
         text.AppendLine(
-            "What the corpus does not show: real facts from real builds (the E2E on local builds is still to come), "
-                + "and the lineage wiring of the collector, which does not pass a parent's change yet (docs/anomalies.md)."
+            "What the corpus does not show: real facts from real builds, and the base's change as the collector "
+                + "finds it; both are shown on real local builds by tests/ImageForge.E2E/AnomalyBuildSpecs.cs "
+                + "(docs/anomalies.md#tests)."
         );
         return text.ToString();
     }
