@@ -18,7 +18,7 @@ public sealed class ApprovalSpecs(DashboardWorker worker) : IClassFixture<Dashbo
     private const string Image = "debian-11-cis";
 
     [Fact(Timeout = 120_000)]
-    public async Task A_release_manager_sees_the_queue_approves_and_rejects_with_a_reason_and_the_requester_is_refused_409()
+    public async Task A_release_manager_sees_the_queue_approves_and_rejects_with_a_reason_and_the_requester_is_refused_409_and_a_blank_reason_400()
     {
         var v = await InStagingAsync();
         var name = $"{Image}@{v.Version}";
@@ -46,6 +46,17 @@ public sealed class ApprovalSpecs(DashboardWorker worker) : IClassFixture<Dashbo
         await Accessibility.CheckAsync(rita);
         await rita.GotoAsync("/ui/approvals");
         var approvals = await Row(rita).Locator("[data-approvals]").TextContentAsync();
+        // Blank, not empty: the browser's own 'required' check lets spaces through, the server does not.
+        await rita.GetByLabel($"Reason to reject {name} for prod").FillAsync("   ");
+        var blank = await rita.RunAndWaitForResponseAsync(
+            () =>
+                rita.GetByRole(AriaRole.Button, new() { Name = $"Reject {name} for prod" })
+                    .ClickAsync(),
+            r => r.Url.EndsWith("/reject", StringComparison.Ordinal)
+        );
+        var blankError = await rita.GetByRole(AriaRole.Alert).TextContentAsync();
+        var afterBlank = await worker.Catalog.GetRejectionAsync(Image, v.Version, "prod");
+        await rita.GotoAsync("/ui/approvals");
         await rita.GetByLabel($"Reason to reject {name} for prod")
             .FillAsync("CVE-2026-0001 is exploitable here");
         await rita.GetByRole(AriaRole.Button, new() { Name = $"Reject {name} for prod" })
@@ -74,6 +85,9 @@ public sealed class ApprovalSpecs(DashboardWorker worker) : IClassFixture<Dashbo
         afterRefusal.ShouldBeEmpty();
         approved.ShouldBe($"Approved {name} for prod");
         approvals.ShouldBe("1 of 1");
+        blank.Status.ShouldBe((int)HttpStatusCode.BadRequest);
+        blankError!.ShouldContain("reason: required");
+        afterBlank.ShouldBeNull();
         rejected.ShouldBe($"Rejected {name} for prod");
         stillPending.ShouldBe(0, "a rejected version waits for nothing");
         audit.ShouldContain(e =>
