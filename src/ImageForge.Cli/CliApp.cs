@@ -125,6 +125,7 @@ internal static class CliApp
         root.Subcommands.Add(AdmitCommand.Create(host, context));
         root.Subcommands.Add(PromoteCommand.Create(context));
         root.Subcommands.Add(ApproveCommand.Create(context));
+        root.Subcommands.Add(ApproveCommand.CreateReject(context));
         root.Subcommands.Add(RollbackCommand.Create(context));
         root.Subcommands.Add(RevokeCommand.Create(context));
         root.Subcommands.Add(ChannelsCommand.Create(context));

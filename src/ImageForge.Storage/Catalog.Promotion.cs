@@ -49,6 +49,21 @@ public sealed partial class Catalog : IPromotionStore, IAuditLog
     ) => Guard(Promotions.AcknowledgeAnomalyAsync(acknowledgement, audit, cancellationToken));
 
     /// <inheritdoc />
+    public Task<Rejection?> GetRejectionAsync(
+        string image,
+        string version,
+        string channel,
+        CancellationToken cancellationToken = default
+    ) => Guard(Promotions.GetRejectionAsync(image, version, channel, cancellationToken));
+
+    /// <inheritdoc />
+    public Task RejectAsync(
+        Rejection rejection,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    ) => Guard(Promotions.RejectAsync(rejection, audit, cancellationToken));
+
+    /// <inheritdoc />
     public Task AddApprovalAsync(
         Approval approval,
         AuditEntry audit,

@@ -20,6 +20,8 @@ public sealed class HelpSnapshotSpecs
     [InlineData("scan", new[] { "scan", "--help" })]
     [InlineData("diff", new[] { "diff", "--help" })]
     [InlineData("promote", new[] { "promote", "--help" })]
+    [InlineData("approve", new[] { "approve", "--help" })]
+    [InlineData("reject", new[] { "reject", "--help" })]
     [InlineData("rollback", new[] { "rollback", "--help" })]
     [InlineData("revoke", new[] { "revoke", "--help" })]
     [InlineData("gc", new[] { "gc", "--help" })]

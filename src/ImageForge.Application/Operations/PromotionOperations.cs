@@ -3,6 +3,7 @@ using ImageForge.Core.Admission;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Gates;
 using ImageForge.Core.Promotion;
 using ImageForge.Signing;
 using ImageForge.Storage;
@@ -157,7 +158,10 @@ public sealed class PromotionOperations
         return actor.Role < needed ? needed : null;
     }
 
-    /// <summary>A release manager's approval of a version for a channel; approving twice counts once.</summary>
+    /// <summary>
+    /// A release manager's approval of a version for a channel; approving twice counts once. Refused while a rejection
+    /// stands, and for the version's requester when the channel's rule asks four eyes.
+    /// </summary>
     public async Task<ApprovalView> ApproveAsync(
         Actor actor,
         string image,
@@ -168,7 +172,9 @@ public sealed class PromotionOperations
     )
     {
         ArgumentNullException.ThrowIfNull(actor);
-        var definition = Definition(LoadDefinitions(), image);
+        var definitions = LoadDefinitions();
+        var definition = Definition(definitions, image);
+        var rules = definitions.FindBaseline(definition.Baseline)?.Promotion ?? PromotionRules.None;
         await using var session = await OpenAsync(cancellationToken);
         var approval = await AsForbiddenAsync(
             actor,
@@ -179,6 +185,7 @@ public sealed class PromotionOperations
                     version,
                     channel,
                     definition.Channels,
+                    rules.For(channel),
                     actor,
                     reason,
                     cancellationToken
@@ -202,6 +209,134 @@ public sealed class PromotionOperations
             approval.Reason,
             count
         );
+    }
+
+    /// <summary>
+    /// A release manager's rejection of a version for a channel, with a required reason (audited as
+    /// <c>reject-promotion</c>); while it stands the version is not promoted into the channel.
+    /// </summary>
+    public async Task<RejectionView> RejectAsync(
+        Actor actor,
+        string image,
+        string version,
+        string channel,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var definition = Definition(LoadDefinitions(), image);
+        await using var session = await OpenAsync(cancellationToken);
+        return RejectionView.From(
+            await AsForbiddenAsync(
+                actor,
+                Role.ReleaseManager,
+                () =>
+                    session.Services.Promotions.RejectAsync(
+                        image,
+                        version,
+                        channel,
+                        definition.Channels,
+                        actor,
+                        reason,
+                        cancellationToken
+                    )
+            )
+        );
+    }
+
+    /// <summary>
+    /// The approvals queue: for each image and each channel whose rule asks approvals, the version that would be
+    /// promoted into it (the one in the channel before it that is not in it already and not rejected for it), with its
+    /// gate decision, approvals so far and needed, and who requested it. Images in definitions order, channels in path
+    /// order.
+    /// </summary>
+    public async Task<IReadOnlyList<PendingApprovalView>> PendingApprovalsAsync(
+        CancellationToken cancellationToken = default
+    )
+    {
+        var definitions = LoadDefinitions();
+        await using var session = await OpenAsync(cancellationToken);
+        var pending = new List<PendingApprovalView>();
+        foreach (var definition in definitions.Images)
+        {
+            var rules =
+                definitions.FindBaseline(definition.Baseline)?.Promotion ?? PromotionRules.None;
+            var path = definition.Channels;
+            var states = await session.Catalog.GetChannelsAsync(definition.Name, cancellationToken);
+            string? At(string channel) => states.FirstOrDefault(c => c.Channel == channel)?.Version;
+            for (var i = 1; i < path.Count; i++)
+            {
+                var rule = rules.For(path[i]);
+                if (
+                    rule.Approvals == 0
+                    || At(path[i - 1]) is not { } number
+                    || number == At(path[i])
+                    || await session.Catalog.GetVersionAsync(
+                        definition.Name,
+                        number,
+                        cancellationToken
+                    )
+                        is not { } version
+                    || await session.Catalog.GetRejectionAsync(
+                        definition.Name,
+                        number,
+                        path[i],
+                        cancellationToken
+                    )
+                        is not null
+                )
+                {
+                    continue;
+                }
+
+                var (gate, reasons) = GateOf(version);
+                var approvals = await session.Catalog.GetApprovalsAsync(
+                    definition.Name,
+                    number,
+                    path[i],
+                    cancellationToken
+                );
+                pending.Add(
+                    new PendingApprovalView(
+                        definition.Name,
+                        path[i],
+                        path[i - 1],
+                        number,
+                        gate,
+                        reasons,
+                        [.. approvals.Select(a => a.Actor)],
+                        rule.Approvals,
+                        await session.Services.Promotions.RequesterAsync(
+                            version,
+                            cancellationToken
+                        ),
+                        rule.FourEyes,
+                        session.Policy.IsRestricted(path[i], path)
+                    )
+                );
+            }
+        }
+
+        return pending;
+    }
+
+    // The version's newest gate decision and its reasons that did not pass; an unreadable one says why.
+    private static (string? Gate, IReadOnlyList<string> Reasons) GateOf(ImageVersion version)
+    {
+        try
+        {
+            return GateDecision.Current(version) is { } recorded
+                ? (
+                    GateDecision.Name(recorded.Decision.Decision),
+                    [.. recorded.Decision.Violations.Select(r => r.ToString())]
+                )
+                : (null, ["no gate decision recorded"]);
+        }
+        catch (InvalidInputException e)
+        {
+            return (null, [$"the gate decision is unreadable: {e.Message}"]);
+        }
     }
 
     /// <summary>A release manager's acknowledgement of one raised anomaly of a version, with a reason (audited).</summary>

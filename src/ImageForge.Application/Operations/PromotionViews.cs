@@ -115,6 +115,63 @@ public sealed record ApprovalView(
     int Approvals
 );
 
+/// <summary>A rejection of a version for a channel as recorded (<c>imageforge reject</c>, <c>POST .../reject</c>).</summary>
+public sealed record RejectionView(
+    string Image,
+    string Version,
+    string Channel,
+    string Actor,
+    string Role,
+    DateTimeOffset At,
+    string Reason
+)
+{
+    /// <summary>The view of a recorded rejection.</summary>
+    public static RejectionView From(Rejection rejection)
+    {
+        ArgumentNullException.ThrowIfNull(rejection);
+        return new(
+            rejection.Image,
+            rejection.Version,
+            rejection.Channel,
+            rejection.Actor,
+            rejection.Role,
+            rejection.At,
+            rejection.Reason
+        );
+    }
+}
+
+/// <summary>
+/// One pending promotion of the approvals queue: the version that would enter <paramref name="Channel"/> (the one in
+/// <paramref name="From"/>, the channel before it, that is not in it already and not rejected for it), its gate
+/// decision, its approvals against the channel's rule and who requested it.
+/// </summary>
+/// <param name="Image">The image.</param>
+/// <param name="Channel">The channel whose rule asks approvals.</param>
+/// <param name="From">The channel before it, where the version is now.</param>
+/// <param name="Version">The version.</param>
+/// <param name="Gate">pass, warn or fail; null when no gate decision is recorded or it is unreadable.</param>
+/// <param name="GateReasons">The decision's reasons that did not pass, or why it cannot be read.</param>
+/// <param name="Approvers">Who approved it for the channel so far.</param>
+/// <param name="Needed">How many approvals the channel's rule asks.</param>
+/// <param name="Requester">Who requested the version's build (null when the build is no longer recorded).</param>
+/// <param name="FourEyes">Whether the requester is barred from approving it.</param>
+/// <param name="Restricted">Whether the channel is restricted to release managers.</param>
+public sealed record PendingApprovalView(
+    string Image,
+    string Channel,
+    string From,
+    string Version,
+    string? Gate,
+    IReadOnlyList<string> GateReasons,
+    IReadOnlyList<string> Approvers,
+    int Needed,
+    string? Requester,
+    bool FourEyes,
+    bool Restricted
+);
+
 /// <summary>One move of a channel pointer (rollback's result, a channel's history).</summary>
 /// <param name="Image">The image.</param>
 /// <param name="Channel">The channel moved.</param>

@@ -8,7 +8,7 @@ namespace ImageForge.Core.Definitions;
 /// <code>
 /// promotion:
 ///   staging: { soak: 24h, approvals: 0 }   # at least 24 h in the previous channel first
-///   prod: { soak: 3d, approvals: 1, rescan: true }  # one approval, and a fresh re-scan passing the gates
+///   prod: { soak: 3d, approvals: 1, rescan: true, four_eyes: true }  # one approval (not by the requester), a re-scan
 ///   hotfix: { soak: 1h, skippable: [previous-channel, soak] }  # an admin may skip these, naming them
 /// </code>
 /// Channel names are those of the images' paths; a channel without a rule needs neither soak nor approvals, and
@@ -21,6 +21,7 @@ internal static class BaselinePromotionReader
         "soak",
         "approvals",
         "rescan",
+        "four_eyes",
         "skippable",
     ];
 
@@ -60,7 +61,7 @@ internal static class BaselinePromotionReader
             var rule = MappingReader.Open(
                 value,
                 map.PathOf(key.Value),
-                "a mapping with soak (e.g. 24h, 3d), approvals (a whole number), rescan (true or false) and skippable (a list of rules)",
+                "a mapping with soak (e.g. 24h, 3d), approvals (a whole number), rescan and four_eyes (true or false) and skippable (a list of rules)",
                 map.Problems,
                 RuleKeys
             );
@@ -71,18 +72,21 @@ internal static class BaselinePromotionReader
 
             var soak = ReadSoak(rule);
             var approvals = ReadApprovals(rule);
-            var rescan = ReadRescan(rule);
+            var rescan = ReadFlag(rule, "rescan");
+            var fourEyes = ReadFlag(rule, "four_eyes");
             var skippable = ReadSkippable(rule);
             if (
                 soak is not null
                 && approvals is not null
                 && rescan is not null
+                && fourEyes is not null
                 && skippable is not null
             )
             {
                 rules[key.Value] = new ChannelRule(soak.Value, approvals.Value, rescan.Value)
                 {
                     Skippable = skippable!,
+                    FourEyes = fourEyes.Value,
                 };
             }
         }
@@ -132,9 +136,9 @@ internal static class BaselinePromotionReader
         return null;
     }
 
-    private static bool? ReadRescan(MappingReader rule)
+    private static bool? ReadFlag(MappingReader rule, string key)
     {
-        var text = rule.OptionalScalar("rescan", "true or false");
+        var text = rule.OptionalScalar(key, "true or false");
         switch (text)
         {
             case null or "false":
@@ -143,8 +147,8 @@ internal static class BaselinePromotionReader
                 return true;
             default:
                 rule.Problems.Add(
-                    rule.LineOf("rescan"),
-                    rule.PathOf("rescan"),
+                    rule.LineOf(key),
+                    rule.PathOf(key),
                     $"expected true or false, found '{text}'"
                 );
                 return null;

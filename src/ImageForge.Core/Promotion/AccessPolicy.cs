@@ -133,11 +133,16 @@ public sealed class AccessPolicy
 
 /// <summary>
 /// Promotion rules for one channel: how long the version must have been in the previous channel, how many approvals,
-/// whether a fresh vulnerability re-scan must pass the baseline's gates first, and which of the rules an admin may
-/// skip (naming them, with a reason).
+/// whether a fresh vulnerability re-scan must pass the baseline's gates first, whether the version's requester may
+/// not approve it (four eyes), and which of the rules an admin may skip (naming them, with a reason).
 /// </summary>
 public sealed record ChannelRule(TimeSpan Soak, int Approvals, bool Rescan = false)
 {
+    /// <summary>
+    /// Four eyes: an approval by the version's requester (<see cref="PromotionService.RequesterAsync"/>) is refused.
+    /// </summary>
+    public bool FourEyes { get; init; }
+
     /// <summary>The rules of <see cref="PromotionRuleNames.All"/> an admin may skip here; by default only the path.</summary>
     public IReadOnlySet<string> Skippable { get; init; } = PromotionRuleNames.DefaultSkippable;
 }

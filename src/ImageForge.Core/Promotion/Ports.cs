@@ -95,6 +95,21 @@ public interface IPromotionStore
         CancellationToken cancellationToken = default
     );
 
+    /// <summary>The rejection of a version for a channel, if one stands.</summary>
+    Task<Rejection?> GetRejectionAsync(
+        string image,
+        string version,
+        string channel,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Records a rejection with its audit event; rejecting again replaces the first (actor, time, reason).</summary>
+    Task RejectAsync(
+        Rejection rejection,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    );
+
     /// <summary>The acknowledgements of a version's anomalies.</summary>
     Task<IReadOnlyList<AnomalyAcknowledgement>> GetAnomalyAcknowledgementsAsync(
         string image,

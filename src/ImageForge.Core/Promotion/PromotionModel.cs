@@ -1,3 +1,4 @@
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 
@@ -81,6 +82,25 @@ public sealed record Approval(
     DateTimeOffset At,
     string? Reason
 );
+
+/// <summary>
+/// A release manager's rejection of a version for a channel, with the reason: while it stands the version is not
+/// promoted into that channel (docs/promotion.md).
+/// </summary>
+public sealed record Rejection(
+    string Image,
+    string Version,
+    string Channel,
+    string Actor,
+    string Role,
+    DateTimeOffset At,
+    string Reason
+)
+{
+    /// <summary>"rejected for prod by rita (release-manager) at 2026-11-22T10:00:00Z: CVE-2026-1 is exploitable".</summary>
+    public string Describe() =>
+        $"{Image}@{Version} was rejected for {Channel} by {Actor} ({Role}) at {AuditChain.FormatTime(At)}: {Reason}";
+}
 
 /// <summary>A release manager's acknowledgement of one anomaly of a version (docs/anomalies.md).</summary>
 public sealed record AnomalyAcknowledgement(

@@ -76,6 +76,20 @@ internal sealed class PromotionPreconditions(PromotionContext context)
             }
         }
 
+        // A release manager's rejection is no rule an admin may skip: it stands until the version is gone.
+        if (
+            await context.Store.GetRejectionAsync(
+                request.Image,
+                request.Version,
+                request.Channel,
+                cancellationToken
+            ) is
+            { } rejection
+        )
+        {
+            refusals.Add($"{rejection.Describe()}; it is not promoted there");
+        }
+
         if (rule.Approvals > 0)
         {
             var approvals = await context.Store.GetApprovalsAsync(

@@ -420,24 +420,57 @@ public sealed class PromotionService
         return step with { Status = status, Attempts = step.Attempts + 1, Detail = outcome.Detail };
     }
 
-    /// <summary>A release manager approves a version for a channel; recorded with the audit event.</summary>
+    /// <summary>
+    /// A release manager approves a version for a channel; recorded with the audit event. Refused when a rejection of
+    /// the version for the channel stands, and, when <paramref name="rule"/> asks four eyes, when the actor is the
+    /// version's requester (<see cref="RequesterAsync"/>).
+    /// </summary>
     public async Task<Approval> ApproveAsync(
         string image,
         string versionText,
         string channel,
         IReadOnlyList<string> path,
+        ChannelRule rule,
         Actor actor,
         string? reason,
         CancellationToken cancellationToken = default
     )
     {
-        PromotionContext.ChannelIndex(image, channel, path);
-        var version = await _context.VersionAsync(image, versionText, cancellationToken);
-        AccessPolicy.Require(actor, Role.ReleaseManager, $"approve for {channel}");
-        if (version.Status != VersionStatus.Built)
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(actor);
+        var version = await BuiltForChannelAsync(
+            image,
+            versionText,
+            channel,
+            path,
+            actor,
+            ("approve", "approved"),
+            cancellationToken
+        );
+        if (
+            await _context.Store.GetRejectionAsync(
+                image,
+                versionText,
+                channel,
+                cancellationToken
+            ) is
+            { } rejection
+        )
         {
             throw new RefusedException(
-                $"{image}@{versionText} is {version.Status.Name()}; only built versions are approved"
+                $"{rejection.Describe()}; a rejected version is not approved for {channel}: build a fixed version"
+            );
+        }
+
+        if (
+            rule.FourEyes
+            && await RequesterAsync(version, cancellationToken) is { } requester
+            && requester == actor.Name
+        )
+        {
+            throw new RefusedException(
+                $"four eyes: {actor.Name} requested the build of {image}@{versionText} and cannot approve it for "
+                    + $"{channel}; another release manager must approve it (the baseline's promotion.{channel}.four_eyes)"
             );
         }
 
@@ -456,6 +489,92 @@ public sealed class PromotionService
             cancellationToken
         );
         return approval;
+    }
+
+    /// <summary>
+    /// A release manager rejects a version for a channel, with a reason (audited as <c>reject-promotion</c>): while
+    /// the rejection stands, promoting the version into the channel is refused, naming who rejected it and why.
+    /// </summary>
+    /// <exception cref="InvalidInputException">No reason, an unknown channel or version.</exception>
+    public async Task<Rejection> RejectAsync(
+        string image,
+        string versionText,
+        string channel,
+        IReadOnlyList<string> path,
+        Actor actor,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new InvalidInputException(
+                "rejecting a version needs a reason: give --reason TEXT (why it may not enter the channel)"
+            );
+        }
+
+        await BuiltForChannelAsync(
+            image,
+            versionText,
+            channel,
+            path,
+            actor,
+            ("reject", "rejected"),
+            cancellationToken
+        );
+        var rejection = new Rejection(
+            image,
+            versionText,
+            channel,
+            actor.Name,
+            actor.RoleName,
+            _context.Now,
+            reason
+        );
+        await _context.Store.RejectAsync(
+            rejection,
+            _context.Entry(actor, "reject-promotion", image, versionText, channel, reason),
+            cancellationToken
+        );
+        return rejection;
+    }
+
+    /// <summary>
+    /// Who requested the version: the actor who requested the build that produced it (the build's requester, the
+    /// actor of its <c>build</c> audit event); a scheduled build's is the scheduler (<c>schedule</c>,
+    /// <c>cve-rescan</c>), which never approves. Null when the build is no longer recorded.
+    /// </summary>
+    public async Task<string?> RequesterAsync(
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return (
+            await _context.Catalog.GetBuildAsync(version.BuildId, cancellationToken)
+        )?.Requester;
+    }
+
+    // The checks approving and rejecting share: a channel of the path, a known version, a release manager, built.
+    private async Task<ImageVersion> BuiltForChannelAsync(
+        string image,
+        string versionText,
+        string channel,
+        IReadOnlyList<string> path,
+        Actor actor,
+        (string Verb, string Done) action,
+        CancellationToken cancellationToken
+    )
+    {
+        PromotionContext.ChannelIndex(image, channel, path);
+        var version = await _context.VersionAsync(image, versionText, cancellationToken);
+        AccessPolicy.Require(actor, Role.ReleaseManager, $"{action.Verb} for {channel}");
+        return version.Status == VersionStatus.Built
+            ? version
+            : throw new RefusedException(
+                $"{image}@{versionText} is {version.Status.Name()}; only built versions are {action.Done}"
+            );
     }
 
     /// <summary>

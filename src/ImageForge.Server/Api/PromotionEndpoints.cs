@@ -28,6 +28,9 @@ internal sealed record PromoteBody(
 /// <summary>Body of <c>POST /api/images/{image}/versions/{version}/approve</c>.</summary>
 internal sealed record ApproveBody(string? Channel, string? Reason);
 
+/// <summary>Body of <c>POST /api/images/{image}/versions/{version}/reject</c>.</summary>
+internal sealed record RejectBody(string? Channel, string? Reason);
+
 /// <summary>Body of <c>POST /api/images/{image}/channels/{channel}/rollback</c>.</summary>
 internal sealed record RollbackBody(string? To, string? Reason);
 
@@ -76,7 +79,22 @@ internal static class PromotionEndpoints
             .WithName("ApproveVersion")
             .WithSummary("Approve a version for a channel")
             .WithDescription(
-                "Counted by the channel's approvals rule; approving twice counts once."
+                "Counted by the channel's approvals rule; approving twice counts once. Refused (409) while a "
+                    + "rejection of the version for the channel stands, and for the version's requester when the "
+                    + "channel's rule asks four eyes."
+            )
+            .RequireAuthorization(ApiRoles.ReleaseManager)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        images
+            .MapPost("/{image}/versions/{version}/reject", RejectAsync)
+            .WithName("RejectVersion")
+            .WithSummary("Reject a version for a channel, with a reason")
+            .WithDescription(
+                "While the rejection stands, promoting the version into the channel is refused (409) naming who "
+                    + "rejected it and why, and approving it for the channel is refused. Rejecting again replaces "
+                    + "the reason. Audited as reject-promotion."
             )
             .RequireAuthorization(ApiRoles.ReleaseManager)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -192,7 +210,7 @@ internal static class PromotionEndpoints
         return TypedResults.Ok(view);
     }
 
-    private static async Task<
+    private static Task<
         Results<Ok<ApprovalView>, ProblemHttpResult, ValidationProblem>
     > ApproveAsync(
         string image,
@@ -200,30 +218,71 @@ internal static class PromotionEndpoints
         ApproveBody? body,
         HttpContext http,
         CancellationToken cancellationToken
+    ) =>
+        DecideAsync(
+            image,
+            version,
+            (body?.Channel, "the channel the approval is for, e.g. prod"),
+            (body?.Reason, null),
+            http,
+            (operations, actor, channel, reason) =>
+                operations.ApproveAsync(actor, image, version, channel, reason, cancellationToken)
+        );
+
+    private static Task<
+        Results<Ok<RejectionView>, ProblemHttpResult, ValidationProblem>
+    > RejectAsync(
+        string image,
+        string version,
+        RejectBody? body,
+        HttpContext http,
+        CancellationToken cancellationToken
+    ) =>
+        DecideAsync(
+            image,
+            version,
+            (body?.Channel, "the channel the rejection is for, e.g. prod"),
+            (body?.Reason, "say why the version may not enter the channel"),
+            http,
+            (operations, actor, channel, reason) =>
+                operations.RejectAsync(actor, image, version, channel, reason!, cancellationToken)
+        );
+
+    // A release manager's decision on a version for a channel (approve, reject): the channel is required, the reason
+    // too when the decision says what it is for; a role below the decision's is 403.
+    private static async Task<Results<Ok<T>, ProblemHttpResult, ValidationProblem>> DecideAsync<T>(
+        string image,
+        string version,
+        (string? Value, string What) channel,
+        (string? Value, string? WhatWhenRequired) reason,
+        HttpContext http,
+        Func<PromotionOperations, Actor, string, string?, Task<T>> decide
     )
     {
-        if (string.IsNullOrWhiteSpace(body?.Channel))
+        if (string.IsNullOrWhiteSpace(channel.Value))
         {
-            return Required("channel", "the channel the approval is for, e.g. prod");
+            return Required("channel", channel.What);
+        }
+
+        if (reason.WhatWhenRequired is { } what && string.IsNullOrWhiteSpace(reason.Value))
+        {
+            return Required("reason", what);
         }
 
         Names(image, version)
-            .Channel("channel", body.Channel)
-            .Reason("reason", body.Reason)
+            .Channel("channel", channel.Value)
+            .Reason("reason", reason.Value)
             .ThrowIfAny();
 
         try
         {
             return TypedResults.Ok(
-                await Operations(http)
-                    .ApproveAsync(
-                        ActorOf(http.User),
-                        image,
-                        version,
-                        body.Channel.Trim(),
-                        Blank(body.Reason),
-                        cancellationToken
-                    )
+                await decide(
+                    Operations(http),
+                    ActorOf(http.User),
+                    channel.Value.Trim(),
+                    Blank(reason.Value)
+                )
             );
         }
         catch (ActionForbiddenException e)

@@ -5,7 +5,7 @@ using ImageForge.Core.Promotion;
 
 namespace ImageForge.Storage.Sql;
 
-/// <summary>The promotion store: channel pointers, their history and approvals.</summary>
+/// <summary>The promotion store: channel pointers, their history, approvals and rejections.</summary>
 internal sealed partial class SqlPromotionStore
 {
     public async Task<IReadOnlyList<ChannelState>> GetChannelsAsync(
@@ -85,6 +85,66 @@ internal sealed partial class SqlPromotionStore
         ];
     }
 
+    public async Task<Rejection?> GetRejectionAsync(
+        string image,
+        string version,
+        string channel,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<(
+            string Actor,
+            string Role,
+            string At,
+            string Reason
+        )?>(
+            Cmd(
+                """
+                SELECT actor, role, at, reason FROM promotion_rejections
+                WHERE image = @Image AND version = @Version AND channel = @Channel
+                """,
+                new
+                {
+                    Image = image,
+                    Version = version,
+                    Channel = channel,
+                },
+                null,
+                cancellationToken
+            )
+        );
+        return row is { } r
+            ? new Rejection(image, version, channel, r.Actor, r.Role, DbText.ToTime(r.At), r.Reason)
+            : null;
+    }
+
+    public Task RejectAsync(
+        Rejection rejection,
+        AuditEntry audit,
+        CancellationToken cancellationToken = default
+    ) =>
+        UpsertAsync(
+            audit,
+            """
+            INSERT INTO promotion_rejections (image, version, channel, actor, role, at, reason)
+            VALUES (@Image, @Version, @Channel, @Actor, @Role, @At, @Reason)
+            ON CONFLICT (image, version, channel) DO UPDATE
+                SET actor = excluded.actor, role = excluded.role, at = excluded.at, reason = excluded.reason
+            """,
+            new
+            {
+                rejection.Image,
+                rejection.Version,
+                rejection.Channel,
+                rejection.Actor,
+                rejection.Role,
+                At = DbText.FromTime(rejection.At),
+                rejection.Reason,
+            },
+            cancellationToken
+        );
+
     public async Task<IReadOnlyList<AnomalyAcknowledgement>> GetAnomalyAcknowledgementsAsync(
         string image,
         string version,
@@ -130,31 +190,24 @@ internal sealed partial class SqlPromotionStore
         AuditEntry audit,
         CancellationToken cancellationToken = default
     ) =>
-        WriteAsync(
+        UpsertAsync(
             audit,
-            (c, t) =>
-                c.ExecuteAsync(
-                    Cmd(
-                        """
-                        INSERT INTO anomaly_acks (image, version, anomaly_id, actor, role, at, reason)
-                        VALUES (@Image, @Version, @AnomalyId, @Actor, @Role, @At, @Reason)
-                        ON CONFLICT (image, version, anomaly_id) DO UPDATE
-                            SET actor = excluded.actor, role = excluded.role, at = excluded.at, reason = excluded.reason
-                        """,
-                        new
-                        {
-                            acknowledgement.Image,
-                            acknowledgement.Version,
-                            acknowledgement.AnomalyId,
-                            acknowledgement.Actor,
-                            acknowledgement.Role,
-                            At = DbText.FromTime(acknowledgement.At),
-                            acknowledgement.Reason,
-                        },
-                        t,
-                        cancellationToken
-                    )
-                ),
+            """
+            INSERT INTO anomaly_acks (image, version, anomaly_id, actor, role, at, reason)
+            VALUES (@Image, @Version, @AnomalyId, @Actor, @Role, @At, @Reason)
+            ON CONFLICT (image, version, anomaly_id) DO UPDATE
+                SET actor = excluded.actor, role = excluded.role, at = excluded.at, reason = excluded.reason
+            """,
+            new
+            {
+                acknowledgement.Image,
+                acknowledgement.Version,
+                acknowledgement.AnomalyId,
+                acknowledgement.Actor,
+                acknowledgement.Role,
+                At = DbText.FromTime(acknowledgement.At),
+                acknowledgement.Reason,
+            },
             cancellationToken
         );
 
@@ -163,31 +216,37 @@ internal sealed partial class SqlPromotionStore
         AuditEntry audit,
         CancellationToken cancellationToken = default
     ) =>
+        UpsertAsync(
+            audit,
+            """
+            INSERT INTO approvals (image, version, channel, actor, role, at, reason)
+            VALUES (@Image, @Version, @Channel, @Actor, @Role, @At, @Reason)
+            ON CONFLICT (image, version, channel, actor) DO UPDATE
+                SET role = excluded.role, at = excluded.at, reason = excluded.reason
+            """,
+            new
+            {
+                approval.Image,
+                approval.Version,
+                approval.Channel,
+                approval.Actor,
+                approval.Role,
+                At = DbText.FromTime(approval.At),
+                approval.Reason,
+            },
+            cancellationToken
+        );
+
+    // One row written (inserted or replaced) with its audit event, in one transaction.
+    private Task<int> UpsertAsync(
+        AuditEntry audit,
+        string sql,
+        object parameters,
+        CancellationToken cancellationToken
+    ) =>
         WriteAsync(
             audit,
-            (c, t) =>
-                c.ExecuteAsync(
-                    Cmd(
-                        """
-                        INSERT INTO approvals (image, version, channel, actor, role, at, reason)
-                        VALUES (@Image, @Version, @Channel, @Actor, @Role, @At, @Reason)
-                        ON CONFLICT (image, version, channel, actor) DO UPDATE
-                            SET role = excluded.role, at = excluded.at, reason = excluded.reason
-                        """,
-                        new
-                        {
-                            approval.Image,
-                            approval.Version,
-                            approval.Channel,
-                            approval.Actor,
-                            approval.Role,
-                            At = DbText.FromTime(approval.At),
-                            approval.Reason,
-                        },
-                        t,
-                        cancellationToken
-                    )
-                ),
+            (c, t) => c.ExecuteAsync(Cmd(sql, parameters, t, cancellationToken)),
             cancellationToken
         );
 

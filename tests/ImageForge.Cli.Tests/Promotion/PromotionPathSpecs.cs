@@ -52,6 +52,7 @@ public sealed class PromotionPathSpecs : IDisposable
             v.Version,
             "staging",
             Path3,
+            Rules.For("staging"),
             Alice,
             "looks good"
         );
@@ -60,8 +61,24 @@ public sealed class PromotionPathSpecs : IDisposable
             Request(v, "prod", Carol, restricted: true)
         );
         _clock.Advance(TimeSpan.FromHours(47));
-        await service.Promotions.ApproveAsync(v.Image, v.Version, "prod", Path3, Alice, null);
-        await service.Promotions.ApproveAsync(v.Image, v.Version, "prod", Path3, Bob, null);
+        await service.Promotions.ApproveAsync(
+            v.Image,
+            v.Version,
+            "prod",
+            Path3,
+            Rules.For("prod"),
+            Alice,
+            null
+        );
+        await service.Promotions.ApproveAsync(
+            v.Image,
+            v.Version,
+            "prod",
+            Path3,
+            Rules.For("prod"),
+            Bob,
+            null
+        );
         var prodTooEarly = await service.Promotions.PromoteAsync(
             Request(v, "prod", Alice, restricted: true)
         );

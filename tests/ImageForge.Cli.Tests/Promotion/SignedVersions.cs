@@ -17,6 +17,9 @@ namespace ImageForge.Cli.Tests.Promotion;
 /// </summary>
 internal static class SignedVersions
 {
+    /// <summary>Who requested the build of every version recorded here (the four-eyes rule's requester).</summary>
+    public const string Requester = "tester";
+
     public static async Task<ImageVersion> RecordAsync(
         string dataDir,
         TimeProvider time,
@@ -33,7 +36,7 @@ internal static class SignedVersions
         var baseline = set.FindBaseline(definition.Baseline)!;
         await using var catalog = await Catalog.OpenAsync(dataDir, time);
         var build = await catalog.StartBuildAsync(
-            new NewBuild(definition.Name, "local", BuildTrigger.Manual, "tester", "spec", "fp"),
+            new NewBuild(definition.Name, "local", BuildTrigger.Manual, Requester, "spec", "fp"),
             Environment.ProcessId
         );
         var version = await catalog.ReserveVersionAsync(build.Id, time.GetUtcNow());

@@ -37,7 +37,15 @@ public sealed class SkippedRuleSpecs : IDisposable
     {
         var (services, catalog, v) = await StartAsync();
         await using var _ = catalog;
-        await services.Promotions.ApproveAsync(v.Image, v.Version, "prod", Path3, Alice, null);
+        await services.Promotions.ApproveAsync(
+            v.Image,
+            v.Version,
+            "prod",
+            Path3,
+            Shipped.For("prod"),
+            Alice,
+            null
+        );
 
         var result = await services.Promotions.PromoteAsync(
             Request(v, Root, Shipped, PromotionRuleNames.PreviousChannel)

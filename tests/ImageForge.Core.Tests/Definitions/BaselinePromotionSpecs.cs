@@ -33,6 +33,24 @@ public sealed class BaselinePromotionSpecs : IDisposable
     }
 
     [Fact]
+    public void Four_eyes_is_off_unless_the_channel_asks_for_it()
+    {
+        WriteBaseline(
+            """
+            promotion:
+              staging: { approvals: 1 }
+              prod: { approvals: 1, four_eyes: true }
+            """
+        );
+
+        var rules = _content.Load().FindBaseline("debian-11-anssi").ShouldNotBeNull().Promotion;
+
+        rules.For("prod").FourEyes.ShouldBeTrue();
+        rules.For("staging").FourEyes.ShouldBeFalse();
+        rules.For("dev").FourEyes.ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_channel_names_the_rules_an_admin_may_skip_and_by_default_only_the_path()
     {
         WriteBaseline(
@@ -63,6 +81,7 @@ public sealed class BaselinePromotionSpecs : IDisposable
     )]
     [InlineData("  prod: { soak: 1h, quorum: 2 }\n", "promotion.prod.quorum", "unknown")]
     [InlineData("  prod: { rescan: yes please }\n", "promotion.prod.rescan", "true or false")]
+    [InlineData("  prod: { four_eyes: maybe }\n", "promotion.prod.four_eyes", "true or false")]
     [InlineData("  Prod!: { soak: 1h }\n", "promotion.Prod!", "channel name")]
     [InlineData(
         "  prod: { skippable: [soak, gates] }\n",

@@ -330,6 +330,49 @@ public sealed class PromotionApiSpecs
         badProvider.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_rejection_refuses_the_promotion_with_409_and_the_requesters_own_approval_is_409_under_four_eyes()
+    {
+        await using var api = new ApiFactory();
+        var v = await RecordSignedVersionAsync(api);
+        using var manager = api.ClientFor(ApiRoles.ReleaseManager, "rita");
+        using var requester = api.ClientFor(ApiRoles.ReleaseManager, SignedVersions.Requester);
+        using var builder = api.ClientFor(ApiRoles.Builder, "bob");
+        var reject = $"/api/images/{Image}/versions/{v.Version}/reject";
+
+        using var own = await requester.PostAsJsonAsync(
+            $"/api/images/{Image}/versions/{v.Version}/approve",
+            new { channel = "prod" }
+        );
+        var ownProblem = await JsonAsync(own);
+        using var noReason = await manager.PostAsJsonAsync(reject, new { channel = "prod" });
+        using var byBuilder = await builder.PostAsJsonAsync(
+            reject,
+            new { channel = "prod", reason = "no" }
+        );
+        using var rejected = await manager.PostAsJsonAsync(
+            reject,
+            new { channel = "prod", reason = "CVE-2026-0001" }
+        );
+        var rejection = await JsonAsync(rejected);
+        using var admin = api.ClientFor(ApiRoles.Admin, "root");
+        using var promote = await admin.PostAsJsonAsync(
+            Promote(v),
+            new { channel = "prod", skip_reason = "hotfix" }
+        );
+        var refusal = await JsonAsync(promote);
+
+        own.StatusCode.ShouldBe(HttpStatusCode.Conflict, ownProblem.ToString());
+        ownProblem.ToString().ShouldContain("four eyes");
+        noReason.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        byBuilder.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        rejected.StatusCode.ShouldBe(HttpStatusCode.OK, rejection.ToString());
+        rejection.GetProperty("actor").GetString().ShouldBe("rita");
+        rejection.GetProperty("reason").GetString().ShouldBe("CVE-2026-0001");
+        promote.StatusCode.ShouldBe(HttpStatusCode.Conflict, refusal.ToString());
+        refusal.ToString().ShouldContain("was rejected for prod by rita (release-manager)");
+    }
+
     private static string Promote(ImageVersion v) =>
         $"/api/images/{Image}/versions/{v.Version}/promote";
 
