@@ -36,10 +36,13 @@ public sealed class AnomalyBuildSpecs(InsecureImageFixture fixture, ITestOutputH
                     ) + "\nanomalies:\n  severities:\n    enabled_unit: high\n"
         );
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(9));
-        Task<CliResult> Run(params string[] args) =>
+        Task<CliResult> Run(params string[] args) => RunAs(null, args);
+        Task<CliResult> RunAs(string? actor, params string[] args) =>
             CliRunner.RunAsync(
                 content.Path,
-                null,
+                actor is null
+                    ? null
+                    : new Dictionary<string, string> { ["IMAGEFORGE_ACTOR"] = actor },
                 timeout.Token,
                 [
                     .. args,
@@ -104,9 +107,17 @@ public sealed class AnomalyBuildSpecs(InsecureImageFixture fixture, ITestOutputH
         // Act and assert: prod refuses the version naming each unacknowledged anomaly, and takes it once both are.
         (await Run("promote", version.Reference, "--to", "dev")).ExitCode.ShouldBe(0);
         (await Run("promote", version.Reference, "--to", "staging")).ExitCode.ShouldBe(0);
-        (
-            await Run("approve", version.Reference, "--for", "prod", "--reason", "e2e")
-        ).ExitCode.ShouldBe(0);
+        // prod asks four eyes: someone other than who built it approves.
+        var approve = await RunAs(
+            "e2e-approver",
+            "approve",
+            version.Reference,
+            "--for",
+            "prod",
+            "--reason",
+            "e2e"
+        );
+        approve.ExitCode.ShouldBe(0, approve.ToString());
         var refused = await Run("promote", version.Reference, "--to", "prod");
         refused.ExitCode.ShouldBe(1, refused.ToString());
         foreach (var id in serious)
