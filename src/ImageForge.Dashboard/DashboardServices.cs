@@ -97,6 +97,7 @@ public static class DashboardServices
         var pages = ui.MapGroup("").RequireAuthorization(DashboardSession.PolicyName);
         ReadPages.Map(pages);
         ActionPages.Map(pages);
+        SchedulePages.Map(pages);
         return endpoints;
     }
 }

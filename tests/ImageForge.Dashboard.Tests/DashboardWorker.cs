@@ -7,6 +7,7 @@ using ImageForge.Core.Worker;
 using ImageForge.Server;
 using ImageForge.Server.Api;
 using ImageForge.Server.Queue;
+using ImageForge.Server.Scheduling;
 using ImageForge.Storage;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -213,6 +214,7 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
                         services.AddApiOverRepository(Catalog, Paths, Time, Events);
                         services.AddSingleton<QueueSignal>();
                         services.AddSingleton<IBuildRequests, BuildRequests>();
+                        services.AddSingleton<ScheduledBuilds>();
                         services.AddImageForgeDashboard(Data.Root);
                     })
                     .Configure(app =>
