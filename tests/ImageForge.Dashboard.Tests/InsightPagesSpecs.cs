@@ -103,4 +103,60 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         response.Status.ShouldBe(status, await response.TextAsync());
         (await worker.Catalog.ListQueuedAsync()).Count.ShouldBe(queuedBefore);
     }
+
+    [Fact(Timeout = 90_000)]
+    public async Task The_SBOM_is_searched_and_sorted_by_query_string_with_JavaScript_disabled()
+    {
+        var version = await worker.RecordVersionWithPackagesAsync(
+            ("openssl", "1.1.1w-0+deb11u1"),
+            ("libssl1.1", "1.1.1n-0+deb11u5"),
+            ("bash", "5.1-2"),
+            ("zlib1g", "1:1.2.11.dfsg-2")
+        );
+        var page = await worker.SignedInAsync(ApiRoles.Viewer, javaScript: false);
+
+        await page.GotoAsync($"/ui/images/{Image}/versions/{version.Version}");
+        await page.GetByLabel("Search packages").FillAsync("1.1.1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        await page.WaitForURLAsync("**sbom_q=1.1.1**");
+        await Accessibility.CheckAsync(page);
+        var found = await PackageNamesAsync(page);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Version", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**sbom_sort=version&sbom_dir=asc**");
+        var ascending = await PackageNamesAsync(page);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Version (ascending)" }).ClickAsync();
+        await page.WaitForURLAsync("**sbom_dir=desc**");
+        var descending = await PackageNamesAsync(page);
+        await page.GotoAsync(
+            $"/ui/images/{Image}/versions/{version.Version}?sbom_sort=version&sbom_dir=asc"
+        );
+        var everyVersion = await PackageNamesAsync(page);
+
+        found.ShouldBe(["libssl1.1", "openssl"]);
+        ascending.ShouldBe(["libssl1.1", "openssl"]);
+        descending.ShouldBe(["openssl", "libssl1.1"]);
+        // dpkg's order: the epoch of 1:1.2.11 sorts it after 5.1-2.
+        everyVersion.ShouldBe(["libssl1.1", "openssl", "bash", "zlib1g"]);
+        (await page.Locator("#sbom-count").InnerTextAsync()).ShouldBe("4 of 4 packages");
+    }
+
+    [Theory(Timeout = 90_000)]
+    [InlineData("sbom_sort=colour", "sbom_sort: 'colour' is not a column")]
+    [InlineData("sbom_dir=up", "sbom_dir: 'up' is not a sort direction")]
+    public async Task A_bad_SBOM_sort_is_a_400_page(string query, string says)
+    {
+        var version = await worker.RecordVersionAsync();
+        var page = await worker.SignedInAsync(ApiRoles.Viewer);
+
+        var response = await page.GotoAsync(
+            $"/ui/images/{Image}/versions/{version.Version}?{query}"
+        );
+
+        response!.Status.ShouldBe(400);
+        await Accessibility.CheckAsync(page);
+        (await page.Locator("[role=alert]").InnerTextAsync()).ShouldContain(says);
+    }
+
+    private static Task<IReadOnlyList<string>> PackageNamesAsync(IPage page) =>
+        page.Locator("#sbom tbody tr td:first-child").AllInnerTextsAsync();
 }
