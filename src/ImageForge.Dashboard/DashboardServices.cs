@@ -98,6 +98,7 @@ public static class DashboardServices
         ReadPages.Map(pages);
         ActionPages.Map(pages);
         SchedulePages.Map(pages);
+        LineagePages.Map(pages);
         return endpoints;
     }
 }

@@ -1,6 +1,11 @@
 using System.Net;
+using ImageForge.Application;
 using ImageForge.Application.Access;
+using ImageForge.Application.Operations;
+using ImageForge.Core.Builds;
+using ImageForge.Core.Promotion;
 using ImageForge.Core.Worker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Shouldly;
 using Xunit;
@@ -155,6 +160,120 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         response!.Status.ShouldBe(400);
         await Accessibility.CheckAsync(page);
         (await page.Locator("[role=alert]").InnerTextAsync()).ShouldContain(says);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task The_lineage_is_drawn_on_the_server_with_each_status_in_text_and_links_to_every_version()
+    {
+        var (root, middle, left, right) = await LineageAsync();
+        var page = await worker.SignedInAsync(ApiRoles.Viewer, javaScript: false);
+
+        await page.GotoAsync($"/ui/images/{Image}/versions/{middle.Version}");
+        await page.GetByRole(AriaRole.Link, new() { Name = "lineage", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/lineage");
+        await Accessibility.CheckAsync(page);
+        var boxes = await page.Locator("svg g[data-node]").AllAsync();
+        var texts = new Dictionary<string, string>();
+        foreach (var box in boxes)
+        {
+            texts[(await box.GetAttributeAsync("data-node"))!] =
+                await box.Locator("text").Last.TextContentAsync() ?? "";
+        }
+        var links = await page.Locator("svg a")
+            .EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))");
+        var rows = await page.Locator("#lineage tbody tr").AllInnerTextsAsync();
+        var revokeLinks = await page.Locator("a[href$='/revoke']").CountAsync();
+
+        texts.ShouldBe(
+            new Dictionary<string, string>
+            {
+                ["debian/bullseye"] = "base image",
+                [$"{Image}@{root.Version}"] = "revoked",
+                [$"{Image}@{middle.Version}"] = "built, parent-revoked",
+                [$"{Image}@{left.Version}"] = "built",
+                [$"{Image}@{right.Version}"] = "built",
+            },
+            ignoreOrder: true
+        );
+        links.ShouldBe(
+            new[] { root, left, right }.Select(v => $"/ui/images/{Image}/versions/{v.Version}"),
+            ignoreOrder: true
+        );
+        rows.Select(r => r.Split('\t')[0])
+            .ShouldBe([
+                "base",
+                "ancestor",
+                "this version",
+                "descendant, generation 1",
+                "descendant, generation 1",
+            ]);
+        revokeLinks.ShouldBe(0, "a viewer is not sent to the revoke page");
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task A_release_manager_goes_from_the_lineage_to_the_revoke_pages_preview_of_its_descendants()
+    {
+        var (_, middle, left, right) = await LineageAsync();
+        var page = await worker.SignedInAsync(ApiRoles.ReleaseManager);
+
+        await page.GotoAsync($"/ui/images/{Image}/versions/{middle.Version}/lineage");
+        await Accessibility.CheckAsync(page);
+        await page.GetByRole(
+                AriaRole.Link,
+                new() { Name = $"What revoking {Image}@{middle.Version} would hit" }
+            )
+            .ClickAsync();
+        await page.WaitForURLAsync("**/revoke");
+        var descendants = await page.Locator("#impact-descendants tbody tr td:nth-child(2)")
+            .AllInnerTextsAsync();
+
+        descendants.ShouldBe([left.Version, right.Version], ignoreOrder: true);
+        (await worker.Catalog.GetVersionAsync(Image, middle.Version))!.Status.ShouldBe(
+            VersionStatus.Built
+        );
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task The_lineage_of_an_unknown_version_is_a_404_page()
+    {
+        var page = await worker.SignedInAsync(ApiRoles.Viewer);
+
+        var response = await page.GotoAsync($"/ui/images/{Image}/versions/1999.01.01.1/lineage");
+
+        response!.Status.ShouldBe(404);
+        await Accessibility.CheckAsync(page);
+    }
+
+    // base debian/bullseye -> root (revoked) -> middle (flagged) -> left and right.
+    private async Task<(
+        ImageVersion Root,
+        ImageVersion Middle,
+        ImageVersion Left,
+        ImageVersion Right
+    )> LineageAsync()
+    {
+        var root = await worker.RecordVersionAsync();
+        var middle = await worker.RecordVersionAsync();
+        var left = await worker.RecordVersionAsync();
+        var right = await worker.RecordVersionAsync();
+        await worker.Catalog.RecordLineageAsync(
+            new Lineage(Image, root.Version, "debian/bullseye", null, null)
+        );
+        foreach (var (child, parent) in new[] { (middle, root), (left, middle), (right, middle) })
+        {
+            await worker.Catalog.RecordLineageAsync(
+                new Lineage(Image, child.Version, null, Image, parent.Version)
+            );
+        }
+
+        await new PromotionOperations(worker.Services.GetRequiredService<Pipeline>()).RevokeAsync(
+            new Actor("arranger", Role.Admin),
+            Image,
+            root.Version,
+            "bad base",
+            null
+        );
+        return (root, middle, left, right);
     }
 
     private static Task<IReadOnlyList<string>> PackageNamesAsync(IPage page) =>
