@@ -99,6 +99,7 @@ public static class DashboardServices
         ActionPages.Map(pages);
         SchedulePages.Map(pages);
         LineagePages.Map(pages);
+        ImagePages.Map(pages);
         return endpoints;
     }
 }

@@ -332,7 +332,7 @@ internal static class ReadPages
     }
 
     // The image's versions, newest first; an image the catalog does not know is 404.
-    private static async Task<IReadOnlyList<ImageVersion>> KnownImageAsync(
+    internal static async Task<IReadOnlyList<ImageVersion>> KnownImageAsync(
         ICatalog catalog,
         string image,
         CancellationToken cancellationToken

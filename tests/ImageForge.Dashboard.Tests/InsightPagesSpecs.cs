@@ -3,6 +3,7 @@ using ImageForge.Application;
 using ImageForge.Application.Access;
 using ImageForge.Application.Operations;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Facts;
 using ImageForge.Core.Promotion;
 using ImageForge.Core.Worker;
 using Microsoft.Extensions.DependencyInjection;
@@ -242,6 +243,80 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
 
         response!.Status.ShouldBe(404);
         await Accessibility.CheckAsync(page);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task The_image_page_charts_the_newest_versions_facts_as_SVG_with_a_table_of_the_same_values()
+    {
+        var noFacts = await worker.RecordVersionAsync();
+        var versions = new List<ImageVersion>();
+        foreach (
+            var (score, disk, seconds) in new[] { (81.5, 2048.0, 600.0), (84.0, 2100.0, 690.0) }
+        )
+        {
+            var version = await worker.RecordVersionAsync();
+            await worker.Catalog.RecordFactsAsync(
+                Image,
+                "local",
+                new FactSnapshot(
+                    version.Version,
+                    new Dictionary<string, IReadOnlySet<string>>(),
+                    new Dictionary<string, double>
+                    {
+                        [FactNames.ComplianceScore] = score,
+                        [FactNames.DiskBytes] = disk * 1024 * 1024,
+                        [FactNames.BuildSeconds] = seconds,
+                    }
+                )
+            );
+            versions.Add(version);
+        }
+
+        var page = await worker.SignedInAsync(ApiRoles.Viewer, javaScript: false);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "versions and charts" })
+            .First.ClickAsync();
+        await page.WaitForURLAsync($"**/ui/images/{Image}");
+        await Accessibility.CheckAsync(page);
+        var charts = await page.Locator("figure.chart svg > title").AllTextContentsAsync();
+        var scorePoints = await page.Locator("#chart-local-score circle").AllTextContentsAsync();
+        var description = await page.Locator("#chart-local-disk desc").TextContentAsync();
+        var rows = new List<string>();
+        foreach (var v in new[] { noFacts }.Concat(versions))
+        {
+            rows.Add(
+                await page.Locator($"#facts-local tr[data-version='{v.Version}']").InnerTextAsync()
+            );
+        }
+        var listed = await page.Locator("#versions tbody tr").CountAsync();
+
+        charts.ShouldBe([
+            "Compliance score after hardening",
+            "Disk size (MiB)",
+            "Build duration (minutes)",
+        ]);
+        scorePoints.ShouldContain($"{versions[0].Version}: 81.5");
+        scorePoints.ShouldContain($"{versions[1].Version}: 84.0");
+        scorePoints.ShouldNotContain(p => p.StartsWith(noFacts.Version, StringComparison.Ordinal));
+        description!.ShouldEndWith($"{versions[0].Version} 2048; {versions[1].Version} 2100");
+        rows.ShouldBe([
+            $"{noFacts.Version}\tnot recorded\tnot recorded\tnot recorded",
+            $"{versions[0].Version}\t81.5\t2048\t10.0",
+            $"{versions[1].Version}\t84.0\t2100\t11.5",
+        ]);
+        listed.ShouldBeInRange(3, 20);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task The_page_of_an_unknown_image_is_a_404_page()
+    {
+        var page = await worker.SignedInAsync(ApiRoles.Viewer);
+
+        var response = await page.GotoAsync("/ui/images/no-such-image");
+
+        response!.Status.ShouldBe(404);
+        await Accessibility.CheckAsync(page);
+        (await page.Locator("[role=alert]").InnerTextAsync()).ShouldContain("no-such-image");
     }
 
     // base debian/bullseye -> root (revoked) -> middle (flagged) -> left and right.
