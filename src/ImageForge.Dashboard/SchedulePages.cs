@@ -1,6 +1,8 @@
 using ImageForge.Application;
 using ImageForge.Application.Access;
+using ImageForge.Application.Views;
 using ImageForge.Core.Audit;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using ImageForge.Dashboard.Common;
 using ImageForge.Dashboard.Pages;
@@ -19,6 +21,11 @@ namespace ImageForge.Dashboard;
 /// </summary>
 internal static class SchedulePages
 {
+    // How many of an image's newest builds are searched for its last skipped firing.
+    private const int SkipLookBack = 200;
+
+    internal static string SkipKey(string image, string target) => $"{image}/{target}";
+
     public static void Map(RouteGroupBuilder ui)
     {
         ui.MapGet("/schedules", ListAsync);
@@ -29,6 +36,7 @@ internal static class SchedulePages
         HttpContext http,
         Pipeline pipeline,
         IScheduleLedger ledger,
+        ICatalog catalog,
         TimeProvider time,
         CancellationToken cancellationToken
     )
@@ -39,7 +47,26 @@ internal static class SchedulePages
             time,
             cancellationToken
         );
-        return Render.Page<SchedulesPage>(http, new() { ["Schedules"] = schedules });
+        // The ledger keeps each schedule's newest firing; an earlier skip is the skipped build it recorded.
+        var skips = new Dictionary<string, BuildView>(StringComparer.Ordinal);
+        foreach (var image in schedules.Select(s => s.Image).Distinct(StringComparer.Ordinal))
+        {
+            foreach (
+                var build in (await catalog.ListBuildsAsync(image, SkipLookBack, cancellationToken))
+                    .Where(b =>
+                        b.Status == BuildStatus.Skipped && b.Trigger == BuildTrigger.Schedule
+                    )
+                    .OrderByDescending(b => b.StartedAt)
+            )
+            {
+                skips.TryAdd(SkipKey(build.Image, build.Target), BuildView.From(build));
+            }
+        }
+
+        return Render.Page<SchedulesPage>(
+            http,
+            new() { ["Schedules"] = schedules, ["LastSkips"] = skips }
+        );
     }
 
     private static async Task<IResult> RunAsync(

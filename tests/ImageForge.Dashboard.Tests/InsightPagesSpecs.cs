@@ -26,12 +26,8 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
     [Fact(Timeout = 90_000)]
     public async Task A_viewer_sees_each_schedules_next_firing_and_last_skip_reason_and_no_form_and_a_forged_run_is_403()
     {
-        worker.Time.Advance(TimeSpan.FromMinutes(1));
-        var skippedAt = worker.Time.GetUtcNow();
         const string Reason = "inputs unchanged since build 7: all hash to sha256:abc";
-        await ((IScheduleLedger)worker.Catalog).TryRecordFiringAsync(
-            new ScheduleFiring(Image, "local", skippedAt, skippedAt, "skipped", null, Reason)
-        );
+        var skipped = await SkipAsync(Reason);
         var queuedBefore = (await worker.Catalog.ListQueuedAsync()).Count;
         var page = await worker.SignedInAsync(ApiRoles.Viewer);
 
@@ -50,8 +46,9 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         cells[2].ShouldBe("0 2 * * * (Europe/Berlin)");
         // 02:00 in Berlin (CET, +01:00) after 2026-11-22 10:00Z.
         cells[3].ShouldBe("2026-11-23 01:00:00Z");
-        cells[5].Trim().ShouldBe("skipped");
+        cells[5].Trim().ShouldBe($"skipped build {skipped.Id}");
         cells[6].Trim().ShouldBe(Reason);
+        cells[7].Trim().ShouldStartWith($"{Reason} (build {skipped.Id}, ");
         forms.ShouldBe(0, "a viewer may not run a schedule");
         forged.Status.ShouldBe((int)HttpStatusCode.Forbidden);
         (await worker.Catalog.ListQueuedAsync()).Count.ShouldBe(queuedBefore);
@@ -60,6 +57,7 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
     [Fact(Timeout = 90_000)]
     public async Task A_builder_runs_a_schedule_now_with_a_reason_and_the_firing_is_queued_and_audited()
     {
+        await SkipAsync("inputs unchanged since build 8");
         worker.Time.Advance(TimeSpan.FromMinutes(1));
         var page = await worker.SignedInAsync(ApiRoles.Builder, "bea");
 
@@ -82,9 +80,13 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         audited.Entry.Details.ShouldStartWith("queued, forced, build ");
         queued.ShouldContain(b => audited.Entry.Details!.Contains(b.Id));
         await page.GotoAsync("/ui/schedules");
-        (await page.Locator($"tr[data-schedule='{Image}'] td").Nth(5).InnerTextAsync())
-            .Trim()
-            .ShouldStartWith("queued");
+        var cells = (await page.Locator($"tr[data-schedule='{Image}']").InnerTextAsync()).Split(
+            '\t'
+        );
+        cells[5].Trim().ShouldStartWith("queued");
+        cells[6].Trim().ShouldBe("forced");
+        // The last firing was queued; the skip before it is still shown.
+        cells[7].Trim().ShouldStartWith("inputs unchanged since build 8 (build ");
     }
 
     [Theory(Timeout = 90_000)]
@@ -317,6 +319,23 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         response!.Status.ShouldBe(404);
         await Accessibility.CheckAsync(page);
         (await page.Locator("[role=alert]").InnerTextAsync()).ShouldContain("no-such-image");
+    }
+
+    // A skipped firing now, recorded as the schedule records one: the firing, then its skipped build.
+    private async Task<BuildRecord> SkipAsync(string reason)
+    {
+        worker.Time.Advance(TimeSpan.FromMinutes(1));
+        var at = worker.Time.GetUtcNow();
+        await worker.Catalog.TryRecordFiringAsync(
+            new ScheduleFiring(Image, "local", at, at, "skipped", null, reason)
+        );
+        var build = await worker.Catalog.RecordSkippedAsync(
+            new NewBuild(Image, "local", BuildTrigger.Schedule, "schedule", "schedule", "fp"),
+            reason,
+            at
+        );
+        await worker.Catalog.AttachFiringBuildAsync(Image, "local", at, build.Id);
+        return build;
     }
 
     // base debian/bullseye -> root (revoked) -> middle (flagged) -> left and right.

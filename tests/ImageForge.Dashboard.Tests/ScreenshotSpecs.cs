@@ -120,16 +120,17 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
             new Lineage(Image, newer.Version, null, Image, older.Version)
         );
         var now = worker.Time.GetUtcNow();
-        await ((IScheduleLedger)worker.Catalog).TryRecordFiringAsync(
-            new ScheduleFiring(
-                Image,
-                "local",
-                now,
-                now,
-                "skipped",
-                null,
-                $"inputs unchanged since build 2 ({Image}@{newer.Version}): definition, baseline, templates, hardening, base image and package versions on the mirror all hash to sha256:5f0c…"
-            )
+        var reason =
+            $"inputs unchanged since build 2 ({Image}@{newer.Version}): definition, baseline, templates, hardening, "
+            + "base image and package versions on the mirror all hash to sha256:5f0c…";
+        await worker.Catalog.TryRecordFiringAsync(
+            new ScheduleFiring(Image, "local", now, now, "skipped", null, reason)
         );
+        var skipped = await worker.Catalog.RecordSkippedAsync(
+            new NewBuild(Image, "local", BuildTrigger.Schedule, "schedule", "schedule", "fp"),
+            reason,
+            now
+        );
+        await worker.Catalog.AttachFiringBuildAsync(Image, "local", now, skipped.Id);
     }
 }
