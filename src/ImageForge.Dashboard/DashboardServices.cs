@@ -98,6 +98,9 @@ public static class DashboardServices
         ReadPages.Map(pages);
         ActionPages.Map(pages);
         ApprovalPages.Map(pages);
+        SchedulePages.Map(pages);
+        LineagePages.Map(pages);
+        ImagePages.Map(pages);
         return endpoints;
     }
 }

@@ -12,6 +12,7 @@ using ImageForge.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace ImageForge.Dashboard;
@@ -107,9 +108,13 @@ internal static class ReadPages
         ICatalog catalog,
         Catalog store,
         Pipeline pipeline,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        [FromQuery(Name = "sbom_q")] string? search = null,
+        [FromQuery(Name = "sbom_sort")] string? sort = null,
+        [FromQuery(Name = "sbom_dir")] string? direction = null
     )
     {
+        var sbom = SbomQuery.Parse(search, sort, direction);
         var found = await ImageEndpoints.FindAsync(catalog, image, version, cancellationToken);
         var evidence = await VersionEvidence.ReadAsync(found, pipeline, store, cancellationToken);
         var previous = (await catalog.ListVersionsAsync(image, 1000, cancellationToken))
@@ -118,7 +123,12 @@ internal static class ReadPages
             .FirstOrDefault();
         return Render.Page<VersionPage>(
             http,
-            new() { ["Evidence"] = evidence, ["Previous"] = previous }
+            new()
+            {
+                ["Evidence"] = evidence,
+                ["Previous"] = previous,
+                ["Sbom"] = sbom,
+            }
         );
     }
 
@@ -322,7 +332,7 @@ internal static class ReadPages
     }
 
     // The image's versions, newest first; an image the catalog does not know is 404.
-    private static async Task<IReadOnlyList<ImageVersion>> KnownImageAsync(
+    internal static async Task<IReadOnlyList<ImageVersion>> KnownImageAsync(
         ICatalog catalog,
         string image,
         CancellationToken cancellationToken

@@ -7,6 +7,7 @@ using ImageForge.Core.Worker;
 using ImageForge.Server;
 using ImageForge.Server.Api;
 using ImageForge.Server.Queue;
+using ImageForge.Server.Scheduling;
 using ImageForge.Storage;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -110,11 +111,23 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
         return secret;
     }
 
-    /// <summary>A fresh browser context (its own cookies) with a page signed in with a new token of <paramref name="role"/>.</summary>
-    public async Task<IPage> SignedInAsync(string role, string? actor = null)
+    /// <summary>
+    /// A fresh browser context (its own cookies) with a page signed in with a new token of <paramref name="role"/>;
+    /// with <paramref name="javaScript"/> false the browser runs no script at all.
+    /// </summary>
+    public async Task<IPage> SignedInAsync(
+        string role,
+        string? actor = null,
+        bool javaScript = true
+    )
     {
         var context = await Browser.NewContextAsync(
-            new BrowserNewContextOptions { BaseURL = Address.ToString(), AcceptDownloads = true }
+            new BrowserNewContextOptions
+            {
+                BaseURL = Address.ToString(),
+                AcceptDownloads = true,
+                JavaScriptEnabled = javaScript,
+            }
         );
         var page = await context.NewPageAsync();
         await page.GotoAsync("/ui/");
@@ -213,6 +226,7 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
                         services.AddApiOverRepository(Catalog, Paths, Time, Events);
                         services.AddSingleton<QueueSignal>();
                         services.AddSingleton<IBuildRequests, BuildRequests>();
+                        services.AddSingleton<ScheduledBuilds>();
                         services.AddImageForgeDashboard(Data.Root);
                     })
                     .Configure(app =>

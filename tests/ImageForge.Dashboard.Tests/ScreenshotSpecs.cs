@@ -1,5 +1,8 @@
 using ImageForge.Application.Access;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Facts;
+using ImageForge.Core.Promotion;
+using ImageForge.Core.Worker;
 using ImageForge.TestUtils;
 using Microsoft.Playwright;
 using Shouldly;
@@ -48,6 +51,7 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         );
         await worker.Operations.PromoteAsync(older, "dev");
         await worker.Operations.PromoteAsync(newer, "dev");
+        await ArrangeFactsLineageAndScheduleAsync(older, newer);
         var page = await worker.SignedInAsync(ApiRoles.Admin, "ada");
         var folder =
             Environment.GetEnvironmentVariable("IMAGEFORGE_UPDATE_SCREENSHOTS") == "1"
@@ -65,6 +69,9 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
                 ("channels", $"/ui/images/{Image}/channels"),
                 ("revoke-preview", $"/ui/images/{Image}/versions/{newer.Version}/revoke"),
                 ("audit", "/ui/audit"),
+                ("schedules", "/ui/schedules"),
+                ("lineage", $"/ui/images/{Image}/versions/{older.Version}/lineage"),
+                ("image-charts", $"/ui/images/{Image}"),
             }
         )
         {
@@ -77,5 +84,53 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         }
 
         File.Exists(Path.Combine(folder, "overview.png")).ShouldBeTrue();
+    }
+
+    // Facts for the charts, the newer version built on the older, and a skipped firing for the schedules.
+    private async Task ArrangeFactsLineageAndScheduleAsync(ImageVersion older, ImageVersion newer)
+    {
+        foreach (
+            var (version, score, disk, seconds) in new[]
+            {
+                (older, 82.5, 1900.0, 640.0),
+                (newer, 86.0, 1960.0, 610.0),
+            }
+        )
+        {
+            await worker.Catalog.RecordFactsAsync(
+                Image,
+                "local",
+                new FactSnapshot(
+                    version.Version,
+                    new Dictionary<string, IReadOnlySet<string>>(),
+                    new Dictionary<string, double>
+                    {
+                        [FactNames.ComplianceScore] = score,
+                        [FactNames.DiskBytes] = disk * 1024 * 1024,
+                        [FactNames.BuildSeconds] = seconds,
+                    }
+                )
+            );
+        }
+
+        await worker.Catalog.RecordLineageAsync(
+            new Lineage(Image, older.Version, "debian/bullseye", null, null)
+        );
+        await worker.Catalog.RecordLineageAsync(
+            new Lineage(Image, newer.Version, null, Image, older.Version)
+        );
+        var now = worker.Time.GetUtcNow();
+        var reason =
+            $"inputs unchanged since build 2 ({Image}@{newer.Version}): definition, baseline, templates, hardening, "
+            + "base image and package versions on the mirror all hash to sha256:5f0c…";
+        await worker.Catalog.TryRecordFiringAsync(
+            new ScheduleFiring(Image, "local", now, now, "skipped", null, reason)
+        );
+        var skipped = await worker.Catalog.RecordSkippedAsync(
+            new NewBuild(Image, "local", BuildTrigger.Schedule, "schedule", "schedule", "fp"),
+            reason,
+            now
+        );
+        await worker.Catalog.AttachFiringBuildAsync(Image, "local", now, skipped.Id);
     }
 }

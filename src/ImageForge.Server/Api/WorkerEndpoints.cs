@@ -13,8 +13,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace ImageForge.Server.Api;
 
-/// <summary>One image's schedule: when it runs next and what its last firing did.</summary>
-internal sealed record ScheduleView(
+/// <summary>One image's schedule: when it runs next and what its last firing did (the API's and the dashboard's).</summary>
+public sealed record ScheduleView(
     string Image,
     string Target,
     string Cron,
@@ -24,7 +24,7 @@ internal sealed record ScheduleView(
 );
 
 /// <summary>A recorded firing of a schedule: queued, skipped (inputs unchanged), misfired or invalid, and why.</summary>
-internal sealed record ScheduleFiringView(
+public sealed record ScheduleFiringView(
     DateTimeOffset ScheduledFor,
     DateTimeOffset FiredAt,
     string Outcome,
@@ -32,6 +32,7 @@ internal sealed record ScheduleFiringView(
     string Reason
 )
 {
+    /// <summary>The view of a recorded firing.</summary>
     public static ScheduleFiringView From(ScheduleFiring f) =>
         new(f.ScheduledFor, f.FiredAt, f.Outcome, f.BuildId, f.Reason);
 }
@@ -116,12 +117,19 @@ internal static class WorkerEndpoints
         [FromServices] IScheduleLedger ledger,
         [FromServices] TimeProvider time,
         CancellationToken cancellationToken
+    ) => TypedResults.Ok(await SchedulesAsync(pipeline, ledger, time, cancellationToken));
+
+    /// <summary>Every schedule as the worker arms them (one per image and target it can build), as the API lists them.</summary>
+    internal static async Task<IReadOnlyList<ScheduleView>> SchedulesAsync(
+        Pipeline pipeline,
+        IScheduleLedger ledger,
+        TimeProvider time,
+        CancellationToken cancellationToken
     )
     {
         var now = time.GetUtcNow();
         var set = pipeline.LoadDefinitions();
         var views = new List<ScheduleView>();
-        // As the worker arms them: one schedule per image and target it can build.
         foreach (
             var (image, target) in set
                 .Images.Where(i => i.Schedule is not null)
@@ -144,7 +152,7 @@ internal static class WorkerEndpoints
             );
         }
 
-        return TypedResults.Ok<IReadOnlyList<ScheduleView>>(views);
+        return views;
     }
 
     private static async Task<
@@ -158,6 +166,39 @@ internal static class WorkerEndpoints
         [FromServices] TimeProvider time,
         CancellationToken cancellationToken,
         bool force = false
+    )
+    {
+        var firing = await RunAsync(
+            image,
+            user,
+            force,
+            null,
+            schedules,
+            pipeline,
+            audit,
+            time,
+            cancellationToken
+        );
+        return firing is null
+            ? TypedResults.Conflict("this instant was already handled; try again")
+            : TypedResults.Ok(firing);
+    }
+
+    /// <summary>
+    /// Fires the image's schedule now for <paramref name="user"/> and audits it (<c>schedule-run</c>, with
+    /// <paramref name="reason"/> when the requester gave one, else the firing's own); null when this instant was
+    /// already handled. An image without a schedule and a target this worker builds is <see cref="NotFoundException"/>.
+    /// </summary>
+    internal static async Task<ScheduleFiringView?> RunAsync(
+        string image,
+        ClaimsPrincipal user,
+        bool force,
+        string? reason,
+        ScheduledBuilds schedules,
+        Pipeline pipeline,
+        IAuditLog audit,
+        TimeProvider time,
+        CancellationToken cancellationToken
     )
     {
         var now = time.GetUtcNow();
@@ -186,18 +227,17 @@ internal static class WorkerEndpoints
                     Role = user.FindFirst(ClaimTypes.Role)?.Value ?? "unknown",
                     Time = now,
                     Image = image,
-                    Reason = firing.Reason,
+                    Reason = reason ?? firing.Reason,
                     Details =
                         $"{firing.Outcome}{(force ? ", forced" : "")}"
-                        + (firing.BuildId is null ? "" : $", build {firing.BuildId}"),
+                        + (firing.BuildId is null ? "" : $", build {firing.BuildId}")
+                        + (reason is null ? "" : $": {firing.Reason}"),
                 },
                 CancellationToken.None
             );
         }
 
-        return firing is null
-            ? TypedResults.Conflict("this instant was already handled; try again")
-            : TypedResults.Ok(ScheduleFiringView.From(firing));
+        return firing is null ? null : ScheduleFiringView.From(firing);
     }
 
     private static async Task<Ok<IReadOnlyList<WorkerView>>> ListWorkersAsync(
