@@ -51,6 +51,7 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         );
         await worker.Operations.PromoteAsync(older, "dev");
         await worker.Operations.PromoteAsync(newer, "dev");
+        await worker.Operations.PromoteAsync(newer, "staging");
         await ArrangeFactsLineageAndScheduleAsync(older, newer);
         var page = await worker.SignedInAsync(ApiRoles.Admin, "ada");
         var folder =
@@ -72,6 +73,7 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
                 ("schedules", "/ui/schedules"),
                 ("lineage", $"/ui/images/{Image}/versions/{older.Version}/lineage"),
                 ("image-charts", $"/ui/images/{Image}"),
+                ("approvals", "/ui/approvals"),
             }
         )
         {
