@@ -35,13 +35,19 @@ internal sealed class HeldWorker : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <param name="data">The worker's data directory.</param>
+    /// <param name="content">Definitions, baselines and templates; null: the repository's.</param>
+    /// <param name="extensions">Parts added to the worker, as the CLI adds the dashboard.</param>
+    /// <param name="cancellationToken">Cancels starting.</param>
     public static async Task<HeldWorker> StartAsync(
         DataPaths data,
+        ContentPaths? content = null,
+        IReadOnlyList<IWorkerExtension>? extensions = null,
         CancellationToken cancellationToken = default
     )
     {
         var host = new PipelineHost(
-            new HostPaths(ContentPaths.UnderRoot(RepoPaths.Root), data),
+            new HostPaths(content ?? ContentPaths.UnderRoot(RepoPaths.Root), data),
             TimeProvider.System,
             Environment.GetEnvironmentVariable,
             RepoPaths.Root,
@@ -62,7 +68,7 @@ internal sealed class HeldWorker : IAsyncDisposable
                 ["--urls", "http://127.0.0.1:0"]
             )
             {
-                Extensions = [new NoCloudHealthChecks()],
+                Extensions = [new NoCloudHealthChecks(), .. extensions ?? []],
             },
             cancellationToken
         );

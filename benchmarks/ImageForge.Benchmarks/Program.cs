@@ -13,6 +13,7 @@ IBenchmark[] benchmarks =
     new ClusterLoadBenchmark(),
     new MultiCloudBenchmark(),
     new PolicyCheckBenchmark(),
+    new DashboardScaleBenchmark(),
 ];
 
 var wanted = args.FirstOrDefault() ?? "all";

@@ -11,6 +11,7 @@ using ImageForge.Core.Vulnerabilities;
 using ImageForge.Signing;
 using ImageForge.Storage;
 using ImageForge.Toolchain.Debian;
+using ImageForge.Toolchain.Files;
 using ImageForge.Toolchain.Processes;
 
 namespace ImageForge.Application;
@@ -84,6 +85,12 @@ public sealed class Pipeline
 
     /// <summary>The providers' acting parts for this host (builders, resolvers, distribution), created once.</summary>
     public ConnectedProviders Connected => _connected.Value;
+
+    /// <summary>
+    /// The digests of local files as verification takes them, for the life of this pipeline (the worker's): a file is
+    /// hashed again only when its <see cref="FileIdentity"/> changed since it was last hashed.
+    /// </summary>
+    public IFileDigests FileDigests { get; } = new CachedFileDigests(path => FileIdentity.Of(path));
 
     /// <summary>
     /// The providers this pipeline has a target builder for. Schedules and CVE rebuilds are armed only for these; the

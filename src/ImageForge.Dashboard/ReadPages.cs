@@ -56,48 +56,27 @@ internal static class ReadPages
         );
     }
 
+    // Three catalog reads for the newest versions of every image and two for every channel, whatever the number of
+    // images (benchmarks/results/dashboard-scale.md).
     private static async Task<IResult> OverviewAsync(
         HttpContext http,
-        ICatalog catalog,
+        Catalog store,
         CancellationToken cancellationToken
     )
     {
-        var operations = PromotionEndpoints.Operations(http);
-        var rows = new List<ImageRow>();
-        foreach (var image in await catalog.ListImagesAsync(cancellationToken))
-        {
-            var versions = await catalog.ListVersionsAsync(
-                image.Image,
-                OverviewVersions,
-                cancellationToken
-            );
-            ChannelsView? channels = null;
-            string? problem = null;
-            try
-            {
-                channels = await operations.ChannelsAsync(
-                    image.Image,
-                    false,
-                    false,
-                    cancellationToken
-                );
-            }
-            catch (InvalidInputException e)
-            {
-                // An image whose definition is gone still has its versions; say why it has no channels.
-                problem = e.Message;
-            }
-
-            rows.Add(
-                new ImageRow(
-                    ImageView.From(image),
-                    channels,
-                    problem,
-                    [.. versions.Select(VersionView.From)]
-                )
-            );
-        }
-
+        var images = await store.ListImagesAsync(cancellationToken);
+        var newest = await store.ListNewestVersionsAsync(OverviewVersions, cancellationToken);
+        var channels = await PromotionEndpoints
+            .Operations(http)
+            .ChannelsOfAsync([.. images.Select(i => i.Image)], cancellationToken);
+        var rows = images
+            .Select(image => new ImageRow(
+                ImageView.From(image),
+                channels[image.Image].Channels,
+                channels[image.Image].Problem,
+                [.. newest.GetValueOrDefault(image.Image, []).Select(VersionView.From)]
+            ))
+            .ToList();
         return Render.Page<Overview>(http, new() { ["Images"] = rows });
     }
 
@@ -117,10 +96,7 @@ internal static class ReadPages
         var sbom = SbomQuery.Parse(search, sort, direction);
         var found = await ImageEndpoints.FindAsync(catalog, image, version, cancellationToken);
         var evidence = await VersionEvidence.ReadAsync(found, pipeline, store, cancellationToken);
-        var previous = (await catalog.ListVersionsAsync(image, 1000, cancellationToken))
-            .Where(v => string.CompareOrdinal(v.Version, found.Version) < 0)
-            .Select(v => v.Version)
-            .FirstOrDefault();
+        var previous = await store.GetPreviousVersionAsync(image, found.Version, cancellationToken);
         return Render.Page<VersionPage>(
             http,
             new()

@@ -80,14 +80,39 @@ public static class VersionVerifier
     /// </param>
     /// <param name="cancellationToken">Cancels the re-hashing.</param>
     /// <exception cref="Core.Errors.InvalidInputException">A file of the trust store is unreadable.</exception>
-    public static async Task<VerificationReport> VerifyAsync(
+    public static Task<VerificationReport> VerifyAsync(
         ImageVersion version,
         string? trustedPublicKeyPem = null,
         TrustStore? trust = null,
         CancellationToken cancellationToken = default
+    ) =>
+        VerifyAsync(
+            version,
+            trustedPublicKeyPem,
+            trust,
+            RehashedFileDigests.Instance,
+            cancellationToken
+        );
+
+    /// <summary>
+    /// <see cref="VerifyAsync(ImageVersion, string?, TrustStore?, CancellationToken)"/> with the files' digests taken
+    /// from <paramref name="digests"/> (the worker's remembers the digest of a file that has not changed since).
+    /// </summary>
+    /// <param name="version">The version as the catalog records it.</param>
+    /// <param name="trustedPublicKeyPem">A key the caller trusts explicitly, checked instead of the recorded one.</param>
+    /// <param name="trust">The keys a signature must be made with; null checks with the recorded key only.</param>
+    /// <param name="digests">Where the sha256 of each local artifact and evidence document comes from.</param>
+    /// <param name="cancellationToken">Cancels the re-hashing.</param>
+    public static async Task<VerificationReport> VerifyAsync(
+        ImageVersion version,
+        string? trustedPublicKeyPem,
+        TrustStore? trust,
+        IFileDigests digests,
+        CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(digests);
         var problems = new List<string>();
         var envelopeDoc = Newest(version, ProvenanceSubjects.EnvelopeKind);
         var keyDoc = Newest(version, ProvenanceSubjects.PublicKeyKind);
@@ -122,6 +147,7 @@ public static class VersionVerifier
                         a.Location,
                         a.Sha256,
                         envelopeDoc is not null,
+                        digests,
                         cancellationToken
                     )
             );
@@ -136,6 +162,7 @@ public static class VersionVerifier
                     e.Location,
                     e.Sha256,
                     Covered(e),
+                    digests,
                     cancellationToken
                 )
             );
@@ -404,6 +431,7 @@ public static class VersionVerifier
         string path,
         string recorded,
         bool signed,
+        IFileDigests digests,
         CancellationToken cancellationToken
     )
     {
@@ -412,17 +440,7 @@ public static class VersionVerifier
             return new VerifiedItem(role, kind, path, ItemStatus.Missing, recorded, null, signed);
         }
 
-        await using var stream = new FileStream(
-            path,
-            FileMode.Open,
-            FileAccess.Read,
-            FileShare.Read,
-            1 << 20,
-            FileOptions.Asynchronous | FileOptions.SequentialScan
-        );
-        var actual = Convert.ToHexStringLower(
-            await SHA256.HashDataAsync(stream, cancellationToken)
-        );
+        var actual = await digests.Sha256Async(path, cancellationToken);
         return new VerifiedItem(
             role,
             kind,

@@ -19,6 +19,11 @@ public sealed partial class Catalog : IPromotionStore, IAuditLog
         CancellationToken cancellationToken = default
     ) => Guard(Promotions.GetChannelsAsync(image, cancellationToken));
 
+    /// <summary>Where every channel of every image points, by image then channel: one query.</summary>
+    public Task<IReadOnlyList<ChannelState>> GetAllChannelsAsync(
+        CancellationToken cancellationToken = default
+    ) => Guard(Promotions.GetAllChannelsAsync(cancellationToken));
+
     /// <inheritdoc />
     public Task<IReadOnlyList<ChannelAssignment>> GetHistoryAsync(
         string image,

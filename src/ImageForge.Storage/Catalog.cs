@@ -373,6 +373,28 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         CancellationToken cancellationToken = default
     ) => Guard(_catalog.GetVersionAsync(image, version, cancellationToken));
 
+    /// <summary>
+    /// The newest <paramref name="perImage"/> versions of every image, newest first, by image name: three queries
+    /// whatever the number of images.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<ImageVersion>>> ListNewestVersionsAsync(
+        int perImage,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.ListNewestVersionsAsync(perImage, cancellationToken));
+
+    /// <summary>The versions named by (image, version) with their artifacts and evidence; unknown ones are left out.</summary>
+    public Task<IReadOnlyList<ImageVersion>> GetVersionsAsync(
+        IReadOnlyCollection<(string Image, string Version)> keys,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.GetVersionsAsync(keys, cancellationToken));
+
+    /// <summary>The version just before <paramref name="version"/> (by day, then number); null for the first.</summary>
+    public Task<string?> GetPreviousVersionAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.GetPreviousVersionAsync(image, version, cancellationToken));
+
     /// <summary>Closes the pooled connections, so the file can be moved or deleted (SQLite).</summary>
     public void Dispose()
     {

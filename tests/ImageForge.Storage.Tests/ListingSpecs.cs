@@ -1,3 +1,4 @@
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using Shouldly;
 using Xunit;
@@ -135,6 +136,141 @@ public abstract class ListingSpecs(CatalogBackend backend) : IDisposable
         newestTwo.Select(v => v.Version).ShouldBe(["2025.03.06.1", "2025.03.05.1"]);
         newestTwo[0].Artifacts.Single().Sha256.ShouldBe("03");
     }
+
+    [Fact]
+    public async Task The_newest_versions_of_every_image_are_read_together_newest_first_without_pending_ones()
+    {
+        // Arrange
+        var catalog = await _data.OpenAsync();
+        for (var i = 1; i <= 11; i++)
+        {
+            await catalog.BuildVersionAsync(
+                "web",
+                Day.AddMinutes(i),
+                [Builds.Tarball("web", $"{i:00}")]
+            );
+        }
+
+        await catalog.BuildVersionAsync("db", Day, [Builds.Tarball("db", "d1")]);
+        var pending = await catalog.StartBuildAsync(Builds.For("web"), ownerPid: 1);
+        await catalog.ReserveVersionAsync(pending.Id, Day.AddHours(1));
+
+        // Act
+        var newest = await catalog.ListNewestVersionsAsync(3);
+
+        // Assert
+        newest.Keys.Order(StringComparer.Ordinal).ShouldBe(["db", "web"]);
+        newest["web"]
+            .Select(v => v.Version)
+            .ShouldBe(["2025.03.04.11", "2025.03.04.10", "2025.03.04.9"]);
+        newest["web"].Select(v => v.Artifacts.Single().Sha256).ShouldBe(["11", "10", "09"]);
+        newest["db"].Single().Artifacts.Single().Sha256.ShouldBe("d1");
+        newest["web"][0].ShouldBeVersion((await catalog.GetVersionAsync("web", "2025.03.04.11"))!);
+    }
+
+    [Fact]
+    public async Task Versions_named_by_image_and_number_are_read_together_and_unknown_ones_left_out()
+    {
+        // Arrange
+        var catalog = await _data.OpenAsync();
+        await catalog.BuildVersionAsync("web", Day, [Builds.Tarball("web", "w1")]);
+        await catalog.BuildVersionAsync("web", Day.AddMinutes(1), [Builds.Tarball("web", "w2")]);
+        await catalog.BuildVersionAsync("db", Day, [Builds.Tarball("db", "d1")]);
+
+        // Act
+        var found = await catalog.GetVersionsAsync([
+            ("web", "2025.03.04.2"),
+            ("db", "2025.03.04.1"),
+            ("db", "2025.03.04.9"),
+            ("web", "2025.03.04.2"),
+        ]);
+
+        // Assert
+        found
+            .Select(v => (v.Image, v.Version, v.Artifacts.Single().Sha256))
+            .ShouldBe([("db", "2025.03.04.1", "d1"), ("web", "2025.03.04.2", "w2")]);
+    }
+
+    [Fact]
+    public async Task The_version_before_another_goes_by_day_and_number_so_the_tenth_follows_the_ninth()
+    {
+        // Arrange
+        var catalog = await _data.OpenAsync();
+        for (var i = 1; i <= 11; i++)
+        {
+            await catalog.BuildVersionAsync("web", Day.AddMinutes(i));
+        }
+
+        await catalog.BuildVersionAsync("web", Day.AddDays(1));
+        await catalog.BuildVersionAsync("db", Day);
+
+        // Act
+        var beforeTenth = await catalog.GetPreviousVersionAsync("web", "2025.03.04.10");
+        var beforeNextDay = await catalog.GetPreviousVersionAsync("web", "2025.03.05.1");
+
+        // Assert
+        beforeTenth.ShouldBe("2025.03.04.9");
+        beforeNextDay.ShouldBe("2025.03.04.11");
+        (await catalog.GetPreviousVersionAsync("web", "2025.03.04.1")).ShouldBeNull();
+        (await catalog.GetPreviousVersionAsync("db", "2025.03.04.1")).ShouldBeNull();
+        (await catalog.GetPreviousVersionAsync("web", "2099.01.01.1")).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Every_images_channels_are_read_together_as_each_images_own_read_gives_them()
+    {
+        // Arrange
+        var catalog = await _data.OpenAsync();
+        var web = await catalog.BuildVersionAsync("web", Day);
+        var db = await catalog.BuildVersionAsync("db", Day);
+        await catalog.MovePointerAsync(
+            "web",
+            "prod",
+            null,
+            web.Version,
+            "promote",
+            Audit("web", "prod")
+        );
+        await catalog.MovePointerAsync(
+            "web",
+            "dev",
+            null,
+            web.Version,
+            "promote",
+            Audit("web", "dev")
+        );
+        await catalog.MovePointerAsync(
+            "db",
+            "dev",
+            null,
+            db.Version,
+            "promote",
+            Audit("db", "dev")
+        );
+
+        // Act
+        var all = await catalog.GetAllChannelsAsync();
+
+        // Assert
+        all.Select(c => (c.Image, c.Channel))
+            .ShouldBe([("db", "dev"), ("web", "dev"), ("web", "prod")]);
+        all.ShouldBe([
+            .. await catalog.GetChannelsAsync("db"),
+            .. await catalog.GetChannelsAsync("web"),
+        ]);
+    }
+
+    private AuditEntry Audit(string image, string channel) =>
+        new()
+        {
+            Action = "promote",
+            Actor = "alice",
+            Role = "release-manager",
+            Time = _data.Time.GetUtcNow(),
+            Image = image,
+            Version = "2025.03.04.1",
+            Channel = channel,
+        };
 
     [Fact]
     public async Task Asking_for_a_version_that_does_not_exist_finds_nothing()

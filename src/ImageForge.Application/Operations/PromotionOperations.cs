@@ -525,6 +525,92 @@ public sealed class PromotionOperations
             }
         }
 
+        IReadOnlyList<AssignmentView>? assignments = history
+            ?
+            [
+                .. (await session.Catalog.GetHistoryAsync(image, null, cancellationToken)).Select(
+                    AssignmentView.From
+                ),
+            ]
+            : null;
+        return View(definition, session.Policy, states, versions, assignments);
+    }
+
+    /// <summary>
+    /// <see cref="ChannelsAsync"/> of many images at once, without history or live checks (the dashboard's overview):
+    /// the definitions are loaded and the catalog opened once, every channel pointer is read in one query and the
+    /// versions they point at in one more, whatever the number of images. An image without a definition has the
+    /// reason <see cref="ChannelsAsync"/> would refuse it with instead of its channels.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ImageChannels>> ChannelsOfAsync(
+        IReadOnlyCollection<string> images,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var set = LoadDefinitions();
+        await using var session = await OpenAsync(cancellationToken);
+        var states = (await session.Catalog.GetAllChannelsAsync(cancellationToken)).ToLookup(
+            s => s.Image,
+            StringComparer.Ordinal
+        );
+        var pointed = await session.Catalog.GetVersionsAsync(
+            [
+                .. images.SelectMany(i =>
+                    states[i].Select(s => s.Version).OfType<string>().Select(v => (i, v))
+                ),
+            ],
+            cancellationToken
+        );
+        var versions = new Dictionary<string, Dictionary<string, IReadOnlyList<ChannelImageView>>>(
+            StringComparer.Ordinal
+        );
+        foreach (var version in pointed)
+        {
+            if (!versions.TryGetValue(version.Image, out var ofImage))
+            {
+                ofImage = new(StringComparer.Ordinal);
+                versions[version.Image] = ofImage;
+            }
+
+            ofImage[version.Version] = await ChannelImagesAsync(version, false, cancellationToken);
+        }
+
+        var result = new Dictionary<string, ImageChannels>(StringComparer.Ordinal);
+        foreach (var image in images)
+        {
+            try
+            {
+                var definition = Definition(set, image);
+                result[image] = new ImageChannels(
+                    View(
+                        definition,
+                        session.Policy,
+                        [.. states[image]],
+                        versions.GetValueOrDefault(image) ?? new(StringComparer.Ordinal),
+                        null
+                    ),
+                    null
+                );
+            }
+            catch (InvalidInputException e)
+            {
+                result[image] = new ImageChannels(null, e.Message);
+            }
+        }
+
+        return result;
+    }
+
+    // Each channel of the definition's path with where it points and that version's images.
+    private static ChannelsView View(
+        ImageDefinition definition,
+        AccessPolicy policy,
+        IReadOnlyList<ChannelState> states,
+        Dictionary<string, IReadOnlyList<ChannelImageView>> versions,
+        IReadOnlyList<AssignmentView>? assignments
+    )
+    {
         var channels = definition
             .Channels.Select(channel =>
             {
@@ -533,7 +619,7 @@ public sealed class PromotionOperations
                     channel,
                     state?.Version,
                     state?.Since,
-                    session.Policy.IsRestricted(channel, definition.Channels)
+                    policy.IsRestricted(channel, definition.Channels)
                 )
                 {
                     Images =
@@ -543,15 +629,7 @@ public sealed class PromotionOperations
                 };
             })
             .ToList();
-        IReadOnlyList<AssignmentView>? assignments = history
-            ?
-            [
-                .. (await session.Catalog.GetHistoryAsync(image, null, cancellationToken)).Select(
-                    AssignmentView.From
-                ),
-            ]
-            : null;
-        return new ChannelsView(image, channels, assignments);
+        return new ChannelsView(definition.Name, channels, assignments);
     }
 
     private async Task<IReadOnlyList<ChannelImageView>> ChannelImagesAsync(

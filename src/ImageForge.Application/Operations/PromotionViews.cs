@@ -266,6 +266,9 @@ public sealed record ChannelsView(
     IReadOnlyList<AssignmentView>? History
 );
 
+/// <summary>One image's channels, or why it has none to show (its definition is gone), for a page of many images.</summary>
+public sealed record ImageChannels(ChannelsView? Channels, string? Problem);
+
 /// <summary>
 /// Where one channel points, since when, whether moving it takes a release manager, and the version's image on each
 /// provider and region.

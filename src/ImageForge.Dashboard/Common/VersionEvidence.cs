@@ -71,10 +71,12 @@ public sealed record VersionEvidence(
                 ? FindingsDocument.Read(doc.Location)
                 : null
         );
+        // Checked now; a file unchanged since the worker last hashed it keeps its digest (Pipeline.FileDigests).
         var verification = await VersionVerifier.VerifyAsync(
             version,
             null,
             pipeline.TrustStore(),
+            pipeline.FileDigests,
             cancellationToken
         );
         AnomaliesView? anomalies = null;

@@ -959,78 +959,280 @@ internal sealed class SqlCatalog : ICatalog
             transaction,
             $"SELECT image, version, build_id, created_at, status, fingerprint FROM image_versions {chosen}",
             parameters,
-            r =>
-                (
-                    Image: r.GetString(0),
-                    Version: r.GetString(1),
-                    BuildId: DbText.FromId(r.GetInt64(2)),
-                    CreatedAt: DbText.ToTime(r.GetString(3)),
-                    Status: r.GetString(4),
-                    Fingerprint: r.GetString(5)
-                ),
+            VersionRow,
             cancellationToken
         );
         var artifacts = await ReadAsync(
             connection,
             transaction,
             $"""
-            SELECT a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes, a.source_sha256,
-                   a.details, a.in_data_dir
+            SELECT a.image, a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes,
+                   a.source_sha256, a.details, a.in_data_dir
             FROM artifacts a
             WHERE a.image = @Image AND a.version IN ({chosenVersions})
             ORDER BY a.version, a.position
             """,
             parameters,
-            r =>
-                (
-                    Version: r.GetString(0),
-                    Artifact: new Artifact
-                    {
-                        Target = r.GetString(1),
-                        Region = r.GetString(2),
-                        Kind = r.GetString(3),
-                        Location = _data.Resolve(r.GetString(4), r.GetInt64(9) == 1),
-                        Sha256 = NullableString(r, 5),
-                        SizeBytes = r.IsDBNull(6) ? null : r.GetInt64(6),
-                        SourceSha256 = NullableString(r, 7),
-                        Details = ArtifactDetails.FromText(NullableString(r, 8)),
-                    }
-                ),
+            ArtifactRow,
             cancellationToken
         );
         var evidence = await ReadAsync(
             connection,
             transaction,
             $"""
-            SELECT e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at, e.in_data_dir
+            SELECT e.image, e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at,
+                   e.in_data_dir
             FROM evidence e
             WHERE e.image = @Image AND e.version IN ({chosenVersions})
             ORDER BY e.version, e.id
             """,
             parameters,
-            r =>
-                (
-                    Version: r.GetString(0),
-                    Document: new EvidenceDocument
-                    {
-                        Kind = r.GetString(1),
-                        Location = _data.Resolve(r.GetString(2), r.GetInt64(7) == 1),
-                        Sha256 = r.GetString(3),
-                        SizeBytes = r.IsDBNull(4) ? null : r.GetInt64(4),
-                        MediaType = r.GetString(5),
-                        RecordedAt = DbText.ToTime(r.GetString(6)),
-                    }
-                ),
+            EvidenceRow,
             cancellationToken
         );
         await transaction.CommitAsync(cancellationToken);
+        return Assemble(versions, artifacts, evidence);
+    }
 
-        var byVersion = artifacts.ToLookup(a => a.Version, a => a.Artifact, StringComparer.Ordinal);
-        var evidenceByVersion = evidence.ToLookup(
-            e => e.Version,
-            e => e.Document,
-            StringComparer.Ordinal
+    /// <summary>
+    /// The newest <paramref name="perImage"/> versions of every image (pending ones left out), newest first, with their
+    /// artifacts and evidence: three queries, whatever the number of images (the overview's read).
+    /// </summary>
+    public async Task<
+        IReadOnlyDictionary<string, IReadOnlyList<ImageVersion>>
+    > ListNewestVersionsAsync(int perImage, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perImage);
+        // Per image, the (day, seq) of its Nth newest version is found by the (image, day, seq) index, and the rows from
+        // there on are a range of the same index: a few rows an image. (ROW_NUMBER over every version sorted all of
+        // them: 1.2 s at 100,000 versions, benchmarks/results/dashboard-scale.md.) An image with fewer versions has no
+        // Nth: its cut is the lowest (day, seq), so all of them are read. CROSS JOIN keeps images the outer loop in
+        // SQLite: with JOIN it scanned every version and took 210 ms, with images outside 5 ms (100,000 versions).
+        var cut = $"""
+            FROM image_versions w WHERE w.image = i.image AND w.status <> '{VersionStatusText.Pending}'
+            ORDER BY w.version_day DESC, w.version_seq DESC LIMIT 1 OFFSET @Skip
+            """;
+        var found = await ReadVersionsByKeyAsync(
+            $"""
+            SELECT v.image, v.version, v.build_id, v.created_at, v.status, v.fingerprint
+            FROM images i CROSS JOIN image_versions v
+            WHERE v.image = i.image AND v.status <> '{VersionStatusText.Pending}'
+              AND (v.version_day, v.version_seq) >= (
+                  COALESCE((SELECT w.version_day {cut}), ''),
+                  COALESCE((SELECT w.version_seq {cut}), 0))
+            ORDER BY v.image, v.version_day DESC, v.version_seq DESC
+            """,
+            [("@Skip", perImage - 1)],
+            cancellationToken
         );
+        return found
+            .GroupBy(v => v.Image, StringComparer.Ordinal)
+            .ToDictionary(
+                g => g.Key,
+                g => (IReadOnlyList<ImageVersion>)[.. g],
+                StringComparer.Ordinal
+            );
+    }
+
+    /// <summary>The versions named by (image, version), with their artifacts and evidence; unknown or pending ones are left out.</summary>
+    public async Task<IReadOnlyList<ImageVersion>> GetVersionsAsync(
+        IReadOnlyCollection<(string Image, string Version)> keys,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new List<ImageVersion>();
+        // A few hundred keys a statement keeps every database's parameter limit far away.
+        foreach (var chunk in keys.Distinct().Chunk(250))
+        {
+            var (wanted, parameters) = Wanted(chunk);
+            found.AddRange(
+                await ReadVersionsByKeyAsync(
+                    $"""
+                    {wanted}
+                    SELECT v.image, v.version, v.build_id, v.created_at, v.status, v.fingerprint
+                    FROM image_versions v JOIN wanted w ON v.image = w.image AND v.version = w.version
+                    WHERE v.status <> '{VersionStatusText.Pending}'
+                    ORDER BY v.image, v.version_day DESC, v.version_seq DESC
+                    """,
+                    parameters,
+                    cancellationToken
+                )
+            );
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The version of <paramref name="image"/> just before <paramref name="version"/> in the catalog's order (day, then
+    /// number), pending ones left out; null when it is the first or unknown. One row by the (image, day, seq) index.
+    /// </summary>
+    public async Task<string?> GetPreviousVersionAsync(
+        string image,
+        string version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(version);
+        await using var connection = await _connect(cancellationToken);
+        var rows = await ReadAsync(
+            connection,
+            null,
+            $"""
+            SELECT p.version FROM image_versions p
+            JOIN image_versions v ON v.image = p.image AND v.version = @Version
+            WHERE p.image = @Image AND p.status <> '{VersionStatusText.Pending}'
+              AND (p.version_day < v.version_day OR (p.version_day = v.version_day AND p.version_seq < v.version_seq))
+            ORDER BY p.version_day DESC, p.version_seq DESC
+            LIMIT 1
+            """,
+            [("@Image", image), ("@Version", version)],
+            r => r.GetString(0),
+            cancellationToken
+        );
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    // Versions of any images chosen by a query of their six columns, then their artifacts and evidence by the
+    // (image, version) keys found, in one read transaction.
+    private async Task<IReadOnlyList<ImageVersion>> ReadVersionsByKeyAsync(
+        string versionsSql,
+        IReadOnlyList<(string Name, object Value)> parameters,
+        CancellationToken cancellationToken
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = _dialect.BeginReadTransaction(connection);
+        var versions = await ReadAsync(
+            connection,
+            transaction,
+            versionsSql,
+            parameters,
+            VersionRow,
+            cancellationToken
+        );
+        var artifacts = new List<(string Image, string Version, Artifact Artifact)>();
+        var evidence = new List<(string Image, string Version, EvidenceDocument Document)>();
+        foreach (var chunk in versions.Chunk(250))
+        {
+            var (wanted, keys) = Wanted([.. chunk.Select(v => (v.Image, v.Version))]);
+            artifacts.AddRange(
+                await ReadAsync(
+                    connection,
+                    transaction,
+                    $"""
+                    {wanted}
+                    SELECT a.image, a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes,
+                           a.source_sha256, a.details, a.in_data_dir
+                    FROM artifacts a JOIN wanted w ON a.image = w.image AND a.version = w.version
+                    ORDER BY a.image, a.version, a.position
+                    """,
+                    keys,
+                    ArtifactRow,
+                    cancellationToken
+                )
+            );
+            evidence.AddRange(
+                await ReadAsync(
+                    connection,
+                    transaction,
+                    $"""
+                    {wanted}
+                    SELECT e.image, e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at,
+                           e.in_data_dir
+                    FROM evidence e JOIN wanted w ON e.image = w.image AND e.version = w.version
+                    ORDER BY e.image, e.version, e.id
+                    """,
+                    keys,
+                    EvidenceRow,
+                    cancellationToken
+                )
+            );
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return Assemble(versions, artifacts, evidence);
+    }
+
+    // The CTE "wanted (image, version)" of the given keys, and its parameters.
+    private static (string Sql, List<(string Name, object Value)> Parameters) Wanted(
+        IReadOnlyList<(string Image, string Version)> keys
+    ) =>
+        (
+            $"WITH wanted (image, version) AS (VALUES {string.Join(", ", keys.Select((_, i) => $"(@I{i}, @V{i})"))})",
+            [
+                .. keys.SelectMany(
+                    (k, i) => new[] { ($"@I{i}", (object)k.Image), ($"@V{i}", k.Version) }
+                ),
+            ]
+        );
+
+    private static (
+        string Image,
+        string Version,
+        string BuildId,
+        DateTimeOffset CreatedAt,
+        string Status,
+        string Fingerprint
+    ) VersionRow(DbDataReader r) =>
+        (
+            r.GetString(0),
+            r.GetString(1),
+            DbText.FromId(r.GetInt64(2)),
+            DbText.ToTime(r.GetString(3)),
+            r.GetString(4),
+            r.GetString(5)
+        );
+
+    private (string Image, string Version, Artifact Artifact) ArtifactRow(DbDataReader r) =>
+        (
+            r.GetString(0),
+            r.GetString(1),
+            new Artifact
+            {
+                Target = r.GetString(2),
+                Region = r.GetString(3),
+                Kind = r.GetString(4),
+                Location = _data.Resolve(r.GetString(5), r.GetInt64(10) == 1),
+                Sha256 = NullableString(r, 6),
+                SizeBytes = r.IsDBNull(7) ? null : r.GetInt64(7),
+                SourceSha256 = NullableString(r, 8),
+                Details = ArtifactDetails.FromText(NullableString(r, 9)),
+            }
+        );
+
+    private (string Image, string Version, EvidenceDocument Document) EvidenceRow(DbDataReader r) =>
+        (
+            r.GetString(0),
+            r.GetString(1),
+            new EvidenceDocument
+            {
+                Kind = r.GetString(2),
+                Location = _data.Resolve(r.GetString(3), r.GetInt64(8) == 1),
+                Sha256 = r.GetString(4),
+                SizeBytes = r.IsDBNull(5) ? null : r.GetInt64(5),
+                MediaType = r.GetString(6),
+                RecordedAt = DbText.ToTime(r.GetString(7)),
+            }
+        );
+
+    private static List<ImageVersion> Assemble(
+        IEnumerable<(
+            string Image,
+            string Version,
+            string BuildId,
+            DateTimeOffset CreatedAt,
+            string Status,
+            string Fingerprint
+        )> versions,
+        IEnumerable<(string Image, string Version, Artifact Artifact)> artifacts,
+        IEnumerable<(string Image, string Version, EvidenceDocument Document)> evidence
+    )
+    {
+        var byVersion = artifacts.ToLookup(a => (a.Image, a.Version), a => a.Artifact);
+        var evidenceByVersion = evidence.ToLookup(e => (e.Image, e.Version), e => e.Document);
         return
         [
             .. versions.Select(v => new ImageVersion
@@ -1041,8 +1243,8 @@ internal sealed class SqlCatalog : ICatalog
                 CreatedAt = v.CreatedAt,
                 Status = DbText.ToEnum<VersionStatus>(v.Status, "image_versions.status"),
                 Fingerprint = v.Fingerprint,
-                Artifacts = [.. byVersion[v.Version]],
-                Evidence = [.. evidenceByVersion[v.Version]],
+                Artifacts = [.. byVersion[(v.Image, v.Version)]],
+                Evidence = [.. evidenceByVersion[(v.Image, v.Version)]],
             }),
         ];
     }

@@ -32,6 +32,39 @@ internal sealed partial class SqlPromotionStore
         ];
     }
 
+    public async Task<IReadOnlyList<ChannelState>> GetAllChannelsAsync(
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var connection = await _connect(cancellationToken);
+        var rows = await connection.QueryAsync<(
+            string Image,
+            string Channel,
+            string? Version,
+            string At
+        )>(
+            Cmd(
+                """
+                SELECT p.image, p.channel, p.version, a.at FROM channel_pointers p
+                JOIN channel_assignments a ON a.id = p.assignment_id
+                ORDER BY p.image, p.channel
+                """,
+                null,
+                null,
+                cancellationToken
+            )
+        );
+        return
+        [
+            .. rows.Select(r => new ChannelState(
+                r.Image,
+                r.Channel,
+                r.Version,
+                DbText.ToTime(r.At)
+            )),
+        ];
+    }
+
     public async Task<IReadOnlyList<ChannelAssignment>> GetHistoryAsync(
         string image,
         string? channel = null,

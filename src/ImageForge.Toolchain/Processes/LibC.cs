@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace ImageForge.Toolchain.Processes;
 
-/// <summary>The few libc calls .NET has no managed API for: signalling a process group and detaching a mount.</summary>
+/// <summary>
+/// The few libc calls .NET has no managed API for: signalling a process group, detaching a mount, a file's inode and
+/// status-change time.
+/// </summary>
 internal static partial class LibC
 {
     public const int SIGKILL = 9;
@@ -35,6 +38,21 @@ internal static partial class LibC
     )]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial nint RealPath(string path, nint resolved);
+
+    [LibraryImport(
+        "libc",
+        EntryPoint = "statx",
+        SetLastError = true,
+        StringMarshalling = StringMarshalling.Utf8
+    )]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static partial int Statx(
+        int directory,
+        string path,
+        int flags,
+        uint mask,
+        out Files.StatxBuffer status
+    );
 
     [LibraryImport("libc", EntryPoint = "free")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
