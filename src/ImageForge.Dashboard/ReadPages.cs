@@ -113,6 +113,7 @@ internal static class ReadPages
         string image,
         HttpContext http,
         ICatalog catalog,
+        Catalog store,
         CancellationToken cancellationToken,
         string? from = null,
         string? to = null
@@ -127,9 +128,7 @@ internal static class ReadPages
         );
         var olderNumber =
             from
-            ?? versions
-                .Select(v => v.Version)
-                .FirstOrDefault(v => string.CompareOrdinal(v, newer.Version) < 0)
+            ?? await store.GetPreviousVersionAsync(image, newer.Version, cancellationToken)
             ?? throw new InvalidInputException(
                 $"from: {image}@{newer.Version} is its oldest version; name the version to compare with (?from=...)"
             );
