@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using ImageForge.Core.Errors;
 
@@ -210,7 +211,7 @@ public static partial class JsonInput
     // The JSON a .NET type is read from, as a person writing the file would name it.
     private static string Expected(Type type, JsonSerializerOptions? options)
     {
-        type = System.Nullable.GetUnderlyingType(type) ?? type;
+        type = Nullable.GetUnderlyingType(type) ?? type;
         if (type.IsEnum)
         {
             return "one of "
@@ -252,7 +253,7 @@ public static partial class JsonInput
             {
                 return null;
             }
-            type = System.Nullable.GetUnderlyingType(type) ?? type;
+            type = Nullable.GetUnderlyingType(type) ?? type;
             if (segment.Groups["index"].Success)
             {
                 type = ElementType(type);
@@ -266,14 +267,8 @@ public static partial class JsonInput
                 ?? type.GetProperties()
                     .FirstOrDefault(p =>
                         string.Equals(
-                            p.GetCustomAttributes(
-                                typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute),
-                                true
-                            )
-                                is [
-                                    System.Text.Json.Serialization.JsonPropertyNameAttribute attribute,
-                                    ..,
-                                ]
+                            p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), true)
+                                is [JsonPropertyNameAttribute attribute, ..]
                                 ? attribute.Name
                                 : options.PropertyNamingPolicy?.ConvertName(p.Name) ?? p.Name,
                             name,
