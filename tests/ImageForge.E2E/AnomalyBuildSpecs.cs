@@ -101,7 +101,10 @@ public sealed class AnomalyBuildSpecs(InsecureImageFixture fixture, ITestOutputH
             ignoreOrder: true,
             customMessage: "only the two injected changes are serious"
         );
-        build.Out.ShouldContain($"anomalies: 2 raised (imageforge anomalies {version.Reference}):");
+        // A slow stage under load may add a low-severity duration anomaly: the summary counts every raised one.
+        build.Out.ShouldContain(
+            $"anomalies: {raised.Count} raised (imageforge anomalies {version.Reference}):"
+        );
         build.Out.ShouldContain(setuid.GetProperty("explanation").GetString()!);
 
         // Act and assert: prod refuses the version naming each unacknowledged anomaly, and takes it once both are.
