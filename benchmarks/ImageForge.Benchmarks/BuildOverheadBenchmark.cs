@@ -27,7 +27,7 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
 
     public async Task<string> RunAsync()
     {
-        var loadBefore = LoadAverage();
+        var loadBefore = Report.LoadAverage();
         using var dir = new TempDirectory("imageforge-bench");
         var data = dir.Combine("data");
         var content = CopyContent(dir.Combine("content"));
@@ -104,7 +104,7 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
                     + "its cis-layout GPT/UEFI disk written as disk.raw only (disk_formats: raw), no boot test "
                     + $"(boot_test: false). {Rounds} interleaved rounds with warm caches (base, scan before hardening); "
                     + "both sides run the same template with the same variables. "
-                    + $"Load average (1 min) before and after the run: {loadBefore} and {LoadAverage()}: other work "
+                    + $"Load average (1, 5, 15 min) before and after the run: {loadBefore} and {Report.LoadAverage()}: other work "
                     + "on the machine slows both sides alike, but the absolute times of runs at different loads differ."
             )
             .Line("")
@@ -342,8 +342,6 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
             tail.Dequeue();
         }
     }
-
-    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     private static TimeSpan Mean(IReadOnlyList<TimeSpan> times) =>
         TimeSpan.FromTicks((long)times.Average(t => t.Ticks));

@@ -47,7 +47,7 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
 
     public async Task<string> RunAsync()
     {
-        var loadBefore = LoadAverage();
+        var loadBefore = Report.LoadAverage();
         using var dir = new TempDirectory("imageforge-bench-cluster");
         var postgres = ThrowawayPostgres.Shared;
         var database = postgres.ConnectionString(postgres.CreateDatabase());
@@ -84,7 +84,7 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
             "dotnet run -c Release --project benchmarks/ImageForge.Benchmarks -- cluster-load"
         )
             .Line(
-                $"Load average (1, 5, 15 min) at the start: {loadBefore}; at the end: {LoadAverage()} (other work "
+                $"Load average (1, 5, 15 min) at the start: {loadBefore}; at the end: {Report.LoadAverage()} (other work "
                     + "shares these cores; compare the two backends within this run, not with other runs)."
             )
             .Line("")
@@ -325,11 +325,6 @@ internal sealed class ClusterLoadBenchmark : IBenchmark
 
     private static string[] Latency(string name, ReadLoad sqlite, ReadLoad postgres, double p) =>
         [$"read latency {name}", Ms(sqlite.Percentile(p)), Ms(postgres.Percentile(p))];
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg")
-            ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3))
-            : "unknown";
 
     private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -26,11 +26,18 @@ internal sealed class Report
         _text.AppendLine();
         _text.AppendLine(
             CultureInfo.InvariantCulture,
-            $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm}Z on {Environment.ProcessorCount} cores, "
+            $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm}Z on {Environment.ProcessorCount} cores "
+                + $"(load average {LoadAverage()} over 1, 5 and 15 minutes when the report was written), "
                 + $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}. Rerun: `{command}`."
         );
         _text.AppendLine();
     }
+
+    /// <summary>The machine's load average over 1, 5 and 15 minutes ("unknown" without /proc/loadavg).</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg")
+            ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3))
+            : "unknown";
 
     public Report Line(string text)
     {

@@ -51,6 +51,7 @@ public sealed class Pipeline
 
     private readonly PipelineHost _host;
     private readonly Lazy<ConnectedProviders> _connected;
+    private readonly DefinitionCache _definitions;
 
     /// <summary>Assembles the pipeline of a host over the providers it registered.</summary>
     public Pipeline(PipelineHost host, ProviderRegistry providers)
@@ -59,6 +60,7 @@ public sealed class Pipeline
         ArgumentNullException.ThrowIfNull(providers);
         _host = host;
         Providers = providers;
+        _definitions = new DefinitionCache(host.Paths.Content, providers);
         _connected = new(() =>
             providers.Connect(
                 new ProviderContext(
@@ -98,13 +100,12 @@ public sealed class Pipeline
     /// </summary>
     public IReadOnlySet<string> BuildableProviders => Connected.Buildable;
 
-    /// <summary>Every definition and baseline of the host's content, checked against the registered providers.</summary>
+    /// <summary>
+    /// Every definition and baseline of the host's content, checked against the registered providers; loaded again
+    /// only when a file the loader reads (or the day) changed since the last call (<see cref="DefinitionCache"/>).
+    /// </summary>
     public DefinitionSet LoadDefinitions() =>
-        DefinitionLoader.Load(
-            _host.Paths.Content,
-            DateOnly.FromDateTime(_host.Time.GetUtcNow().UtcDateTime),
-            Providers
-        );
+        _definitions.Load(DateOnly.FromDateTime(_host.Time.GetUtcNow().UtcDateTime));
 
     /// <summary>The build service over the catalog with every target builder and evidence collector.</summary>
     public BuildService BuildService(Catalog catalog, TimeSpan buildTimeout, int ownerPid) =>

@@ -72,6 +72,7 @@ public static class DashboardServices
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddRazorComponents();
+        services.AddSingleton<ChannelBadges>();
         return services;
     }
 

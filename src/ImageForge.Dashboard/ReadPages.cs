@@ -17,12 +17,16 @@ using Microsoft.AspNetCore.Routing;
 
 namespace ImageForge.Dashboard;
 
-/// <summary>One image of the overview: its channels (or why they cannot be shown) and its newest versions.</summary>
+/// <summary>
+/// One image of the overview: its channels (or why they cannot be shown) with each one's badges by channel name, and
+/// its newest versions.
+/// </summary>
 public sealed record ImageRow(
     ImageView Image,
     ChannelsView? Channels,
     string? Problem,
-    IReadOnlyList<VersionView> Versions
+    IReadOnlyList<VersionView> Versions,
+    IReadOnlyDictionary<string, IReadOnlyList<ChannelBadge>> Badges
 );
 
 /// <summary>The screens that only read: images, a version, its evidence.</summary>
@@ -56,26 +60,66 @@ internal static class ReadPages
         );
     }
 
-    // Three catalog reads for the newest versions of every image and two for every channel, whatever the number of
-    // images (benchmarks/results/dashboard-scale.md).
+    // Whatever the number of images: two catalog reads for the newest versions of every image (without evidence), two
+    // for every channel and the versions they point at (with their findings evidence only), one for the bases of those
+    // and of each image's newest version (benchmarks/results/dashboard-scale.md).
     private static async Task<IResult> OverviewAsync(
         HttpContext http,
         Catalog store,
+        ChannelBadges badges,
         CancellationToken cancellationToken
     )
     {
         var images = await store.ListImagesAsync(cancellationToken);
-        var newest = await store.ListNewestVersionsAsync(OverviewVersions, cancellationToken);
+        var newest = await store.ListNewestVersionsAsync(OverviewVersions, [], cancellationToken);
         var channels = await PromotionEndpoints
             .Operations(http)
-            .ChannelsOfAsync([.. images.Select(i => i.Image)], cancellationToken);
+            .ChannelsOfAsync(
+                [.. images.Select(i => i.Image)],
+                ChannelBadges.EvidenceKinds,
+                cancellationToken
+            );
+        var bases = await store.GetVersionBasesAsync(
+            [
+                .. newest.Values.Select(v => (v[0].Image, v[0].Version)),
+                .. channels.Values.SelectMany(c => c.Versions).Select(v => (v.Image, v.Version)),
+            ],
+            cancellationToken
+        );
         var rows = images
-            .Select(image => new ImageRow(
-                ImageView.From(image),
-                channels[image.Image].Channels,
-                channels[image.Image].Problem,
-                [.. newest.GetValueOrDefault(image.Image, []).Select(VersionView.From)]
-            ))
+            .Select(image =>
+            {
+                var ofImage = channels[image.Image];
+                var latest = newest.GetValueOrDefault(image.Image, []);
+                var newestBase =
+                    latest.Count > 0
+                        ? bases.GetValueOrDefault((image.Image, latest[0].Version))
+                        : null;
+                return new ImageRow(
+                    ImageView.From(image),
+                    ofImage.Channels,
+                    ofImage.Problem,
+                    [.. latest.Select(VersionView.From)],
+                    ofImage.States.ToDictionary(
+                        c => c.Channel,
+                        c =>
+                        {
+                            var version = ofImage.Versions.FirstOrDefault(v =>
+                                v.Version == c.Version
+                            );
+                            return badges.Of(
+                                c,
+                                version,
+                                version is null
+                                    ? null
+                                    : bases.GetValueOrDefault((image.Image, version.Version)),
+                                newestBase
+                            );
+                        },
+                        StringComparer.Ordinal
+                    )
+                );
+            })
             .ToList();
         return Render.Page<Overview>(http, new() { ["Images"] = rows });
     }

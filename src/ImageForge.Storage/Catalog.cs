@@ -1,5 +1,6 @@
 using System.Data.Common;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Facts;
 using ImageForge.Storage.Sql;
 
 namespace ImageForge.Storage;
@@ -374,19 +375,32 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     ) => Guard(_catalog.GetVersionAsync(image, version, cancellationToken));
 
     /// <summary>
-    /// The newest <paramref name="perImage"/> versions of every image, newest first, by image name: three queries
-    /// whatever the number of images.
+    /// The newest <paramref name="perImage"/> versions of every image, newest first, by image name, with the evidence
+    /// of <paramref name="evidenceKinds"/> (null: all; empty: none): three queries whatever the number of images.
     /// </summary>
     public Task<IReadOnlyDictionary<string, IReadOnlyList<ImageVersion>>> ListNewestVersionsAsync(
         int perImage,
+        IReadOnlyCollection<string>? evidenceKinds = null,
         CancellationToken cancellationToken = default
-    ) => Guard(_catalog.ListNewestVersionsAsync(perImage, cancellationToken));
+    ) => Guard(_catalog.ListNewestVersionsAsync(perImage, evidenceKinds, cancellationToken));
 
-    /// <summary>The versions named by (image, version) with their artifacts and evidence; unknown ones are left out.</summary>
+    /// <summary>
+    /// The versions named by (image, version) with their artifacts and the evidence of <paramref name="evidenceKinds"/>
+    /// (null: all; empty: none); unknown ones are left out.
+    /// </summary>
     public Task<IReadOnlyList<ImageVersion>> GetVersionsAsync(
         IReadOnlyCollection<(string Image, string Version)> keys,
+        IReadOnlyCollection<string>? evidenceKinds = null,
         CancellationToken cancellationToken = default
-    ) => Guard(_catalog.GetVersionsAsync(keys, cancellationToken));
+    ) => Guard(_catalog.GetVersionsAsync(keys, evidenceKinds, cancellationToken));
+
+    /// <summary>What each version named was built from (lineage and base facts), for "outdated parent".</summary>
+    public Task<
+        IReadOnlyDictionary<(string Image, string Version), VersionBase>
+    > GetVersionBasesAsync(
+        IReadOnlyCollection<(string Image, string Version)> keys,
+        CancellationToken cancellationToken = default
+    ) => Guard(_catalog.GetVersionBasesAsync(keys, cancellationToken));
 
     /// <summary>The version just before <paramref name="version"/> (by day, then number); null for the first.</summary>
     public Task<string?> GetPreviousVersionAsync(

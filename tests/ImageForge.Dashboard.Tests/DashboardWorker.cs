@@ -3,6 +3,8 @@ using ImageForge.Application.Access;
 using ImageForge.Cli.Tests.Promotion;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Sbom;
+using ImageForge.Core.Vulnerabilities;
 using ImageForge.Core.Worker;
 using ImageForge.Server;
 using ImageForge.Server.Api;
@@ -179,39 +181,98 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
     )
     {
         var version = await RecordVersionAsync();
-        var file = Path.Combine(
-            Path.GetDirectoryName(version.Evidence[0].Location)!,
-            "packages.tsv"
-        );
-        await File.WriteAllLinesAsync(
-            file,
-            [
-                "name\tversion\tarchitecture",
-                .. packages.Select(p => $"{p.Name}\t{p.Version}\tamd64"),
-            ]
-        );
-        // Recorded after the signature, as a re-scan is: listed as not signed, which is no failure.
-        Time.Advance(TimeSpan.FromMinutes(1));
-        await Catalog.AddEvidenceAsync(
-            version.Image,
-            version.Version,
-            [
-                new EvidenceDocument
-                {
-                    Kind = "package-inventory",
-                    Location = file,
-                    Sha256 = Convert.ToHexStringLower(
-                        System.Security.Cryptography.SHA256.HashData(
-                            await File.ReadAllBytesAsync(file)
-                        )
-                    ),
-                    MediaType = "text/tab-separated-values",
-                },
-            ],
-            Time.GetUtcNow()
+        await AddEvidenceAsync(
+            version,
+            (
+                "packages.tsv",
+                "package-inventory",
+                string.Join(
+                    '\n',
+                    [
+                        "name\tversion\tarchitecture",
+                        .. packages.Select(p => $"{p.Name}\t{p.Version}\tamd64"),
+                    ]
+                ) + "\n"
+            )
         );
         return (await Catalog.GetVersionAsync(version.Image, version.Version))!;
     }
+
+    /// <summary>
+    /// Evidence (file name, kind, text) added to a recorded version a minute later, as a re-scan or a re-gate adds
+    /// it: after the signature, so listed as not signed, which is no failure.
+    /// </summary>
+    public async Task AddEvidenceAsync(
+        ImageVersion version,
+        params (string File, string Kind, string Text)[] documents
+    )
+    {
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var directory = Path.GetDirectoryName(version.Evidence[0].Location)!;
+        var evidence = new List<EvidenceDocument>();
+        foreach (var (file, kind, text) in documents)
+        {
+            var path = Path.Combine(directory, file);
+            await File.WriteAllTextAsync(path, text);
+            evidence.Add(
+                new EvidenceDocument
+                {
+                    Kind = kind,
+                    Location = path,
+                    Sha256 = Convert.ToHexStringLower(
+                        System.Security.Cryptography.SHA256.HashData(
+                            await File.ReadAllBytesAsync(path)
+                        )
+                    ),
+                    MediaType =
+                        kind == "package-inventory"
+                            ? "text/tab-separated-values"
+                            : "application/json",
+                }
+            );
+        }
+        await Catalog.AddEvidenceAsync(version.Image, version.Version, evidence, Time.GetUtcNow());
+    }
+
+    /// <summary>A vulnerability findings document (file name, kind, text) with one high finding of openssl per advisory.</summary>
+    public static (string File, string Kind, string Text) Findings(
+        string file,
+        params string[] advisories
+    ) =>
+        (
+            file,
+            EvidenceFiles.VulnerabilityFindings,
+            System.Text.Encoding.UTF8.GetString(
+                new FindingsDocument
+                {
+                    Image = "debian-11-cis",
+                    Version = "any",
+                    ScannedAt = Start,
+                    Sources = [],
+                    Summary = new Dictionary<string, int> { ["high"] = advisories.Length },
+                    Findings =
+                    [
+                        .. advisories.Select(a => new FindingEntry(
+                            a,
+                            [],
+                            "openssl",
+                            null,
+                            "1.1.1n-0+deb11u1",
+                            null,
+                            Severity.High,
+                            null,
+                            null,
+                            "debian-security-tracker",
+                            null,
+                            null
+                        )),
+                    ],
+                    Suppressed = [],
+                    ExpiredSuppressions = [],
+                    Problems = [],
+                }.ToJson()
+            )
+        );
 
     /// <summary>The worker's own promotion operations, as an actor (to arrange channels).</summary>
     public PromotionOperationsFor Operations => new(Services.GetRequiredService<Pipeline>());

@@ -53,6 +53,17 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         await worker.Operations.PromoteAsync(newer, "dev");
         await worker.Operations.PromoteAsync(newer, "staging");
         await ArrangeFactsLineageAndScheduleAsync(older, newer);
+        // Badges on the overview: a rebuild from newer base inputs, and a re-scan of the promoted version that found
+        // one more advisory.
+        var rebuilt = await worker.RecordVersionAsync();
+        await worker.Catalog.RecordLineageAsync(
+            new Lineage(Image, rebuilt.Version, null, Image, older.Version)
+        );
+        await worker.Catalog.RecordFactsAsync(Image, "local", BaseOnly(rebuilt.Version, "k2"));
+        await worker.AddEvidenceAsync(
+            newer,
+            DashboardWorker.Findings("rescan.json", "CVE-2026-41233")
+        );
         var page = await worker.SignedInAsync(ApiRoles.Admin, "ada");
         var folder =
             Environment.GetEnvironmentVariable("IMAGEFORGE_UPDATE_SCREENSHOTS") == "1"
@@ -102,16 +113,15 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
             await worker.Catalog.RecordFactsAsync(
                 Image,
                 "local",
-                new FactSnapshot(
-                    version.Version,
-                    new Dictionary<string, IReadOnlySet<string>>(),
-                    new Dictionary<string, double>
+                BaseOnly(version.Version, "k1") with
+                {
+                    Metrics = new Dictionary<string, double>
                     {
                         [FactNames.ComplianceScore] = score,
                         [FactNames.DiskBytes] = disk * 1024 * 1024,
                         [FactNames.BuildSeconds] = seconds,
-                    }
-                )
+                    },
+                }
             );
         }
 
@@ -135,4 +145,20 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         );
         await worker.Catalog.AttachFiringBuildAsync(Image, "local", now, skipped.Id);
     }
+
+    // A version's facts with only its base's key (an empty base).
+    private static FactSnapshot BaseOnly(string version, string key) =>
+        new(
+            version,
+            new Dictionary<string, IReadOnlySet<string>>(),
+            new Dictionary<string, double>()
+        )
+        {
+            BaseKey = key,
+            Base = new FactSnapshot(
+                version,
+                new Dictionary<string, IReadOnlySet<string>>(),
+                new Dictionary<string, double>()
+            ),
+        };
 }

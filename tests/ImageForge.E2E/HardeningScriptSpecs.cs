@@ -154,7 +154,7 @@ public sealed class HardeningScriptSpecs
         var profile = Path.Combine(dir.Path, "cis", "broken");
         Directory.CreateDirectory(profile);
         var lib = Path.Combine(dir.Path, "lib");
-        CopyDirectory(Path.Combine(RepoPaths.Root, "hardening", "lib"), lib);
+        DirectoryTrees.Copy(Path.Combine(RepoPaths.Root, "hardening", "lib"), lib);
         File.Copy(RunSh("cis/debian-11"), Path.Combine(profile, "run.sh"));
         await File.WriteAllTextAsync(
             Path.Combine(profile, "profile.sh"),
@@ -177,17 +177,6 @@ public sealed class HardeningScriptSpecs
 
     private static string[] Lines(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
 
     /// <summary>
     /// The files the rules read, in their distribution defaults (lax): sshd_config with an Include, login.defs, the

@@ -1,5 +1,6 @@
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
+using ImageForge.Core.Facts;
 using Shouldly;
 using Xunit;
 
@@ -190,6 +191,95 @@ public abstract class ListingSpecs(CatalogBackend backend) : IDisposable
             .Select(v => (v.Image, v.Version, v.Artifacts.Single().Sha256))
             .ShouldBe([("db", "2025.03.04.1", "d1"), ("web", "2025.03.04.2", "w2")]);
     }
+
+    [Fact]
+    public async Task Versions_are_read_with_only_the_evidence_kinds_asked_for_or_none()
+    {
+        // Arrange
+        var catalog = await _data.OpenAsync();
+        var web = await catalog.BuildVersionAsync("web", Day, [Builds.Tarball("web", "w1")]);
+        await catalog.AddEvidenceAsync(
+            "web",
+            web.Version,
+            [
+                Evidence("gate-decision", "g1"),
+                Evidence("sbom-cyclonedx", "s1"),
+                Evidence("gate-decision", "g2"),
+            ],
+            Day.AddMinutes(1)
+        );
+
+        // Act
+        var gates = await catalog.GetVersionsAsync([("web", web.Version)], ["gate-decision"]);
+        var none = await catalog.ListNewestVersionsAsync(1, []);
+        var all = await catalog.GetVersionsAsync([("web", web.Version)]);
+
+        // Assert
+        gates.Single().Evidence.Select(e => e.Sha256).ShouldBe(["g1", "g2"]);
+        none["web"].Single().Evidence.ShouldBeEmpty();
+        none["web"].Single().Artifacts.Single().Sha256.ShouldBe("w1");
+        all.Single().Evidence.Select(e => e.Sha256).ShouldBe(["g1", "s1", "g2"]);
+    }
+
+    [Fact]
+    public async Task What_each_version_was_built_from_is_read_from_its_lineage_and_base_facts()
+    {
+        // Arrange: one version with a lineage and base facts, one with a parent version, one with neither.
+        var catalog = await _data.OpenAsync();
+        var first = await catalog.BuildVersionAsync("web", Day);
+        var child = await catalog.BuildVersionAsync("app", Day);
+        var bare = await catalog.BuildVersionAsync("web", Day.AddMinutes(1));
+        await catalog.RecordLineageAsync(
+            new(first.Image, first.Version, "debian/bullseye", null, null)
+        );
+        await catalog.RecordLineageAsync(
+            new(child.Image, child.Version, null, first.Image, first.Version)
+        );
+        var root = new FactSnapshot(
+            first.Version,
+            new Dictionary<string, IReadOnlySet<string>>
+            {
+                [FactNames.SetuidFile] = new SortedSet<string> { "/usr/bin/su 11" },
+            },
+            new Dictionary<string, double>()
+        );
+        await catalog.RecordFactsAsync(
+            "web",
+            "local",
+            new FactSnapshot(
+                first.Version,
+                new Dictionary<string, IReadOnlySet<string>>(),
+                new Dictionary<string, double>()
+            )
+            {
+                BaseKey = "k1",
+                Base = root,
+            }
+        );
+
+        // Act
+        var bases = await catalog.GetVersionBasesAsync([
+            ("web", first.Version),
+            ("app", child.Version),
+            ("web", bare.Version),
+        ]);
+
+        // Assert
+        bases[("web", first.Version)]
+            .ShouldBe(new(first.Version, "debian/bullseye", null, "k1", root.Digest()));
+        bases[("app", child.Version)]
+            .ShouldBe(new(child.Version, null, $"web@{first.Version}", null, null));
+        bases[("web", bare.Version)].ShouldBe(new(bare.Version, null, null, null, null));
+    }
+
+    private static EvidenceDocument Evidence(string kind, string sha256) =>
+        new()
+        {
+            Kind = kind,
+            Location = $"/evidence/{sha256}.json",
+            Sha256 = sha256,
+            MediaType = "application/json",
+        };
 
     [Fact]
     public async Task The_version_before_another_goes_by_day_and_number_so_the_tenth_follows_the_ninth()

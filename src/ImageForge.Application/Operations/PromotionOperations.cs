@@ -539,11 +539,13 @@ public sealed class PromotionOperations
     /// <summary>
     /// <see cref="ChannelsAsync"/> of many images at once, without history or live checks (the dashboard's overview):
     /// the definitions are loaded and the catalog opened once, every channel pointer is read in one query and the
-    /// versions they point at in one more, whatever the number of images. An image without a definition has the
-    /// reason <see cref="ChannelsAsync"/> would refuse it with instead of its channels.
+    /// versions they point at in one more (with their artifacts and only their <paramref name="evidenceKinds"/>
+    /// evidence, kept in <see cref="ImageChannels.Versions"/>), whatever the number of images. An image without a
+    /// definition has the reason <see cref="ChannelsAsync"/> would refuse it with instead of its channels.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, ImageChannels>> ChannelsOfAsync(
         IReadOnlyCollection<string> images,
+        IReadOnlyCollection<string> evidenceKinds,
         CancellationToken cancellationToken = default
     )
     {
@@ -560,8 +562,10 @@ public sealed class PromotionOperations
                     states[i].Select(s => s.Version).OfType<string>().Select(v => (i, v))
                 ),
             ],
+            evidenceKinds,
             cancellationToken
         );
+        var byImage = pointed.ToLookup(v => v.Image, StringComparer.Ordinal);
         var versions = new Dictionary<string, Dictionary<string, IReadOnlyList<ChannelImageView>>>(
             StringComparer.Ordinal
         );
@@ -591,7 +595,11 @@ public sealed class PromotionOperations
                         null
                     ),
                     null
-                );
+                )
+                {
+                    States = [.. states[image]],
+                    Versions = [.. byImage[image]],
+                };
             }
             catch (InvalidInputException e)
             {

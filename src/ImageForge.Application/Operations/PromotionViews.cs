@@ -267,7 +267,14 @@ public sealed record ChannelsView(
 );
 
 /// <summary>One image's channels, or why it has none to show (its definition is gone), for a page of many images.</summary>
-public sealed record ImageChannels(ChannelsView? Channels, string? Problem);
+public sealed record ImageChannels(ChannelsView? Channels, string? Problem)
+{
+    /// <summary>The channels' pointers, each with how it last moved.</summary>
+    public IReadOnlyList<ChannelState> States { get; init; } = [];
+
+    /// <summary>The versions the channels point at, with the evidence the caller asked for.</summary>
+    public IReadOnlyList<ImageVersion> Versions { get; init; } = [];
+}
 
 /// <summary>
 /// Where one channel points, since when, whether moving it takes a release manager, and the version's image on each

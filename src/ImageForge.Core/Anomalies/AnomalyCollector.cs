@@ -98,7 +98,7 @@ public sealed class AnomalyCollector(IFactsStore store) : IEvidenceCollector
             || history.Count == 0
             || history[^1] is not { Base: { } before } previous
             || previous.BaseKey != key
-            || SameFacts(before, after)
+            || before.Digest() == after.Digest()
         )
         {
             return null;
@@ -109,10 +109,4 @@ public sealed class AnomalyCollector(IFactsStore store) : IEvidenceCollector
             after
         );
     }
-
-    private static bool SameFacts(FactSnapshot a, FactSnapshot b) =>
-        a.Sets.Count == b.Sets.Count
-        && a.Sets.All(s => b.Set(s.Key).SetEquals(s.Value))
-        && a.Metrics.Count == b.Metrics.Count
-        && a.Metrics.All(m => b.Metrics.TryGetValue(m.Key, out var v) && v == m.Value);
 }

@@ -76,6 +76,12 @@ public static class FactNames
 
     /// <summary>The catalog row set holding the base's key (<see cref="FactSnapshot.BaseKey"/>).</summary>
     public const string BaseKey = "base:key";
+
+    /// <summary>
+    /// The catalog row set holding the digest of the base's facts (<see cref="FactSnapshot.Digest"/>), so the base of
+    /// two versions is compared by one row each.
+    /// </summary>
+    public const string BaseDigest = "base:digest";
 }
 
 /// <summary>
@@ -97,6 +103,35 @@ public sealed record FactSnapshot(
     /// <summary>The facts of the version's base (its sets and sizes); null when the target collects none.</summary>
     public FactSnapshot? Base { get; init; }
 
+    /// <summary>
+    /// sha256 (hex) of the sets and measurements, in a canonical order: equal exactly when both snapshots hold the
+    /// same members and values (the version itself is not part of it).
+    /// </summary>
+    public string Digest()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var (name, members) in Sets.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            foreach (var member in members.Order(StringComparer.Ordinal))
+            {
+                text.Append("set\t").Append(name).Append('\t').Append(member).Append('\n');
+            }
+        }
+        foreach (var (name, value) in Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            text.Append("metric\t")
+                .Append(name)
+                .Append('\t')
+                .Append(value.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+                .Append('\n');
+        }
+        return Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(text.ToString())
+            )
+        );
+    }
+
     /// <summary>The members of a set; empty when the version has none.</summary>
     public IReadOnlySet<string> Set(string name) =>
         Sets.TryGetValue(name, out var members) ? members : EmptySet;
@@ -105,7 +140,8 @@ public sealed record FactSnapshot(
 
     /// <summary>
     /// The snapshot as the catalog keeps it, one flat list of sets and measurements: the base's under
-    /// <see cref="FactNames.BasePrefix"/>, its key as the one member of <see cref="FactNames.BaseKey"/>.
+    /// <see cref="FactNames.BasePrefix"/>, its key as the one member of <see cref="FactNames.BaseKey"/> and its
+    /// <see cref="Digest"/> as the one member of <see cref="FactNames.BaseDigest"/>.
     /// </summary>
     public (
         IReadOnlyDictionary<string, IReadOnlySet<string>> Sets,
@@ -119,6 +155,7 @@ public sealed record FactSnapshot(
         var sets = new Dictionary<string, IReadOnlySet<string>>(Sets, StringComparer.Ordinal)
         {
             [FactNames.BaseKey] = Of([BaseKey]),
+            [FactNames.BaseDigest] = Of([Base.Digest()]),
         };
         foreach (var (name, members) in Base.Sets)
         {
@@ -155,7 +192,10 @@ public sealed record FactSnapshot(
                 BaseKey = key.Single(),
                 Base = new FactSnapshot(
                     version,
-                    sets.Where(s => OfBase(s.Key) && s.Key != FactNames.BaseKey)
+                    sets.Where(s =>
+                            OfBase(s.Key)
+                            && s.Key is not (FactNames.BaseKey or FactNames.BaseDigest)
+                        )
                         .ToDictionary(s => Unprefixed(s.Key), s => s.Value, StringComparer.Ordinal),
                     metrics
                         .Where(m => OfBase(m.Key))

@@ -49,7 +49,17 @@ public sealed record ChannelState(
     string Channel,
     string? Version,
     DateTimeOffset? Since
-);
+)
+{
+    /// <summary>How the pointer last moved (<see cref="AssignmentActions"/>); null when not read.</summary>
+    public string? Action { get; init; }
+
+    /// <summary>Where it pointed before that move.</summary>
+    public string? PreviousVersion { get; init; }
+
+    /// <summary>The reason given for that move.</summary>
+    public string? Reason { get; init; }
+}
 
 /// <summary>How a channel assignment came about.</summary>
 public static class AssignmentActions

@@ -3,6 +3,7 @@ using System.Globalization;
 using Dapper;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Facts;
 
 namespace ImageForge.Storage.Sql;
 
@@ -996,11 +997,16 @@ internal sealed class SqlCatalog : ICatalog
 
     /// <summary>
     /// The newest <paramref name="perImage"/> versions of every image (pending ones left out), newest first, with their
-    /// artifacts and evidence: three queries, whatever the number of images (the overview's read).
+    /// artifacts and the evidence of <paramref name="evidenceKinds"/> (null: all of it; empty: none): three queries,
+    /// whatever the number of images (the overview's read).
     /// </summary>
     public async Task<
         IReadOnlyDictionary<string, IReadOnlyList<ImageVersion>>
-    > ListNewestVersionsAsync(int perImage, CancellationToken cancellationToken = default)
+    > ListNewestVersionsAsync(
+        int perImage,
+        IReadOnlyCollection<string>? evidenceKinds = null,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perImage);
         // Per image, the (day, seq) of its Nth newest version is found by the (image, day, seq) index, and the rows from
@@ -1023,6 +1029,7 @@ internal sealed class SqlCatalog : ICatalog
             ORDER BY v.image, v.version_day DESC, v.version_seq DESC
             """,
             [("@Skip", perImage - 1)],
+            evidenceKinds,
             cancellationToken
         );
         return found
@@ -1034,9 +1041,13 @@ internal sealed class SqlCatalog : ICatalog
             );
     }
 
-    /// <summary>The versions named by (image, version), with their artifacts and evidence; unknown or pending ones are left out.</summary>
+    /// <summary>
+    /// The versions named by (image, version), with their artifacts and the evidence of <paramref name="evidenceKinds"/>
+    /// (null: all of it; empty: none); unknown or pending ones are left out.
+    /// </summary>
     public async Task<IReadOnlyList<ImageVersion>> GetVersionsAsync(
         IReadOnlyCollection<(string Image, string Version)> keys,
+        IReadOnlyCollection<string>? evidenceKinds = null,
         CancellationToken cancellationToken = default
     )
     {
@@ -1056,11 +1067,70 @@ internal sealed class SqlCatalog : ICatalog
                     ORDER BY v.image, v.version_day DESC, v.version_seq DESC
                     """,
                     parameters,
+                    evidenceKinds,
                     cancellationToken
                 )
             );
         }
 
+        return found;
+    }
+
+    /// <summary>
+    /// What each version named by (image, version) was built from: its lineage's base image and parent, and its base
+    /// facts' key and digest (<see cref="VersionBase"/>); a version with none of them recorded has all four null.
+    /// </summary>
+    public async Task<
+        IReadOnlyDictionary<(string Image, string Version), VersionBase>
+    > GetVersionBasesAsync(
+        IReadOnlyCollection<(string Image, string Version)> keys,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new Dictionary<(string, string), VersionBase>();
+        await using var connection = await _connect(cancellationToken);
+        foreach (var chunk in keys.Distinct().Chunk(250))
+        {
+            var (wanted, parameters) = Wanted(chunk);
+            // The one member of a base fact set of the version (any target: only the disk's collects them).
+            static string Fact(string parameter) =>
+                "(SELECT MIN(f.member) FROM version_facts f "
+                + $"WHERE f.image = w.image AND f.version = w.version AND f.name = {parameter})";
+            var rows = await ReadAsync(
+                connection,
+                null,
+                $"""
+                {wanted}
+                SELECT w.image, w.version, l.base_image, l.parent_image, l.parent_version,
+                       {Fact("@BaseKey")}, {Fact("@BaseDigest")}
+                FROM wanted w LEFT JOIN version_lineage l ON l.image = w.image AND l.version = w.version
+                """,
+                [
+                    .. parameters,
+                    ("@BaseKey", FactNames.BaseKey),
+                    ("@BaseDigest", FactNames.BaseDigest),
+                ],
+                r =>
+                    (
+                        Key: (r.GetString(0), r.GetString(1)),
+                        Base: new VersionBase(
+                            r.GetString(1),
+                            NullableString(r, 2),
+                            NullableString(r, 3) is { } parent
+                                ? $"{parent}@{NullableString(r, 4)}"
+                                : null,
+                            NullableString(r, 5),
+                            NullableString(r, 6)
+                        )
+                    ),
+                cancellationToken
+            );
+            foreach (var (key, value) in rows)
+            {
+                found[key] = value;
+            }
+        }
         return found;
     }
 
@@ -1095,14 +1165,19 @@ internal sealed class SqlCatalog : ICatalog
         return rows.Count == 0 ? null : rows[0];
     }
 
-    // Versions of any images chosen by a query of their six columns, then their artifacts and evidence by the
-    // (image, version) keys found, in one read transaction.
+    // Versions of any images chosen by a query of their six columns, then their artifacts and the evidence of the kinds
+    // asked for (null: all) by the (image, version) keys found, in one read transaction.
     private async Task<IReadOnlyList<ImageVersion>> ReadVersionsByKeyAsync(
         string versionsSql,
         IReadOnlyList<(string Name, object Value)> parameters,
+        IReadOnlyCollection<string>? evidenceKinds,
         CancellationToken cancellationToken
     )
     {
+        var kinds = evidenceKinds?.Distinct(StringComparer.Ordinal).ToList();
+        var kindFilter = kinds is null
+            ? ""
+            : $"WHERE e.kind IN ({string.Join(", ", kinds.Select((_, i) => $"@K{i}"))})";
         await using var connection = await _connect(cancellationToken);
         await using var transaction = _dialect.BeginReadTransaction(connection);
         var versions = await ReadAsync(
@@ -1134,6 +1209,10 @@ internal sealed class SqlCatalog : ICatalog
                     cancellationToken
                 )
             );
+            if (kinds is { Count: 0 })
+            {
+                continue;
+            }
             evidence.AddRange(
                 await ReadAsync(
                     connection,
@@ -1143,9 +1222,10 @@ internal sealed class SqlCatalog : ICatalog
                     SELECT e.image, e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at,
                            e.in_data_dir
                     FROM evidence e JOIN wanted w ON e.image = w.image AND e.version = w.version
+                    {kindFilter}
                     ORDER BY e.image, e.version, e.id
                     """,
-                    keys,
+                    [.. keys, .. (kinds ?? []).Select((k, i) => ($"@K{i}", (object)k))],
                     EvidenceRow,
                     cancellationToken
                 )

@@ -14,22 +14,12 @@ internal sealed partial class SqlPromotionStore
     )
     {
         await using var connection = await _connect(cancellationToken);
-        var rows = await connection.QueryAsync<(string Channel, string? Version, string At)>(
-            Cmd(
-                """
-                SELECT p.channel, p.version, a.at FROM channel_pointers p
-                JOIN channel_assignments a ON a.id = p.assignment_id
-                WHERE p.image = @Image ORDER BY p.channel
-                """,
-                new { Image = image },
-                null,
-                cancellationToken
-            )
+        return await ChannelsAsync(
+            connection,
+            "WHERE p.image = @Image",
+            new { Image = image },
+            cancellationToken
         );
-        return
-        [
-            .. rows.Select(r => new ChannelState(image, r.Channel, r.Version, DbText.ToTime(r.At))),
-        ];
     }
 
     public async Task<IReadOnlyList<ChannelState>> GetAllChannelsAsync(
@@ -37,31 +27,47 @@ internal sealed partial class SqlPromotionStore
     )
     {
         await using var connection = await _connect(cancellationToken);
+        return await ChannelsAsync(connection, "", null, cancellationToken);
+    }
+
+    // The pointers chosen by a filter over channel_pointers p, each with how it last moved.
+    private static async Task<IReadOnlyList<ChannelState>> ChannelsAsync(
+        DbConnection connection,
+        string filter,
+        object? parameters,
+        CancellationToken cancellationToken
+    )
+    {
         var rows = await connection.QueryAsync<(
             string Image,
             string Channel,
             string? Version,
-            string At
+            string At,
+            string Action,
+            string? PreviousVersion,
+            string? Reason
         )>(
             Cmd(
-                """
-                SELECT p.image, p.channel, p.version, a.at FROM channel_pointers p
+                $"""
+                SELECT p.image, p.channel, p.version, a.at, a.action, a.previous_version, a.reason
+                FROM channel_pointers p
                 JOIN channel_assignments a ON a.id = p.assignment_id
+                {filter}
                 ORDER BY p.image, p.channel
                 """,
-                null,
+                parameters,
                 null,
                 cancellationToken
             )
         );
         return
         [
-            .. rows.Select(r => new ChannelState(
-                r.Image,
-                r.Channel,
-                r.Version,
-                DbText.ToTime(r.At)
-            )),
+            .. rows.Select(r => new ChannelState(r.Image, r.Channel, r.Version, DbText.ToTime(r.At))
+            {
+                Action = r.Action,
+                PreviousVersion = r.PreviousVersion,
+                Reason = r.Reason,
+            }),
         ];
     }
 

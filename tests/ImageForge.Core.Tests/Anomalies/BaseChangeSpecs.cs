@@ -130,4 +130,22 @@ public sealed class BaseChangeSpecs
             )
             .ShouldBeNull();
     }
+
+    [Fact]
+    public void The_base_digest_is_one_catalog_row_that_tells_bases_apart_and_is_not_a_base_set()
+    {
+        var root = new Facts().With(FactNames.SetuidFile, NewSetuid);
+        var built = Built("2025.03.04.1", "k1", new Facts(), root);
+        var again = Built("2025.03.05.1", "k1", new Facts(), root);
+        var other = Built("2025.03.06.1", "k1", new Facts(), new Facts());
+
+        var (sets, metrics) = built.Flatten();
+        var back = FactSnapshot.Unflatten(built.Version, sets, metrics);
+
+        sets[FactNames.BaseDigest].ShouldBe([built.Base!.Digest()]);
+        again.Base!.Digest().ShouldBe(built.Base.Digest(), "the version is not part of it");
+        other.Base!.Digest().ShouldNotBe(built.Base.Digest());
+        back.Base!.Sets.Keys.ShouldNotContain("digest");
+        back.Base.Digest().ShouldBe(built.Base.Digest());
+    }
 }

@@ -22,7 +22,10 @@ internal sealed class WorkerFixture : IAsyncDisposable
         Time = time;
         foreach (var folder in new[] { "templates", "baselines", "hardening" })
         {
-            Copy(Path.Combine(RepoPaths.Root, folder), _dir.Combine("content", folder));
+            DirectoryTrees.Copy(
+                Path.Combine(RepoPaths.Root, folder),
+                _dir.Combine("content", folder)
+            );
         }
 
         Content = ContentPaths.UnderRoot(_dir.Combine("content"));
@@ -83,15 +86,5 @@ internal sealed class WorkerFixture : IAsyncDisposable
         await Catalog.DisposeAsync();
         Signal.Dispose();
         _dir.Dispose();
-    }
-
-    private static void Copy(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 }
