@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Provenance;
@@ -21,7 +22,22 @@ public sealed class LocalProvider : ProviderModule
     private const string DefaultMirror = "http://deb.debian.org/debian";
 
     // One client per process: the Debian mirrors are the only hosts the module talks to.
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(5) };
+    private static readonly HttpClient Http = MirrorClient();
+
+    /// <summary>
+    /// The client for Debian mirrors: a public mirror is told nothing of the build's trace (no <c>traceparent</c> or
+    /// <c>tracestate</c> header, whatever span is current), and a request gives up after 5 minutes.
+    /// </summary>
+    internal static HttpClient MirrorClient() =>
+        new(
+            new SocketsHttpHandler
+            {
+                ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
+            }
+        )
+        {
+            Timeout = TimeSpan.FromMinutes(5),
+        };
 
     /// <inheritdoc />
     public override ProviderRules Rules { get; } = LocalRules.Create();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -63,6 +64,44 @@ public sealed class DebianMirrorResolverSpecs : IDisposable
 
     private static string Sha256Of(string text) =>
         "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    [Fact(Timeout = 30_000)]
+    public async Task The_mirror_is_told_nothing_of_the_builds_trace()
+    {
+        // Arrange: a build's span is current and sampled, as in the worker with telemetry on.
+        using var source = new ActivitySource("imageforge-spec-mirror");
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == source.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) =>
+                ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var client = LocalProvider.MirrorClient();
+        using var plain = new HttpClient();
+
+        // Act
+        using (var span = source.StartActivity("build"))
+        {
+            span.ShouldNotBeNull();
+            await new DebianMirrorResolver(client, _cache.Path).ResolveAsync(Target(), Requested);
+            (await plain.GetAsync(new Uri(_server.Url, "debian/plain"))).Dispose();
+        }
+
+        // Assert: the product's client sent no trace header; a default client would have.
+        var requests = _server.Requests;
+        requests[^1]
+            .Headers.Keys.ShouldContain(
+                "traceparent",
+                "a default client propagates: the spec can fail"
+            );
+        requests
+            .SkipLast(1)
+            .ShouldAllBe(r =>
+                !r.Headers.ContainsKey("traceparent") && !r.Headers.ContainsKey("tracestate")
+            );
+        requests.Count.ShouldBeGreaterThan(1);
+    }
 
     [Fact(Timeout = 30_000)]
     public async Task The_digests_name_the_suites_and_the_candidate_of_each_requested_package()
