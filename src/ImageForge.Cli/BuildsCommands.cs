@@ -62,12 +62,12 @@ internal static class BuildsCommands
                 }
 
                 await ctx.Out.WriteLineAsync(
-                    $"{"ID", -6} {"IMAGE", -24} {"TARGET", -7} {"STATUS", -11} {"STARTED", -20} {"VERSION", -14} REASON"
+                    $"{"ID", -6} {"IMAGE", -24} {"TARGET", -7} {"STATUS", -11} {"STARTED", -20} {"VERSION", -14} {"TRY", -3} {"WORKER", -21} REASON"
                 );
                 foreach (var b in rows)
                 {
                     await ctx.Out.WriteLineAsync(
-                        $"{b.Id, -6} {b.Image, -24} {b.Target, -7} {Report.Lower(b.Status), -11} {Report.Time(b.StartedAt), -20} {b.Version ?? "-", -14} {b.Reason}"
+                        $"{b.Id, -6} {b.Image, -24} {b.Target, -7} {Report.Lower(b.Status), -11} {Report.Time(b.StartedAt), -20} {b.Version ?? "-", -14} {AttemptsText(b), -3} {b.LeaseWorker ?? "-", -21} {b.Reason}"
                     );
                 }
 
@@ -76,6 +76,12 @@ internal static class BuildsCommands
         );
         return command;
     }
+
+    // How many times a worker claimed it; "-" for a build the command line ran (never claimed).
+    private static string AttemptsText(BuildRecord b) =>
+        b.Attempts > 0
+            ? b.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : "-";
 
     private static Command Show(Func<ParseResult, CliContext> context)
     {
@@ -106,6 +112,8 @@ internal static class BuildsCommands
                     started      {Report.Time(b.StartedAt)}
                     ended        {Report.Time(b.EndedAt)} ({took})
                     version      {b.Version ?? "-"}
+                    attempts     {AttemptsText(b)}
+                    worker       {b.LeaseWorker ?? "-"}
                     """
                 );
                 if (!string.IsNullOrEmpty(b.Message))

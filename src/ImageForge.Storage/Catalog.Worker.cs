@@ -197,9 +197,19 @@ public sealed partial class Catalog
     ) => Guard(Worker.DueAsync(now, limit, cancellationToken));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(
+        DateTimeOffset now,
+        int limit,
+        string worker,
+        TimeSpan claimFor,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.ClaimDueAsync(now, limit, worker, claimFor, cancellationToken));
+
+    /// <inheritdoc />
+    /// <exception cref="WebhookClaimLostException">Another dispatcher claimed the delivery since; nothing was written.</exception>
     /// <exception cref="CatalogException">The delivery is not pending (or does not exist); nothing was written.</exception>
     public Task RecordAttemptAsync(
-        string deliveryId,
+        WebhookClaim claim,
         bool delivered,
         int? statusCode,
         string? failure,
@@ -209,7 +219,7 @@ public sealed partial class Catalog
     ) =>
         Guard(
             Worker.RecordAttemptAsync(
-                deliveryId,
+                claim,
                 delivered,
                 statusCode,
                 failure,

@@ -69,3 +69,13 @@ public sealed class BuildNotRunningException : CatalogException
     /// <summary>The build's status as found in the catalog; null when the build does not exist.</summary>
     public BuildStatus? Status { get; }
 }
+
+/// <summary>
+/// A webhook attempt was recorded under a claim that another dispatcher has taken since (the claim ran out while the
+/// attempt was made: docs/cluster.md). Nothing was written; the other dispatcher's attempt counts.
+/// </summary>
+public sealed class WebhookClaimLostException : CatalogException
+{
+    public WebhookClaimLostException(string message)
+        : base(message) { }
+}

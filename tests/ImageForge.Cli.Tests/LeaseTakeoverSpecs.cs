@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using ImageForge.Storage;
@@ -114,6 +115,15 @@ public sealed class LeaseTakeoverSpecs
                 );
             var workers = await workerB.Catalog.ListWorkersAsync(TimeSpan.FromHours(1));
             workers.Select(w => w.Name).Order().ShouldBe(["owner", "paused"]);
+            // The CLI shows the attempt and the worker holding the lease, in text and JSON.
+            var shown = await paused.RunAsync(CancellationToken.None, "builds", "show", buildId);
+            shown.Out.ShouldContain("attempts     2");
+            shown.Out.ShouldContain($"worker       {ended.LeaseWorker}");
+            var listed = await paused.RunAsync(CancellationToken.None, "builds", "list");
+            listed.Out.ShouldContain($" 2   {ended.LeaseWorker}");
+            using var json = JsonDocument.Parse((await paused.ShowBuildAsync(buildId)).Out);
+            json.RootElement.GetProperty("attempts").GetInt32().ShouldBe(2);
+            json.RootElement.GetProperty("lease_worker").GetString().ShouldBe(ended.LeaseWorker);
         }
         finally
         {

@@ -24,6 +24,15 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
 
     private static DateTimeOffset At(int minutes) => Nine.AddMinutes(minutes);
 
+    // Claims every delivery due at the time for an hour, as one dispatcher would; the claims by delivery id.
+    private static async Task<Dictionary<string, WebhookClaim>> ClaimAllAsync(
+        Catalog catalog,
+        DateTimeOffset now
+    ) =>
+        (
+            await catalog.ClaimDueAsync(now, 100, "spec-dispatcher", TimeSpan.FromHours(1))
+        ).ToDictionary(d => d.Id, d => d.Claim!);
+
     private static BuildRequest Request(
         string image,
         string target = "local",
@@ -759,9 +768,10 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
             );
         }
 
-        await catalog.RecordAttemptAsync(d[0].Id, true, 204, null, At(10), null);
-        await catalog.RecordAttemptAsync(d[1].Id, false, 500, "HTTP 500", At(10), At(30));
-        await catalog.RecordAttemptAsync(d[2].Id, false, null, "refused", At(10), null);
+        var claims = await ClaimAllAsync(catalog, At(10));
+        await catalog.RecordAttemptAsync(claims[d[0].Id], true, 204, null, At(10), null);
+        await catalog.RecordAttemptAsync(claims[d[1].Id], false, 500, "HTTP 500", At(10), At(30));
+        await catalog.RecordAttemptAsync(claims[d[2].Id], false, null, "refused", At(10), null);
 
         // Act
         var dueNow = await catalog.DueAsync(At(10), 10);
@@ -792,10 +802,19 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
         var down = added[1].Id;
 
         // Act
-        await catalog.RecordAttemptAsync(ok, false, 503, "HTTP 503", At(1), At(2));
-        await catalog.RecordAttemptAsync(ok, true, 200, null, At(2), null);
-        await catalog.RecordAttemptAsync(down, false, null, "connection refused", At(1), At(2));
-        await catalog.RecordAttemptAsync(down, false, null, "timed out", At(2), null);
+        var first = await ClaimAllAsync(catalog, At(1));
+        await catalog.RecordAttemptAsync(first[ok], false, 503, "HTTP 503", At(1), At(2));
+        await catalog.RecordAttemptAsync(
+            first[down],
+            false,
+            null,
+            "connection refused",
+            At(1),
+            At(2)
+        );
+        var second = await ClaimAllAsync(catalog, At(2));
+        await catalog.RecordAttemptAsync(second[ok], true, 200, null, At(2), null);
+        await catalog.RecordAttemptAsync(second[down], false, null, "timed out", At(2), null);
 
         // Assert
         var log = (await catalog.ListAsync(10)).ToDictionary(x => x.Id);
@@ -820,6 +839,7 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
                     LastError = null,
                     NextAttemptAt = null,
                     DeliveredAt = At(2),
+                    ClaimedBy = "spec-dispatcher",
                 }
             );
         log[down]
@@ -832,16 +852,17 @@ public abstract class WorkerStoreSpecs(CatalogBackend backend) : IDisposable
                     LastStatusCode = null,
                     LastError = "timed out",
                     NextAttemptAt = null,
+                    ClaimedBy = "spec-dispatcher",
                 }
             );
         await Should.ThrowAsync<CatalogException>(() =>
-            catalog.RecordAttemptAsync(ok, false, 500, "again", At(3), At(4))
+            catalog.RecordAttemptAsync(second[ok], false, 500, "again", At(3), At(4))
         );
         await Should.ThrowAsync<CatalogException>(() =>
-            catalog.RecordAttemptAsync("999", true, 200, null, At(3), null)
+            catalog.RecordAttemptAsync(new WebhookClaim("999", 1), true, 200, null, At(3), null)
         );
         await Should.ThrowAsync<ArgumentException>(() =>
-            catalog.RecordAttemptAsync(down, true, 200, null, At(3), At(4))
+            catalog.RecordAttemptAsync(second[down], true, 200, null, At(3), At(4))
         );
         (await catalog.ListAsync(10)).Single(x => x.Id == ok).Attempts.ShouldBe(2);
     }

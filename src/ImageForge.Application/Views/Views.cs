@@ -36,6 +36,15 @@ public sealed record BuildView(
     /// <summary>It began importing and kept its version, disk and import journal: <c>build --resume</c> takes it up.</summary>
     public bool Resumable { get; init; }
 
+    /// <summary>How many times a worker claimed it (docs/cluster.md): 0 for a build the command line ran.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>
+    /// The worker holding its lease, or the last one that held it (<c>&lt;name&gt;-&lt;12 hex&gt;</c>, as
+    /// <c>imageforge workers</c> lists it); null for a build the command line ran.
+    /// </summary>
+    public string? LeaseWorker { get; init; }
+
     public static BuildView From(BuildRecord b) =>
         new(
             b.Id,
@@ -53,6 +62,8 @@ public sealed record BuildView(
         )
         {
             Resumable = b.Resumable,
+            Attempts = b.Attempts,
+            LeaseWorker = b.LeaseWorker,
         };
 
     /// <summary>The build as a client of the API holds it (the worker's process details stay on the worker).</summary>
@@ -72,6 +83,8 @@ public sealed record BuildView(
             Message = Message,
             Version = Version,
             Resumable = Resumable,
+            Attempts = Attempts,
+            LeaseWorker = LeaseWorker,
         };
 }
 

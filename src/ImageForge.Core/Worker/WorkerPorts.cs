@@ -313,7 +313,22 @@ public sealed record WebhookDelivery
 
     /// <summary>Every attempt so far, oldest first (filled by <see cref="IWebhookLog.ListAsync"/>).</summary>
     public IReadOnlyList<WebhookAttempt> History { get; init; } = [];
+
+    /// <summary>
+    /// The claim this delivery was read under (set by <see cref="IWebhookLog.ClaimDueAsync"/>, null otherwise): the
+    /// attempt is recorded with it, and only while no other dispatcher has claimed the delivery since.
+    /// </summary>
+    public WebhookClaim? Claim { get; init; }
+
+    /// <summary>The worker whose dispatcher claimed it last (null: never claimed).</summary>
+    public string? ClaimedBy { get; init; }
 }
+
+/// <summary>
+/// One dispatcher's claim on a delivery (docs/cluster.md): the delivery's id and the claim epoch, raised at every
+/// claim, so a dispatcher whose claim ran out and was taken by another cannot record its late attempt.
+/// </summary>
+public sealed record WebhookClaim(string DeliveryId, long Epoch);
 
 /// <summary>One attempt of a delivery: when, and the receiver's status code or what went wrong.</summary>
 public sealed record WebhookAttempt(int Attempt, DateTimeOffset At, int? StatusCode, string? Error);
@@ -335,7 +350,7 @@ public interface IWebhookLog
         CancellationToken cancellationToken = default
     );
 
-    /// <summary>Pending deliveries due at or before <paramref name="now"/>, oldest first.</summary>
+    /// <summary>Pending deliveries due at or before <paramref name="now"/>, oldest first (claimed or not).</summary>
     Task<IReadOnlyList<WebhookDelivery>> DueAsync(
         DateTimeOffset now,
         int limit,
@@ -343,11 +358,28 @@ public interface IWebhookLog
     );
 
     /// <summary>
-    /// Records an attempt (<paramref name="failure"/>: what went wrong, null when delivered): delivered (<paramref name="nextAttemptAt"/> null and <paramref name="delivered"/>), retry
-    /// later (not delivered, <paramref name="nextAttemptAt"/> set) or given up (neither).
+    /// Claims up to <paramref name="limit"/> pending deliveries due at or before <paramref name="now"/>, oldest first,
+    /// that no dispatcher holds a live claim on, for <paramref name="worker"/> until <paramref name="claimFor"/> from
+    /// now by the database's clock; each comes back with its <see cref="WebhookDelivery.Claim"/>. Claims take the
+    /// catalog's writer lock, so racing dispatchers never claim one delivery both. A claim that ran out (its
+    /// dispatcher died mid-send) no longer holds the delivery: it is due again.
+    /// </summary>
+    Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(
+        DateTimeOffset now,
+        int limit,
+        string worker,
+        TimeSpan claimFor,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
+    /// Records an attempt made under <paramref name="claim"/> (<paramref name="failure"/>: what went wrong, null when
+    /// delivered): delivered (<paramref name="nextAttemptAt"/> null and <paramref name="delivered"/>), retry
+    /// later (not delivered, <paramref name="nextAttemptAt"/> set) or given up (neither). Refused, with nothing
+    /// written, when another dispatcher has claimed the delivery since.
     /// </summary>
     Task RecordAttemptAsync(
-        string deliveryId,
+        WebhookClaim claim,
         bool delivered,
         int? statusCode,
         string? failure,

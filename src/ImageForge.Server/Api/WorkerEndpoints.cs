@@ -37,7 +37,10 @@ public sealed record ScheduleFiringView(
         new(f.ScheduledFor, f.FiredAt, f.Outcome, f.BuildId, f.Reason);
 }
 
-/// <summary>A webhook delivery with its attempts so far.</summary>
+/// <summary>
+/// A webhook delivery with its attempts so far, and the worker whose dispatcher claimed it last (the one sending it,
+/// or that sent it: docs/cluster.md).
+/// </summary>
 internal sealed record WebhookDeliveryView(
     string Id,
     string EventId,
@@ -50,6 +53,7 @@ internal sealed record WebhookDeliveryView(
     DateTimeOffset CreatedAt,
     DateTimeOffset? NextAttemptAt,
     DateTimeOffset? DeliveredAt,
+    string? ClaimedBy,
     IReadOnlyList<WebhookAttempt> History
 )
 {
@@ -66,6 +70,7 @@ internal sealed record WebhookDeliveryView(
             d.CreatedAt,
             d.NextAttemptAt,
             d.DeliveredAt,
+            d.ClaimedBy,
             d.History
         );
 }

@@ -18,6 +18,13 @@ namespace ImageForge.Server.Webhooks;
 /// <see cref="WebhookSettings.MaxAttempts"/> attempts, then given up (state failed).
 /// </summary>
 /// <remarks>
+/// <para>
+/// Workers sharing a catalog each run a dispatcher: each delivery is first claimed (<see
+/// cref="IWebhookLog.ClaimDueAsync"/>, under the catalog's writer lock) for <see cref="ClaimDuration"/>, long enough
+/// for every attempt of the batch, and its outcome is recorded only under that claim, so no two dispatchers send one
+/// delivery at the same time. A delivery whose claim is too near its end to fit one more attempt is left for the next
+/// claim; one claimed by a dispatcher that died mid-send is due again once the claim runs out (docs/cluster.md).
+/// </para>
 /// The secret is read from the environment variable named by the endpoint's <c>secret_env</c> at each attempt, used
 /// for the signature header and nothing else: it is never logged nor stored. Deliveries are persisted before they are
 /// sent, so an attempt cut short by shutdown is made again after a restart (receivers deduplicate by
@@ -34,14 +41,21 @@ internal sealed class WebhookDispatcher : BackgroundService
     /// <summary>The longest wait between two attempts, whatever max_attempts says.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromDays(1);
 
-    private const int BatchSize = 100;
+    // One claim covers a batch of ClaimBatch deliveries, sent Parallelism at a time; a tick claims batches until none
+    // is full or MaxPerTick were attempted.
+    private const int ClaimBatch = 16;
+    private const int MaxPerTick = 100;
     private const int Parallelism = 4;
+
+    /// <summary>The margin of a claim beyond its batch's attempts: the catalog's writes around them.</summary>
+    private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
 
     private readonly IWebhookLog _log;
     private readonly WebhookSettings _settings;
     private readonly TimeProvider _timeProvider;
     private readonly Func<string, string?> _environment;
     private readonly ILogger<WebhookDispatcher> _logger;
+    private readonly Func<string> _claimant;
     private readonly TimeSpan _attemptTimeout;
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, bool> _reportedMissingSecrets = new(
@@ -54,15 +68,20 @@ internal sealed class WebhookDispatcher : BackgroundService
     /// <param name="environment">Reads an environment variable by name (<see cref="Environment.GetEnvironmentVariable(string)"/>).</param>
     /// <param name="logger">Where failures are reported (never with a secret).</param>
     /// <param name="attemptTimeout">How long a receiver has to answer; <see cref="DefaultAttemptTimeout"/> when null.</param>
+    /// <param name="claimant">
+    /// Who claims the deliveries (the registered worker's id); when null, this machine and process id.
+    /// </param>
     public WebhookDispatcher(
         IWebhookLog log,
         WebhookSettings settings,
         TimeProvider timeProvider,
         Func<string, string?> environment,
         ILogger<WebhookDispatcher> logger,
-        TimeSpan? attemptTimeout = null
+        TimeSpan? attemptTimeout = null,
+        Func<string>? claimant = null
     )
     {
+        _claimant = claimant ?? (() => $"{Environment.MachineName}/{Environment.ProcessId}");
         _log = log;
         _settings = settings;
         _timeProvider = timeProvider;
@@ -97,12 +116,43 @@ internal sealed class WebhookDispatcher : BackgroundService
     }
 
     /// <summary>
-    /// Makes one attempt at every delivery due now (up to a batch of 100, four at a time) and records each outcome.
-    /// Returns how many deliveries were attempted.
+    /// How long one claim holds its deliveries: every attempt of a batch (four at a time, each at most the attempt
+    /// timeout) and a margin. With the default timeout of 10 s: 70 s.
+    /// </summary>
+    public TimeSpan ClaimDuration =>
+        _attemptTimeout * Math.Ceiling((double)ClaimBatch / Parallelism) + ClaimMargin;
+
+    /// <summary>
+    /// Claims the deliveries due now, in batches of 16 up to 100, makes one attempt at each (four at a time) and
+    /// records each outcome under its claim. Returns how many deliveries were claimed.
     /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
-        var due = await _log.DueAsync(_timeProvider.GetUtcNow(), BatchSize, cancellationToken);
+        var claimed = 0;
+        while (claimed < MaxPerTick)
+        {
+            var batch = await RunBatchAsync(cancellationToken);
+            claimed += batch;
+            if (batch < ClaimBatch)
+            {
+                break;
+            }
+        }
+
+        return claimed;
+    }
+
+    private async Task<int> RunBatchAsync(CancellationToken cancellationToken)
+    {
+        var claimFor = ClaimDuration;
+        var claimedAt = _timeProvider.GetTimestamp();
+        var due = await _log.ClaimDueAsync(
+            _timeProvider.GetUtcNow(),
+            ClaimBatch,
+            _claimant(),
+            claimFor,
+            cancellationToken
+        );
         await Parallel.ForEachAsync(
             due,
             new ParallelOptions
@@ -112,9 +162,23 @@ internal sealed class WebhookDispatcher : BackgroundService
             },
             async (delivery, token) =>
             {
+                // An attempt that could outlast the claim is not made: the delivery is due again when it runs out.
+                if (_timeProvider.GetElapsedTime(claimedAt) + _attemptTimeout >= claimFor)
+                {
+                    return;
+                }
+
                 try
                 {
                     await AttemptAsync(delivery, token);
+                }
+                catch (WebhookClaimLostException e)
+                {
+                    _logger.LogWarning(
+                        "Webhook delivery {DeliveryId}: {Reason}",
+                        delivery.Id,
+                        e.Message
+                    );
                 }
                 catch (CatalogException e)
                 {
@@ -177,7 +241,7 @@ internal sealed class WebhookDispatcher : BackgroundService
                 delivery.Url
             );
             await _log.RecordAttemptAsync(
-                delivery.Id,
+                delivery.Claim!,
                 delivered: false,
                 statusCode: null,
                 "no endpoint with this URL in worker.yaml any more; given up",
@@ -248,7 +312,7 @@ internal sealed class WebhookDispatcher : BackgroundService
             {
                 Attempted(delivery, "delivered");
                 await _log.RecordAttemptAsync(
-                    delivery.Id,
+                    delivery.Claim!,
                     delivered: true,
                     statusCode,
                     failure: null,
@@ -319,7 +383,7 @@ internal sealed class WebhookDispatcher : BackgroundService
             );
         }
         await _log.RecordAttemptAsync(
-            delivery.Id,
+            delivery.Claim!,
             delivered: false,
             statusCode,
             failure,

@@ -31,8 +31,18 @@ public static class WebhookServiceCollectionExtensions
             settings,
             sp.GetRequiredService<TimeProvider>(),
             Environment.GetEnvironmentVariable,
-            sp.GetRequiredService<ILogger<WebhookDispatcher>>()
+            sp.GetRequiredService<ILogger<WebhookDispatcher>>(),
+            claimant: Claimant(sp)
         ));
         return services;
+    }
+
+    // The worker's registered id once its queue runner has registered (docs/cluster.md); this process before that,
+    // or in a host without a queue runner.
+    private static Func<string> Claimant(IServiceProvider services)
+    {
+        var process = $"{Environment.MachineName}/{Environment.ProcessId}";
+        var runner = services.GetService<Queue.QueueRunner>();
+        return () => runner?.WorkerId ?? process;
     }
 }

@@ -31,7 +31,8 @@ internal sealed partial class SqlWorkerStore
     private const string DeliveryColumns = """
         id AS Id, event_id AS EventId, event_type AS EventType, url AS Url, payload AS Payload, state AS State,
         attempts AS Attempts, last_status_code AS LastStatusCode, last_error AS LastError, created_at AS CreatedAt,
-        next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt, traceparent AS TraceParent
+        next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt, traceparent AS TraceParent,
+        claim_epoch AS ClaimEpoch, claimed_by AS ClaimedBy
         """;
 
     private readonly SqlDialect _dialect;
@@ -728,8 +729,78 @@ internal sealed partial class SqlWorkerStore
         return [.. rows.Select(r => r.ToDelivery())];
     }
 
+    // Under the writer lock, so two dispatchers never claim one delivery both. A claim still running (its expiry by the
+    // database's clock ahead) keeps the delivery from every other dispatcher; one that ran out makes it due again.
+    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(
+        DateTimeOffset now,
+        int limit,
+        string worker,
+        TimeSpan claimFor,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(claimFor, TimeSpan.Zero);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
+        var due = (
+            await connection.QueryAsync<DeliveryRow>(
+                Command(
+                    $"""
+                    SELECT {DeliveryColumns} FROM webhook_deliveries
+                    WHERE state = 'pending' AND next_attempt_at <= @Now
+                        AND (claim_expires_at IS NULL OR claim_expires_at < {_dialect.Clock()})
+                    ORDER BY id LIMIT @Limit
+                    """,
+                    new { Now = DbText.FromTime(now), Limit = limit },
+                    transaction,
+                    cancellationToken
+                )
+            )
+        ).ToList();
+        if (due.Count == 0)
+        {
+            return [];
+        }
+
+        await connection.ExecuteAsync(
+            Command(
+                $"""
+                UPDATE webhook_deliveries
+                SET claimed_by = @Worker, claim_epoch = claim_epoch + 1,
+                    claim_expires_at = {_dialect.Clock("@ClaimFor")}
+                WHERE id = @Id
+                """,
+                due.Select(row => new
+                {
+                    row.Id,
+                    Worker = worker,
+                    ClaimFor = claimFor.TotalSeconds,
+                }),
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+        // The writer lock held from the read to the update: each epoch is the one read plus one.
+        return
+        [
+            .. due.Select(r =>
+                r.ToDelivery() with
+                {
+                    Claim = new WebhookClaim(DbText.FromId(r.Id), r.ClaimEpoch + 1),
+                    ClaimedBy = worker,
+                }
+            ),
+        ];
+    }
+
     public async Task RecordAttemptAsync(
-        string deliveryId,
+        WebhookClaim claim,
         bool delivered,
         int? statusCode,
         string? failure,
@@ -738,7 +809,8 @@ internal sealed partial class SqlWorkerStore
         CancellationToken cancellationToken = default
     )
     {
-        ArgumentNullException.ThrowIfNull(deliveryId);
+        ArgumentNullException.ThrowIfNull(claim);
+        var deliveryId = claim.DeliveryId;
         if (delivered && nextAttemptAt is not null)
         {
             throw new ArgumentException(
@@ -766,12 +838,13 @@ internal sealed partial class SqlWorkerStore
                 """
                 UPDATE webhook_deliveries
                 SET state = @State, attempts = attempts + 1, last_status_code = @StatusCode, last_error = @Failure,
-                    next_attempt_at = @NextAttemptAt, delivered_at = @DeliveredAt
-                WHERE id = @Id AND state = 'pending'
+                    next_attempt_at = @NextAttemptAt, delivered_at = @DeliveredAt, claim_expires_at = NULL
+                WHERE id = @Id AND state = 'pending' AND claim_epoch = @Epoch
                 """,
                 new
                 {
                     Id = id,
+                    claim.Epoch,
                     State = state,
                     StatusCode = statusCode,
                     Failure = failure,
@@ -784,7 +857,15 @@ internal sealed partial class SqlWorkerStore
         );
         if (changed == 0)
         {
-            throw NotPending(deliveryId);
+            var epoch = await connection.ExecuteScalarAsync<long?>(
+                Command(
+                    "SELECT claim_epoch FROM webhook_deliveries WHERE id = @Id AND state = 'pending'",
+                    new { Id = id },
+                    transaction,
+                    cancellationToken
+                )
+            );
+            throw epoch is { } current ? ClaimLost(claim, current) : NotPending(deliveryId);
         }
 
         await connection.ExecuteAsync(
@@ -855,6 +936,12 @@ internal sealed partial class SqlWorkerStore
         new(
             $"Webhook delivery {deliveryId} is not pending (delivered, given up, or unknown); the attempt was not "
                 + "recorded. See GET /api/webhooks/deliveries."
+        );
+
+    private static WebhookClaimLostException ClaimLost(WebhookClaim claim, long current) =>
+        new(
+            $"Webhook delivery {claim.DeliveryId} is no longer this dispatcher's: its claim ran out and another "
+                + $"dispatcher claimed it (claim {current}, this one holds {claim.Epoch}); the attempt was not recorded."
         );
 
     private static bool IsSha256Hex(string text) =>
@@ -1019,6 +1106,8 @@ internal sealed partial class SqlWorkerStore
         public string? NextAttemptAt { get; init; }
         public string? DeliveredAt { get; init; }
         public string? TraceParent { get; init; }
+        public long ClaimEpoch { get; init; }
+        public string? ClaimedBy { get; init; }
 
         public WebhookDelivery ToDelivery() =>
             new()
@@ -1036,6 +1125,7 @@ internal sealed partial class SqlWorkerStore
                 NextAttemptAt = DbText.ToTimeOrNull(NextAttemptAt),
                 DeliveredAt = DbText.ToTimeOrNull(DeliveredAt),
                 TraceParent = TraceParent,
+                ClaimedBy = ClaimedBy,
             };
     }
 }

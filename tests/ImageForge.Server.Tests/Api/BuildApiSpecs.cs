@@ -4,6 +4,7 @@ using System.Text.Json;
 using ImageForge.Application.Access;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Worker;
 using Shouldly;
 using Xunit;
 
@@ -206,8 +207,61 @@ public sealed class BuildApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
                 "message",
                 "version",
                 "resumable",
+                "attempts",
+                "lease_worker",
             ]);
         one.GetProperty("status").GetString().ShouldBe("running");
+        one.GetProperty("attempts")
+            .GetInt32()
+            .ShouldBe(0, "run by the command line, never claimed");
+        one.GetProperty("lease_worker").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task A_claimed_build_shows_its_attempts_and_the_worker_holding_its_lease()
+    {
+        await api.Catalog.EnqueueAsync(
+            new BuildRequest(
+                new NewBuild(
+                    "lease-web",
+                    "local",
+                    BuildTrigger.Manual,
+                    "alice",
+                    null,
+                    "sha256:" + new string('b', 64)
+                ),
+                null,
+                false
+            ),
+            api.Time.GetUtcNow()
+        );
+        var claimed = (
+            await api.Catalog.ClaimNextAsync(
+                new Dictionary<string, int> { ["local"] = 100 },
+                new Claimant("build-01-0123456789ab", Environment.ProcessId, TimeSpan.FromHours(1)),
+                api.Time.GetUtcNow()
+            )
+        ).ShouldNotBeNull();
+        using var client = api.ClientFor(ApiRoles.Viewer);
+
+        var one = await ApiAssert.JsonAsync(
+            await client.GetAsync($"/api/builds/{claimed.Id}"),
+            HttpStatusCode.OK
+        );
+        var listed = (
+            await ApiAssert.JsonAsync(
+                await client.GetAsync($"/api/builds?image={claimed.Image}&limit=100"),
+                HttpStatusCode.OK
+            )
+        )
+            .EnumerateArray()
+            .Single(b => b.GetProperty("id").GetString() == claimed.Id);
+
+        foreach (var view in new[] { one, listed })
+        {
+            view.GetProperty("attempts").GetInt32().ShouldBe(1);
+            view.GetProperty("lease_worker").GetString().ShouldBe("build-01-0123456789ab");
+        }
     }
 
     [Fact]

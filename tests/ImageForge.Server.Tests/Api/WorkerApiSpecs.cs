@@ -88,6 +88,12 @@ public sealed class WorkerApiSpecs : IAsyncLifetime, IDisposable
             ["http://127.0.0.1:9/hook"],
             _api.Time.GetUtcNow()
         );
+        await _api.Catalog.ClaimDueAsync(
+            _api.Time.GetUtcNow(),
+            10,
+            "build-01-0123456789ab",
+            TimeSpan.FromMinutes(1)
+        );
         using var releaseManager = _api.ClientFor("release-manager");
         using var admin = _api.ClientFor("admin");
 
@@ -99,6 +105,7 @@ public sealed class WorkerApiSpecs : IAsyncLifetime, IDisposable
         delivery.GetProperty("event_type").GetString().ShouldBe("promoted");
         delivery.GetProperty("state").GetString().ShouldBe("pending");
         delivery.GetProperty("attempts").GetInt32().ShouldBe(0);
+        delivery.GetProperty("claimed_by").GetString().ShouldBe("build-01-0123456789ab");
     }
 
     // The API with the real schedule firing over the factory's catalog; no resolver, so no mirror is asked.
