@@ -507,6 +507,18 @@ public sealed partial class ScheduleSync(
     {
         var scheduler =
             _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        if (
+            await KeptByClusterAsync(
+                scheduler,
+                CveRescanKey,
+                config.CveRescanInterval,
+                cancellationToken
+            )
+        )
+        {
+            return;
+        }
+
         var job = JobBuilder
             .Create<CveRescanJob>()
             .WithIdentity(CveRescanKey)
@@ -532,6 +544,18 @@ public sealed partial class ScheduleSync(
     {
         var scheduler =
             _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        if (
+            await KeptByClusterAsync(
+                scheduler,
+                DueRevocationsKey,
+                DueRevocationsInterval,
+                cancellationToken
+            )
+        )
+        {
+            return;
+        }
+
         var job = JobBuilder
             .Create<DueRevocationsJob>()
             .WithIdentity(DueRevocationsKey)
@@ -551,6 +575,19 @@ public sealed partial class ScheduleSync(
             .Build();
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, cancellationToken);
     }
+
+    // Clustered store: a peer's repeating trigger with the same interval is kept, so a worker's restart neither
+    // postpones the cluster's next CVE rescan nor runs the job again.
+    private async Task<bool> KeptByClusterAsync(
+        IScheduler scheduler,
+        string key,
+        TimeSpan interval,
+        CancellationToken cancellationToken
+    ) =>
+        store.Clustered
+        && await scheduler.GetTrigger(new TriggerKey(key), cancellationToken)
+            is ISimpleTrigger { NextFireTimeUtc: not null } trigger
+        && trigger.RepeatInterval == interval;
 
     private void Watch(string directory)
     {

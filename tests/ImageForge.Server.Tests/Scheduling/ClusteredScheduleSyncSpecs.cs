@@ -28,9 +28,11 @@ public sealed class ClusteredScheduleSyncSpecs
         await using var second = await WorkerFixture.CreateAsync(now, database);
 
         DateTimeOffset? armed;
+        DateTimeOffset? cve;
         await using (var a = await ScheduleHost.Over(first, Store(database, "a")).StartAsync())
         {
             armed = (await a.TriggerAsync(Image))!.NextFireTimeUtc;
+            cve = await CveNextAsync(a);
             await Task.WhenAll(a.Sync.ResyncAsync(), a.Sync.ResyncAsync());
         }
 
@@ -38,11 +40,14 @@ public sealed class ClusteredScheduleSyncSpecs
         (await CountAsync(database, "qrtz_job_details")).ShouldBe(1);
         (await CountAsync(database, "qrtz_triggers")).ShouldBe(1);
 
-        // Another worker (its own copy of the same definitions) finds the live trigger and keeps it.
+        // Another worker (its own copy of the same definitions), started 30 s later, finds the live triggers and
+        // keeps them: the schedule's instant, and the CVE job's next run (not postponed to a minute after it).
+        second.Time.Advance(TimeSpan.FromSeconds(30));
         await using (var b = await ScheduleHost.Over(second, Store(database, "b")).StartAsync())
         {
             await b.Sync.ResyncAsync();
             (await b.TriggerAsync(Image))!.NextFireTimeUtc.ShouldBe(armed);
+            (await CveNextAsync(b)).ShouldBe(cve);
         }
 
         (await CountAsync(database, "qrtz_job_details")).ShouldBe(1);
@@ -64,6 +69,13 @@ public sealed class ClusteredScheduleSyncSpecs
             (await CountAsync(database, "qrtz_triggers")).ShouldBe(0);
         }
     }
+
+    private static async Task<DateTimeOffset?> CveNextAsync(ScheduleHost host) =>
+        (
+            await (await host.SchedulerAsync()).GetTrigger(
+                new Quartz.TriggerKey(ScheduleSync.CveRescanKey)
+            )
+        )?.NextFireTimeUtc;
 
     private static ClusteredScheduleStore Store(string database, string instance) =>
         new(database, instance, TimeSpan.FromSeconds(60));
