@@ -168,6 +168,8 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddSingleton(catalog);
         services.AddSingleton<IWebhookLog>(catalog);
         services.AddSingleton<IWorkerRegistry>(catalog);
+        var identity = WorkerIdentity.New(options.Config);
+        services.AddSingleton(identity);
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<IBuildRequests, BuildRequests>();
         services.AddSingleton<ScheduledBuilds>();
@@ -176,7 +178,12 @@ public sealed class WorkerHost : IAsyncDisposable
         services.AddSingleton<QueueRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
         services.AddWebhooks(options.Config.Webhooks);
-        services.AddImageForgeSchedules();
+        // On a PostgreSQL catalog the workers share Quartz's clustered store there; on SQLite each keeps its RAM store.
+        services.AddImageForgeSchedules(
+            options.Pipeline.Paths.Data.Database is { Length: > 0 } database
+                ? new ClusteredScheduleStore(database, identity.Id, options.Config.Lease)
+                : null
+        );
         services.AddImageForgeApi();
         foreach (var extension in options.Extensions)
         {

@@ -185,11 +185,12 @@ public sealed partial class Catalog : IPromotionStore, IAuditLog
     ) => Guard(Promotions.DueRevocationsAsync(now, cancellationToken));
 
     /// <inheritdoc />
-    public Task MarkRevocationAppliedAsync(
-        long id,
+    public Task<ScheduledRevocationClaim> ClaimScheduledRevocationAsync(
+        ScheduledRevocation due,
         DateTimeOffset at,
+        AuditEntry audit,
         CancellationToken cancellationToken = default
-    ) => Guard(Promotions.MarkRevocationAppliedAsync(id, at, cancellationToken));
+    ) => Guard(Promotions.ClaimScheduledRevocationAsync(due, at, audit, cancellationToken));
 
     /// <inheritdoc />
     public Task RecordLineageAsync(

@@ -118,6 +118,14 @@ public sealed partial class Catalog
     ) => Guard(Worker.TryRecordFiringAsync(firing, cancellationToken));
 
     /// <inheritdoc />
+    public Task<QueuedBuild?> RecordFiringAndEnqueueAsync(
+        ScheduleFiring firing,
+        BuildRequest request,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.RecordFiringAndEnqueueAsync(firing, request, at, cancellationToken));
+
+    /// <inheritdoc />
     public Task AttachFiringBuildAsync(
         string image,
         string target,

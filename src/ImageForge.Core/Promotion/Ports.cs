@@ -214,9 +214,15 @@ public interface IPromotionStore
         CancellationToken cancellationToken = default
     );
 
-    Task MarkRevocationAppliedAsync(
-        long id,
+    /// <summary>
+    /// Claims <paramref name="due"/> and, when its version is still built or rejected, revokes it as
+    /// <see cref="RevokeAsync"/> does, with <paramref name="audit"/>: one write transaction, so of appliers racing
+    /// exactly one applies it (one revocation, one audit event).
+    /// </summary>
+    Task<ScheduledRevocationClaim> ClaimScheduledRevocationAsync(
+        ScheduledRevocation due,
         DateTimeOffset at,
+        AuditEntry audit,
         CancellationToken cancellationToken = default
     );
 

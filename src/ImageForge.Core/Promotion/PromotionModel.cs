@@ -230,6 +230,19 @@ public sealed record RevocationRecord(
 );
 
 /// <summary>A revocation waiting for its time.</summary>
+/// <summary>
+/// What claiming a due scheduled revocation did: <see cref="Claimed"/> when this applier marked it applied (then
+/// <see cref="Record"/> is the revocation it made, or null when the version was no longer built or rejected).
+/// </summary>
+public sealed record ScheduledRevocationClaim(bool Claimed, RevocationRecord? Record)
+{
+    /// <summary>Another applier (a worker, a promotion command) applied it first: nothing was changed.</summary>
+    public static ScheduledRevocationClaim AppliedElsewhere { get; } = new(false, null);
+
+    /// <summary>Claimed, with nothing to revoke (revoked meanwhile, deleted).</summary>
+    public static ScheduledRevocationClaim NothingToRevoke { get; } = new(true, null);
+}
+
 public sealed record ScheduledRevocation(
     long Id,
     string Image,

@@ -185,26 +185,26 @@ public sealed class RevocationService
                 due.Version,
                 cancellationToken
             );
-            if (
-                version is not null
-                && version.Status is VersionStatus.Built or VersionStatus.Rejected
-            )
-            {
-                var record = await _context.Store.RevokeAsync(
+            // Claimed and revoked in one step: of workers and commands applying the same due revocation at once,
+            // one applies it and the others skip it.
+            var claim = await _context.Store.ClaimScheduledRevocationAsync(
+                due,
+                _context.Now,
+                _context.Entry(
+                    actor,
+                    "revoke",
                     due.Image,
                     due.Version,
+                    null,
                     due.Reason,
-                    _context.Entry(
-                        actor,
-                        "revoke",
-                        due.Image,
-                        due.Version,
-                        null,
-                        due.Reason,
-                        AuditChain.Details(("scheduled", due.Id))
-                    ),
-                    cancellationToken
-                );
+                    AuditChain.Details(("scheduled", due.Id))
+                ),
+                cancellationToken
+            );
+            if (claim.Record is { } record && version is not null)
+            {
+                // The providers' deprecation steps run after the claim; a failed one is audited
+                // (deprecate-failed) and is retried by revoking the version again (the steps are idempotent).
                 results.Add(
                     new RevocationResult(
                         record,
@@ -213,12 +213,6 @@ public sealed class RevocationService
                     )
                 );
             }
-
-            await _context.Store.MarkRevocationAppliedAsync(
-                due.Id,
-                _context.Now,
-                cancellationToken
-            );
         }
 
         return results;

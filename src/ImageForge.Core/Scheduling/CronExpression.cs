@@ -52,15 +52,32 @@ public sealed class CronExpression
         ["@annually"] = "0 0 1 1 *",
     };
 
+    /// <summary>
+    /// The macro of a schedule that fires at every whole second, for the cluster's schedule proof only
+    /// (tests/ImageForge.Cli.Tests/ClusterScheduleSpecs.cs): accepted only while the process has
+    /// <see cref="EverySecondVariable"/> set to 1, so no definition in use can schedule builds every second.
+    /// </summary>
+    public const string EverySecondMacro = "@every_second";
+
+    /// <summary>The environment variable that admits <see cref="EverySecondMacro"/> (tests only).</summary>
+    public const string EverySecondVariable = "IMAGEFORGE_TEST_EVERY_SECOND";
+
     private readonly ulong _minutes;
     private readonly ulong _hours;
     private readonly ulong _daysOfMonth;
     private readonly ulong _months;
     private readonly ulong _daysOfWeek;
     private readonly bool _bothDayFieldsRestricted;
+    private readonly bool _everySecond;
 
-    private CronExpression(string text, ulong[] fields, bool bothDayFieldsRestricted)
+    private CronExpression(
+        string text,
+        ulong[] fields,
+        bool bothDayFieldsRestricted,
+        bool everySecond = false
+    )
     {
+        _everySecond = everySecond;
         Text = text;
         _minutes = fields[0];
         _hours = fields[1];
@@ -91,6 +108,16 @@ public sealed class CronExpression
             return false;
         }
         var expanded = trimmed;
+        if (
+            string.Equals(trimmed, EverySecondMacro, StringComparison.Ordinal)
+            && Environment.GetEnvironmentVariable(EverySecondVariable) == "1"
+        )
+        {
+            cron = new CronExpression(trimmed, new ulong[5], false, everySecond: true);
+            error = null;
+            return true;
+        }
+
         if (trimmed.StartsWith('@'))
         {
             if (!Macros.TryGetValue(trimmed, out var macro))
@@ -140,6 +167,18 @@ public sealed class CronExpression
     public DateTimeOffset? GetNextOccurrence(DateTimeOffset after, TimeZoneInfo zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
+        if (_everySecond)
+        {
+            var ticks = after.UtcTicks;
+            return TimeZoneInfo.ConvertTime(
+                new DateTimeOffset(
+                    ticks - (ticks % TimeSpan.TicksPerSecond),
+                    TimeSpan.Zero
+                ).AddSeconds(1),
+                zone
+            );
+        }
+
         var local = TimeZoneInfo.ConvertTime(after, zone).DateTime;
         var start = new DateTime(
             local.Year,

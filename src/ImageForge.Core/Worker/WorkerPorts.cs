@@ -214,6 +214,19 @@ public interface IScheduleLedger
     );
 
     /// <summary>
+    /// Records a firing that queues a build and queues it (<paramref name="request"/>: by its idempotency key,
+    /// coalescing) in one transaction, the firing naming the build: null, and nothing written or queued, when that
+    /// image, target and instant was already recorded. So a double firing queues one build, and a worker dying
+    /// mid-firing leaves either both or neither.
+    /// </summary>
+    Task<QueuedBuild?> RecordFiringAndEnqueueAsync(
+        ScheduleFiring firing,
+        BuildRequest request,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>
     /// Names the build a recorded firing queued or recorded as skipped (a firing is recorded first, so that an
     /// instant is handled once, and its build exists only after).
     /// </summary>

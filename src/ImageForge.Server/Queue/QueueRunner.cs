@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using ImageForge.Application;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
@@ -32,7 +31,8 @@ public sealed partial class QueueRunner(
     TimeProvider time,
     ILogger<QueueRunner> log,
     ILoggerFactory loggers,
-    CatalogHealthMonitor health
+    CatalogHealthMonitor health,
+    WorkerIdentity identity
 ) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
@@ -75,7 +75,7 @@ public sealed partial class QueueRunner(
             StringComparer.Ordinal
         );
         var worker = await catalog.RegisterWorkerAsync(
-            $"{name}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}",
+            identity.Id,
             name,
             Environment.ProcessId,
             new WorkerCapabilities([.. takes], File.Exists("/dev/kvm")),

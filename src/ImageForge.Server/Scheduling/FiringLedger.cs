@@ -21,6 +21,12 @@ internal static class FiringLedger
             return false;
         }
 
+        Count(firing);
+        return true;
+    }
+
+    /// <summary>Counts a firing recorded (<c>imageforge.schedule.firings</c>).</summary>
+    public static void Count(ScheduleFiring firing) =>
         ImageForgeTelemetry.ScheduleFirings.Add(
             1,
             new TagList
@@ -30,6 +36,4 @@ internal static class FiringLedger
                 { ImageForgeTelemetry.Attributes.Outcome, firing.Outcome },
             }
         );
-        return true;
-    }
 }

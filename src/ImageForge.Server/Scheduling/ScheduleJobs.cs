@@ -54,8 +54,13 @@ internal sealed partial class ScheduledBuildJob(
         finally
         {
             // Re-armed even when the firing failed: one bad night must not stop the schedule. At shutdown the RAM
-            // store is about to be dropped, so there is nothing to re-arm.
-            if (!cancellationToken.IsCancellationRequested)
+            // store is about to be dropped, so there is nothing to re-arm; the clustered store stays, and a peer
+            // fires the next instant.
+            if (sync.Clustered)
+            {
+                await sync.RearmAsync(image, target, scheduledFor, CancellationToken.None);
+            }
+            else if (!cancellationToken.IsCancellationRequested)
             {
                 await sync.RearmAsync(image, target, scheduledFor, cancellationToken);
             }

@@ -22,6 +22,7 @@ public sealed partial class ScheduleSync(
     Pipeline pipeline,
     WorkerConfig config,
     ISchedulerFactory schedulers,
+    ScheduleStoreKind store,
     TimeProvider time,
     ILogger<ScheduleSync> log
 ) : IHostedService, IDisposable
@@ -53,6 +54,7 @@ public sealed partial class ScheduleSync(
     private IScheduler? _scheduler;
     private ITimer? _debounce;
     private ITimer? _rescan;
+    private ITimer? _check;
     private Task _background = Task.CompletedTask;
 
     /// <summary>The Quartz job (and trigger) key of the schedule of <paramref name="image"/> on <paramref name="target"/>.</summary>
@@ -78,6 +80,18 @@ public sealed partial class ScheduleSync(
         Watch(pipeline.Host.Paths.Content.Definitions);
         Watch(pipeline.Host.Paths.Content.Baselines);
         _rescan = time.CreateTimer(_ => Resync("periodic rescan"), null, Rescan, Rescan);
+        if (store.Clustered)
+        {
+            // A peer that died in the middle of a firing leaves its trigger spent: every worker looks every third
+            // of the lease, so the schedule moves on about a lease after the peer's last check-in.
+            var every = config.Lease / 3;
+            _check = time.CreateTimer(
+                _ => Background(CheckTriggersSafelyAsync),
+                null,
+                every,
+                every
+            );
+        }
     }
 
     /// <inheritdoc />
@@ -96,6 +110,11 @@ public sealed partial class ScheduleSync(
         if (_rescan is not null)
         {
             await _rescan.DisposeAsync();
+        }
+
+        if (_check is not null)
+        {
+            await _check.DisposeAsync();
         }
 
         await _stopping.CancelAsync();
@@ -118,6 +137,7 @@ public sealed partial class ScheduleSync(
 
         _debounce?.Dispose();
         _rescan?.Dispose();
+        _check?.Dispose();
         _stopping.Dispose();
         _gate.Dispose();
     }
@@ -165,24 +185,34 @@ public sealed partial class ScheduleSync(
                 LogRemoved(gone.Image, gone.Target);
             }
 
+            if (store.Clustered)
+            {
+                // The shared store outlives every worker: a schedule removed while none ran is still there.
+                foreach (
+                    var key in await scheduler.GetJobKeys(
+                        GroupMatcher<JobKey>.GroupEquals(JobKey.DefaultGroup),
+                        cancellationToken
+                    )
+                )
+                {
+                    if (
+                        key.Name.StartsWith(SchedulePrefix, StringComparison.Ordinal)
+                        && !wanted.ContainsKey(key.Name)
+                        && await scheduler.DeleteJob(key, cancellationToken)
+                    )
+                    {
+                        LogRemovedShared(key.Name);
+                    }
+                }
+            }
+
             foreach (var (key, want) in wanted)
             {
                 if (_armed.TryGetValue(key, out var had))
                 {
                     if (had.SameSchedule(want))
                     {
-                        if (
-                            await scheduler.GetTrigger(
-                                TriggerKeyOf(want.Image, want.Target),
-                                cancellationToken
-                            )
-                            is null
-                        )
-                        {
-                            // A firing whose re-arm failed; the rescan puts the schedule back on its next instant.
-                            await ArmNextAsync(scheduler, want, now, cancellationToken);
-                        }
-
+                        await RepairAsync(scheduler, want, now, cancellationToken);
                         continue;
                     }
 
@@ -192,6 +222,13 @@ public sealed partial class ScheduleSync(
                 }
 
                 _armed[key] = want;
+                if (store.Clustered && await LiveAsync(scheduler, want, now, cancellationToken))
+                {
+                    // A peer armed it with this very schedule and will fire it: replacing it would only race.
+                    LogAdopted(want.Image, want.Target);
+                    continue;
+                }
+
                 await CatchUpAsync(scheduler, want, now, cancellationToken);
             }
         }
@@ -224,6 +261,18 @@ public sealed partial class ScheduleSync(
             }
 
             var now = time.GetUtcNow();
+            if (
+                store.Clustered
+                && armed.Spec.GetNextOccurrence(scheduledFor) is { } next
+                && next <= now
+            )
+            {
+                // Instants passed while this firing waited or ran (a peer's recovery, a slow catalog): they
+                // coalesce into one firing of the newest, as after a restart (MisfirePolicy).
+                await CatchUpAsync(scheduler, armed, now, cancellationToken);
+                return;
+            }
+
             await ArmNextAsync(
                 scheduler,
                 armed,
@@ -239,6 +288,127 @@ public sealed partial class ScheduleSync(
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>Whether the schedules are in Quartz's clustered store (shared and persistent) rather than in RAM.</summary>
+    internal bool Clustered => store.Clustered;
+
+    /// <summary>
+    /// Clustered store: every armed schedule whose trigger is gone or spent (its firing's worker died before it
+    /// re-armed it) is caught up and armed again. Runs every third of the lease, and in each rescan.
+    /// </summary>
+    internal async Task CheckTriggersAsync(CancellationToken cancellationToken = default)
+    {
+        var scheduler =
+            _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var armed in _armed.Values.ToList())
+            {
+                await RepairAsync(scheduler, armed, now, cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // The trigger is there with a next fire time, in a state a scheduler fires from (blocked: its job runs, or ran on
+    // a dead peer that the cluster recovery releases).
+    private async Task<bool> LiveAsync(
+        IScheduler scheduler,
+        Armed schedule,
+        DateTimeOffset now,
+        CancellationToken cancellationToken
+    )
+    {
+        var key = TriggerKeyOf(schedule.Image, schedule.Target);
+        if (
+            await scheduler.GetTrigger(key, cancellationToken) is not { } trigger
+            || trigger.NextFireTimeUtc is not { } next
+            || !string.Equals(
+                trigger.JobDataMap.GetString(CronKey),
+                schedule.Spec.Cron.Text,
+                StringComparison.Ordinal
+            )
+            || !string.Equals(
+                trigger.JobDataMap.GetString(TimeZoneKey),
+                schedule.Spec.TimeZone,
+                StringComparison.Ordinal
+            )
+        )
+        {
+            return false;
+        }
+
+        // One far in the past waited out a stop of the whole cluster: the misfire policy decides, not Quartz.
+        return next >= now - config.Lease
+            && await scheduler.GetTriggerState(key, cancellationToken)
+                is TriggerState.Normal
+                    or TriggerState.Blocked;
+    }
+
+    private async Task RepairAsync(
+        IScheduler scheduler,
+        Armed schedule,
+        DateTimeOffset now,
+        CancellationToken cancellationToken
+    )
+    {
+        if (!store.Clustered)
+        {
+            if (
+                await scheduler.GetTrigger(
+                    TriggerKeyOf(schedule.Image, schedule.Target),
+                    cancellationToken
+                )
+                is null
+            )
+            {
+                // A firing whose re-arm failed; the rescan puts the schedule back on its next instant.
+                await ArmNextAsync(scheduler, schedule, now, cancellationToken);
+            }
+
+            return;
+        }
+
+        if (await LiveAsync(scheduler, schedule, now - config.Lease, cancellationToken))
+        {
+            return;
+        }
+
+        // Gone or spent. A firing that just ran is re-arming it (its worker holds the job): leave it a moment.
+        var last = await catalog.LastFiringAsync(
+            schedule.Image,
+            schedule.Target,
+            cancellationToken
+        );
+        if (last is not null && now - last.FiredAt < config.Lease / 3)
+        {
+            return;
+        }
+
+        LogRepaired(schedule.Image, schedule.Target);
+        await CatchUpAsync(scheduler, schedule, now, cancellationToken);
+    }
+
+    private async Task CheckTriggersSafelyAsync()
+    {
+        try
+        {
+            await CheckTriggersAsync(_stopping.Token);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        catch (Exception e) when (e is ImageForgeException or SchedulerException or IOException)
+        {
+            LogCheckFailed(e.Message);
         }
     }
 
@@ -326,6 +496,8 @@ public sealed partial class ScheduleSync(
                 ScheduledBuildJob.ScheduledForKey,
                 scheduledFor.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)
             )
+            .UsingJobData(CronKey, schedule.Spec.Cron.Text)
+            .UsingJobData(TimeZoneKey, schedule.Spec.TimeZone)
             .Build();
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, cancellationToken);
         LogArmed(schedule.Image, schedule.Target, scheduledFor, fireAt);
@@ -335,6 +507,18 @@ public sealed partial class ScheduleSync(
     {
         var scheduler =
             _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        if (
+            await KeptByClusterAsync(
+                scheduler,
+                CveRescanKey,
+                config.CveRescanInterval,
+                cancellationToken
+            )
+        )
+        {
+            return;
+        }
+
         var job = JobBuilder
             .Create<CveRescanJob>()
             .WithIdentity(CveRescanKey)
@@ -360,6 +544,18 @@ public sealed partial class ScheduleSync(
     {
         var scheduler =
             _scheduler ?? throw new InvalidOperationException("ScheduleSync has not started");
+        if (
+            await KeptByClusterAsync(
+                scheduler,
+                DueRevocationsKey,
+                DueRevocationsInterval,
+                cancellationToken
+            )
+        )
+        {
+            return;
+        }
+
         var job = JobBuilder
             .Create<DueRevocationsJob>()
             .WithIdentity(DueRevocationsKey)
@@ -379,6 +575,19 @@ public sealed partial class ScheduleSync(
             .Build();
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, cancellationToken);
     }
+
+    // Clustered store: a peer's repeating trigger with the same interval is kept, so a worker's restart neither
+    // postpones the cluster's next CVE rescan nor runs the job again.
+    private async Task<bool> KeptByClusterAsync(
+        IScheduler scheduler,
+        string key,
+        TimeSpan interval,
+        CancellationToken cancellationToken
+    ) =>
+        store.Clustered
+        && await scheduler.GetTrigger(new TriggerKey(key), cancellationToken)
+            is ISimpleTrigger { NextFireTimeUtc: not null } trigger
+        && trigger.RepeatInterval == interval;
 
     private void Watch(string directory)
     {
@@ -410,7 +619,9 @@ public sealed partial class ScheduleSync(
     private void OnChanged(object sender, FileSystemEventArgs e) =>
         _debounce?.Change(Debounce, Timeout.InfiniteTimeSpan);
 
-    private void Resync(string why)
+    private void Resync(string why) => Background(() => ResyncSafelyAsync(why));
+
+    private void Background(Func<Task> work)
     {
         if (_stopping.IsCancellationRequested)
         {
@@ -422,7 +633,7 @@ public sealed partial class ScheduleSync(
             // Chained, so a slow resync and the next timer tick never pile up unboundedly: each waits for the last.
             _background = _background
                 .ContinueWith(
-                    _ => ResyncSafelyAsync(why),
+                    _ => work(),
                     CancellationToken.None,
                     TaskContinuationOptions.None,
                     TaskScheduler.Default
@@ -453,7 +664,13 @@ public sealed partial class ScheduleSync(
         }
     }
 
-    private static string KeyOf(string image, string target) => $"schedule.{image}.{target}";
+    private const string SchedulePrefix = "schedule.";
+
+    // Trigger data: the schedule a trigger was armed with, so a worker starting beside its peers can adopt it.
+    private const string CronKey = "cron";
+    private const string TimeZoneKey = "time_zone";
+
+    private static string KeyOf(string image, string target) => $"{SchedulePrefix}{image}.{target}";
 
     /// <summary>A schedule as armed: image, target and the schedule it was armed with.</summary>
     private sealed record Armed(string Image, string Target, ScheduleSpec Spec)
@@ -479,6 +696,30 @@ public sealed partial class ScheduleSync(
         Message = "Schedule of {Image} on {Target} removed"
     )]
     private partial void LogRemoved(string image, string target);
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Quartz job {Job} removed from the shared store: no definition schedules it any more"
+    )]
+    private partial void LogRemovedShared(string job);
+
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Schedule of {Image} on {Target} is armed in the shared store already; left to the cluster"
+    )]
+    private partial void LogAdopted(string image, string target);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Schedule of {Image} on {Target} had no live trigger (its worker stopped mid-firing); armed again"
+    )]
+    private partial void LogRepaired(string image, string target);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Schedule triggers not checked: {Error}; the next check tries again"
+    )]
+    private partial void LogCheckFailed(string error);
 
     [LoggerMessage(
         Level = LogLevel.Information,

@@ -107,13 +107,12 @@ public sealed class ScheduledBuilds(
             force ? "forced"
             : last is null ? "no successful build yet"
             : $"inputs changed since build {last.Id}";
+        // Recorded and queued in one transaction, keyed by the instant: a double firing (a clustered store's rare
+        // one, or a run-now racing the schedule) queues one build, and a worker dying mid-firing leaves both or
+        // neither.
         var firing = new ScheduleFiring(image, target, scheduledFor, now, "queued", null, why);
-        if (!await catalog.RecordAsync(firing, cancellationToken))
-        {
-            return null;
-        }
-
-        var queued = await catalog.EnqueueAsync(
+        var queued = await catalog.RecordFiringAndEnqueueAsync(
+            firing,
             new BuildRequest(
                 build with
                 {
@@ -125,14 +124,13 @@ public sealed class ScheduledBuilds(
             now,
             cancellationToken
         );
+        if (queued is null)
+        {
+            return null;
+        }
+
+        FiringLedger.Count(firing);
         signal.Notify();
-        await catalog.AttachFiringBuildAsync(
-            image,
-            target,
-            scheduledFor,
-            queued.Build.Id,
-            cancellationToken
-        );
         return firing with { BuildId = queued.Build.Id };
     }
 }

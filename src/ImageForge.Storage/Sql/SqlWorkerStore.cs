@@ -65,6 +65,66 @@ internal sealed partial class SqlWorkerStore
             connection,
             cancellationToken
         );
+        var queued = await EnqueueInAsync(connection, transaction, request, at, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return queued;
+    }
+
+    /// <summary>
+    /// Records a scheduled firing and queues its build (by its idempotency key, coalescing) in one write
+    /// transaction, the firing naming the build; null, with nothing written, when the instant was already recorded.
+    /// </summary>
+    public async Task<QueuedBuild?> RecordFiringAndEnqueueAsync(
+        ScheduleFiring firing,
+        BuildRequest request,
+        DateTimeOffset at,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(firing);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Build);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
+        if (!await InsertFiringAsync(connection, transaction, firing, null, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
+        var queued = await EnqueueInAsync(connection, transaction, request, at, cancellationToken);
+        await connection.ExecuteAsync(
+            Command(
+                """
+                UPDATE schedule_firings SET build_id = @BuildId
+                WHERE image = @Image AND target = @Target AND scheduled_for = @ScheduledFor
+                """,
+                new
+                {
+                    firing.Image,
+                    firing.Target,
+                    ScheduledFor = DbText.FromTime(firing.ScheduledFor),
+                    BuildId = DbText.TryParseId(queued.Build.Id, out var id) ? id : 0,
+                },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+        return queued;
+    }
+
+    private static async Task<QueuedBuild> EnqueueInAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        BuildRequest request,
+        DateTimeOffset at,
+        CancellationToken cancellationToken
+    )
+    {
         await ListImageAsync(connection, transaction, request.Build.Image, cancellationToken);
 
         var joined = request.IdempotencyKey is { } key
@@ -78,7 +138,6 @@ internal sealed partial class SqlWorkerStore
             : null;
         if (joined is not null)
         {
-            await transaction.CommitAsync(cancellationToken);
             return new QueuedBuild(joined.ToRecord(), Joined: true);
         }
 
@@ -121,7 +180,6 @@ internal sealed partial class SqlWorkerStore
         }
 
         var queued = await GetBuildAsync(connection, transaction, id, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return new QueuedBuild(queued, Joined: joined is not null);
     }
 
@@ -364,6 +422,25 @@ internal sealed partial class SqlWorkerStore
             connection,
             cancellationToken
         );
+        var inserted = await InsertFiringAsync(
+            connection,
+            transaction,
+            firing,
+            buildId,
+            cancellationToken
+        );
+        await transaction.CommitAsync(cancellationToken);
+        return inserted;
+    }
+
+    private static async Task<bool> InsertFiringAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        ScheduleFiring firing,
+        long? buildId,
+        CancellationToken cancellationToken
+    )
+    {
         var inserted = await connection.ExecuteAsync(
             Command(
                 """
@@ -385,7 +462,6 @@ internal sealed partial class SqlWorkerStore
                 cancellationToken
             )
         );
-        await transaction.CommitAsync(cancellationToken);
         return inserted > 0;
     }
 

@@ -190,6 +190,11 @@ public sealed class CronExpressionSpecs
     [InlineData("*/x * * * *", "minute: step 'x'")]
     [InlineData("1,,2 * * * *", "minute: empty item in '1,,2'")]
     [InlineData("-1 * * * *", "minute: '' is not a number from 0 to 59")]
+    // The cluster schedule proof's macro exists only in a process that has IMAGEFORGE_TEST_EVERY_SECOND=1.
+    [InlineData(
+        "@every_second",
+        "unknown macro '@every_second'; expected one of: @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually"
+    )]
     [InlineData(
         "@reboot",
         "unknown macro '@reboot'; expected one of: @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually"

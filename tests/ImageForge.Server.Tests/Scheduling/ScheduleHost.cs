@@ -33,7 +33,7 @@ internal sealed class ScheduleHost : IAsyncDisposable
     public static WorkerConfig Config { get; } = WorkerConfig.Default;
 
     /// <summary>Builds the host over <paramref name="worker"/>; <see cref="StartAsync"/> starts it.</summary>
-    public static ScheduleHost Over(WorkerFixture worker)
+    public static ScheduleHost Over(WorkerFixture worker, ClusteredScheduleStore? clustered = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddLogging();
@@ -54,7 +54,7 @@ internal sealed class ScheduleHost : IAsyncDisposable
             worker.Signal,
             worker.Time
         ));
-        builder.Services.AddImageForgeSchedules();
+        builder.Services.AddImageForgeSchedules(clustered);
         return new ScheduleHost(worker, builder.Build());
     }
 

@@ -17,25 +17,7 @@ public sealed class DueRevocationsSpecs
     public async Task A_scheduled_revocation_takes_effect_when_its_time_comes_and_is_published()
     {
         await using var worker = await WorkerFixture.CreateAsync(Now);
-        var schedules = new ScheduledBuilds(
-            worker.Catalog,
-            worker.Pipeline,
-            worker.Signal,
-            worker.Time
-        );
-        await schedules.FireAsync("debian-11-cis", "local", Now, true, default);
-        var version = await worker.CompleteNextQueuedAsync();
-        await using (var session = await PromotionSession.OpenAsync(worker.Pipeline, null, default))
-        {
-            var scheduled = await session.Services.Revocations.RevokeAsync(
-                version.Image,
-                version.Version,
-                "CVE-2026-1234 in the kernel",
-                Now.AddHours(2),
-                new Actor("rita", Role.ReleaseManager)
-            );
-            scheduled.Record.ShouldBeNull();
-        }
+        var version = await BuiltAndScheduledForRevocationAsync(worker);
 
         var events = new RecordingWorkerEvents();
         var job = new DueRevocationsJob(
@@ -62,5 +44,66 @@ public sealed class DueRevocationsSpecs
         );
         var (type, _) = events.Published.ShouldHaveSingleItem();
         type.ShouldBe(WorkerEventTypes.Revoked);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Two_workers_applying_due_revocations_at_once_revoke_once_with_one_audit_event_and_one_event()
+    {
+        await using var worker = await WorkerFixture.CreateAsync(Now);
+        var version = await BuiltAndScheduledForRevocationAsync(worker);
+
+        // Two workers' jobs (each its own catalog session), started together once the revocation is due.
+        worker.Time.Set(Now.AddHours(2).AddMinutes(1));
+        var events = new RecordingWorkerEvents();
+        using var start = new ManualResetEventSlim();
+        var jobs = Enumerable
+            .Range(0, 2)
+            .Select(_ =>
+                Task.Run(async () =>
+                {
+                    start.Wait();
+                    await new DueRevocationsJob(
+                        worker.Pipeline,
+                        events,
+                        NullLogger<DueRevocationsJob>.Instance
+                    ).Execute(null!, default);
+                })
+            )
+            .ToList();
+        start.Set();
+        await Task.WhenAll(jobs);
+
+        (await worker.Catalog.GetVersionAsync(version.Image, version.Version))!.Status.ShouldBe(
+            VersionStatus.Revoked
+        );
+        events.Published.ShouldHaveSingleItem().Type.ShouldBe(WorkerEventTypes.Revoked);
+        (await worker.Catalog.ReadAuditAsync(version.Image))
+            .Count(e => e.Entry.Action == "revoke")
+            .ShouldBe(1);
+    }
+
+    // A version built, with its revocation scheduled two hours from now.
+    private static async Task<ImageVersion> BuiltAndScheduledForRevocationAsync(
+        WorkerFixture worker
+    )
+    {
+        var schedules = new ScheduledBuilds(
+            worker.Catalog,
+            worker.Pipeline,
+            worker.Signal,
+            worker.Time
+        );
+        await schedules.FireAsync("debian-11-cis", "local", Now, true, default);
+        var version = await worker.CompleteNextQueuedAsync();
+        await using var session = await PromotionSession.OpenAsync(worker.Pipeline, null, default);
+        var scheduled = await session.Services.Revocations.RevokeAsync(
+            version.Image,
+            version.Version,
+            "CVE-2026-1234 in the kernel",
+            Now.AddHours(2),
+            new Actor("rita", Role.ReleaseManager)
+        );
+        scheduled.Record.ShouldBeNull();
+        return version;
     }
 }

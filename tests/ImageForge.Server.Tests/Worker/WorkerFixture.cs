@@ -17,7 +17,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
 {
     private readonly TempDirectory _dir = new("imageforge-worker");
 
-    private WorkerFixture(ManualTimeProvider time)
+    private WorkerFixture(ManualTimeProvider time, string? database)
     {
         Time = time;
         foreach (var folder in new[] { "templates", "baselines", "hardening" })
@@ -29,7 +29,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
         }
 
         Content = ContentPaths.UnderRoot(_dir.Combine("content"));
-        Data = new DataPaths(_dir.Combine("data"));
+        Data = new DataPaths(_dir.Combine("data"), database);
         Pipeline = new Pipeline(
             new PipelineHost(
                 new HostPaths(Content, Data),
@@ -54,10 +54,10 @@ internal sealed class WorkerFixture : IAsyncDisposable
 
     public string ContentFile(params string[] parts) => _dir.Combine(["content", .. parts]);
 
-    public static async Task<WorkerFixture> CreateAsync(DateTimeOffset now)
+    public static async Task<WorkerFixture> CreateAsync(DateTimeOffset now, string? database = null)
     {
-        var fixture = new WorkerFixture(new ManualTimeProvider(now));
-        fixture.Catalog = await Catalog.OpenAsync(fixture.Data.Root, fixture.Time);
+        var fixture = new WorkerFixture(new ManualTimeProvider(now), database);
+        fixture.Catalog = await Catalog.OpenAsync(fixture.Data, fixture.Time);
         return fixture;
     }
 
