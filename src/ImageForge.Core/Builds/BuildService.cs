@@ -501,6 +501,8 @@ public sealed class BuildService
         // The recording below must happen even when the caller has already cancelled.
         if (status == BuildStatus.Succeeded)
         {
+            // On disk before the catalog names them: another worker may serve them from the shared store at once.
+            _data.Store.Seal(request.OutputDirectory);
             var version = await _catalog.CompleteBuildAsync(
                 build.Id,
                 result!.Artifacts,
