@@ -1,6 +1,7 @@
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using ImageForge.Storage;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 using Shouldly;
