@@ -4,7 +4,8 @@ namespace ImageForge.Core.Artifacts;
 
 /// <summary>
 /// A stored artifact location leads outside the root it is relative to (a damaged or tampered catalog row: path
-/// traversal), or a deletion named a path outside the store. Refused: nothing is read or deleted. Exit code 3.
+/// traversal), or a deletion named a path outside the store: refused, nothing is read or deleted. Also a build's
+/// files that could not be flushed to the store (the build then fails; no version names them). Exit code 3.
 /// </summary>
 public sealed class ArtifactLocationException : ImageForgeException
 {

@@ -109,6 +109,13 @@ public sealed class FileSystemArtifactStore : IArtifactStore
             {
                 // A read-only file cannot be opened to flush it; the kernel writes it back on its own.
             }
+            catch (IOException e)
+            {
+                throw new ArtifactLocationException(
+                    $"could not flush {file} to the artifact store {Root}: {e.Message}; check that the share is "
+                        + "mounted and writable, then build again"
+                );
+            }
         }
     }
 

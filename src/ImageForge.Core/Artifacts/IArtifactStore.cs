@@ -48,6 +48,7 @@ public interface IArtifactStore
     /// Flushes every file below <paramref name="directory"/> (written by tools such as Packer) to disk before the
     /// catalog records them, so a version never points at data a crash could still lose.
     /// </summary>
+    /// <exception cref="ArtifactLocationException">A file could not be flushed (the share is gone or read-only).</exception>
     void Seal(string directory);
 
     /// <summary>Deletes a file below the store or the data directory; false when it was not there.</summary>

@@ -475,6 +475,8 @@ public sealed class BuildService
                 sink,
                 cancel.Token
             );
+            // On disk before the catalog names them: another worker may serve them from the shared store at once.
+            _data.Store.Seal(request.OutputDirectory);
             versionStatus = VersionStatusFor(result.Evidence);
             status = BuildStatus.Succeeded;
             message = "";
@@ -501,8 +503,6 @@ public sealed class BuildService
         // The recording below must happen even when the caller has already cancelled.
         if (status == BuildStatus.Succeeded)
         {
-            // On disk before the catalog names them: another worker may serve them from the shared store at once.
-            _data.Store.Seal(request.OutputDirectory);
             var version = await _catalog.CompleteBuildAsync(
                 build.Id,
                 result!.Artifacts,
