@@ -113,10 +113,17 @@ public sealed class RetentionService
                 );
                 foreach (var artifact in version?.Artifacts ?? [])
                 {
-                    // Only files the artifact store (or this data directory) owns; a provider image or a foreign
-                    // path is left alone. The store resolves and deletes them, so any worker's gc removes any
+                    // Only build output below the artifact store (or this data directory): a provider image or any
+                    // other path is left alone. The store resolves and deletes them, so any worker's gc removes any
                     // worker's files.
-                    if (data.Store.Store(artifact.Location).Root == LocationRoot.AsGiven)
+                    var stored = data.Store.Store(artifact.Location);
+                    if (
+                        stored.Root == LocationRoot.AsGiven
+                        || !stored.Location.StartsWith(
+                            "artifacts" + Path.DirectorySeparatorChar,
+                            StringComparison.Ordinal
+                        )
+                    )
                     {
                         continue;
                     }
