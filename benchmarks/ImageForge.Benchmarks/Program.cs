@@ -11,6 +11,7 @@ IBenchmark[] benchmarks =
     new CatalogScaleBenchmark(),
     new WorkerLoadBenchmark(),
     new ClusterLoadBenchmark(),
+    new ClusterChaosBenchmark(),
     new MultiCloudBenchmark(),
     new PolicyCheckBenchmark(),
     new DashboardScaleBenchmark(),

@@ -101,7 +101,8 @@ internal static class CliApp
             Content = CliContext.ResolveContent(host, parse.GetValue(Definitions)),
             Data = new(
                 CliContext.ResolveDataDirectory(host, parse.GetValue(DataDir)),
-                CliContext.ResolveDatabase(host)
+                CliContext.ResolveDatabase(host),
+                CliContext.ResolveArtifacts(host)
             ),
             Json = parse.GetValue(Output) == "json",
             Server = RemoteCapable(parse)

@@ -108,6 +108,30 @@ internal sealed record CliContext
             : value;
     }
 
+    /// <summary>The variable naming the shared artifact store (docs/cluster.md); unset or empty keeps the data directory.</summary>
+    public const string ArtifactsVariable = "IMAGEFORGE_ARTIFACTS";
+
+    /// <summary>IMAGEFORGE_ARTIFACTS as a full path; null when it is unset. A directory that is not there is bad input.</summary>
+    public static string? ResolveArtifacts(CliHost host)
+    {
+        var value = host.Variable(ArtifactsVariable);
+        return string.IsNullOrWhiteSpace(value)
+            ? null
+            : ExistingStore(Path.GetFullPath(value, host.CurrentDirectory), ArtifactsVariable);
+    }
+
+    /// <summary>
+    /// <paramref name="directory"/> when it exists. A store that is missing is most likely a share that is not mounted:
+    /// writing to the local disk in its place would hide versions from the other workers, so it is refused.
+    /// </summary>
+    public static string ExistingStore(string directory, string setting) =>
+        Directory.Exists(directory)
+            ? directory
+            : throw new InvalidInputException(
+                $"{setting}: the artifact store {directory} is not a directory; mount the shared directory there "
+                    + "(or create it), or unset it to keep artifacts in the data directory (docs/cluster.md)"
+            );
+
     /// <summary>--data-dir, else IMAGEFORGE_DATA_DIR, else $XDG_DATA_HOME/imageforge, else ~/.local/share/imageforge.</summary>
     public static string ResolveDataDirectory(CliHost host, string? option)
     {

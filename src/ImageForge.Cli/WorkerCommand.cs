@@ -64,6 +64,21 @@ internal static class WorkerCommand
                     };
                 }
 
+                // IMAGEFORGE_ARTIFACTS wins; worker.yaml's artifacts comes next.
+                if (ctx.Data.ArtifactRoot is null && settings.Artifacts is { } artifacts)
+                {
+                    ctx = ctx with
+                    {
+                        Data = ctx.Data with
+                        {
+                            ArtifactRoot = CliContext.ExistingStore(
+                                artifacts,
+                                "worker.yaml: artifacts"
+                            ),
+                        },
+                    };
+                }
+
                 string[] hostArguments = parse.GetValue(urls) is { } at ? ["--urls", at] : [];
                 await using var worker = await WorkerHost.CreateAsync(
                     new WorkerOptions(
@@ -85,7 +100,7 @@ internal static class WorkerCommand
                         ?.Addresses
                     ?? [];
                 await ctx.Error.WriteLineAsync(
-                    $"worker on {ctx.Data.Root} (catalog {worker.Catalog.Location}): API at {string.Join(", ", addresses)} (dashboard under /ui/); Ctrl-C or SIGTERM stops it "
+                    $"worker on {ctx.Data.Root} (catalog {worker.Catalog.Location}, artifacts {ctx.Data.Store.Root}): API at {string.Join(", ", addresses)} (dashboard under /ui/); Ctrl-C or SIGTERM stops it "
                         + $"(running builds: {settings.Shutdown.ToString().ToLowerInvariant()})"
                 );
                 // Returns once SIGTERM, Ctrl-C or the token asked to stop, after the host stopped every part.

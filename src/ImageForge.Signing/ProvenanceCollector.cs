@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Provenance;
@@ -146,7 +147,7 @@ public sealed class ProvenanceCollector : IEvidenceCollector
     )
     {
         var path = Path.GetFullPath(Path.Combine(context.EvidenceDirectory, file));
-        await File.WriteAllBytesAsync(path, bytes, cancellationToken);
+        await AtomicFile.WriteAsync(path, bytes, cancellationToken);
         return new EvidenceDocument
         {
             Kind = kind,

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Facts;
 using ImageForge.Storage.Sql;
@@ -30,13 +31,13 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     private readonly CatalogDatabase _database;
     private readonly SqlDialect _dialect;
     private readonly SqlCatalog _catalog;
-    private readonly string _dataDirectory;
+    private readonly IArtifactStore _store;
     private readonly TimeProvider _time;
     private readonly bool _ownsDatabase;
 
     private Catalog(
         CatalogDatabase database,
-        string dataDirectory,
+        IArtifactStore store,
         TimeProvider timeProvider,
         SqlDialect? dialect = null
     )
@@ -44,15 +45,16 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         _database = database;
         _dialect = dialect ?? database.Dialect;
         _ownsDatabase = dialect is null;
-        _dataDirectory = dataDirectory;
+        _store = store;
         _time = timeProvider;
-        _catalog = new SqlCatalog(
-            _dialect,
-            ConnectAsync,
-            timeProvider,
-            new DataRoot(dataDirectory)
-        );
+        _catalog = new SqlCatalog(_dialect, ConnectAsync, timeProvider, store);
     }
+
+    /// <summary>
+    /// The artifact store the catalog's locations resolve through (the one resolver: every artifact and evidence
+    /// location a read returns is a full path from it), and through which their files are deleted.
+    /// </summary>
+    public IArtifactStore Artifacts => _store;
 
     /// <summary>
     /// The same catalog for the writes of one build a worker claimed: every write made through it (by the build, its
@@ -62,12 +64,7 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     public Catalog WithLease(BuildLease lease)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return new Catalog(
-            _database,
-            _dataDirectory,
-            _time,
-            new LeasedDialect(_database.Dialect, lease)
-        );
+        return new Catalog(_database, _store, _time, new LeasedDialect(_database.Dialect, lease));
     }
 
     /// <summary>Where the catalog is: the SQLite file's absolute path, or postgresql://user@host:port/database.</summary>
@@ -101,19 +98,7 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         DataPaths data,
         TimeProvider timeProvider,
         CancellationToken cancellationToken = default
-    )
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return data.Database is { } database
-            ? OpenPostgresAsync(
-                database,
-                data.Root,
-                timeProvider,
-                DefaultBusyTimeout,
-                cancellationToken
-            )
-            : OpenAsync(data.Root, timeProvider, DefaultBusyTimeout, cancellationToken);
-    }
+    ) => OpenAsync(data, timeProvider, DefaultBusyTimeout, cancellationToken);
 
     /// <summary>Opens (creating when missing) the SQLite catalog in <paramref name="dataDirectory"/>.</summary>
     /// <exception cref="CatalogTooNewException">A newer ImageForge has migrated the catalog past this version.</exception>
@@ -133,11 +118,10 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     )
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
-        var directory = Path.GetFullPath(dataDirectory);
         return OpenAsync(
-            directory,
-            () => new SqliteDatabase(Path.Combine(directory, FileName), busyTimeout),
+            new DataPaths(dataDirectory),
             timeProvider,
+            busyTimeout,
             cancellationToken
         );
     }
@@ -154,18 +138,42 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         return OpenAsync(
-            Path.GetFullPath(dataDirectory),
-            () =>
-            {
-                try
+            new DataPaths(dataDirectory, connectionString),
+            timeProvider,
+            lockTimeout,
+            cancellationToken
+        );
+    }
+
+    /// <summary>
+    /// Opens the catalog of <paramref name="data"/> (its database, else its SQLite file), whose locations resolve
+    /// through its artifact store, waiting at most <paramref name="lockTimeout"/> for other writers.
+    /// </summary>
+    internal static Task<Catalog> OpenAsync(
+        DataPaths data,
+        TimeProvider timeProvider,
+        TimeSpan lockTimeout,
+        CancellationToken cancellationToken
+    )
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var directory = Path.GetFullPath(data.Root);
+        return OpenAsync(
+            directory,
+            data.Store,
+            data.Database is { } connectionString
+                ? () =>
                 {
-                    return new PostgresDatabase(connectionString, lockTimeout);
+                    try
+                    {
+                        return new PostgresDatabase(connectionString, lockTimeout);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        throw new CatalogException($"The catalog's database: {e.Message}.", e);
+                    }
                 }
-                catch (ArgumentException e)
-                {
-                    throw new CatalogException($"The catalog's database: {e.Message}.", e);
-                }
-            },
+                : () => new SqliteDatabase(Path.Combine(directory, FileName), lockTimeout),
             timeProvider,
             cancellationToken
         );
@@ -173,6 +181,7 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
 
     private static async Task<Catalog> OpenAsync(
         string directory,
+        IArtifactStore store,
         Func<CatalogDatabase> database,
         TimeProvider timeProvider,
         CancellationToken cancellationToken
@@ -191,7 +200,7 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
             );
         }
 
-        var catalog = new Catalog(database(), directory, timeProvider);
+        var catalog = new Catalog(database(), store, timeProvider);
         var opened = false;
         try
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ImageForge.Core.Scheduling;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 using Npgsql;
@@ -19,6 +20,7 @@ namespace ImageForge.Cli.Tests;
 /// firing), and the instants no worker fired are only those a stop coalesced into the next firing (the misfire
 /// policy), each such gap bounded.
 /// </summary>
+[Collection(nameof(ClusterProcesses))]
 public sealed partial class ClusterScheduleSpecs(ITestOutputHelper output)
 {
     private const int Workers = 3;

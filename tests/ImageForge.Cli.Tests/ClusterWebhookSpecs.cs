@@ -4,6 +4,7 @@ using ImageForge.Server;
 using ImageForge.Server.Tests.Webhooks;
 using ImageForge.Server.Webhooks;
 using ImageForge.Storage;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 using Shouldly;
@@ -17,6 +18,7 @@ namespace ImageForge.Cli.Tests;
 /// receiver answering 200 after 250 ms: every dispatcher polls the same deliveries, and each delivery is claimed by
 /// one of them, sent once and recorded once.
 /// </summary>
+[Collection(nameof(ClusterProcesses))]
 public sealed class ClusterWebhookSpecs(ITestOutputHelper output)
 {
     private const int Events = 60;

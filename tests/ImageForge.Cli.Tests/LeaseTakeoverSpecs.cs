@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using ImageForge.Storage;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using ImageForge.Toolchain.Processes;
 using Shouldly;
@@ -14,6 +15,7 @@ namespace ImageForge.Cli.Tests;
 /// runs a build loses the build to the other worker, which finishes it; resumed (SIGCONT), the paused worker records
 /// nothing more about it and stops it.
 /// </summary>
+[Collection(nameof(ClusterProcesses))]
 public sealed class LeaseTakeoverSpecs
 {
     private const int Stop = 19;

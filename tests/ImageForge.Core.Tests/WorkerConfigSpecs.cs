@@ -248,6 +248,31 @@ public sealed class WorkerConfigSpecs
         problem.Message.ShouldNotContain("hunter2");
     }
 
+    [Fact]
+    public void Artifacts_names_the_shared_artifact_store_by_its_absolute_path()
+    {
+        var config = WorkerConfigParser.Parse(
+            "artifacts: /shared/imageforge\n",
+            File,
+            TestProviders.Names
+        );
+
+        config.Artifacts.ShouldBe("/shared/imageforge");
+        WorkerConfigParser.Parse("", File, TestProviders.Names).Artifacts.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_relative_artifacts_path_is_refused()
+    {
+        ShouldHaveProblem(
+            "artifacts: shared/imageforge\n",
+            1,
+            "artifacts",
+            "'shared/imageforge' is not an absolute path",
+            "/shared/imageforge"
+        );
+    }
+
     private const string Endpoint = """
         webhooks:
           endpoints:

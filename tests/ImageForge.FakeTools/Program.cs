@@ -13,9 +13,10 @@
 //       Exits 0 silently; with FAKEPACKER_VALIDATE_ERROR=text prints text to standard error and exits 1.
 //   fakepacker build [-machine-readable] ...
 //       1. Replays the lines of the file FAKEPACKER_TRANSCRIPT to standard output, flushed one by one, waiting
-//          FAKEPACKER_LINE_DELAY_MS (default 0) between lines. The token {{SECRET}} is replaced by the value of the
-//          environment variable that FAKEPACKER_SECRET_VAR names (e.g. FAKEPACKER_SECRET_VAR=PKR_VAR_mirror_auth),
-//          the way Packer prints sensitive variables in clear text.
+//          FAKEPACKER_LINE_DELAY_MS (default 0; a range such as 333-2000 picks one delay per run at random)
+//          between lines. The token {{SECRET}} is replaced by the value of the environment variable that
+//          FAKEPACKER_SECRET_VAR names (e.g. FAKEPACKER_SECRET_VAR=PKR_VAR_mirror_auth), the way Packer prints
+//          sensitive variables in clear text.
 //       2. With FAKEPACKER_MANIFEST_OUT set: copies FAKEPACKER_MANIFEST_IN there, or writes a minimal manifest.
 //       3. With FAKEPACKER_HANG=1: starts, in its own process group, `sh -c 'trap "" TERM; sleep 600'` (ignores
 //          SIGTERM) and `sleep 600`; with FAKEPACKER_MOUNT_DIR set, mounts a tmpfs named imageforge-test there
@@ -76,8 +77,13 @@ static int Validate()
 static async Task<int> BuildAsync()
 {
     var secret = Env("FAKEPACKER_SECRET_VAR") is { } name ? Env(name) ?? "" : "";
+    // One number, or a range min-max from which this run picks its delay at random.
+    var range = (Env("FAKEPACKER_LINE_DELAY_MS") ?? "0").Split('-');
+    var least = int.Parse(range[0], CultureInfo.InvariantCulture);
     var delay = TimeSpan.FromMilliseconds(
-        int.Parse(Env("FAKEPACKER_LINE_DELAY_MS") ?? "0", CultureInfo.InvariantCulture)
+        range.Length == 2
+            ? Random.Shared.Next(least, int.Parse(range[1], CultureInfo.InvariantCulture) + 1)
+            : least
     );
     if (Env("FAKEPACKER_TRANSCRIPT") is { } transcript)
     {

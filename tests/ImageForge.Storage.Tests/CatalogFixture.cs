@@ -83,6 +83,19 @@ public sealed class TempDataDirectory : IDisposable
         return catalog;
     }
 
+    /// <summary>Opens a catalog on this directory whose artifact store is <paramref name="store"/> (docs/cluster.md).</summary>
+    public async Task<Catalog> OpenWithStoreAsync(string store)
+    {
+        var catalog = await Catalog.OpenAsync(
+            new DataPaths(Path, _database is null ? null : ConnectionString, store),
+            Time,
+            Catalog.DefaultBusyTimeout,
+            CancellationToken.None
+        );
+        _opened.Add(catalog);
+        return catalog;
+    }
+
     /// <summary>A connection of its own to the catalog's database, to check what is stored and plant what the code would not write.</summary>
     public Task<DbConnection> RawAsync() =>
         _database is null ? Raw.OpenAsync(DatabasePath) : Raw.OpenPostgresAsync(ConnectionString);

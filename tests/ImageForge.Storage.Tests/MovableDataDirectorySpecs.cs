@@ -23,14 +23,14 @@ public sealed class MovableDataDirectorySpecs : IDisposable
         _moved.Dispose();
     }
 
-    private static Artifact File(string location, string? sha256 = "ab12") =>
+    internal static Artifact File(string location, string? sha256 = "ab12") =>
         Builds.Tarball("web", sha256!) with
         {
             Location = location,
             Sha256 = sha256,
         };
 
-    private static EvidenceDocument Evidence(string location) =>
+    internal static EvidenceDocument Evidence(string location) =>
         new()
         {
             Kind = "sbom-cyclonedx",

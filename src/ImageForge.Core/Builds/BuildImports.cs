@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Telemetry;
 
@@ -202,19 +203,14 @@ internal sealed class BuildImports(
         CancellationToken cancellationToken
     )
     {
-        var path = Path.Combine(outputDirectory, DiskBuildFile);
-        var partial = path + ".partial";
-        await using (var stream = File.Create(partial))
-        {
-            await JsonSerializer.SerializeAsync(
-                stream,
+        await AtomicFile.WriteAsync(
+            Path.Combine(outputDirectory, DiskBuildFile),
+            JsonSerializer.SerializeToUtf8Bytes(
                 new DiskBuild(disk.Artifacts, disk.Evidence, disk.Tools),
-                Json,
-                cancellationToken
-            );
-        }
-
-        File.Move(partial, path, overwrite: true);
+                Json
+            ),
+            cancellationToken
+        );
     }
 
     private static async Task<string> HashAsync(string file, CancellationToken cancellationToken)

@@ -475,6 +475,8 @@ public sealed class BuildService
                 sink,
                 cancel.Token
             );
+            // On disk before the catalog names them: another worker may serve them from the shared store at once.
+            _data.Store.Seal(request.OutputDirectory);
             versionStatus = VersionStatusFor(result.Evidence);
             status = BuildStatus.Succeeded;
             message = "";

@@ -1,3 +1,5 @@
+using ImageForge.Core.Artifacts;
+
 namespace ImageForge.Core.Builds;
 
 /// <summary>
@@ -7,18 +9,24 @@ namespace ImageForge.Core.Builds;
 /// </summary>
 /// <param name="Root">The data directory.</param>
 /// <param name="Database">A PostgreSQL connection string (IMAGEFORGE_DATABASE or worker.yaml's database); null for SQLite.</param>
-public sealed record DataPaths(string Root, string? Database = null)
+/// <param name="ArtifactRoot">
+/// The artifact store every worker of a cluster shares (IMAGEFORGE_ARTIFACTS or worker.yaml's artifacts); null keeps
+/// the artifacts in <see cref="Root"/>.
+/// </param>
+public sealed record DataPaths(string Root, string? Database = null, string? ArtifactRoot = null)
 {
     public string Work => Path.Combine(Root, "work");
 
     public string Cache => Path.Combine(Root, "cache");
 
-    public string Artifacts => Path.Combine(Root, "artifacts");
+    /// <summary>The artifact store: where builds keep their final artifacts and evidence, and how the catalog's locations resolve.</summary>
+    public IArtifactStore Store => new FileSystemArtifactStore(Root, ArtifactRoot);
+
+    public string Artifacts => Path.Combine(Store.Root, "artifacts");
 
     public string WorkFor(string buildId) => Path.Combine(Work, buildId);
 
-    public string ArtifactsFor(string image, string buildId) =>
-        Path.Combine(Artifacts, image, buildId);
+    public string ArtifactsFor(string image, string buildId) => Store.DirectoryFor(image, buildId);
 
     public string CacheFor(string provider) => Path.Combine(Cache, provider);
 
@@ -27,6 +35,7 @@ public sealed record DataPaths(string Root, string? Database = null)
     {
         builder.Append("Root = ").Append(Root).Append(", Database = ");
         builder.Append(Database is null ? "sqlite" : "postgresql");
+        builder.Append(", ArtifactRoot = ").Append(ArtifactRoot ?? Root);
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Builds;
 
 namespace ImageForge.Core.Compliance;
@@ -59,12 +60,9 @@ public sealed class ComplianceCollector : IEvidenceCollector
             context.At
         );
 
-        Directory.CreateDirectory(context.EvidenceDirectory);
         var path = Path.Combine(context.EvidenceDirectory, SummaryFile);
         var bytes = Encoding.UTF8.GetBytes(summary.ToJson() + "\n");
-        var partial = path + ".partial";
-        await File.WriteAllBytesAsync(partial, bytes, cancellationToken);
-        File.Move(partial, path, overwrite: true);
+        await AtomicFile.WriteAsync(path, bytes, cancellationToken);
 
         sink.Log(
             "compliance",

@@ -1,3 +1,4 @@
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
@@ -112,25 +113,30 @@ public sealed class RetentionService
                 );
                 foreach (var artifact in version?.Artifacts ?? [])
                 {
-                    // Only files this data directory owns; a provider image or a foreign path is left alone.
-                    var full = Path.GetFullPath(artifact.Location);
+                    // Only build output below the artifact store (or this data directory): a provider image or any
+                    // other path is left alone. The store resolves and deletes them, so any worker's gc removes any
+                    // worker's files.
+                    var stored = data.Store.Store(artifact.Location);
                     if (
-                        full.StartsWith(
-                            Path.GetFullPath(data.Artifacts) + Path.DirectorySeparatorChar,
+                        stored.Root == LocationRoot.AsGiven
+                        || !stored.Location.StartsWith(
+                            "artifacts" + Path.DirectorySeparatorChar,
                             StringComparison.Ordinal
-                        ) && File.Exists(full)
+                        )
                     )
                     {
-                        try
-                        {
-                            File.Delete(full);
-                        }
-                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                        {
-                            problems.Add(
-                                $"{r.Image}@{r.Version}: could not delete {full}: {e.Message}"
-                            );
-                        }
+                        continue;
+                    }
+
+                    try
+                    {
+                        data.Store.Delete(artifact.Location);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        problems.Add(
+                            $"{r.Image}@{r.Version}: could not delete {artifact.Location}: {e.Message}"
+                        );
                     }
                 }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Inventory;
@@ -20,7 +21,7 @@ public static class EvidenceFiles
     /// <inheritdoc cref="PackageInventory"/>
     public const string VulnerabilityFindings = "vulnerability-findings";
 
-    /// <summary>Writes the bytes atomically (temp file, then rename) and describes them as evidence.</summary>
+    /// <summary>Writes the bytes atomically (<see cref="AtomicFile"/>) and describes them as evidence.</summary>
     public static async Task<EvidenceDocument> WriteAsync(
         string path,
         byte[] bytes,
@@ -29,10 +30,7 @@ public static class EvidenceFiles
         CancellationToken cancellationToken = default
     )
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var partial = path + ".partial";
-        await File.WriteAllBytesAsync(partial, bytes, cancellationToken);
-        File.Move(partial, path, overwrite: true);
+        await AtomicFile.WriteAsync(path, bytes, cancellationToken);
         return new EvidenceDocument
         {
             Kind = kind,

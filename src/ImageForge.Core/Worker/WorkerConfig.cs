@@ -78,6 +78,12 @@ public sealed record WorkerConfig
     /// (IMAGEFORGE_DATABASE wins over it); null keeps the SQLite file of the data directory.
     /// </summary>
     public string? Database { get; init; }
+
+    /// <summary>
+    /// <c>artifacts</c>: the artifact store every worker of a cluster shares, an absolute path such as an NFS mount
+    /// (IMAGEFORGE_ARTIFACTS wins over it); null keeps the artifacts in the data directory.
+    /// </summary>
+    public string? Artifacts { get; init; }
 }
 
 /// <summary>The <c>webhooks</c> section of <c>worker.yaml</c>.</summary>

@@ -38,6 +38,7 @@ public static class WorkerConfigParser
         "cve_rescan",
         "webhooks",
         "database",
+        "artifacts",
         "name",
     ];
     private static readonly IReadOnlyList<string> QueueKeys =
@@ -176,10 +177,12 @@ public static class WorkerConfigParser
         );
         var webhooks = ReadWebhooks(map);
         var database = ReadDatabase(map);
+        var artifacts = ReadArtifacts(map);
 
         return new WorkerConfig
         {
             Database = database,
+            Artifacts = artifacts,
             Name = map.OptionalScalar(
                 "name",
                 "the worker's name as imageforge workers lists it, e.g. build-01"
@@ -308,6 +311,25 @@ public static class WorkerConfigParser
                 map.LineOf("database"),
                 "database",
                 "the connection string holds a password, and worker.yaml is no place for secrets: remove it and give it in PGPASSWORD or ~/.pgpass (or give the whole connection string in IMAGEFORGE_DATABASE instead), then rotate it"
+            );
+            return null;
+        }
+
+        return text;
+    }
+
+    private static string? ReadArtifacts(MappingReader map)
+    {
+        var text = map.OptionalScalar(
+            "artifacts",
+            "the absolute path of the artifact store every worker shares, e.g. /shared/imageforge"
+        );
+        if (text is not null && !Path.IsPathFullyQualified(text))
+        {
+            map.Problems.Add(
+                map.LineOf("artifacts"),
+                "artifacts",
+                $"'{text}' is not an absolute path; give the shared directory's full path, e.g. /shared/imageforge"
             );
             return null;
         }

@@ -104,7 +104,8 @@ internal static class ImageEndpoints
         {
             throw new NotFoundException(
                 $"the {kind} document of {image}@{version} is recorded at {document.Location} but that file is "
-                    + "missing on the worker's machine"
+                    + "missing on the worker's machine (workers that share a catalog need a shared artifact store: "
+                    + "docs/cluster.md)"
             );
         }
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Dapper;
+using ImageForge.Core.Artifacts;
 
 namespace ImageForge.Storage.Sql;
 
@@ -123,7 +124,7 @@ internal sealed partial class SchemaMigrator
     {
         var parameters = new
         {
-            DataDir = dataDirectory is null ? null : DataRoot.Prefix(dataDirectory),
+            DataDir = dataDirectory is null ? null : FileSystemArtifactStore.Prefix(dataDirectory),
         };
         await using var schemaLock = await _dialect.LockSchemaAsync(connection, cancellationToken);
         await connection.ExecuteAsync(

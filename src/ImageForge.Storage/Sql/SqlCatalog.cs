@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using ImageForge.Core.Artifacts;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Facts;
@@ -31,13 +32,13 @@ internal sealed class SqlCatalog : ICatalog
     private readonly SqlDialect _dialect;
     private readonly Func<CancellationToken, Task<DbConnection>> _connect;
     private readonly TimeProvider _time;
-    private readonly DataRoot _data;
+    private readonly IArtifactStore _data;
 
     public SqlCatalog(
         SqlDialect dialect,
         Func<CancellationToken, Task<DbConnection>> connect,
         TimeProvider time,
-        DataRoot data
+        IArtifactStore data
     )
     {
         _dialect = dialect;
@@ -337,14 +338,14 @@ internal sealed class SqlCatalog : ICatalog
                 Command(
                     """
                     INSERT INTO artifacts (image, version, position, target, region, kind, location, in_data_dir,
-                                           sha256, size_bytes, source_sha256, details)
-                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @InDataDir, @Sha256,
-                            @SizeBytes, @SourceSha256, @Details)
+                                           in_store, sha256, size_bytes, source_sha256, details)
+                    VALUES (@Image, @Version, @Position, @Target, @Region, @Kind, @Location, @InDataDir, @InStore,
+                            @Sha256, @SizeBytes, @SourceSha256, @Details)
                     """,
                     artifacts.Select(
                         (a, i) =>
                         {
-                            var (location, inDataDir) = _data.Store(a.Location);
+                            var stored = _data.Store(a.Location);
                             return new
                             {
                                 build.Image,
@@ -353,8 +354,9 @@ internal sealed class SqlCatalog : ICatalog
                                 a.Target,
                                 a.Region,
                                 a.Kind,
-                                Location = location,
-                                InDataDir = inDataDir ? 1 : 0,
+                                stored.Location,
+                                InDataDir = InDataDir(stored),
+                                InStore = InStore(stored),
                                 a.Sha256,
                                 a.SizeBytes,
                                 a.SourceSha256,
@@ -557,21 +559,22 @@ internal sealed class SqlCatalog : ICatalog
         await connection.ExecuteAsync(
             Command(
                 """
-                INSERT INTO evidence (image, version, kind, location, in_data_dir, sha256, size_bytes, media_type,
-                                      recorded_at)
-                VALUES (@Image, @Version, @Kind, @Location, @InDataDir, @Sha256, @SizeBytes, @MediaType,
+                INSERT INTO evidence (image, version, kind, location, in_data_dir, in_store, sha256, size_bytes,
+                                      media_type, recorded_at)
+                VALUES (@Image, @Version, @Kind, @Location, @InDataDir, @InStore, @Sha256, @SizeBytes, @MediaType,
                         @RecordedAt)
                 """,
                 evidence.Select(e =>
                 {
-                    var (location, inDataDir) = _data.Store(e.Location);
+                    var stored = _data.Store(e.Location);
                     return new
                     {
                         Image = image,
                         Version = version,
                         e.Kind,
-                        Location = location,
-                        InDataDir = inDataDir ? 1 : 0,
+                        stored.Location,
+                        InDataDir = InDataDir(stored),
+                        InStore = InStore(stored),
                         e.Sha256,
                         e.SizeBytes,
                         e.MediaType,
@@ -968,7 +971,7 @@ internal sealed class SqlCatalog : ICatalog
             transaction,
             $"""
             SELECT a.image, a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes,
-                   a.source_sha256, a.details, a.in_data_dir
+                   a.source_sha256, a.details, a.in_data_dir, a.in_store
             FROM artifacts a
             WHERE a.image = @Image AND a.version IN ({chosenVersions})
             ORDER BY a.version, a.position
@@ -982,7 +985,7 @@ internal sealed class SqlCatalog : ICatalog
             transaction,
             $"""
             SELECT e.image, e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at,
-                   e.in_data_dir
+                   e.in_data_dir, e.in_store
             FROM evidence e
             WHERE e.image = @Image AND e.version IN ({chosenVersions})
             ORDER BY e.version, e.id
@@ -1200,7 +1203,7 @@ internal sealed class SqlCatalog : ICatalog
                     $"""
                     {wanted}
                     SELECT a.image, a.version, a.target, a.region, a.kind, a.location, a.sha256, a.size_bytes,
-                           a.source_sha256, a.details, a.in_data_dir
+                           a.source_sha256, a.details, a.in_data_dir, a.in_store
                     FROM artifacts a JOIN wanted w ON a.image = w.image AND a.version = w.version
                     ORDER BY a.image, a.version, a.position
                     """,
@@ -1220,7 +1223,7 @@ internal sealed class SqlCatalog : ICatalog
                     $"""
                     {wanted}
                     SELECT e.image, e.version, e.kind, e.location, e.sha256, e.size_bytes, e.media_type, e.recorded_at,
-                           e.in_data_dir
+                           e.in_data_dir, e.in_store
                     FROM evidence e JOIN wanted w ON e.image = w.image AND e.version = w.version
                     {kindFilter}
                     ORDER BY e.image, e.version, e.id
@@ -1275,7 +1278,7 @@ internal sealed class SqlCatalog : ICatalog
                 Target = r.GetString(2),
                 Region = r.GetString(3),
                 Kind = r.GetString(4),
-                Location = _data.Resolve(r.GetString(5), r.GetInt64(10) == 1),
+                Location = _data.Resolve(Stored(r.GetString(5), r.GetInt64(10), r.GetInt64(11))),
                 Sha256 = NullableString(r, 6),
                 SizeBytes = r.IsDBNull(7) ? null : r.GetInt64(7),
                 SourceSha256 = NullableString(r, 8),
@@ -1290,7 +1293,7 @@ internal sealed class SqlCatalog : ICatalog
             new EvidenceDocument
             {
                 Kind = r.GetString(2),
-                Location = _data.Resolve(r.GetString(3), r.GetInt64(8) == 1),
+                Location = _data.Resolve(Stored(r.GetString(3), r.GetInt64(8), r.GetInt64(9))),
                 Sha256 = r.GetString(4),
                 SizeBytes = r.IsDBNull(5) ? null : r.GetInt64(5),
                 MediaType = r.GetString(6),
@@ -1374,8 +1377,8 @@ internal sealed class SqlCatalog : ICatalog
         CancellationToken cancellationToken = default
     )
     {
-        // Looked up in its stored form: relative when it is below the data directory.
-        var (stored, inDataDir) = location is null ? (null, false) : _data.Store(location);
+        // Looked up in its stored form: relative when it is below the store or the data directory.
+        StoredLocation? stored = location is null ? null : _data.Store(location);
         await using var connection = await _connect(cancellationToken);
         var rows = await connection.QueryAsync<(string Image, string Version)>(
             Command(
@@ -1383,15 +1386,17 @@ internal sealed class SqlCatalog : ICatalog
                 SELECT DISTINCT a.image, a.version
                 FROM artifacts a JOIN image_versions v ON v.image = a.image AND v.version = a.version
                 WHERE a.target = @Target AND v.status <> '{VersionStatusText.Pending}'
-                  AND ((a.location = @Location AND a.in_data_dir = @InDataDir) OR a.sha256 = @Sha256)
+                  AND ((a.location = @Location AND a.in_data_dir = @InDataDir AND a.in_store = @InStore)
+                       OR a.sha256 = @Sha256)
                   AND (@Region IS NULL OR a.region = @Region)
                 ORDER BY a.image, a.version
                 """,
                 new
                 {
                     Target = target,
-                    Location = stored,
-                    InDataDir = inDataDir ? 1 : 0,
+                    stored?.Location,
+                    InDataDir = stored is { } inData ? InDataDir(inData) : 0,
+                    InStore = stored is { } inStore ? InStore(inStore) : 0,
                     Sha256 = sha256,
                     Region = region,
                 },
@@ -1401,6 +1406,20 @@ internal sealed class SqlCatalog : ICatalog
         );
         return [.. rows];
     }
+
+    // A stored location's root as the two flags of its row (both 0: kept as given).
+    private static int InDataDir(StoredLocation stored) =>
+        stored.Root == LocationRoot.DataDirectory ? 1 : 0;
+
+    private static int InStore(StoredLocation stored) => stored.Root == LocationRoot.Store ? 1 : 0;
+
+    private static StoredLocation Stored(string location, long inDataDir, long inStore) =>
+        new(
+            location,
+            inStore == 1 ? LocationRoot.Store
+                : inDataDir == 1 ? LocationRoot.DataDirectory
+                : LocationRoot.AsGiven
+        );
 
     private static CommandDefinition Command(
         string sql,

@@ -27,20 +27,23 @@ internal static class SignedVersions
         IReadOnlyList<(string Target, string Region)>? places = null,
         string? signingKey = null,
         IReadOnlyList<(string File, string Kind, string Text)>? moreEvidence = null,
-        IReadOnlyDictionary<string, int>? findings = null
+        IReadOnlyDictionary<string, int>? findings = null,
+        DataPaths? paths = null
     )
     {
+        // A worker's paths (a shared catalog, a shared artifact store), else the SQLite catalog of dataDir.
+        paths ??= new DataPaths(dataDir);
         var content = ContentPaths.UnderRoot(RepoPaths.Root);
         var set = DefinitionLoader.Load(content, new DateOnly(2026, 1, 2), TestProviders.Shipped);
         var definition = set.FindImage("debian-11-cis")!;
         var baseline = set.FindBaseline(definition.Baseline)!;
-        await using var catalog = await Catalog.OpenAsync(dataDir, time);
+        await using var catalog = await Catalog.OpenAsync(paths, time);
         var build = await catalog.StartBuildAsync(
             new NewBuild(definition.Name, "local", BuildTrigger.Manual, Requester, "spec", "fp"),
             Environment.ProcessId
         );
         var version = await catalog.ReserveVersionAsync(build.Id, time.GetUtcNow());
-        var output = new DataPaths(dataDir).ArtifactsFor(definition.Name, build.Id);
+        var output = paths.ArtifactsFor(definition.Name, build.Id);
         var evidenceDir = Path.Combine(output, "evidence");
         Directory.CreateDirectory(evidenceDir);
         var artifacts = new List<Artifact>();

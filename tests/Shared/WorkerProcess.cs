@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using ImageForge.Toolchain.Processes;
 
-namespace ImageForge.Cli.Tests;
+namespace ImageForge.TestSupport;
 
 /// <summary>A real <c>imageforge worker</c> process: its process group once started, its output, its exit code.</summary>
 internal sealed class WorkerProcess
