@@ -27,7 +27,7 @@ internal sealed class Report
         _text.AppendLine(
             CultureInfo.InvariantCulture,
             $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm}Z on {Environment.ProcessorCount} cores "
-                + $"(load average {LoadAverage()} over 1, 5 and 15 minutes when the report was written), "
+                + $"(load average {LoadAverage()} over 1, 5 and 15 minutes at that time), "
                 + $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}. Rerun: `{command}`."
         );
         _text.AppendLine();
