@@ -65,7 +65,7 @@ internal static class RevokeCommand
                         if (result.DeprecationFailed)
                         {
                             await ctx.Error.WriteLineAsync(
-                                "a deprecation step failed; rerun the same revoke to retry it"
+                                "a provider step failed (following a channel or deprecating); rerun the same revoke to retry it"
                             );
                             return CliApp.ToolFailure;
                         }
@@ -112,6 +112,13 @@ internal static class RevokeCommand
         {
             await ctx.Out.WriteLineAsync(
                 $"{image}@{version} was already revoked; deprecation steps run again"
+            );
+        }
+
+        foreach (var f in r.Follows)
+        {
+            await ctx.Out.WriteLineAsync(
+                $"  {(f.Succeeded ? "followed" : "FAILED"), -10} {f.Target}: {f.Channel} now serves {f.Serving}: {f.Detail}"
             );
         }
 

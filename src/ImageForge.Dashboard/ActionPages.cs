@@ -166,6 +166,11 @@ internal static class ActionPages
                     .Channels.Select(c => $"channel {c.Channel}: {c.From} -> {c.To ?? "empty"}")
                     .Concat(view.Flagged.Select(d => $"flagged {d.Image}@{d.Version}"))
                     .Concat(
+                        view.Follows.Select(f =>
+                            $"{f.Target}: {(f.Succeeded ? "followed" : "FAILED")} {f.Channel} now serves {f.Serving}: {f.Detail}"
+                        )
+                    )
+                    .Concat(
                         view.Deprecations.Select(d =>
                             $"{d.Target}: {(d.Succeeded ? "deprecated" : "FAILED")} {d.Detail}"
                         )

@@ -202,6 +202,107 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_revocation_moves_dev_back_and_its_parameter_and_sharing_follow_in_both_regions()
+    {
+        // Arrange: dev served v1, then v2 (its own image name, so the shared fake holds no AMI of another spec's).
+        const string Image = "revoked";
+        var content = WriteContent(Image);
+        var providers = new ProviderRegistry([new DiskMaker(), AwsEnvironment.Module()]);
+        var versions = new List<string>();
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var built = await RunAsync(providers, content, "build", Image, "--output", "json");
+            built.ExitCode.ShouldBe(0, built.ToString());
+            versions.Add(Version(built));
+            var promoted = await RunAsync(
+                providers,
+                content,
+                "promote",
+                $"{Image}@{versions[^1]}",
+                "--to",
+                "dev"
+            );
+            promoted.ExitCode.ShouldBe(0, promoted.ToString());
+        }
+
+        // Act: revoking v2 moves dev back to v1 in the catalog.
+        var revoke = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"{Image}@{versions[1]}",
+            "--reason",
+            "spec: bad kernel"
+        );
+        var again = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"{Image}@{versions[1]}",
+            "--reason",
+            "spec: bad kernel"
+        );
+        var audit = await RunAsync(
+            providers,
+            content,
+            "audit",
+            "log",
+            "--image",
+            Image,
+            "--output",
+            "json"
+        );
+
+        // Assert: in each region the parameter names v1's AMI, v1 is shared with dev's account and v2 is not, and v2
+        // is deprecated; a second revoke follows again, idempotently.
+        revoke.ExitCode.ShouldBe(0, revoke.ToString());
+        again.ExitCode.ShouldBe(0, again.ToString());
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            var v1 = (
+                await env.ImagesAsync(region, $"{Image}-{versions[0]}")
+            ).ShouldHaveSingleItem();
+            var v2 = (
+                await env.ImagesAsync(region, $"{Image}-{versions[1]}")
+            ).ShouldHaveSingleItem();
+            var parameter = await env
+                .Aws.Ssm(region)
+                .GetParameterAsync(new GetParameterRequest { Name = $"/imageforge/{Image}/dev" });
+            parameter.Parameter.Value.ShouldBe(v1.ImageId, region);
+            (await LaunchUsersAsync(region, v1.ImageId)).ShouldBe(["111111111111"], region);
+            (await LaunchUsersAsync(region, v2.ImageId)).ShouldBeEmpty(region);
+            v2.DeprecationTime.ShouldNotBeNull(region);
+        }
+        using var trail = JsonDocument.Parse(audit.Out);
+        var follows = trail
+            .RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("action").GetString() == "revoke-follow")
+            .Select(e =>
+                (e.GetProperty("version").GetString(), e.GetProperty("channel").GetString())
+            )
+            .ToList();
+        // Both providers of the versions (the disk's, which has nothing to follow, and aws), at each revoke.
+        follows.ShouldBe([.. Enumerable.Repeat((versions[1], "dev"), 4)]);
+        revoke.Out.ShouldContain($"followed   aws: dev now serves {versions[0]}");
+        again.Out.ShouldContain($"followed   aws: dev now serves {versions[0]}");
+    }
+
+    private async Task<IReadOnlyList<string>> LaunchUsersAsync(string region, string ami) =>
+        [
+            .. (
+                await env
+                    .Aws.Ec2(region)
+                    .DescribeImageAttributeAsync(
+                        new Amazon.EC2.Model.DescribeImageAttributeRequest
+                        {
+                            ImageId = ami,
+                            Attribute = "launchPermission",
+                        }
+                    )
+            ).ImageAttribute.LaunchPermissions?.Select(p => p.UserId) ?? [],
+        ];
+
     public void Dispose() => _dir.Dispose();
 
     private async Task<string> DevParameterAsync() =>
@@ -235,14 +336,14 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         );
 
     // The shipped content, plus an image whose disk the spec's disk maker builds and the aws target imports.
-    private string WriteContent()
+    private string WriteContent(string image = "imported")
     {
         var root = ContentCopy.Create(_dir.Combine("content"));
         ContentCopy.AddOpenBaseline(root);
         File.WriteAllText(
-            Path.Combine(root, "templates", "images", "imported.yaml"),
+            Path.Combine(root, "templates", "images", image + ".yaml"),
             $$"""
-            name: imported
+            name: {{image}}
             description: an image imported into AWS
             os: { family: debian, release: "11" }
             baseline: open

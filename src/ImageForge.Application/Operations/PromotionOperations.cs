@@ -493,7 +493,19 @@ public sealed class PromotionOperations
                     d.Outcome.Detail
                 )),
             ]
-        );
+        )
+        {
+            Follows =
+            [
+                .. result.Follows.Select(f => new ChannelFollowView(
+                    f.Target,
+                    f.Channel,
+                    f.Serving,
+                    f.Outcome.Succeeded,
+                    f.Outcome.Detail
+                )),
+            ],
+        };
     }
 
     /// <summary>Where each channel of the image's path points, and with <paramref name="history"/> every assignment.</summary>

@@ -49,7 +49,8 @@ public sealed class PromotionSession : IAsyncDisposable
                 pipeline.Connected.Distribution,
                 async (version, token) =>
                     (await VersionVerifier.VerifyAsync(version, null, trust, token)).Problems,
-                time
+                time,
+                image => pipeline.LoadDefinitions().FindImage(image)?.Targets ?? []
             );
             foreach (
                 var applied in await services.Revocations.ApplyDueRevocationsAsync(

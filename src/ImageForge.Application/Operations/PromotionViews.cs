@@ -229,10 +229,26 @@ public sealed record RevocationView(
     IReadOnlyList<DeprecationView> Deprecations
 )
 {
-    /// <summary>True when a provider's deprecation step failed (rerunning the revoke retries it).</summary>
+    /// <summary>
+    /// Each provider following a channel the revocation moved back to an earlier version (its parameter, family or
+    /// gallery latest), before the deprecation steps.
+    /// </summary>
+    public IReadOnlyList<ChannelFollowView> Follows { get; init; } = [];
+
+    /// <summary>True when a provider's step failed, following a channel or deprecating (rerunning the revoke retries it).</summary>
     [JsonIgnore]
-    public bool DeprecationFailed => Deprecations.Any(d => !d.Succeeded);
+    public bool DeprecationFailed =>
+        Deprecations.Any(d => !d.Succeeded) || Follows.Any(f => !f.Succeeded);
 }
+
+/// <summary>A provider following a channel a revocation moved back: the channel now serves <paramref name="Serving"/>.</summary>
+public sealed record ChannelFollowView(
+    string Target,
+    string Channel,
+    string Serving,
+    bool Succeeded,
+    string Detail
+);
 
 /// <summary>What a revocation would hit, shown before it is confirmed.</summary>
 /// <param name="Image">The image.</param>

@@ -51,11 +51,33 @@ public sealed record PromotionResult(
     public IReadOnlyList<string> Skipped { get; init; } = [];
 }
 
-/// <summary>A revocation's outcome: the catalog changes, then each provider's deprecation step.</summary>
+/// <summary>
+/// A revocation's outcome: the catalog changes, then what each provider publishes per channel following the channels
+/// it moved back (<see cref="Follows"/>), then each provider's deprecation step.
+/// </summary>
 public sealed record RevocationResult(
     RevocationRecord? Record,
     ScheduledRevocation? Scheduled,
     IReadOnlyList<(string Target, StepOutcome Outcome)> Deprecations
+)
+{
+    /// <summary>Each provider's step following a channel the revocation moved back to an earlier version.</summary>
+    public IReadOnlyList<ChannelFollow> Follows { get; init; } = [];
+
+    /// <summary>True when a provider's step (following a channel or deprecating) failed: revoking again retries it.</summary>
+    public bool StepFailed =>
+        Deprecations.Any(d => !d.Outcome.Succeeded) || Follows.Any(f => !f.Outcome.Succeeded);
+}
+
+/// <summary>
+/// One provider following a channel a revocation moved back: <paramref name="Channel"/> now serves
+/// <paramref name="Serving"/>, and the provider's outcome.
+/// </summary>
+public sealed record ChannelFollow(
+    string Target,
+    string Channel,
+    string Serving,
+    StepOutcome Outcome
 );
 
 /// <summary>What retention keeps and removes, and why each kept version stays.</summary>

@@ -11,7 +11,8 @@ public sealed class PromotionServices
 {
     /// <summary>
     /// Creates the services; <paramref name="signatureProblems"/> verifies a version's signature and digests (empty
-    /// when it verifies).
+    /// when it verifies); <paramref name="targetsOf"/> gives an image's definition targets (their channel options), which
+    /// the providers read when a revocation moves a channel back (none when null).
     /// </summary>
     public PromotionServices(
         ICatalog catalog,
@@ -19,13 +20,14 @@ public sealed class PromotionServices
         IAuditLog audit,
         IEnumerable<IDistributionTarget> targets,
         Func<ImageVersion, CancellationToken, Task<IReadOnlyList<string>>> signatureProblems,
-        TimeProvider time
+        TimeProvider time,
+        Func<string, IReadOnlyList<Definitions.TargetSpec>>? targetsOf = null
     )
     {
         var context = new PromotionContext(catalog, store, audit, targets, signatureProblems, time);
         Promotions = new PromotionService(context);
         Rollbacks = new RollbackService(context);
-        Revocations = new RevocationService(context);
+        Revocations = new RevocationService(context, targetsOf ?? (_ => []));
         Retention = new RetentionService(context);
     }
 

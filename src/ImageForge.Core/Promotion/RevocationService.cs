@@ -7,13 +7,22 @@ namespace ImageForge.Core.Promotion;
 
 /// <summary>
 /// Revocation: now or at a time; the catalog marks the version revoked, moves the channels pointing at it to their last
-/// good version and flags its descendants, then every provider deprecates its images.
+/// good version and flags its descendants, then what each provider publishes per channel follows the moved channels
+/// and every provider deprecates its images.
 /// </summary>
 public sealed class RevocationService
 {
     private readonly PromotionContext _context;
+    private readonly Func<string, IReadOnlyList<Definitions.TargetSpec>> _targetsOf;
 
-    internal RevocationService(PromotionContext context) => _context = context;
+    internal RevocationService(
+        PromotionContext context,
+        Func<string, IReadOnlyList<Definitions.TargetSpec>> targetsOf
+    )
+    {
+        _context = context;
+        _targetsOf = targetsOf;
+    }
 
     /// <summary>
     /// Revokes now, or schedules the revocation for <paramref name="at"/> when it is in the future (it then takes
@@ -38,7 +47,7 @@ public sealed class RevocationService
                 span?.SetTag(
                     ImageForgeTelemetry.Attributes.Outcome,
                     result.Scheduled is not null ? "scheduled"
-                        : result.Deprecations.Any(d => !d.Outcome.Succeeded) ? "deprecation-failed"
+                        : result.StepFailed ? "deprecation-failed"
                         : "revoked"
                 )
         );
@@ -106,11 +115,30 @@ public sealed class RevocationService
             );
         }
 
+        return await StepsAsync(record, null, version, reason, actor, cancellationToken);
+    }
+
+    // The providers' steps after the catalog's change: each channel the revocation moved back is followed by every
+    // provider first (what it publishes per channel: an SSM parameter, a family, a gallery's latest), then each
+    // provider deprecates the version's images.
+    private async Task<RevocationResult> StepsAsync(
+        RevocationRecord? record,
+        ScheduledRevocation? scheduled,
+        ImageVersion version,
+        string reason,
+        Actor actor,
+        CancellationToken cancellationToken
+    )
+    {
+        var follows = await FollowMovesAsync(version, reason, actor, cancellationToken);
         return new RevocationResult(
             record,
-            null,
+            scheduled,
             await DeprecateAsync(version, reason, actor, cancellationToken)
-        );
+        )
+        {
+            Follows = follows,
+        };
     }
 
     private async Task<IReadOnlyList<(string, StepOutcome)>> DeprecateAsync(
@@ -169,6 +197,78 @@ public sealed class RevocationService
         return outcomes;
     }
 
+    // The channels whose pointer a revocation of this version moved back (their last move is that revocation, so a
+    // revocation run again finds them too), each followed by the providers of the version it left and the one it
+    // serves now, as a rollback is (IDistributionTarget.RollBackAsync, idempotent). A channel left empty has nothing
+    // to follow: the deprecation marks what it served.
+    private async Task<IReadOnlyList<ChannelFollow>> FollowMovesAsync(
+        ImageVersion version,
+        string reason,
+        Actor actor,
+        CancellationToken cancellationToken
+    )
+    {
+        var outcomes = new List<ChannelFollow>();
+        var moved = (await _context.Store.GetChannelsAsync(version.Image, cancellationToken)).Where(
+            c =>
+                c.Action == AssignmentActions.Revoke
+                && c.PreviousVersion == version.Version
+                && c.Version is not null
+        );
+        foreach (var channel in moved)
+        {
+            var serving = await _context.Catalog.GetVersionAsync(
+                version.Image,
+                channel.Version!,
+                cancellationToken
+            );
+            if (serving is null)
+            {
+                continue;
+            }
+            var providers = serving
+                .Artifacts.Concat(version.Artifacts)
+                .Select(a => a.Target)
+                .Distinct(StringComparer.Ordinal)
+                .Where(_context.Targets.ContainsKey);
+            foreach (var target in providers)
+            {
+                StepOutcome outcome;
+                try
+                {
+                    outcome = await _context
+                        .Targets[target]
+                        .RollBackAsync(
+                            channel.Channel,
+                            version,
+                            serving,
+                            _targetsOf(version.Image),
+                            cancellationToken
+                        );
+                }
+                catch (Exception e)
+                    when (e is ImageForgeException or IOException or UnauthorizedAccessException)
+                {
+                    outcome = StepOutcome.Failed(e.Message);
+                }
+                await _context.Audit.AppendAsync(
+                    _context.Entry(
+                        actor,
+                        outcome.Succeeded ? "revoke-follow" : "revoke-follow-failed",
+                        version.Image,
+                        version.Version,
+                        channel.Channel,
+                        reason,
+                        AuditChain.Details(("target", target), ("detail", outcome.Detail))
+                    ),
+                    CancellationToken.None
+                );
+                outcomes.Add(new ChannelFollow(target, channel.Channel, serving.Version, outcome));
+            }
+        }
+        return outcomes;
+    }
+
     /// <summary>Applies every scheduled revocation whose time has come, as the actor who scheduled it.</summary>
     public async Task<IReadOnlyList<RevocationResult>> ApplyDueRevocationsAsync(
         CancellationToken cancellationToken = default
@@ -206,11 +306,7 @@ public sealed class RevocationService
                 // The providers' deprecation steps run after the claim; a failed one is audited
                 // (deprecate-failed) and is retried by revoking the version again (the steps are idempotent).
                 results.Add(
-                    new RevocationResult(
-                        record,
-                        due,
-                        await DeprecateAsync(version, due.Reason, actor, cancellationToken)
-                    )
+                    await StepsAsync(record, due, version, due.Reason, actor, cancellationToken)
                 );
             }
         }

@@ -120,7 +120,7 @@ internal static class PromotionEndpoints
             .WithDescription(
                 "Channels pointing at it fall back to their last good version (or are left empty), versions "
                     + "built on it are flagged, providers deprecate it. With 'at' in the future the revocation is "
-                    + "scheduled (status scheduled). 502 when a deprecation step failed: the version is revoked; "
+                    + "scheduled (status scheduled). 502 when a provider step (following a moved channel, or deprecating) failed: the version is revoked; "
                     + "revoking again retries the step."
             )
             .RequireAuthorization(ApiRoles.ReleaseManager)
