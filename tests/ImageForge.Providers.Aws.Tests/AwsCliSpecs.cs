@@ -288,6 +288,74 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         again.Out.ShouldContain($"followed   aws: dev now serves {versions[0]}");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_version_built_under_a_role_is_revoked_and_collected_in_the_roles_account()
+    {
+        // Arrange: the target assumes a role of another account, which owns the AMIs.
+        const string Image = "roled";
+        const string Role = "arn:aws:iam::210987654321:role/imageforge-spec";
+        const string Bucket = "imageforge-spec-role-imports";
+        env.Aws.Fake.AddRole(Role);
+        var role = await env.AssumeAsync(Role);
+        await env
+            .Aws.S3(AwsEnvironment.Home, role)
+            .PutBucketAsync(
+                new Amazon.S3.Model.PutBucketRequest
+                {
+                    BucketName = Bucket,
+                    BucketRegionName = AwsEnvironment.Home,
+                }
+            );
+        var content = WriteContent(Image, Role, Bucket);
+        var providers = new ProviderRegistry([new DiskMaker(), AwsEnvironment.Module()]);
+        var built = await RunAsync(providers, content, "build", Image, "--output", "json");
+        built.ExitCode.ShouldBe(0, built.ToString());
+        var version = Version(built);
+
+        // Act: revoke it, build the next one, and collect the revoked one.
+        var revoke = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"{Image}@{version}",
+            "--reason",
+            "spec"
+        );
+        var deprecated = new List<bool>();
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            var ami = (
+                await env.ImagesAsync(region, $"{Image}-{version}", role)
+            ).ShouldHaveSingleItem("the role's account owns the AMI");
+            deprecated.Add(ami.DeprecationTime is not null);
+        }
+        var next = await RunAsync(providers, content, "build", Image, "--output", "json");
+        var gc = await RunAsync(
+            providers,
+            content,
+            "gc",
+            "--keep",
+            "1",
+            "--window",
+            "0",
+            "--apply"
+        );
+
+        // Assert: the deprecation and the deletion acted in the role's account, not in the base credentials' one.
+        revoke.ExitCode.ShouldBe(0, revoke.ToString());
+        deprecated.ShouldBe([true, true]);
+        next.ExitCode.ShouldBe(0, next.ToString());
+        gc.ExitCode.ShouldBe(0, gc.ToString());
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            (await env.ImagesAsync(region, $"{Image}-{version}", role)).ShouldBeEmpty(region);
+            (await env.ImagesAsync(region, $"{Image}-{Version(next)}", role)).ShouldHaveSingleItem(
+                region
+            );
+            (await env.OrphanSnapshotsAsync(region, role)).ShouldBeEmpty(region);
+        }
+    }
+
     private async Task<IReadOnlyList<string>> LaunchUsersAsync(string region, string ami) =>
         [
             .. (
@@ -336,7 +404,11 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         );
 
     // The shipped content, plus an image whose disk the spec's disk maker builds and the aws target imports.
-    private string WriteContent(string image = "imported")
+    private string WriteContent(
+        string image = "imported",
+        string roleArn = "",
+        string bucket = AwsEnvironment.Bucket
+    )
     {
         var root = ContentCopy.Create(_dir.Combine("content"));
         ContentCopy.AddOpenBaseline(root);
@@ -356,8 +428,9 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
                 regions: [{{AwsEnvironment.Home}}, {{AwsEnvironment.Other}}]
                 options:
                   source_ami_owner: "136693071363"
-                  import_bucket: {{AwsEnvironment.Bucket}}
+                  import_bucket: {{bucket}}
                   encrypt: false
+                  {{(roleArn.Length == 0 ? "" : "role_arn: " + roleArn)}}
                 channels:
                   dev: { ami_users: "111111111111" }
             channels: [dev, prod]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Amazon.EC2.Model;
+using Amazon.Runtime;
 using Amazon.S3.Model;
 using ImageForge.CloudFakes.Aws;
 using ImageForge.Core.Builds;
@@ -149,10 +150,35 @@ public sealed class AwsEnvironment : IAsyncLifetime, IDisposable
             WorkDirectory = Directory,
         };
 
-    /// <summary>The AMIs named <paramref name="name"/> in <paramref name="region"/>.</summary>
-    public async Task<IReadOnlyList<Image>> ImagesAsync(string region, string name) =>
+    /// <summary>Credentials of a session of <paramref name="roleArn"/> (declared with the fake's AddRole).</summary>
+    public async Task<AWSCredentials> AssumeAsync(string roleArn)
+    {
+        var assumed = await Aws.Sts(Home)
+            .AssumeRoleAsync(
+                new Amazon.SecurityToken.Model.AssumeRoleRequest
+                {
+                    RoleArn = roleArn,
+                    RoleSessionName = "spec",
+                }
+            );
+        return new SessionAWSCredentials(
+            assumed.Credentials.AccessKeyId,
+            assumed.Credentials.SecretAccessKey,
+            assumed.Credentials.SessionToken
+        );
+    }
+
+    /// <summary>
+    /// The AMIs named <paramref name="name"/> in <paramref name="region"/> of the fake's user's account, or of the
+    /// account <paramref name="credentials"/> act in.
+    /// </summary>
+    public async Task<IReadOnlyList<Image>> ImagesAsync(
+        string region,
+        string name,
+        AWSCredentials? credentials = null
+    ) =>
         (
-            await Aws.Ec2(region)
+            await Aws.Ec2(region, credentials)
                 .DescribeImagesAsync(
                     new DescribeImagesRequest
                     {
@@ -163,10 +189,13 @@ public sealed class AwsEnvironment : IAsyncLifetime, IDisposable
         ).Images
         ?? [];
 
-    /// <summary>Snapshots of the account in <paramref name="region"/> that no AMI uses.</summary>
-    public async Task<IReadOnlyList<string>> OrphanSnapshotsAsync(string region)
+    /// <summary>Snapshots of the account (or of <paramref name="credentials"/>') in <paramref name="region"/> that no AMI uses.</summary>
+    public async Task<IReadOnlyList<string>> OrphanSnapshotsAsync(
+        string region,
+        AWSCredentials? credentials = null
+    )
     {
-        var ec2 = Aws.Ec2(region);
+        var ec2 = Aws.Ec2(region, credentials);
         var snapshots =
             (
                 await ec2.DescribeSnapshotsAsync(

@@ -112,7 +112,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
                 ami.Region,
                 async () =>
                 {
-                    var ec2 = clients.Ec2(ami.Region, null);
+                    var ec2 = clients.Ec2(ami.Region, RoleOf(ami, null));
                     var image = await FindAsync(ec2, ami.Location, cancellationToken);
                     if (image is null)
                     {
@@ -184,7 +184,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
             try
             {
                 image = await FindAsync(
-                    clients.Ec2(ami.Region, null),
+                    clients.Ec2(ami.Region, RoleOf(ami, null)),
                     ami.Location,
                     cancellationToken
                 );
@@ -265,7 +265,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
     )
     {
         var region = ami.Region;
-        var ec2 = clients.Ec2(region, spec?.Option("role_arn"));
+        var ec2 = clients.Ec2(region, RoleOf(ami, spec));
         var (accounts, organizations) = Audience(spec, channel);
         await PermissionsAsync(
             ec2,
@@ -286,7 +286,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         );
         var parameter = ParameterName(image, channel);
         await clients
-            .Ssm(region, spec?.Option("role_arn"))
+            .Ssm(region, RoleOf(ami, spec))
             .PutParameterAsync(
                 new PutParameterRequest
                 {
@@ -311,7 +311,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         CancellationToken cancellationToken
     )
     {
-        var ec2 = clients.Ec2(ami.Region, spec?.Option("role_arn"));
+        var ec2 = clients.Ec2(ami.Region, RoleOf(ami, spec));
         var image = await FindAsync(ec2, ami.Location, cancellationToken);
         if (image is null)
         {
@@ -401,7 +401,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
 
     private async Task<string> DeleteRegionAsync(Artifact ami, CancellationToken cancellationToken)
     {
-        var ec2 = clients.Ec2(ami.Region, null);
+        var ec2 = clients.Ec2(ami.Region, RoleOf(ami, null));
         var deregistered = 0;
         if (await FindAsync(ec2, ami.Location, cancellationToken) is not null)
         {
@@ -538,4 +538,25 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
             return StepOutcome.Failed($"{region}: {e.Message}");
         }
     }
+
+    /// <summary>The artifact detail naming the role an AMI was made under (an identifier, not a credential).</summary>
+    internal const string RoleDetail = "role_arn";
+
+    /// <summary><paramref name="details"/> with the role the AMI was made under, when there was one.</summary>
+    internal static SortedDictionary<string, string> WithRole(
+        SortedDictionary<string, string> details,
+        string? roleArn
+    )
+    {
+        if (roleArn is not null)
+        {
+            details[RoleDetail] = roleArn;
+        }
+        return details;
+    }
+
+    // The role to act on an AMI with: the target's, else the one it was made under (so revoke, gc and the live view
+    // of a version built under a role act in the account that owns its AMIs), else the base credentials.
+    private static string? RoleOf(Artifact ami, TargetSpec? spec) =>
+        spec?.Option("role_arn") ?? ami.Details.GetValueOrDefault(RoleDetail);
 }

@@ -6,6 +6,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Providers.Aws.Connection;
+using ImageForge.Providers.Aws.Distribution;
 
 namespace ImageForge.Providers.Aws.Import;
 
@@ -165,11 +166,14 @@ internal sealed class AwsImporter(AwsClients clients, AwsWaits waits) : IImageIm
                 Kind = AwsProvider.AmiKind,
                 Location = image.ImageId,
                 SourceSha256 = request.Disk.Sha256,
-                Details = new SortedDictionary<string, string>(StringComparer.Ordinal)
-                {
-                    ["name"] = AmiName,
-                    ["snapshots"] = string.Join(',', image.SnapshotIds),
-                },
+                Details = AwsDistribution.WithRole(
+                    new SortedDictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        ["name"] = AmiName,
+                        ["snapshots"] = string.Join(',', image.SnapshotIds),
+                    },
+                    aws.RoleArn
+                ),
             };
 
         private async Task<SnapshotDone> ImportSnapshotAsync(
