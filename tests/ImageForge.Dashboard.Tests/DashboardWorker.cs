@@ -3,6 +3,7 @@ using ImageForge.Application.Access;
 using ImageForge.Cli.Tests.Promotion;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Facts;
 using ImageForge.Core.Sbom;
 using ImageForge.Core.Vulnerabilities;
 using ImageForge.Core.Worker;
@@ -233,6 +234,22 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
         }
         await Catalog.AddEvidenceAsync(version.Image, version.Version, evidence, Time.GetUtcNow());
     }
+
+    /// <summary>A version's facts with only its base's key and an empty base, as a local build records its base.</summary>
+    public static FactSnapshot BaseOnly(string version, string key) =>
+        new(
+            version,
+            new Dictionary<string, IReadOnlySet<string>>(),
+            new Dictionary<string, double>()
+        )
+        {
+            BaseKey = key,
+            Base = new FactSnapshot(
+                version,
+                new Dictionary<string, IReadOnlySet<string>>(),
+                new Dictionary<string, double>()
+            ),
+        };
 
     /// <summary>A vulnerability findings document (file name, kind, text) with one high finding of openssl per advisory.</summary>
     public static (string File, string Kind, string Text) Findings(

@@ -2,7 +2,6 @@ using ImageForge.Application;
 using ImageForge.Application.Access;
 using ImageForge.Application.Operations;
 using ImageForge.Core.Builds;
-using ImageForge.Core.Facts;
 using ImageForge.Core.Promotion;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
@@ -93,19 +92,7 @@ public sealed class OverviewSpecs(DashboardWorker worker) : IClassFixture<Dashbo
         await worker.Catalog.RecordFactsAsync(
             Image,
             "local",
-            new FactSnapshot(
-                version.Version,
-                new Dictionary<string, IReadOnlySet<string>>(),
-                new Dictionary<string, double>()
-            )
-            {
-                BaseKey = key,
-                Base = new FactSnapshot(
-                    version.Version,
-                    new Dictionary<string, IReadOnlySet<string>>(),
-                    new Dictionary<string, double>()
-                ),
-            }
+            DashboardWorker.BaseOnly(version.Version, key)
         );
     }
 }

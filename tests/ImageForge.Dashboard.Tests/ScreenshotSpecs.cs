@@ -59,7 +59,11 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         await worker.Catalog.RecordLineageAsync(
             new Lineage(Image, rebuilt.Version, null, Image, older.Version)
         );
-        await worker.Catalog.RecordFactsAsync(Image, "local", BaseOnly(rebuilt.Version, "k2"));
+        await worker.Catalog.RecordFactsAsync(
+            Image,
+            "local",
+            DashboardWorker.BaseOnly(rebuilt.Version, "k2")
+        );
         await worker.AddEvidenceAsync(
             newer,
             DashboardWorker.Findings("rescan.json", "CVE-2026-41233")
@@ -113,7 +117,7 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
             await worker.Catalog.RecordFactsAsync(
                 Image,
                 "local",
-                BaseOnly(version.Version, "k1") with
+                DashboardWorker.BaseOnly(version.Version, "k1") with
                 {
                     Metrics = new Dictionary<string, double>
                     {
@@ -145,20 +149,4 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         );
         await worker.Catalog.AttachFiringBuildAsync(Image, "local", now, skipped.Id);
     }
-
-    // A version's facts with only its base's key (an empty base).
-    private static FactSnapshot BaseOnly(string version, string key) =>
-        new(
-            version,
-            new Dictionary<string, IReadOnlySet<string>>(),
-            new Dictionary<string, double>()
-        )
-        {
-            BaseKey = key,
-            Base = new FactSnapshot(
-                version,
-                new Dictionary<string, IReadOnlySet<string>>(),
-                new Dictionary<string, double>()
-            ),
-        };
 }

@@ -14,7 +14,7 @@ public sealed record ChannelBadge(string Text, string Why);
 
 /// <summary>
 /// The overview's badges of a channel and the version it points at: revoked (the channel was moved off a revoked
-/// version, or its version is revoked); gate failed (rejected when built, or its newest
+/// version; revocation moves every channel off the version in the same transaction, so none points at one); gate failed (rejected when built, or its newest
 /// gate decision, e.g. after a re-scan, is fail); outdated parent (its base is not the one the image's newest version
 /// was built on, <see cref="VersionBase.OutdatedAgainst"/>); new findings since promotion (findings of a scan recorded
 /// after the channel moved that the scan current when it moved did not have).
@@ -69,10 +69,6 @@ public sealed class ChannelBadges
         if (version is null)
         {
             return badges;
-        }
-        if (version.Status == VersionStatus.Revoked)
-        {
-            badges.Add(new("revoked", $"{version.Version} is revoked"));
         }
         if (GateFailed(version) is { } gate)
         {
