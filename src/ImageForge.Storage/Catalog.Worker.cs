@@ -214,6 +214,12 @@ public sealed partial class Catalog
     ) => Guard(Worker.ClaimDueAsync(now, limit, worker, claimFor, cancellationToken));
 
     /// <inheritdoc />
+    public Task<int> ReleaseClaimsAsync(
+        string worker,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.ReleaseClaimsAsync(worker, cancellationToken));
+
+    /// <inheritdoc />
     /// <exception cref="WebhookClaimLostException">Another dispatcher claimed the delivery since; nothing was written.</exception>
     /// <exception cref="CatalogException">The delivery is not pending (or does not exist); nothing was written.</exception>
     public Task RecordAttemptAsync(

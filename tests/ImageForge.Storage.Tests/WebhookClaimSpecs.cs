@@ -101,6 +101,33 @@ public abstract class WebhookClaimSpecs(CatalogBackend backend) : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_stopping_dispatcher_gives_its_claims_back_and_cannot_record_under_them()
+    {
+        // Arrange: w1 holds long claims on two deliveries, w3 on a third.
+        var catalog = await _data.OpenAsync();
+        await AddAsync(catalog, 1);
+        await AddAsync(catalog, 2);
+        var held = await catalog.ClaimDueAsync(Nine, 2, "w1", Long);
+        await AddAsync(catalog, 3);
+        var other = await catalog.ClaimDueAsync(Nine, 10, "w3", Long);
+
+        // Act: w1 stops cleanly.
+        var released = await catalog.ReleaseClaimsAsync("w1");
+        var taken = await catalog.ClaimDueAsync(Nine, 10, "w2", Long);
+
+        // Assert: w2 takes w1's two at once, not w3's; w1's old claims record nothing.
+        released.ShouldBe(2);
+        held.Count.ShouldBe(2);
+        other.ShouldHaveSingleItem();
+        taken.Select(d => d.Id).Order().ShouldBe(held.Select(d => d.Id).Order());
+        taken.ShouldAllBe(d => d.Claim!.Epoch == 2);
+        await Should.ThrowAsync<WebhookClaimLostException>(() =>
+            catalog.RecordAttemptAsync(held[0].Claim!, true, 200, null, Nine.AddSeconds(1), null)
+        );
+        (await catalog.ReleaseClaimsAsync("w1")).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_claim_taken_since_cannot_record_and_the_new_claim_does()
     {
         // Arrange: w1's claim runs out mid-send and w2 claims the delivery.

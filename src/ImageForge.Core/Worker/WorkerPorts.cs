@@ -386,6 +386,13 @@ public interface IWebhookLog
     );
 
     /// <summary>
+    /// Gives back the live claims <paramref name="worker"/> holds on deliveries still pending (its dispatcher stopping
+    /// cleanly with nothing in flight), so another dispatcher may take them at once instead of when they run out; the
+    /// claims' epochs stay, so nothing can be recorded under them. Returns how many were given back.
+    /// </summary>
+    Task<int> ReleaseClaimsAsync(string worker, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Records an attempt made under <paramref name="claim"/> (<paramref name="failure"/>: what went wrong, null when
     /// delivered): delivered (<paramref name="nextAttemptAt"/> null and <paramref name="delivered"/>), retry
     /// later (not delivered, <paramref name="nextAttemptAt"/> set) or given up (neither). Refused, with nothing

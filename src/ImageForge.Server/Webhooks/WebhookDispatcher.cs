@@ -218,7 +218,20 @@ internal sealed class WebhookDispatcher : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutdown: an attempt cut short stays pending and is made again after a restart.
+            // Shutdown: an attempt cut short stays pending and is made again, by any worker at once (its claim given
+            // back below) or, if this fails, when its claim runs out.
+        }
+
+        try
+        {
+            await _log.ReleaseClaimsAsync(_claimant(), CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning(
+                "Webhook claims not given back at stop ({Error}): other workers take them when they run out",
+                e.Message
+            );
         }
     }
 

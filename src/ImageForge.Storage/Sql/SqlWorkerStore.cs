@@ -875,6 +875,32 @@ internal sealed partial class SqlWorkerStore
         ];
     }
 
+    public async Task<int> ReleaseClaimsAsync(
+        string worker,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        await using var connection = await _connect(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteTransactionAsync(
+            connection,
+            cancellationToken
+        );
+        var released = await connection.ExecuteAsync(
+            Command(
+                """
+                UPDATE webhook_deliveries SET claim_expires_at = NULL
+                WHERE claimed_by = @Worker AND state = 'pending' AND claim_expires_at IS NOT NULL
+                """,
+                new { Worker = worker },
+                transaction,
+                cancellationToken
+            )
+        );
+        await transaction.CommitAsync(cancellationToken);
+        return released;
+    }
+
     public async Task RecordAttemptAsync(
         WebhookClaim claim,
         bool delivered,
