@@ -31,7 +31,7 @@ internal sealed class BuildOverheadBenchmark : IBenchmark
         using var dir = new TempDirectory("imageforge-bench");
         var data = dir.Combine("data");
         var content = CopyContent(dir.Combine("content"));
-        var imageforge = Path.Combine(AppContext.BaseDirectory, "imageforge");
+        var imageforge = BuiltTools.Imageforge;
 
         var cold = await TimeAsync(
             content,

@@ -43,7 +43,7 @@ internal sealed class CatalogScaleBenchmark : IBenchmark
         // The tool as users install it (RID-specific, ReadyToRun: see the CLI project) and the JIT-compiled build
         // output beside this benchmark, to show what precompilation buys.
         var installed = await PublishToolAsync(dir.Combine("tool"));
-        var jit = Path.Combine(AppContext.BaseDirectory, "imageforge");
+        var jit = BuiltTools.Imageforge;
         string[] listArgs = ["images", "list", "--data-dir", data];
         string[] showArgs = ["images", "show", "bench", "--data-dir", data];
         string[] showJsonArgs = ["images", "show", "bench", "--output", "json", "--data-dir", data];

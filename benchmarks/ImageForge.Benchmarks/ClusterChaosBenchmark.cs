@@ -37,14 +37,7 @@ internal sealed class ClusterChaosBenchmark : IBenchmark
             postgres.ConnectionString(postgres.CreateDatabase()),
             dir.Path,
             RepoPaths.Root,
-            // The executables as built (the benchmark's own copy of imageforge lacks the worker's dependencies).
-            (
-                Path.Combine(RepoPaths.Root, "src/ImageForge.Cli/bin/Release/net10.0/imageforge"),
-                Path.Combine(
-                    RepoPaths.Root,
-                    "tests/ImageForge.FakeTools/bin/Release/net10.0/fakepacker"
-                )
-            ),
+            (BuiltTools.Imageforge, BuiltTools.FakePacker),
             Console.WriteLine
         );
 

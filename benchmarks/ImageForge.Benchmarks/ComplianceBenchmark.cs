@@ -23,7 +23,7 @@ internal sealed class ComplianceBenchmark : IBenchmark
     {
         using var dir = new TempDirectory("imageforge-bench-compliance");
         var data = dir.Combine("data");
-        var imageforge = Path.Combine(AppContext.BaseDirectory, "imageforge");
+        var imageforge = BuiltTools.Imageforge;
         // One real build fills the base cache (and is a full pipeline run with both scans).
         await RunAsync(
             imageforge,

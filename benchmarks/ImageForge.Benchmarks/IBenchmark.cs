@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using ImageForge.TestUtils;
 
 namespace ImageForge.Benchmarks;
 
@@ -13,6 +14,20 @@ internal interface IBenchmark
     string Description { get; }
 
     Task<string> RunAsync();
+}
+
+/// <summary>
+/// The executables the benchmarks run, as built (the project reference builds them). Not the copy of imageforge in
+/// this benchmark's own output: that copy resolves its dependencies through this project's deps file, which takes
+/// the ASP.NET framework's assemblies from the framework and so leaves them out for imageforge.
+/// </summary>
+internal static class BuiltTools
+{
+    public static string Imageforge { get; } =
+        Path.Combine(RepoPaths.Root, "src/ImageForge.Cli/bin/Release/net10.0/imageforge");
+
+    public static string FakePacker { get; } =
+        Path.Combine(RepoPaths.Root, "tests/ImageForge.FakeTools/bin/Release/net10.0/fakepacker");
 }
 
 /// <summary>Builds the Markdown report every benchmark writes: what ran where, a table, and the verdicts.</summary>
