@@ -81,7 +81,13 @@ public static class StaleBuilds
     )
     {
         await CleanUpAsync(data, build, cancellationToken);
-        await catalog.EndBuildAsync(build.Id, status, message, time.GetUtcNow(), cancellationToken);
+        await catalog.EndBuildAsync(
+            build.Id,
+            status,
+            message,
+            time.GetUtcNow(),
+            cancellationToken: cancellationToken
+        );
     }
 
     /// <summary>

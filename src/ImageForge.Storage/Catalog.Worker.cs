@@ -1,3 +1,4 @@
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using ImageForge.Storage.Sql;
@@ -54,8 +55,9 @@ public sealed partial class Catalog
     public Task<IReadOnlyList<ReapedLease>> ReapExpiredLeasesAsync(
         int maxAttempts,
         DateTimeOffset at,
+        Func<BuildRecord, AuditEntry>? ended = null,
         CancellationToken cancellationToken = default
-    ) => Guard(Worker.ReapExpiredLeasesAsync(maxAttempts, at, cancellationToken));
+    ) => Guard(Worker.ReapExpiredLeasesAsync(maxAttempts, at, ended, cancellationToken));
 
     /// <inheritdoc />
     public Task<WorkerInfo> RegisterWorkerAsync(

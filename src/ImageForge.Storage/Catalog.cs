@@ -1,5 +1,6 @@
 using System.Data.Common;
 using ImageForge.Core.Artifacts;
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Facts;
 using ImageForge.Storage.Sql;
@@ -292,10 +293,19 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         IReadOnlyList<EvidenceDocument> evidence,
         VersionStatus status,
         DateTimeOffset at,
+        Func<string, IReadOnlyList<AuditEntry>>? audit = null,
         CancellationToken cancellationToken = default
     ) =>
         Guard(
-            _catalog.CompleteBuildAsync(buildId, artifacts, evidence, status, at, cancellationToken)
+            _catalog.CompleteBuildAsync(
+                buildId,
+                artifacts,
+                evidence,
+                status,
+                at,
+                audit,
+                cancellationToken
+            )
         );
 
     /// <inheritdoc />
@@ -313,8 +323,9 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
         BuildStatus status,
         string message,
         DateTimeOffset at,
+        AuditEntry? audit = null,
         CancellationToken cancellationToken = default
-    ) => Guard(_catalog.EndBuildAsync(buildId, status, message, at, cancellationToken));
+    ) => Guard(_catalog.EndBuildAsync(buildId, status, message, at, audit, cancellationToken));
 
     /// <inheritdoc />
     public Task MarkResumableAsync(string buildId, CancellationToken cancellationToken = default) =>

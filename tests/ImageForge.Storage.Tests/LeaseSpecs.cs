@@ -1,3 +1,4 @@
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 using Shouldly;
@@ -25,6 +26,18 @@ public abstract class LeaseSpecs(CatalogBackend backend) : IDisposable
     }
 
     private static Claimant Worker(string name, TimeSpan lease) => new(name, 4242, lease);
+
+    // A build's end event, as the build pipeline gives it to the write that ends the build.
+    private static AuditEntry Ended(string action, string? version = null) =>
+        new()
+        {
+            Action = action,
+            Actor = "spec",
+            Role = "builder",
+            Time = Nine,
+            Image = "web",
+            Version = version,
+        };
 
     private static async Task<BuildRecord> QueueAndClaimAsync(
         Catalog catalog,
@@ -120,8 +133,23 @@ public abstract class LeaseSpecs(CatalogBackend backend) : IDisposable
             () => stale.SetToolProcessGroupAsync(claimed.Id, 999_999),
             () => stale.ReserveVersionAsync(claimed.Id, Nine),
             () => stale.MarkResumableAsync(claimed.Id),
-            () => stale.CompleteBuildAsync(claimed.Id, [], [], VersionStatus.Built, Nine),
-            () => stale.EndBuildAsync(claimed.Id, BuildStatus.Failed, "stale", Nine),
+            () =>
+                stale.CompleteBuildAsync(
+                    claimed.Id,
+                    [],
+                    [],
+                    VersionStatus.Built,
+                    Nine,
+                    v => [Ended("stale-complete", v)]
+                ),
+            () =>
+                stale.EndBuildAsync(
+                    claimed.Id,
+                    BuildStatus.Failed,
+                    "stale",
+                    Nine,
+                    Ended("stale-end")
+                ),
         };
         foreach (var write in writes)
         {
@@ -136,13 +164,24 @@ public abstract class LeaseSpecs(CatalogBackend backend) : IDisposable
         (await catalog.GetBuildAsync(claimed.Id)).ShouldBe(again);
         (await catalog.ReadLogAsync(claimed.Id)).Select(l => l.Text).ShouldNotContain("after");
         (await catalog.ListVersionsAsync("web")).ShouldBeEmpty();
+        (await catalog.ReadAuditAsync()).ShouldBeEmpty("a refused end appends no event");
 
-        // The new owner's writes go through.
+        // The new owner's writes go through, and its end event is appended with the version it recorded.
         await using var owner = catalog.WithLease(again.Lease);
         await owner.AppendLogAsync(again.Id, [(Nine, "stdout", "new owner")]);
         (
-            await owner.CompleteBuildAsync(again.Id, [], [], VersionStatus.Built, Nine)
+            await owner.CompleteBuildAsync(
+                again.Id,
+                [],
+                [],
+                VersionStatus.Built,
+                Nine,
+                v => [Ended("build", v), Ended("sign", v)]
+            )
         ).Version.ShouldBe("2025.03.04.1");
+        (await catalog.ReadAuditAsync())
+            .Select(e => (e.Entry.Action, e.Entry.Version))
+            .ShouldBe([("build", "2025.03.04.1"), ("sign", "2025.03.04.1")]);
     }
 
     [Fact]
@@ -158,9 +197,20 @@ public abstract class LeaseSpecs(CatalogBackend backend) : IDisposable
         );
         var claimed = await QueueAndClaimAsync(catalog, "w1", Short);
 
-        var reaped = (await ReapAfterExpiryAsync(catalog, maxAttempts: 1)).ShouldHaveSingleItem();
+        await Task.Delay(Short * 2);
+        var reaped = (
+            await catalog.ReapExpiredLeasesAsync(
+                1,
+                Nine.AddMinutes(1),
+                b => Ended($"build {b.Status}: {b.Message}")
+            )
+        ).ShouldHaveSingleItem();
 
         reaped.Became.ShouldBe(BuildStatus.Failed);
+        // The takeover's end event is written with it (a reaper killed after its commit leaves no end unaudited).
+        (await catalog.ReadAuditAsync())
+            .ShouldHaveSingleItem()
+            .Entry.Action.ShouldStartWith("build Failed: its lease expired 1 time(s)");
         var failed = (await catalog.GetBuildAsync(claimed.Id))!;
         failed.Status.ShouldBe(BuildStatus.Failed);
         failed.EndedAt.ShouldBe(Nine.AddMinutes(1));

@@ -35,84 +35,116 @@ public sealed class BuildAudit(
         );
 
     /// <summary>
-    /// Records the end of a build that no worker ran to its end: taken over from a silent worker and ended as failed
-    /// (its last attempt), cancelled or interrupted (docs/cluster.md). The same <c>build</c> event as any end.
+    /// The event of a build that ended without a version (failed, cancelled, interrupted; also one no worker ran to
+    /// its end, taken over from a silent worker: docs/cluster.md), written by the catalog in the transaction that ends
+    /// the build (<see cref="ICatalog.EndBuildAsync"/>, the reaper's takeover), so that a crash can never leave an
+    /// ended build without its event.
     /// </summary>
-    public Task TakenOverAsync(BuildRecord build, CancellationToken cancellationToken = default) =>
-        log.AppendAsync(EndEntry(build, null), cancellationToken);
+    public AuditEntry Ended(BuildRecord build, BuildStatus status, string message)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        return EndEntry(build with { Status = status, Message = message }, null);
+    }
 
-    public async Task EndedAsync(
+    /// <summary>
+    /// The events of a build that recorded its version (<paramref name="version"/> once the catalog knows its number):
+    /// the end, the signature, the gate decision and each waiver applied, written by the catalog in the transaction
+    /// that records the version (<see cref="ICatalog.CompleteBuildAsync"/>).
+    /// </summary>
+    public IReadOnlyList<AuditEntry> Completed(
         BuildRecord build,
-        PreparedBuild prepared,
-        ImageVersion? version,
-        CancellationToken cancellationToken = default
+        string version,
+        VersionStatus status,
+        IReadOnlyList<Artifact> artifacts,
+        IReadOnlyList<EvidenceDocument> evidence
     )
     {
-        await log.AppendAsync(EndEntry(build, version), cancellationToken);
-        if (version is null)
+        ArgumentNullException.ThrowIfNull(build);
+        var recorded = new ImageVersion
         {
-            return;
-        }
-
-        if (lineage is not null)
+            Image = build.Image,
+            Version = version,
+            BuildId = build.Id,
+            CreatedAt = time.GetUtcNow(),
+            Status = status,
+            Fingerprint = build.Fingerprint,
+            Artifacts = artifacts,
+            Evidence = evidence,
+        };
+        var entries = new List<AuditEntry>
         {
-            var target = prepared.Target;
-            var baseImage = providers
-                .Get(target.Provider)
-                .BaseImage(prepared.Definition, target)
-                .Lineage;
-            await lineage.RecordLineageAsync(
-                new Lineage(version.Image, version.Version, baseImage, null, null),
-                cancellationToken
-            );
-        }
-
-        if (version.Evidence.LastOrDefault(e => e.Kind == "provenance-dsse") is { } envelope)
+            EndEntry(build with { Status = BuildStatus.Succeeded }, recorded),
+        };
+        if (evidence.LastOrDefault(e => e.Kind == "provenance-dsse") is { } envelope)
         {
-            await log.AppendAsync(
+            entries.Add(
                 Entry(
                     build,
                     "sign",
-                    version,
+                    recorded,
                     AuditChain.Details(("envelope_sha256", envelope.Sha256))
-                ),
-                cancellationToken
+                )
             );
         }
 
-        if (CurrentGate(version) is { } gate)
+        if (CurrentGate(recorded) is { } gate)
         {
-            await log.AppendAsync(
+            entries.Add(
                 Entry(
                     build,
                     "gate",
-                    version,
+                    recorded,
                     AuditChain.Details(
                         ("decision", GateDecision.Name(gate.Decision.Decision)),
                         ("evidence_sha256", gate.Evidence.Sha256)
                     )
-                ),
-                cancellationToken
+                )
             );
         }
 
-        foreach (var waiver in AppliedWaivers(version))
+        foreach (var waiver in AppliedWaivers(recorded))
         {
-            await log.AppendAsync(
+            entries.Add(
                 Entry(
                     build,
                     "waiver",
-                    version,
+                    recorded,
                     AuditChain.Details(
                         ("rule", waiver.Rule),
                         ("reason", waiver.Reason),
                         ("owner", waiver.Owner),
                         ("expires", waiver.Expires.ToString("yyyy-MM-dd", null))
                     )
-                ),
-                cancellationToken
+                )
             );
         }
+
+        return entries;
+    }
+
+    /// <summary>The recorded version's ancestry: the base it was built on, as the target's provider names it.</summary>
+    public async Task LineageAsync(
+        PreparedBuild prepared,
+        ImageVersion version,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(version);
+        if (lineage is null)
+        {
+            return;
+        }
+
+        var target = prepared.Target;
+        var baseImage = providers
+            .Get(target.Provider)
+            .BaseImage(prepared.Definition, target)
+            .Lineage;
+        await lineage.RecordLineageAsync(
+            new Lineage(version.Image, version.Version, baseImage, null, null),
+            cancellationToken
+        );
     }
 
     private AuditEntry EndEntry(BuildRecord build, ImageVersion? version) =>

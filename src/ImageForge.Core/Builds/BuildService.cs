@@ -509,17 +509,29 @@ public sealed class BuildService
                 result.Evidence,
                 versionStatus,
                 _time.GetUtcNow(),
+                _audit is null
+                    ? null
+                    : number =>
+                        _audit.Completed(
+                            build,
+                            number,
+                            versionStatus,
+                            result.Artifacts,
+                            result.Evidence
+                        ),
                 CancellationToken.None
             );
-            return await AuditedAsync(
-                prepared,
-                Ended(
-                    span,
-                    tags,
-                    new BuildOutcome(
-                        (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
-                        version
-                    )
+            if (_audit is not null)
+            {
+                await _audit.LineageAsync(prepared, version, CancellationToken.None);
+            }
+
+            return Ended(
+                span,
+                tags,
+                new BuildOutcome(
+                    (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                    version
                 )
             );
         }
@@ -536,17 +548,15 @@ public sealed class BuildService
             status,
             message,
             _time.GetUtcNow(),
+            _audit?.Ended(build, status, message),
             CancellationToken.None
         );
-        return await AuditedAsync(
-            prepared,
-            Ended(
-                span,
-                tags,
-                new BuildOutcome(
-                    (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
-                    null
-                )
+        return Ended(
+            span,
+            tags,
+            new BuildOutcome(
+                (await _catalog.GetBuildAsync(build.Id, CancellationToken.None))!,
+                null
             )
         );
     }
@@ -613,21 +623,6 @@ public sealed class BuildService
         {
             TraceParent = ImageForgeTelemetry.TraceParentOf(span),
         };
-    }
-
-    private async Task<BuildOutcome> AuditedAsync(PreparedBuild prepared, BuildOutcome outcome)
-    {
-        if (_audit is not null)
-        {
-            await _audit.EndedAsync(
-                outcome.Build,
-                prepared,
-                outcome.Version,
-                CancellationToken.None
-            );
-        }
-
-        return outcome;
     }
 
     // Evidence names its version, so the number is reserved first (and given back if the build then fails).

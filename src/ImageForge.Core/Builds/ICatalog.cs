@@ -44,6 +44,7 @@ public interface ICatalog : ICatalogReader
     /// artifacts and evidence and the given <paramref name="status"/>, and marks the build Succeeded.
     /// <paramref name="status"/> is <see cref="VersionStatus.Built"/>, or <see cref="VersionStatus.Rejected"/> when the
     /// gate decision failed (the version keeps its evidence and is never promotable); anything else is refused.
+    /// <paramref name="audit"/>, given the version's number, gives the audit events appended in the same transaction.
     /// </summary>
     Task<ImageVersion> CompleteBuildAsync(
         string buildId,
@@ -51,6 +52,7 @@ public interface ICatalog : ICatalogReader
         IReadOnlyList<EvidenceDocument> evidence,
         VersionStatus status,
         DateTimeOffset at,
+        Func<string, IReadOnlyList<Audit.AuditEntry>>? audit = null,
         CancellationToken cancellationToken = default
     );
 
@@ -65,13 +67,14 @@ public interface ICatalog : ICatalogReader
 
     /// <summary>
     /// Ends a build as Failed, Cancelled or Interrupted with a message; no version is recorded (a reserved one is
-    /// released).
+    /// released). <paramref name="audit"/> is appended in the same transaction.
     /// </summary>
     Task EndBuildAsync(
         string buildId,
         BuildStatus status,
         string message,
         DateTimeOffset at,
+        Audit.AuditEntry? audit = null,
         CancellationToken cancellationToken = default
     );
 

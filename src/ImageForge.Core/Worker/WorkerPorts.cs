@@ -68,11 +68,13 @@ public interface IBuildQueueStore
     /// time: raises its epoch (so its old worker can record nothing more) and queues it again when it has been claimed
     /// fewer than <paramref name="maxAttempts"/> times, else ends it as Failed saying why; a build someone asked to
     /// cancel ends as Cancelled, and one whose imports began ends as Interrupted, kept for <c>build --resume</c>.
-    /// Returns each build as it was before, with what became of it.
+    /// Returns each build as it was before, with what became of it. <paramref name="ended"/> gives the audit event of
+    /// each build it ends (given the build as it ended), appended in the same transaction.
     /// </summary>
     Task<IReadOnlyList<ReapedLease>> ReapExpiredLeasesAsync(
         int maxAttempts,
         DateTimeOffset at,
+        Func<BuildRecord, Audit.AuditEntry>? ended = null,
         CancellationToken cancellationToken = default
     );
 

@@ -270,9 +270,11 @@ public sealed partial class QueueRunner(
 
     private async Task ReapExpiredAsync()
     {
+        var audit = new BuildAudit(catalog, catalog, time, pipeline.Providers);
         var reaped = await catalog.ReapExpiredLeasesAsync(
             config.MaxAttempts,
             time.GetUtcNow(),
+            b => audit.Ended(b, b.Status, b.Message ?? ""),
             CancellationToken.None
         );
         foreach (var lease in reaped)
@@ -299,12 +301,8 @@ public sealed partial class QueueRunner(
 
             if (lease.Became != BuildStatus.Queued)
             {
-                // No worker ran it to its end: its end is audited and published here, once (the reaper took it).
+                // No worker ran it to its end: the reaper audited its end as it took it over; it is published here.
                 var ended = (await catalog.GetBuildAsync(lease.Build.Id, CancellationToken.None))!;
-                await new BuildAudit(catalog, catalog, time, pipeline.Providers).TakenOverAsync(
-                    ended,
-                    CancellationToken.None
-                );
                 await PublishAsync(ended, null);
             }
         }
@@ -348,6 +346,11 @@ public sealed partial class QueueRunner(
                     BuildStatus.Failed,
                     e.Message,
                     time.GetUtcNow(),
+                    new BuildAudit(catalog, catalog, time, pipeline.Providers).Ended(
+                        claimed,
+                        BuildStatus.Failed,
+                        e.Message
+                    ),
                     CancellationToken.None
                 );
                 await PublishAsync(

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using ImageForge.Core.Artifacts;
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Facts;
@@ -285,6 +286,7 @@ internal sealed class SqlCatalog : ICatalog
         IReadOnlyList<EvidenceDocument> evidence,
         VersionStatus status,
         DateTimeOffset at,
+        Func<string, IReadOnlyList<AuditEntry>>? audit = null,
         CancellationToken cancellationToken = default
     )
     {
@@ -417,6 +419,11 @@ internal sealed class SqlCatalog : ICatalog
                 cancellationToken
             )
         );
+        foreach (var entry in audit?.Invoke(version) ?? [])
+        {
+            await SqlAudit.AppendAsync(connection, transaction, entry, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
 
         return new ImageVersion
@@ -592,6 +599,7 @@ internal sealed class SqlCatalog : ICatalog
         BuildStatus status,
         string message,
         DateTimeOffset at,
+        AuditEntry? audit = null,
         CancellationToken cancellationToken = default
     )
     {
@@ -636,6 +644,11 @@ internal sealed class SqlCatalog : ICatalog
         if (changed == 0)
         {
             throw await NotRunningAsync(connection, transaction, id, attempt, cancellationToken);
+        }
+
+        if (audit is not null)
+        {
+            await SqlAudit.AppendAsync(connection, transaction, audit, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Worker;
 
@@ -78,6 +79,7 @@ internal sealed partial class SqlWorkerStore
     public async Task<IReadOnlyList<ReapedLease>> ReapExpiredLeasesAsync(
         int maxAttempts,
         DateTimeOffset at,
+        Func<BuildRecord, AuditEntry>? ended = null,
         CancellationToken cancellationToken = default
     )
     {
@@ -143,6 +145,16 @@ internal sealed partial class SqlWorkerStore
                 at,
                 cancellationToken
             );
+            if (became != BuildStatus.Queued && ended is not null)
+            {
+                await SqlAudit.AppendAsync(
+                    connection,
+                    transaction,
+                    ended(build with { Status = became, Message = message }),
+                    cancellationToken
+                );
+            }
+
             reaped.Add(new ReapedLease(build, became, message));
         }
 
