@@ -48,13 +48,30 @@ internal static class Report
         }
     }
 
-    /// <summary>A version's artifacts, then its evidence: kind, size, sha256, and the path on the next line.</summary>
+    /// <summary>
+    /// A version's files (kind, size, sha256, and the path on the next line), its cloud images one line each (cloud,
+    /// region, kind, id, the disk it was imported from, what else identifies it), then its evidence.
+    /// </summary>
     public static async Task VersionFilesAsync(TextWriter writer, ImageVersion version)
     {
         await writer.WriteLineAsync("  artifacts:");
-        foreach (var a in version.Artifacts)
+        foreach (var a in version.Artifacts.Where(a => a.Sha256 is not null))
         {
             await FileLineAsync(writer, a.Kind, a.SizeBytes, a.Sha256, a.Location);
+        }
+
+        var images = version.Artifacts.Where(a => a.Sha256 is null).ToList();
+        if (images.Count > 0)
+        {
+            await writer.WriteLineAsync("  images:");
+            foreach (var a in images.OrderBy(a => a.Target, StringComparer.Ordinal))
+            {
+                var from = a.SourceSha256 is { } disk ? $"  from disk sha256:{disk}" : "";
+                var details = string.Concat(a.Details.Select(d => $"  {d.Key}={d.Value}"));
+                await writer.WriteLineAsync(
+                    $"    {a.Target, -6} {a.Region, -16} {a.Kind, -22} {a.Location}{from}{details}"
+                );
+            }
         }
 
         if (version.Evidence.Count > 0)

@@ -118,7 +118,7 @@ internal static class RevokeCommand
         foreach (var f in r.Follows)
         {
             await ctx.Out.WriteLineAsync(
-                $"  {(f.Succeeded ? "followed" : "FAILED"), -10} {f.Target}: {f.Channel} now serves {f.Serving}: {f.Detail}"
+                $"  {(f.Succeeded ? "followed" : "FAILED"), -10} {f.Target}: {f.Channel} now serves {f.Serving ?? "nothing (left empty)"}: {f.Detail}"
             );
         }
 

@@ -167,7 +167,7 @@ internal static class ActionPages
                     .Concat(view.Flagged.Select(d => $"flagged {d.Image}@{d.Version}"))
                     .Concat(
                         view.Follows.Select(f =>
-                            $"{f.Target}: {(f.Succeeded ? "followed" : "FAILED")} {f.Channel} now serves {f.Serving}: {f.Detail}"
+                            $"{f.Target}: {(f.Succeeded ? "followed" : "FAILED")} {f.Channel} now serves {f.Serving ?? "nothing (left empty)"}: {f.Detail}"
                         )
                     )
                     .Concat(

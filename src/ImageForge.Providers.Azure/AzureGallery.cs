@@ -127,20 +127,20 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
     /// to the one it serves again and, for a <c>latest</c> channel, the served version is included in latest and the
     /// left one excluded (unless another latest channel it still carries wants it). The served version is made right
     /// first, so a rerun after any failure converges; each version is read first and patched only where it differs.
+    /// A channel a revocation left empty only leaves: the tag comes off and the revoked version is excluded.
     /// </summary>
     public async Task<StepOutcome> RollBackAsync(
         string channel,
         ImageVersion? leaving,
-        ImageVersion serving,
+        ImageVersion? serving,
         IReadOnlyList<TargetSpec> targets,
         CancellationToken cancellationToken = default
     )
     {
-        ArgumentNullException.ThrowIfNull(serving);
         ArgumentNullException.ThrowIfNull(targets);
         var spec = targets.FirstOrDefault(t => t.Provider == Target);
         var outcomes = new List<string>();
-        foreach (var artifact in Versions(serving))
+        foreach (var artifact in serving is null ? [] : Versions(serving))
         {
             var outcome = await FollowAsync(
                 artifact,
@@ -149,7 +149,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
                 {
                     var patch = Patch(
                         data.Tags,
-                        t => t[ChannelTagPrefix + channel] = serving.Version
+                        t => t[ChannelTagPrefix + channel] = serving!.Version
                     );
                     if (Latest(artifact, channel, spec))
                     {
@@ -158,7 +158,7 @@ internal sealed class AzureGallery(AzureClients clients, TimeProvider time) : ID
 
                     return
                         data.Tags.TryGetValue(ChannelTagPrefix + channel, out var tagged)
-                        && tagged == serving.Version
+                        && tagged == serving!.Version
                         && (
                             patch.PublishingProfile is null
                             || data.PublishingProfile?.IsExcludedFromLatest == false

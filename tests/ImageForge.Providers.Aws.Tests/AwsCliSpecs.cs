@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Amazon.EC2;
+using Amazon.EC2.Model;
 using Amazon.SimpleSystemsManagement.Model;
 using ImageForge.Core.Providers;
 using ImageForge.TestSupport;
@@ -96,6 +98,7 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         first.ExitCode.ShouldBe(0, first.ToString());
         var version = Version(first);
         var verify = await RunAsync(providers, content, "verify", $"imported@{version}");
+        var show = await RunAsync(providers, content, "images", "show", $"imported@{version}");
         var promote = await RunAsync(
             providers,
             content,
@@ -192,6 +195,15 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         parameters[0].ShouldBe(homeAmi.ImageId);
         parameters[1].ShouldStartWith("ami-");
         parameters[1].ShouldNotBe(homeAmi.ImageId);
+        // images show lists the AMI of each region, with the disk it came from and its snapshot.
+        show.ExitCode.ShouldBe(0, show.ToString());
+        var amiLines = show.Out.Split('\n').Where(l => l.TrimStart().StartsWith("aws ")).ToList();
+        amiLines.Count.ShouldBe(2, show.Out);
+        amiLines[0].ShouldContain($"{AwsEnvironment.Home} ");
+        amiLines[0].ShouldContain(homeAmi.ImageId);
+        amiLines[1].ShouldContain($"{AwsEnvironment.Other} ");
+        amiLines[1].ShouldContain(parameters[1]);
+        amiLines.ShouldAllBe(l => l.Contains("from disk sha256:") && l.Contains("snapshots=snap-"));
         foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
         {
             (await env.ImagesAsync(region, $"imported-{version}")).ShouldBeEmpty(
@@ -286,6 +298,89 @@ public sealed class AwsCliSpecs(AwsEnvironment env) : IClassFixture<AwsEnvironme
         follows.ShouldBe([.. Enumerable.Repeat((versions[1], "dev"), 4)]);
         revoke.Out.ShouldContain($"followed   aws: dev now serves {versions[0]}");
         again.Out.ShouldContain($"followed   aws: dev now serves {versions[0]}");
+
+        // Revoking v1 as well leaves dev empty: its parameter goes in each region (Terraform's lookup then fails
+        // instead of launching a revoked AMI), and dev's sharing of v1 is withdrawn.
+        var last = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"{Image}@{versions[0]}",
+            "--reason",
+            "spec: bad kernel too"
+        );
+        last.ExitCode.ShouldBe(0, last.ToString());
+        last.Out.ShouldContain("followed   aws: dev now serves nothing (left empty)");
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            await Should.ThrowAsync<ParameterNotFoundException>(() =>
+                env
+                    .Aws.Ssm(region)
+                    .GetParameterAsync(
+                        new GetParameterRequest { Name = $"/imageforge/{Image}/dev" }
+                    )
+            );
+            var v1 = (
+                await env.ImagesAsync(region, $"{Image}-{versions[0]}")
+            ).ShouldHaveSingleItem();
+            (await LaunchUsersAsync(region, v1.ImageId)).ShouldBeEmpty(region);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_baseline_that_disables_on_revocation_leaves_every_regional_copy_deprecated_and_disabled()
+    {
+        const string Image = "disabled";
+        var content = WriteContent(Image);
+        File.AppendAllText(
+            Path.Combine(content, "baselines", "open.yaml"),
+            "\nrevocation:\n  disable: true\n"
+        );
+        var providers = new ProviderRegistry([new DiskMaker(), AwsEnvironment.Module()]);
+        var built = await RunAsync(providers, content, "build", Image, "--output", "json");
+        built.ExitCode.ShouldBe(0, built.ToString());
+        var version = Version(built);
+
+        var revoke = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"{Image}@{version}",
+            "--reason",
+            "spec: must not launch"
+        );
+        var again = await RunAsync(
+            providers,
+            content,
+            "revoke",
+            $"{Image}@{version}",
+            "--reason",
+            "spec: must not launch"
+        );
+
+        revoke.ExitCode.ShouldBe(0, revoke.ToString());
+        again.ExitCode.ShouldBe(0, again.ToString());
+        again.Out.ShouldContain("disabled already");
+        foreach (var region in new[] { AwsEnvironment.Home, AwsEnvironment.Other })
+        {
+            (await env.ImagesAsync(region, $"{Image}-{version}")).ShouldBeEmpty(
+                "a disabled AMI is not listed without IncludeDisabled"
+            );
+            var ami = (
+                await env
+                    .Aws.Ec2(region)
+                    .DescribeImagesAsync(
+                        new DescribeImagesRequest
+                        {
+                            Owners = ["self"],
+                            IncludeDisabled = true,
+                            Filters = [new Amazon.EC2.Model.Filter("name", [$"{Image}-{version}"])],
+                        }
+                    )
+            ).Images.ShouldHaveSingleItem();
+            ami.State.ShouldBe(ImageState.Disabled, region);
+            ami.DeprecationTime.ShouldNotBeNull(region);
+        }
     }
 
     [Fact(Timeout = 60_000)]

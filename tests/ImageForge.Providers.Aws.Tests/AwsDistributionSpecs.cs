@@ -1,9 +1,12 @@
+using System.Security.Cryptography;
+using System.Text;
 using Amazon.EC2.Model;
 using Amazon.SimpleSystemsManagement.Model;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
+using ImageForge.Core.Provenance;
 using Shouldly;
 using Xunit;
 
@@ -66,6 +69,15 @@ public sealed class AwsDistributionSpecs(AwsEnvironment env) : IClassFixture<Aws
             );
             volume.CreateVolumePermissions.ShouldHaveSingleItem().UserId.ShouldBe(ProdAccount);
             (await ParameterAsync(ami.Region, "promoted", "prod")).ShouldBe(ami.Location);
+            var tags = (
+                await ec2.DescribeImagesAsync(
+                    new DescribeImagesRequest { ImageIds = [ami.Location] }
+                )
+            )
+                .Images.ShouldHaveSingleItem()
+                .Tags.ToDictionary(t => t.Key, t => t.Value);
+            tags["imageforge:channel:prod"].ShouldBe("published");
+            tags["imageforge:provenance-sha256"].ShouldBe(StatementSha256(version.Version));
         }
 
         env.Fake.FailedImageParameterValidations.ShouldBeEmpty();
@@ -324,10 +336,25 @@ public sealed class AwsDistributionSpecs(AwsEnvironment env) : IClassFixture<Aws
                 Status = VersionStatus.Built,
                 Fingerprint = "fingerprint-" + version,
                 Artifacts = [env.Disk, .. artifacts],
+                Evidence =
+                [
+                    new EvidenceDocument
+                    {
+                        Kind = ProvenanceSubjects.StatementKind,
+                        Location = "provenance.json",
+                        Sha256 = StatementSha256(version),
+                        MediaType = "application/vnd.in-toto+json",
+                    },
+                ],
             },
             spec
         );
     }
+
+    private static string StatementSha256(string version) =>
+        Convert.ToHexStringLower(
+            SHA256.HashData(Encoding.UTF8.GetBytes("statement of " + version))
+        );
 
     private static IEnumerable<Artifact> Amis(ImageVersion version) =>
         version.Artifacts.Where(a => a.Kind == "ami");

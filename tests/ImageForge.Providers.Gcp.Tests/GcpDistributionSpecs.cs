@@ -81,6 +81,27 @@ public sealed class GcpDistributionSpecs(GcpKit kit) : IClassFixture<GcpKit>
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Disabling_a_revoked_image_marks_it_DELETED_keeping_its_replacement_and_a_repeat_does_nothing()
+    {
+        var a = await _services.ImportAsync("disabled", "2026.12.02.1");
+        var b = await _services.ImportAsync("disabled", "2026.12.02.2");
+        await _services.Distribution.PublishAsync(a, "staging", Step(a));
+        await _services.Distribution.PublishAsync(b, "staging", Step(b));
+        await _services.Distribution.DeprecateAsync(b, "CVE-2026-0002");
+
+        var outcome = await _services.Distribution.DisableAsync(b, "CVE-2026-0002");
+        var again = await _services.Distribution.DisableAsync(b, "CVE-2026-0002");
+
+        outcome.Succeeded.ShouldBeTrue(outcome.Detail);
+        again.Detail.ShouldContain("DELETED already");
+        var disabled = kit.Fake.Compute.Image(GcpKit.Project, "disabled-20261202-2")!;
+        ((string?)disabled["deprecated"]!["state"]).ShouldBe("DELETED");
+        ((string?)disabled["deprecated"]!["deleted"]).ShouldNotBeNull();
+        ((string?)disabled["deprecated"]!["replacement"]).ShouldBe(a.Artifacts[0].Location);
+        kit.Gcp.AssertNoModelProblems();
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Gc_deletes_the_image_and_any_upload_object_left_and_a_repeat_finds_nothing_to_do()
     {
         var a = await _services.ImportAsync("collected", "2026.12.02.1");

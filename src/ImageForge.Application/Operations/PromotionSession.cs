@@ -50,7 +50,13 @@ public sealed class PromotionSession : IAsyncDisposable
                 async (version, token) =>
                     (await VersionVerifier.VerifyAsync(version, null, trust, token)).Problems,
                 time,
-                image => pipeline.LoadDefinitions().FindImage(image)?.Targets ?? []
+                image => pipeline.LoadDefinitions().FindImage(image)?.Targets ?? [],
+                image =>
+                    pipeline.LoadDefinitions() is var set
+                    && set.FindImage(image) is { } definition
+                    && set.FindBaseline(definition.Baseline) is { } baseline
+                        ? baseline.Revocation
+                        : Core.Definitions.RevocationPolicy.Deprecate
             );
             foreach (
                 var applied in await services.Revocations.ApplyDueRevocationsAsync(

@@ -241,11 +241,14 @@ public sealed record RevocationView(
         Deprecations.Any(d => !d.Succeeded) || Follows.Any(f => !f.Succeeded);
 }
 
-/// <summary>A provider following a channel a revocation moved back: the channel now serves <paramref name="Serving"/>.</summary>
+/// <summary>
+/// A provider following a channel a revocation moved back: the channel now serves <paramref name="Serving"/> (null:
+/// the revocation left it empty).
+/// </summary>
 public sealed record ChannelFollowView(
     string Target,
     string Channel,
-    string Serving,
+    string? Serving,
     bool Succeeded,
     string Detail
 );

@@ -45,6 +45,9 @@ public sealed record Baseline
     /// <summary>When the worker rebuilds an image on its own (the <c>rebuild:</c> section); never when absent.</summary>
     public RebuildPolicy Rebuild { get; init; } = RebuildPolicy.None;
 
+    /// <summary>How far a revocation goes in the clouds (the <c>revocation:</c> section); deprecate only when absent.</summary>
+    public RevocationPolicy Revocation { get; init; } = RevocationPolicy.Deprecate;
+
     /// <summary>How builds are compared with their history (the <c>anomalies:</c> section); the defaults when absent.</summary>
     public ImageForge.Core.Anomalies.AnomalySettings Anomalies { get; init; } =
         ImageForge.Core.Anomalies.AnomalySettings.Default;

@@ -152,7 +152,7 @@ internal static class BaselineGatesReader
                 );
             }
         }
-        var onlyFixable = ReadBool(gate, "only_fixable") ?? false;
+        var onlyFixable = gate.OptionalBool("only_fixable") ?? false;
         return new VulnerabilityGate(max, onlyFixable, ReadViolation(gate));
     }
 
@@ -389,7 +389,7 @@ internal static class BaselineGatesReader
         {
             return null;
         }
-        var on = ReadBool(gate, key);
+        var on = gate.OptionalBool(key);
         if (gate.Get(key) is null)
         {
             gates.Problems.Add(
@@ -420,25 +420,6 @@ internal static class BaselineGatesReader
             int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
                 ? $"threshold below zero ({text}); expected {Expectation}"
                 : $"expected {Expectation}, found '{text}'"
-        );
-        return null;
-    }
-
-    private static bool? ReadBool(MappingReader map, string key)
-    {
-        var text = map.OptionalScalar(key, "true or false");
-        if (text is null)
-        {
-            return null;
-        }
-        if (bool.TryParse(text, out var value))
-        {
-            return value;
-        }
-        map.Problems.Add(
-            map.LineOf(key),
-            map.PathOf(key),
-            $"expected true or false, found '{text}'"
         );
         return null;
     }

@@ -32,6 +32,7 @@ internal static class BaselineParser
         "promotion",
         "rebuild",
         "anomalies",
+        "revocation",
     ];
 
     private static readonly IReadOnlyList<string> ScapKeys = ["datastream", "profile"];
@@ -92,6 +93,7 @@ internal static class BaselineParser
         var promotion = BaselinePromotionReader.Read(map);
         var rebuild = BaselineRebuildReader.Read(map);
         var anomalies = BaselineAnomaliesReader.Read(map);
+        var revocation = BaselineRevocationReader.Read(map);
 
         Baseline? baseline = null;
         if (problems.Count == before)
@@ -111,6 +113,7 @@ internal static class BaselineParser
                 Promotion = promotion,
                 Rebuild = rebuild,
                 Anomalies = anomalies,
+                Revocation = revocation,
                 SourceFile = file,
             };
         }

@@ -163,6 +163,22 @@ internal sealed class MappingReader
         return node is null ? null : Schema.Scalar(node, PathOf(key), expectation, _problems);
     }
 
+    /// <summary>An optional true or false; null when absent or when it is something else (reported).</summary>
+    public bool? OptionalBool(string key)
+    {
+        var text = OptionalScalar(key, "true or false");
+        if (text is null)
+        {
+            return null;
+        }
+        if (bool.TryParse(text, out var value))
+        {
+            return value;
+        }
+        _problems.Add(LineOf(key), PathOf(key), $"expected true or false, found '{text}'");
+        return null;
+    }
+
     /// <summary>"unknown key 'x'; expected one of: a, b (did you mean 'y'?)".</summary>
     public static string UnknownMessage(string what, string given, IReadOnlyList<string> known)
     {

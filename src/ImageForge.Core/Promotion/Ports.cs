@@ -23,14 +23,15 @@ public interface IDistributionTarget
     /// <summary>
     /// A rollback moves <paramref name="channel"/> from <paramref name="leaving"/> back to <paramref name="serving"/>
     /// without a promotion: what the provider publishes per channel (a parameter, a family, permissions) follows,
-    /// before the catalog's pointer moves (a failure leaves the pointer where it was). <paramref name="targets"/> are
-    /// the definition's targets (channel options). By default there is nothing to follow: the catalog's pointer is all
-    /// the channel has.
+    /// before the catalog's pointer moves (a failure leaves the pointer where it was). <paramref name="serving"/> is
+    /// null when a revocation left the channel empty: what the channel published of <paramref name="leaving"/> is
+    /// withdrawn and nothing takes its place. <paramref name="targets"/> are the definition's targets (channel
+    /// options). By default there is nothing to follow: the catalog's pointer is all the channel has.
     /// </summary>
     Task<StepOutcome> RollBackAsync(
         string channel,
         ImageVersion? leaving,
-        ImageVersion serving,
+        ImageVersion? serving,
         IReadOnlyList<Definitions.TargetSpec> targets,
         CancellationToken cancellationToken = default
     ) =>
@@ -44,6 +45,20 @@ public interface IDistributionTarget
         string reason,
         CancellationToken cancellationToken = default
     );
+
+    /// <summary>
+    /// After <see cref="DeprecateAsync"/>, where the baseline asks (<c>revocation: { disable: true }</c>): makes the
+    /// version's images unusable, so that nothing launches them even by id (AWS DisableImage, GCE DELETED). By default
+    /// the provider has nothing more than its deprecation.
+    /// </summary>
+    Task<StepOutcome> DisableAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    ) =>
+        Task.FromResult(
+            StepOutcome.Done($"{Target} has nothing to disable beyond its deprecation")
+        );
 
     /// <summary>Removes what the provider holds of a version retention collects (published copies, images).</summary>
     Task<StepOutcome> DeleteAsync(

@@ -71,12 +71,12 @@ public sealed record RevocationResult(
 
 /// <summary>
 /// One provider following a channel a revocation moved back: <paramref name="Channel"/> now serves
-/// <paramref name="Serving"/>, and the provider's outcome.
+/// <paramref name="Serving"/> (null: the revocation left it empty), and the provider's outcome.
 /// </summary>
 public sealed record ChannelFollow(
     string Target,
     string Channel,
-    string Serving,
+    string? Serving,
     StepOutcome Outcome
 );
 

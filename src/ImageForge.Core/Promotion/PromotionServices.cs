@@ -12,7 +12,8 @@ public sealed class PromotionServices
     /// <summary>
     /// Creates the services; <paramref name="signatureProblems"/> verifies a version's signature and digests (empty
     /// when it verifies); <paramref name="targetsOf"/> gives an image's definition targets (their channel options), which
-    /// the providers read when a revocation moves a channel back (none when null).
+    /// the providers read when a revocation moves a channel back (none when null); <paramref name="revocationOf"/> gives
+    /// how far a revocation of an image goes (its baseline's <c>revocation:</c>; deprecate only when null).
     /// </summary>
     public PromotionServices(
         ICatalog catalog,
@@ -21,13 +22,18 @@ public sealed class PromotionServices
         IEnumerable<IDistributionTarget> targets,
         Func<ImageVersion, CancellationToken, Task<IReadOnlyList<string>>> signatureProblems,
         TimeProvider time,
-        Func<string, IReadOnlyList<Definitions.TargetSpec>>? targetsOf = null
+        Func<string, IReadOnlyList<Definitions.TargetSpec>>? targetsOf = null,
+        Func<string, Definitions.RevocationPolicy>? revocationOf = null
     )
     {
         var context = new PromotionContext(catalog, store, audit, targets, signatureProblems, time);
         Promotions = new PromotionService(context);
         Rollbacks = new RollbackService(context);
-        Revocations = new RevocationService(context, targetsOf ?? (_ => []));
+        Revocations = new RevocationService(
+            context,
+            targetsOf ?? (_ => []),
+            revocationOf ?? (_ => Definitions.RevocationPolicy.Deprecate)
+        );
         Retention = new RetentionService(context);
     }
 

@@ -14,14 +14,17 @@ public sealed class RevocationService
 {
     private readonly PromotionContext _context;
     private readonly Func<string, IReadOnlyList<Definitions.TargetSpec>> _targetsOf;
+    private readonly Func<string, Definitions.RevocationPolicy> _policyOf;
 
     internal RevocationService(
         PromotionContext context,
-        Func<string, IReadOnlyList<Definitions.TargetSpec>> targetsOf
+        Func<string, IReadOnlyList<Definitions.TargetSpec>> targetsOf,
+        Func<string, Definitions.RevocationPolicy> policyOf
     )
     {
         _context = context;
         _targetsOf = targetsOf;
+        _policyOf = policyOf;
     }
 
     /// <summary>
@@ -170,6 +173,16 @@ public sealed class RevocationService
                 try
                 {
                     outcome = await provider.DeprecateAsync(version, reason, cancellationToken);
+                    // The baseline's revocation: { disable: true }: nothing may launch the images any more.
+                    if (outcome.Succeeded && _policyOf(version.Image).DisableImages)
+                    {
+                        var disabled = await provider.DisableAsync(
+                            version,
+                            reason,
+                            cancellationToken
+                        );
+                        outcome = disabled with { Detail = $"{outcome.Detail}; {disabled.Detail}" };
+                    }
                 }
                 catch (Exception e)
                     when (e is ImageForgeException or IOException or UnauthorizedAccessException)
@@ -199,8 +212,9 @@ public sealed class RevocationService
 
     // The channels whose pointer a revocation of this version moved back (their last move is that revocation, so a
     // revocation run again finds them too), each followed by the providers of the version it left and the one it
-    // serves now, as a rollback is (IDistributionTarget.RollBackAsync, idempotent). A channel left empty has nothing
-    // to follow: the deprecation marks what it served.
+    // serves now, as a rollback is (IDistributionTarget.RollBackAsync, idempotent). A channel left empty is followed
+    // with nothing to serve: what it published of the version is withdrawn (an AWS parameter would otherwise keep
+    // naming the revoked AMI).
     private async Task<IReadOnlyList<ChannelFollow>> FollowMovesAsync(
         ImageVersion version,
         string reason,
@@ -210,24 +224,23 @@ public sealed class RevocationService
     {
         var outcomes = new List<ChannelFollow>();
         var moved = (await _context.Store.GetChannelsAsync(version.Image, cancellationToken)).Where(
-            c =>
-                c.Action == AssignmentActions.Revoke
-                && c.PreviousVersion == version.Version
-                && c.Version is not null
+            c => c.Action == AssignmentActions.Revoke && c.PreviousVersion == version.Version
         );
         foreach (var channel in moved)
         {
-            var serving = await _context.Catalog.GetVersionAsync(
-                version.Image,
-                channel.Version!,
-                cancellationToken
-            );
-            if (serving is null)
+            var serving = channel.Version is null
+                ? null
+                : await _context.Catalog.GetVersionAsync(
+                    version.Image,
+                    channel.Version,
+                    cancellationToken
+                );
+            if (channel.Version is not null && serving is null)
             {
                 continue;
             }
-            var providers = serving
-                .Artifacts.Concat(version.Artifacts)
+            var providers = (serving?.Artifacts ?? [])
+                .Concat(version.Artifacts)
                 .Select(a => a.Target)
                 .Distinct(StringComparer.Ordinal)
                 .Where(_context.Targets.ContainsKey);
@@ -263,7 +276,7 @@ public sealed class RevocationService
                     ),
                     CancellationToken.None
                 );
-                outcomes.Add(new ChannelFollow(target, channel.Channel, serving.Version, outcome));
+                outcomes.Add(new ChannelFollow(target, channel.Channel, serving?.Version, outcome));
             }
         }
         return outcomes;

@@ -8,6 +8,7 @@ using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Promotion;
+using ImageForge.Core.Provenance;
 using ImageForge.Providers.Aws.Connection;
 using ImageForge.Providers.Aws.Import;
 using Tag = Amazon.EC2.Model.Tag;
@@ -50,27 +51,27 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
 
         return await CallAsync(
             planned.Region,
-            () => PublishRegionAsync(version.Image, channel, ami, planned.Spec, cancellationToken)
+            () => PublishRegionAsync(version, channel, ami, planned.Spec, cancellationToken)
         );
     }
 
     public async Task<StepOutcome> RollBackAsync(
         string channel,
         ImageVersion? leaving,
-        ImageVersion serving,
+        ImageVersion? serving,
         IReadOnlyList<TargetSpec> targets,
         CancellationToken cancellationToken = default
     )
     {
-        ArgumentNullException.ThrowIfNull(serving);
         ArgumentNullException.ThrowIfNull(targets);
         var spec = targets.FirstOrDefault(t => t.Provider == Target);
         var done = new List<string>();
-        foreach (var ami in Amis(serving))
+        var served = serving is null ? [] : Amis(serving).ToList();
+        foreach (var ami in served)
         {
             var outcome = await CallAsync(
                 ami.Region,
-                () => PublishRegionAsync(serving.Image, channel, ami, spec, cancellationToken)
+                () => PublishRegionAsync(serving!, channel, ami, spec, cancellationToken)
             );
             if (!outcome.Succeeded)
             {
@@ -82,9 +83,24 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
 
         foreach (var ami in leaving is null ? [] : Amis(leaving))
         {
+            // Where nothing serves the channel now (a revocation left it empty, or the served version has no AMI in
+            // this region), its parameter would keep naming the AMI it left: it goes.
+            var orphaned = !served.Any(s => s.Region == ami.Region);
             var outcome = await CallAsync(
                 ami.Region,
-                () => WithdrawAsync(channel, ami, spec, cancellationToken)
+                async () =>
+                    await WithdrawAsync(channel, ami, spec, cancellationToken)
+                    + (
+                        orphaned
+                            ? await DeleteParameterAsync(
+                                leaving!.Image,
+                                channel,
+                                ami,
+                                spec,
+                                cancellationToken
+                            )
+                            : ""
+                    )
             );
             if (!outcome.Succeeded)
             {
@@ -97,7 +113,72 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         return StepOutcome.Done(string.Join("; ", done));
     }
 
-    public async Task<StepOutcome> DeprecateAsync(
+    // Deletes the channel's parameter in the AMI's region if it still names that AMI (a parameter another version was
+    // published to since is left alone); deleting one that is gone already is done.
+    private async Task<string> DeleteParameterAsync(
+        string image,
+        string channel,
+        Artifact ami,
+        TargetSpec? spec,
+        CancellationToken cancellationToken
+    )
+    {
+        var ssm = clients.Ssm(ami.Region, RoleOf(ami, spec));
+        var name = ParameterName(image, channel);
+        try
+        {
+            var current = await ssm.GetParameterAsync(
+                new GetParameterRequest { Name = name },
+                cancellationToken
+            );
+            if (current.Parameter?.Value != ami.Location)
+            {
+                return $", {name} names {current.Parameter?.Value}: kept";
+            }
+
+            await ssm.DeleteParameterAsync(
+                new DeleteParameterRequest { Name = name },
+                cancellationToken
+            );
+            return $", {name} deleted (nothing serves {channel} in {ami.Region})";
+        }
+        catch (ParameterNotFoundException)
+        {
+            return $", {name} is gone";
+        }
+    }
+
+    /// <summary>
+    /// A baseline's <c>revocation: { disable: true }</c>: DisableImage on every regional copy, so that nothing can
+    /// launch it even by id (a disabled AMI can be enabled again with EnableImage).
+    /// </summary>
+    public Task<StepOutcome> DisableAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return EachAmiAsync(
+            version,
+            async (ec2, ami, image) =>
+            {
+                if (image.State == ImageState.Disabled)
+                {
+                    return $"{ami.Location} in {ami.Region} is disabled already";
+                }
+
+                await ec2.DisableImageAsync(
+                    new DisableImageRequest { ImageId = ami.Location },
+                    cancellationToken
+                );
+                return $"{ami.Location} in {ami.Region} disabled";
+            },
+            cancellationToken
+        );
+    }
+
+    public Task<StepOutcome> DeprecateAsync(
         ImageVersion version,
         string reason,
         CancellationToken cancellationToken = default
@@ -105,54 +186,60 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
     {
         ArgumentNullException.ThrowIfNull(version);
         var at = time.GetUtcNow().AddMinutes(1);
-        var done = new List<string>();
-        foreach (var ami in Amis(version))
-        {
-            var outcome = await CallAsync(
-                ami.Region,
-                async () =>
-                {
-                    var ec2 = clients.Ec2(ami.Region, RoleOf(ami, null));
-                    var image = await FindAsync(ec2, ami.Location, cancellationToken);
-                    if (image is null)
-                    {
-                        return $"{ami.Location} in {ami.Region} is gone";
-                    }
-
-                    if (image.DeprecationTime is not null)
-                    {
-                        return $"{ami.Location} in {ami.Region} deprecated at {image.DeprecationTime}";
-                    }
-
-                    await ec2.EnableImageDeprecationAsync(
-                        new EnableImageDeprecationRequest
-                        {
-                            ImageId = ami.Location,
-                            DeprecateAt = at.UtcDateTime,
-                        },
-                        cancellationToken
-                    );
-                    await ec2.CreateTagsAsync(
-                        new CreateTagsRequest
-                        {
-                            Resources = [ami.Location],
-                            Tags = [new Tag("imageforge:revoked", Truncate(reason, 256))],
-                        },
-                        cancellationToken
-                    );
-                    return $"{ami.Location} in {ami.Region} deprecated at {at:O}";
-                }
-            );
-            if (!outcome.Succeeded)
+        return EachAmiAsync(
+            version,
+            async (ec2, ami, image) =>
             {
-                return outcome;
-            }
+                if (image.DeprecationTime is not null)
+                {
+                    return $"{ami.Location} in {ami.Region} deprecated at {image.DeprecationTime}";
+                }
 
-            done.Add(outcome.Detail);
-        }
-
-        return StepOutcome.Done(done.Count == 0 ? "no AMI" : string.Join("; ", done));
+                await ec2.EnableImageDeprecationAsync(
+                    new EnableImageDeprecationRequest
+                    {
+                        ImageId = ami.Location,
+                        DeprecateAt = at.UtcDateTime,
+                    },
+                    cancellationToken
+                );
+                await ec2.CreateTagsAsync(
+                    new CreateTagsRequest
+                    {
+                        Resources = [ami.Location],
+                        Tags = [new Tag("imageforge:revoked", Truncate(reason, 256))],
+                    },
+                    cancellationToken
+                );
+                return $"{ami.Location} in {ami.Region} deprecated at {at:O}";
+            },
+            cancellationToken
+        );
     }
+
+    // Each AMI of the version in its region, in the account that owns it; one that is gone is done. The first failure
+    // is the outcome (what was done stays done, for a retry).
+    private Task<StepOutcome> EachAmiAsync(
+        ImageVersion version,
+        Func<IAmazonEC2, Artifact, Image, Task<string>> act,
+        CancellationToken cancellationToken
+    ) =>
+        StepOutcome.EachAsync(
+            Amis(version),
+            ami =>
+                CallAsync(
+                    ami.Region,
+                    async () =>
+                    {
+                        var ec2 = clients.Ec2(ami.Region, RoleOf(ami, null));
+                        var image = await FindAsync(ec2, ami.Location, cancellationToken);
+                        return image is null
+                            ? $"{ami.Location} in {ami.Region} is gone"
+                            : await act(ec2, ami, image);
+                    }
+                ),
+            "no AMI"
+        );
 
     public async Task<StepOutcome> DeleteAsync(
         ImageVersion version,
@@ -257,13 +344,14 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
     }
 
     private async Task<string> PublishRegionAsync(
-        string image,
+        ImageVersion version,
         string channel,
         Artifact ami,
         TargetSpec? spec,
         CancellationToken cancellationToken
     )
     {
+        var image = version.Image;
         var region = ami.Region;
         var ec2 = clients.Ec2(region, RoleOf(ami, spec));
         var (accounts, organizations) = Audience(spec, channel);
@@ -280,7 +368,7 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
             new CreateTagsRequest
             {
                 Resources = [ami.Location],
-                Tags = [new Tag(ChannelTag + channel, "published")],
+                Tags = [new Tag(ChannelTag + channel, "published"), .. ProvenanceTag(version)],
             },
             cancellationToken
         );
@@ -301,6 +389,15 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
             );
         return $"{ami.Location} in {region}: shared with {accounts.Count} account(s) and {organizations.Count} organization(s), {parameter} points at it";
     }
+
+    // The signed statement's digest, on every AMI a channel serves: whoever finds the AMI can fetch and check the
+    // provenance that names it (the statement is the DSSE envelope's payload). Written when the AMI is published, as
+    // the statement names the AMIs and so does not exist while they are made.
+    private static IEnumerable<Tag> ProvenanceTag(ImageVersion version) =>
+        version
+            .Evidence.Where(e => e.Kind == ProvenanceSubjects.StatementKind)
+            .TakeLast(1)
+            .Select(e => new Tag(AwsTags.Provenance, e.Sha256));
 
     // Removes the channel's tag and the permissions only this channel gave; the channels still tagged on the image
     // keep theirs.
@@ -470,7 +567,12 @@ internal sealed class AwsDistribution(AwsClients clients, TimeProvider time) : I
         try
         {
             var images = await ec2.DescribeImagesAsync(
-                new DescribeImagesRequest { ImageIds = [imageId], IncludeDeprecated = true },
+                new DescribeImagesRequest
+                {
+                    ImageIds = [imageId],
+                    IncludeDeprecated = true,
+                    IncludeDisabled = true,
+                },
                 cancellationToken
             );
             return images.Images?.SingleOrDefault();

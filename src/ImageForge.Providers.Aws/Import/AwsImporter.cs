@@ -554,6 +554,9 @@ internal static class AwsTags
     public const string Image = "imageforge:image";
     public const string Version = "imageforge:version";
 
+    /// <summary>sha256 of the version's signed in-toto statement; set when the AMI is published to a channel.</summary>
+    public const string Provenance = "imageforge:provenance-sha256";
+
     public static IReadOnlyDictionary<string, string> For(
         string image,
         string version,

@@ -62,18 +62,25 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
 
     /// <summary>
     /// A rollback publishes the earlier version again: its family then serves it, the newer image set aside as
-    /// DEPRECATED with it as replacement.
+    /// DEPRECATED with it as replacement. A channel a revocation left empty needs nothing more: the revocation makes
+    /// the image OBSOLETE, which its family no longer serves.
     /// </summary>
     public async Task<StepOutcome> RollBackAsync(
         string channel,
         ImageVersion? leaving,
-        ImageVersion serving,
+        ImageVersion? serving,
         IReadOnlyList<TargetSpec> targets,
         CancellationToken cancellationToken = default
     )
     {
-        ArgumentNullException.ThrowIfNull(serving);
         ArgumentNullException.ThrowIfNull(targets);
+        if (serving is null)
+        {
+            return StepOutcome.Done(
+                $"{channel} is left empty: its family stops serving the image once it is OBSOLETE"
+            );
+        }
+
         var spec = targets.FirstOrDefault(t => t.Provider == Target);
         return await StepOutcome.EachAsync(
             PromotionService.Plan(serving).Where(s => s.Target == Target),
@@ -96,6 +103,59 @@ internal sealed class GcpDistribution(GcpClients clients, TimeProvider time) : I
                 (
                     $"make {name} OBSOLETE",
                     () => RevokeOneAsync(version, project, name, cancellationToken)
+                )
+        );
+    }
+
+    /// <summary>
+    /// A baseline's <c>revocation: { disable: true }</c>: the OBSOLETE image becomes DELETED (its replacement kept), so
+    /// that GCE refuses it even by name; the image itself stays until gc deletes it.
+    /// </summary>
+    public Task<StepOutcome> DisableAsync(
+        ImageVersion version,
+        string reason,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return EachImageAsync(
+            version.Artifacts,
+            (_, project, name) =>
+                (
+                    $"mark {name} DELETED",
+                    async () =>
+                    {
+                        var compute = (await ConnectAsync(version, cancellationToken)).Compute;
+                        var image = await compute.GetImageAsync(project, name, cancellationToken);
+                        if (image is null || image.Deprecated?.State == "DELETED")
+                        {
+                            return StepOutcome.Done(
+                                $"{name} is {(image is null ? "gone" : "DELETED")} already"
+                            );
+                        }
+
+                        var now = Now();
+                        await WaitAsync(
+                            compute,
+                            project,
+                            await compute.DeprecateAsync(
+                                project,
+                                name,
+                                new DeprecationStatus
+                                {
+                                    State = "DELETED",
+                                    Replacement = image.Deprecated?.Replacement,
+                                    Deprecated = image.Deprecated?.Deprecated ?? now,
+                                    Obsolete = image.Deprecated?.Obsolete ?? now,
+                                    Deleted = now,
+                                },
+                                NewRequestId(),
+                                cancellationToken
+                            ),
+                            cancellationToken
+                        );
+                        return StepOutcome.Done($"{name} DELETED (GCE refuses it)");
+                    }
                 )
         );
     }
