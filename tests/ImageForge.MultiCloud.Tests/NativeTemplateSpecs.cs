@@ -86,8 +86,7 @@ public sealed class NativeTemplateSpecs : IDisposable
         variables["version"].ShouldBe(number);
         variables["hardening_profile"].ShouldBe("cis/debian-11");
         variables["scap_datastream"].ShouldEndWith("/ssg-debian11-ds.xml");
-        variables["common_scripts"]
-            .ShouldBe(Path.Combine(content, "templates", "packer", "common", "scripts"));
+        variables["templates_root"].ShouldBe(Path.Combine(content, "templates", "packer"));
         if (provider == "azure")
         {
             variables["base_publisher"].ShouldBe("Debian");

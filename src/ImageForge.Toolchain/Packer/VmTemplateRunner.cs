@@ -90,19 +90,13 @@ public sealed class VmTemplateRunner(
     public static SortedDictionary<string, string> CommonVariables(TargetBuildRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var scripts = request.Content.PackerTemplates;
         var baseline = request.Baseline;
         var variables = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["build_id"] = request.BuildId,
             ["image_name"] = request.Definition.Name,
-            ["common_scripts"] = Path.Combine(scripts, "common", "scripts"),
-            ["inventory_script"] = Path.Combine(
-                scripts,
-                "local",
-                "scripts",
-                "collect-packages-dpkg.sh"
-            ),
+            // The templates find the VM stages and the inventory collector below it (their locals).
+            ["templates_root"] = request.Content.PackerTemplates,
             ["hardening_root"] = request.Content.Hardening,
             ["hardening_profile"] = baseline.Hardening,
             ["scap_datastream"] = Path.Combine(

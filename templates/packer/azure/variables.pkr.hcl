@@ -109,14 +109,9 @@ variable "ssh_username" {
   default = "packer"
 }
 
-variable "common_scripts" {
+variable "templates_root" {
   type        = string
-  description = "templates/packer/common/scripts: the scan and hardening stages run inside the VM."
-}
-
-variable "inventory_script" {
-  type        = string
-  description = "templates/packer/local/scripts/collect-packages-dpkg.sh: the local target's package inventory."
+  description = "templates/packer: the VM stages (common/scripts) and the local target's inventory collector come from here."
 }
 
 variable "hardening_root" {

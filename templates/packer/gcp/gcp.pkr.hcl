@@ -9,6 +9,9 @@
 
 locals {
   vm_dir = "/tmp/imageforge"
+  # The scripts are reused where they live, not copied: the VM stages, and the local target's package inventory.
+  common_scripts   = "${var.templates_root}/common/scripts"
+  inventory_script = "${var.templates_root}/local/scripts/collect-packages-dpkg.sh"
 }
 
 source "googlecompute" "image" {
@@ -41,7 +44,7 @@ build {
   }
 
   provisioner "file" {
-    source      = "${var.common_scripts}/"
+    source      = "${local.common_scripts}/"
     destination = "${local.vm_dir}/common"
   }
 
@@ -51,7 +54,7 @@ build {
   }
 
   provisioner "file" {
-    source      = var.inventory_script
+    source      = local.inventory_script
     destination = "${local.vm_dir}/collect-packages-dpkg.sh"
   }
 
