@@ -7,7 +7,6 @@ using Amazon.EC2.Model;
 using Azure.Storage.Blobs;
 using ImageForge.CloudFakes.Azure;
 using ImageForge.CloudFakes.Gcp;
-using ImageForge.Core.Provenance;
 using ImageForge.Providers.Local;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -121,15 +120,7 @@ public sealed class SingleCloudFixture : IAsyncLifetime, IDisposable
             "json"
         );
         shown.ExitCode.ShouldBe(0, shown.ToString());
-        using var json = JsonDocument.Parse(shown.Out);
-        var path = json
-            .RootElement.GetProperty("versions")[0]
-            .GetProperty("evidence")
-            .EnumerateArray()
-            .Single(e => e.GetProperty("kind").GetString() == ProvenanceSubjects.StatementKind)
-            .GetProperty("path")
-            .GetString()!;
-        return SignedStatement.Read(path);
+        return SignedStatement.OfNewestVersion(shown.Out);
     }
 }
 

@@ -4,7 +4,6 @@ using Amazon.SimpleSystemsManagement.Model;
 using Azure.ResourceManager.Compute;
 using Azure.ResourceManager.Compute.Models;
 using ImageForge.CloudFakes.Azure;
-using ImageForge.Core.Provenance;
 using ImageForge.Providers.Azure;
 using ImageForge.Providers.Gcp;
 using ImageForge.TestSupport;
@@ -455,15 +454,7 @@ public sealed partial class MultiCloudSpecs(CloudsFixture fixture)
     {
         var shown = await RunAsync(content, "images", "show", image, "--output", "json");
         shown.ExitCode.ShouldBe(0, shown.ToString());
-        var evidence = JsonDocument
-            .Parse(shown.Out)
-            .RootElement.GetProperty("versions")[0]
-            .GetProperty("evidence")
-            .EnumerateArray()
-            .Single(e => e.GetProperty("kind").GetString() == ProvenanceSubjects.StatementKind)
-            .GetProperty("path")
-            .GetString()!;
-        return SignedStatement.Read(evidence);
+        return SignedStatement.OfNewestVersion(shown.Out);
     }
 
     private static string VersionOf(CliResult built)

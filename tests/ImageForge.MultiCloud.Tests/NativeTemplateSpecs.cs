@@ -261,17 +261,6 @@ public sealed class NativeTemplateSpecs : IDisposable
             "json"
         );
         shown.ExitCode.ShouldBe(0, shown.ToString());
-        using var json = JsonDocument.Parse(shown.Out);
-        return SignedStatement.Read(
-            json.RootElement.GetProperty("versions")[0]
-                .GetProperty("evidence")
-                .EnumerateArray()
-                .Single(e =>
-                    e.GetProperty("kind").GetString()
-                    == Core.Provenance.ProvenanceSubjects.StatementKind
-                )
-                .GetProperty("path")
-                .GetString()!
-        );
+        return SignedStatement.OfNewestVersion(shown.Out);
     }
 }

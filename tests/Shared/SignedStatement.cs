@@ -7,6 +7,27 @@ public sealed record SignedStatement(
     IReadOnlyList<(string Name, string Sha256, JsonElement? Annotations)> Subjects
 )
 {
+    /// <summary>
+    /// The statement of the newest version in the output of <c>images show IMAGE --output json</c> (its
+    /// provenance-statement evidence).
+    /// </summary>
+    public static SignedStatement OfNewestVersion(string imagesShowJson)
+    {
+        using var shown = JsonDocument.Parse(imagesShowJson);
+        return Read(
+            shown
+                .RootElement.GetProperty("versions")[0]
+                .GetProperty("evidence")
+                .EnumerateArray()
+                .Single(e =>
+                    e.GetProperty("kind").GetString()
+                    == ImageForge.Core.Provenance.ProvenanceSubjects.StatementKind
+                )
+                .GetProperty("path")
+                .GetString()!
+        );
+    }
+
     public static SignedStatement Read(string path)
     {
         using var json = JsonDocument.Parse(File.ReadAllText(path));
