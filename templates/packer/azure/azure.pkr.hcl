@@ -83,7 +83,7 @@ build {
     destination = "${local.vm_dir}/scap/tailoring.xml"
   }
 
-  # Scan before, harden, inventory, scan after: the local target's scripts, as root on the running system.
+  # Scan before, harden, scan after, inventory: the local target's scripts, as root on the running system.
   provisioner "shell" {
     inline = ["sudo bash ${local.vm_dir}/common/vm-stages.sh ${local.vm_dir} ${var.hardening_profile} ${var.scap_profile}"]
   }

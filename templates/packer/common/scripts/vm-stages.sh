@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local target's stages inside a cloud VM, run as root over SSH by the azure and gcp templates (build: native):
-# the compliance scan before, the hardening (apply, audit), the package inventory and the scan after, each with the
+# the compliance scan before, the hardening (apply, audit), the scan after and the package inventory, each with the
 # script the local target uses. Everything was uploaded below one directory by `file` provisioners:
 #
 #   <dir>/common/               templates/packer/common/scripts (this script, oscap-scan.sh, vm-harden.sh)
@@ -31,9 +31,10 @@ tailoring=()
 
 bash "$dir/common/oscap-scan.sh" before "$dir/scap/datastream.xml" "$scap_profile" "$out" "${tailoring[@]}"
 bash "$dir/common/vm-harden.sh" "$dir/hardening/$hardening_profile" "$out"
+bash "$dir/common/oscap-scan.sh" after "$dir/scap/datastream.xml" "$scap_profile" "$out" "${tailoring[@]}"
+# Last: the after scan removed the scanner the before scan installed, so the inventory is what the image ships.
 echo "imageforge-step: inventory | listing installed packages"
 bash "$dir/collect-packages-dpkg.sh" / "$out/packages.tsv"
-bash "$dir/common/oscap-scan.sh" after "$dir/scap/datastream.xml" "$scap_profile" "$out" "${tailoring[@]}"
 
 if [[ -n "${SUDO_USER:-}" ]]; then
     chown -R "$SUDO_USER" "$out"
