@@ -117,28 +117,14 @@ internal sealed class MultiCloudBenchmark : IBenchmark
                 .GetString()!
             : throw new InvalidOperationException(built.ToString());
 
-    private static string WriteContent(string path)
-    {
-        var root = ContentCopy.Create(path);
-        ContentCopy.AddOpenBaseline(root);
-        foreach (
-            var (image, targets) in new[]
-            {
+    private static string WriteContent(string path) =>
+        BenchmarkImages.Write(
+            path,
+            [
                 ("bench-all", ThreeClouds.CloudTargets("bench-all")),
                 ("bench-aws", ThreeClouds.AwsTarget()),
                 ("bench-azure", ThreeClouds.AzureTarget("bench-azure")),
                 ("bench-gcp", ThreeClouds.GcpTarget("bench-gcp")),
-            }
-        )
-        {
-            File.WriteAllText(
-                Path.Combine(root, "templates", "images", $"{image}.yaml"),
-                $"name: {image}\ndescription: benchmark\nos: {{ family: debian, release: \"11\" }}\nbaseline: open\n"
-                    + $"targets:\n  - provider: {DiskMaker.ProviderName}\n    base_image: bullseye\n{targets}\n"
-                    + "channels: [dev, staging, prod]\n"
-            );
-        }
-
-        return root;
-    }
+            ]
+        );
 }

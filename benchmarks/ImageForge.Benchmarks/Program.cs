@@ -13,6 +13,7 @@ IBenchmark[] benchmarks =
     new ClusterLoadBenchmark(),
     new ClusterChaosBenchmark(),
     new MultiCloudBenchmark(),
+    new CloudImportBenchmark(),
     new PolicyCheckBenchmark(),
     new DashboardScaleBenchmark(),
 ];

@@ -4,6 +4,8 @@ using Azure.ResourceManager.Compute;
 using ImageForge.Core.Admission;
 using ImageForge.Core.Errors;
 using ImageForge.Core.Providers;
+using ImageForge.Toolchain.Packer;
+using ImageForge.Toolchain.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -100,7 +102,15 @@ public sealed class AzureProvider : ProviderModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var clients = new AzureClients(_connection);
-        return new ProviderServices(null, null, new AzureGallery(clients, context.Time))
+        var packer = new PackerClient(new ProcessRunner(context.Time), context.PackerExecutable);
+        return new ProviderServices(
+            new AzureNativeBuilder(
+                new VmTemplateRunner(packer, context.ToolEnvironment),
+                PackerInvocation.DefaultGracePeriod
+            ),
+            null,
+            new AzureGallery(clients, context.Time)
+        )
         {
             Importer = new AzureImporter(clients, context.Time),
             Access = new AzureAccess(clients, context.Variable),

@@ -3,6 +3,8 @@ using ImageForge.Core.Admission;
 using ImageForge.Core.Providers;
 using ImageForge.Providers.Gcp.Distribution;
 using ImageForge.Providers.Gcp.Import;
+using ImageForge.Toolchain.Packer;
+using ImageForge.Toolchain.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -77,7 +79,16 @@ public sealed class GcpProvider : ProviderModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var clients = new GcpClients(_settings, context.Variable);
-        return new ProviderServices(null, null, new GcpDistribution(clients, context.Time))
+        var packer = new PackerClient(new ProcessRunner(context.Time), context.PackerExecutable);
+        return new ProviderServices(
+            new GcpNativeBuilder(
+                new VmTemplateRunner(packer, context.ToolEnvironment),
+                context.Variable,
+                PackerInvocation.DefaultGracePeriod
+            ),
+            null,
+            new GcpDistribution(clients, context.Time)
+        )
         {
             Importer = new GcpImporter(clients, context.Time),
             Access = new GcpAccess(clients),

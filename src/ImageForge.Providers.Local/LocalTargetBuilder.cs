@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Compliance;
 using ImageForge.Core.Definitions;
@@ -30,8 +28,6 @@ public sealed record LocalTargetOptions
 /// </summary>
 public sealed partial class LocalTargetBuilder : ITargetBuilder
 {
-    private const string StepMarker = "imageforge-step: ";
-
     /// <summary>Artifact kind of the bootable disk, raw (AWS ImportSnapshot, and what the other formats are made from).</summary>
     public const string DiskRawKind = "disk-raw";
 
@@ -173,7 +169,11 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             // No separate packer validate: packer build checks the template and the variables before it runs
             // anything and fails with the same diagnostics, so a second Packer start (0.6 s here) would buy nothing.
             sink.Progress("packer", $"packer build (Packer {version.Version})");
-            await _packer.BuildAsync(invocation, e => OnEvent(e, sink), cancellationToken);
+            await _packer.BuildAsync(
+                invocation,
+                e => PackerBuildEvents.Forward(e, sink),
+                cancellationToken
+            );
 
             sink.Progress("record", "reading the artifacts' digests");
             var result = CollectOutputs(request);
@@ -247,7 +247,7 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             variables["image_tests_file"] = tests;
         }
         var varFile = Path.Combine(request.WorkDirectory, "imageforge.pkrvars.hcl");
-        File.WriteAllText(varFile, ToVarFile(variables));
+        File.WriteAllText(varFile, PackerVarFile.Write(variables));
 
         var invocation = new PackerInvocation(packerDir)
             .WithWorkingDirectory(request.WorkDirectory)
@@ -290,38 +290,6 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             TailoringWriter.Write(tailoring, baseline, datastream, DateTimeOffset.UnixEpoch);
             variables["scap_tailoring"] = tailoring;
             variables["scap_profile"] = TailoringWriter.TailoredProfileId(baseline);
-        }
-    }
-
-    private static void OnEvent(PackerEvent e, ITargetBuildSink sink)
-    {
-        switch (e)
-        {
-            case PackerProcessStarted started:
-                sink.ToolStarted(started.ProcessGroup);
-                break;
-            case PackerUi ui:
-                foreach (var line in ui.Text.Split('\n'))
-                {
-                    var marker = line.IndexOf(StepMarker, StringComparison.Ordinal);
-                    if (marker >= 0)
-                    {
-                        var parts = line[(marker + StepMarker.Length)..].Split(" | ", 2);
-                        sink.Progress(parts[0].Trim(), parts.Length > 1 ? parts[1].Trim() : "");
-                    }
-                    else
-                    {
-                        sink.Log(ui.Level == PackerUiLevel.Error ? "error" : "packer", line);
-                    }
-                }
-
-                break;
-            case PackerError error:
-                sink.Log("error", error.Text);
-                break;
-            case PackerStderr stderr:
-                sink.Log("stderr", stderr.Text);
-                break;
         }
     }
 
@@ -520,24 +488,4 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             File.SetUnixFileMode(to, File.GetUnixFileMode(file));
         }
     }
-
-    internal static string ToVarFile(IReadOnlyDictionary<string, string> variables)
-    {
-        var text = new StringBuilder();
-        foreach (var (name, value) in variables)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{name} = \"{EscapeHcl(value)}\"\n");
-        }
-
-        return text.ToString();
-    }
-
-    // HCL string literals: backslash, quote and the template sequences ${ and %{ must be escaped.
-    internal static string EscapeHcl(string value) =>
-        value
-            .Replace("\\", "\\\\", StringComparison.Ordinal)
-            .Replace("\"", "\\\"", StringComparison.Ordinal)
-            .Replace("\n", "\\n", StringComparison.Ordinal)
-            .Replace("${", "$${", StringComparison.Ordinal)
-            .Replace("%{", "%%{", StringComparison.Ordinal);
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ImageForge.CloudFakes.Azure;
 using ImageForge.Providers.Local;
 using ImageForge.TestSupport;
 using ImageForge.TestUtils;
@@ -34,28 +33,7 @@ public sealed class MultiCloudSpecs(GoldenImageFixture fixture) : IAsyncLifetime
         TestContent.Edit(
             content,
             Path.Combine("templates", "images", $"{Image}.yaml"),
-            yaml =>
-                yaml.Replace(
-                        "my-imageforge-imports",
-                        ThreeClouds.AwsBucket,
-                        StringComparison.Ordinal
-                    )
-                    .Replace(
-                        "00000000-0000-0000-0000-000000000000",
-                        ArmFake.DefaultSubscriptionId,
-                        StringComparison.Ordinal
-                    )
-                    .Replace("imageforgevhds", Azurite.AccountName, StringComparison.Ordinal)
-                    .Replace(
-                        "project_id: imageforge-images",
-                        $"project_id: {ThreeClouds.GcpProject}",
-                        StringComparison.Ordinal
-                    )
-                    .Replace(
-                        "imageforge-images-uploads",
-                        ThreeClouds.GcpBucket,
-                        StringComparison.Ordinal
-                    )
+            TestContent.PointAtFakes
         );
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 

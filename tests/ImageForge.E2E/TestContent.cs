@@ -1,3 +1,5 @@
+using ImageForge.CloudFakes.Azure;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 
 namespace ImageForge.E2E;
@@ -20,6 +22,25 @@ internal static class TestContent
     public static string WithoutBootGate(string yaml) =>
         yaml.Replace("  boot_test:\n    passed: true\n", "", StringComparison.Ordinal)
             .Replace("  image_tests:\n    passed: true\n", "", StringComparison.Ordinal);
+
+    /// <summary>
+    /// A shipped cloud definition with its accounts, buckets and names replaced by the fakes' (<see cref="ThreeClouds"/>),
+    /// as its header tells a user to replace them with their own.
+    /// </summary>
+    public static string PointAtFakes(string yaml) =>
+        yaml.Replace("my-imageforge-imports", ThreeClouds.AwsBucket, StringComparison.Ordinal)
+            .Replace(
+                "00000000-0000-0000-0000-000000000000",
+                ArmFake.DefaultSubscriptionId,
+                StringComparison.Ordinal
+            )
+            .Replace("imageforgevhds", Azurite.AccountName, StringComparison.Ordinal)
+            .Replace(
+                "project_id: imageforge-images",
+                $"project_id: {ThreeClouds.GcpProject}",
+                StringComparison.Ordinal
+            )
+            .Replace("imageforge-images-uploads", ThreeClouds.GcpBucket, StringComparison.Ordinal);
 
     /// <summary>A definition with its boot test turned off.</summary>
     public static string WithoutBootTest(string yaml) =>

@@ -23,6 +23,13 @@
 //          (needs root); writes its pid to FAKEPACKER_PID_FILE if set (last, so the file means "all set up"); then
 //          waits forever.
 //       4. Exits with FAKEPACKER_EXIT (default 0).
+//   With FAKEPACKER_RECORD=<file>, validate and build first append to that file what they were given: a line
+//   "command: <command>", one "arg: <argument>" line per argument, one "var: <name>=<value>" line per variable of every
+//   -var-file (in file order) and one "sensitive: <name>" line per PKR_VAR_<name> in the environment (no value).
+//   With FAKEPACKER_OUTPUT_VAR=<variable> (e.g. output_dir), build treats that variable's value (from the var files) as
+//   the template's output directory, as the cloud templates' download provisioners and manifest post-processor do:
+//   it copies the files of FAKEPACKER_FILES_FROM there (what the VM would give) and writes <dir>/manifest.json from
+//   FAKEPACKER_MANIFEST_IN (or a minimal one), after the transcript.
 //   Anything else: usage on standard error, exit 1.
 //   Signals: SIGTERM ends it with exit code 1, as it cancels Packer; with FAKEPACKER_IGNORE_TERM=1 it ignores
 //   SIGTERM, so only SIGKILL stops it.
@@ -43,14 +50,54 @@ using var termination = PosixSignalRegistration.Create(
     }
 );
 
+if (args.FirstOrDefault() is "validate" or "build" && Env("FAKEPACKER_RECORD") is { } record)
+{
+    Record(record, args);
+}
+
 return args.FirstOrDefault() switch
 {
     "version" => Version(),
     "init" => 0,
     "validate" => Validate(),
-    "build" => await BuildAsync(),
+    "build" => await BuildAsync(args),
     _ => Usage(),
 };
+
+static void Record(string path, string[] args)
+{
+    var lines = new List<string> { $"command: {args[0]}" };
+    lines.AddRange(args.Skip(1).Select(a => $"arg: {a}"));
+    lines.AddRange(VarFileVariables(args).Select(v => $"var: {v.Key}={v.Value}"));
+    lines.AddRange(
+        Environment
+            .GetEnvironmentVariables()
+            .Keys.Cast<string>()
+            .Where(k => k.StartsWith("PKR_VAR_", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(k => $"sensitive: {k["PKR_VAR_".Length..]}")
+    );
+    File.AppendAllLines(path, lines);
+}
+
+// The variables of every -var-file argument, as ImageForge writes them: name = "value", HCL escapes undone.
+static List<KeyValuePair<string, string>> VarFileVariables(string[] args) =>
+    [
+        .. args.Where(a => a.StartsWith("-var-file=", StringComparison.Ordinal))
+            .SelectMany(a => File.ReadAllLines(a["-var-file=".Length..]))
+            .Select(line => line.Split(" = ", 2))
+            .Where(parts => parts.Length == 2)
+            .Select(parts => new KeyValuePair<string, string>(
+                parts[0],
+                parts[1]
+                    [1..^1]
+                    .Replace("$${", "${", StringComparison.Ordinal)
+                    .Replace("%%{", "%{", StringComparison.Ordinal)
+                    .Replace("\\n", "\n", StringComparison.Ordinal)
+                    .Replace("\\\"", "\"", StringComparison.Ordinal)
+                    .Replace("\\\\", "\\", StringComparison.Ordinal)
+            )),
+    ];
 
 static int Version()
 {
@@ -74,7 +121,7 @@ static int Validate()
     return 0;
 }
 
-static async Task<int> BuildAsync()
+static async Task<int> BuildAsync(string[] args)
 {
     var secret = Env("FAKEPACKER_SECRET_VAR") is { } name ? Env(name) ?? "" : "";
     // One number, or a range min-max from which this run picks its delay at random.
@@ -101,6 +148,21 @@ static async Task<int> BuildAsync()
     if (Env("FAKEPACKER_MANIFEST_OUT") is { } manifestOut)
     {
         WriteManifest(manifestOut, Env("FAKEPACKER_MANIFEST_IN"));
+    }
+
+    if (Env("FAKEPACKER_OUTPUT_VAR") is { } outputVar)
+    {
+        var output = VarFileVariables(args).Last(v => v.Key == outputVar).Value;
+        Directory.CreateDirectory(output);
+        if (Env("FAKEPACKER_FILES_FROM") is { } files)
+        {
+            foreach (var file in Directory.EnumerateFiles(files))
+            {
+                File.Copy(file, Path.Combine(output, Path.GetFileName(file)), overwrite: true);
+            }
+        }
+
+        WriteManifest(Path.Combine(output, "manifest.json"), Env("FAKEPACKER_MANIFEST_IN"));
     }
 
     if (Env("FAKEPACKER_HANG") == "1")

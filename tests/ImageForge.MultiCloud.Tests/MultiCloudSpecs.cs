@@ -4,7 +4,6 @@ using Amazon.SimpleSystemsManagement.Model;
 using Azure.ResourceManager.Compute;
 using Azure.ResourceManager.Compute.Models;
 using ImageForge.CloudFakes.Azure;
-using ImageForge.Core.Provenance;
 using ImageForge.Providers.Azure;
 using ImageForge.Providers.Gcp;
 using ImageForge.TestSupport;
@@ -455,15 +454,7 @@ public sealed partial class MultiCloudSpecs(CloudsFixture fixture)
     {
         var shown = await RunAsync(content, "images", "show", image, "--output", "json");
         shown.ExitCode.ShouldBe(0, shown.ToString());
-        var evidence = JsonDocument
-            .Parse(shown.Out)
-            .RootElement.GetProperty("versions")[0]
-            .GetProperty("evidence")
-            .EnumerateArray()
-            .Single(e => e.GetProperty("kind").GetString() == ProvenanceSubjects.StatementKind)
-            .GetProperty("path")
-            .GetString()!;
-        return SignedStatement.Read(evidence);
+        return SignedStatement.OfNewestVersion(shown.Out);
     }
 
     private static string VersionOf(CliResult built)
@@ -510,49 +501,4 @@ public sealed partial class MultiCloudSpecs(CloudsFixture fixture)
         }
         return root;
     }
-}
-
-/// <summary>The in-toto statement a version's provenance signs: its subjects with their image manifests.</summary>
-internal sealed record SignedStatement(
-    IReadOnlyList<(string Name, string Sha256, JsonElement? Annotations)> Subjects
-)
-{
-    public static SignedStatement Read(string path)
-    {
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        return new SignedStatement([
-            .. json
-                .RootElement.GetProperty("subject")
-                .EnumerateArray()
-                .Select(s =>
-                    (
-                        s.GetProperty("name").GetString()!,
-                        s.GetProperty("digest").GetProperty("sha256").GetString()!,
-                        s.TryGetProperty("annotations", out var a) ? (JsonElement?)a.Clone() : null
-                    )
-                ),
-        ]);
-    }
-
-    /// <summary>Each disk file's digest mapped to the digest of the disk it was made from (its source_sha256).</summary>
-    public IReadOnlyDictionary<string, string> Disks() =>
-        Subjects
-            .Where(s =>
-                s.Name.StartsWith("artifact/", StringComparison.Ordinal) && Source(s) is not null
-            )
-            .ToDictionary(s => s.Sha256, s => Source(s)!, StringComparer.Ordinal);
-
-    /// <summary>The source digest of a cloud image's subject (<c>image/target/region/kind/id</c>).</summary>
-    public string SourceOf(string target, string region, string id) =>
-        Source(
-            Subjects.Single(s =>
-                s.Name.StartsWith($"image/{target}/{region}/", StringComparison.Ordinal)
-                && s.Name.EndsWith("/" + id, StringComparison.Ordinal)
-            )
-        ) ?? throw new InvalidOperationException($"{target}/{region} {id} has no source_sha256");
-
-    private static string? Source((string Name, string Sha256, JsonElement? Annotations) subject) =>
-        subject.Annotations is { } a && a.TryGetProperty("source_sha256", out var s)
-            ? s.GetString()
-            : null;
 }

@@ -61,7 +61,11 @@ public sealed class ThreeClouds : IAsyncDisposable
             ["GOOGLE_APPLICATION_CREDENTIALS"] = Gcp.KeyFile,
         };
 
-    public static async Task<ThreeClouds> StartAsync()
+    /// <param name="blobs">
+    /// Where the ARM fake looks source VHDs up: Azurite itself by default, or a wrapper of it (a spec recording what
+    /// the blobs held when the gallery version was made from them).
+    /// </param>
+    public static async Task<ThreeClouds> StartAsync(Func<Azurite, IVhdBlobs>? blobs = null)
     {
         var aws = await AwsFakeFixture.StartAsync(new AwsFakeOptions());
         await aws.S3(AwsHome)
@@ -70,7 +74,7 @@ public sealed class ThreeClouds : IAsyncDisposable
             );
         var azurite = await Azurite.StartAsync();
         var arm = await ArmFake.StartAsync(
-            new ArmFakeOptions { Blobs = azurite, RetryAfterSeconds = 0 }
+            new ArmFakeOptions { Blobs = blobs?.Invoke(azurite) ?? azurite, RetryAfterSeconds = 0 }
         );
         arm.State.AddGallery(
             ArmFake.DefaultSubscriptionId,

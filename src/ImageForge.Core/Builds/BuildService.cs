@@ -421,6 +421,8 @@ public sealed class BuildService
         )
         {
             Timeout = _settings.Timeout,
+            ReserveVersionAsync = token =>
+                _catalog.ReserveVersionAsync(build.Id, _time.GetUtcNow(), token),
         };
 
         BuildStatus status;

@@ -93,6 +93,17 @@ public sealed record TargetBuildRequest(
 {
     /// <summary>The longest the target build may run before it is stopped and recorded as failed.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>
+    /// Reserves the version this build will record (YYYY.MM.DD.N; the same one on every call), for builders whose
+    /// images are named by it in their cloud before the build ends (a native cloud build). Without a catalog (specs of
+    /// a builder alone) it fails.
+    /// </summary>
+    public Func<CancellationToken, Task<string>> ReserveVersionAsync { get; init; } =
+        _ =>
+            throw new InvalidOperationException(
+                "this build has no catalog to reserve a version in"
+            );
 }
 
 /// <summary>Where a target builder reports what it is doing. Every text it passes is already redacted.</summary>

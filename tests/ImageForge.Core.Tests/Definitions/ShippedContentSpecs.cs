@@ -120,7 +120,7 @@ public sealed class ShippedContentSpecs : IDisposable
         aws.Options["source_ami_owner"].ShouldBe("136693071363");
         var azure = Cloud("debian-11-cis-azure", "azure", "raw,vhd");
         azure.BaseImage.ShouldBe("Debian:debian-11:11-gen2:latest");
-        azure.Regions.ShouldBe(["westeurope"]);
+        azure.Regions.ShouldBe(["westeurope", "northeurope"]);
         var gcp = Cloud("debian-11-cis-gcp", "gcp", "raw,tar-gz");
         gcp.BaseImage.ShouldBe("debian-11");
         gcp.Regions.ShouldBe(["europe-west1"]);

@@ -50,6 +50,13 @@ if ! command -v oscap >/dev/null 2>&1; then
     fi
     installed_scanner=1
 fi
+# The before and after scans are two runs of this script: the marker tells the after scan that the before scan
+# installed the scanner, so that it is removed again (it is a build tool, not part of the image).
+marker="$out_dir/.imageforge-installed-scanner"
+if [[ "${installed_scanner:-0}" == 1 ]]; then
+    mkdir -p "$out_dir"
+    : >"$marker"
+fi
 
 echo "imageforge-step: scan-$phase | scanning with OpenSCAP"
 mkdir -p "$out_dir"
@@ -67,8 +74,9 @@ awk -F'\t' -v phase="$phase" '$1 == "Result" { n[$2]++ }
     END { printf "%s: %d pass, %d fail, %d notapplicable, %d error\n", phase, n["pass"], n["fail"], n["notapplicable"], n["error"] }' \
     "$out_dir/oscap-$phase.log"
 
-# The scanner is a build tool, not part of the image: remove it again after the last scan when this script added it.
-if [[ "$phase" == after && "${installed_scanner:-0}" == 1 ]]; then
+# The scanner is a build tool, not part of the image: remove it again after the last scan when a scan added it.
+if [[ "$phase" == after && -e "$marker" ]]; then
+    rm -f "$marker"
     if command -v apt-get >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get purge -y -q --auto-remove openscap-scanner >/dev/null
     else
