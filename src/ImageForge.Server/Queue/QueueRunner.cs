@@ -4,6 +4,7 @@ using ImageForge.Application;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Telemetry;
@@ -43,7 +44,11 @@ public sealed partial class QueueRunner(
     private readonly CancellationTokenSource _builds = new();
     private readonly CancellationTokenSource _stopKeepAlive = new();
     private Task _keepAlive = Task.CompletedTask;
+    private Task _probeKvm = Task.CompletedTask;
     private Claimant? _claimant;
+
+    // Whether KVM runs a guest here: false until the boot test's probe said it does (read by the claim loop).
+    private volatile bool _kvm;
 
     /// <summary>Builds this runner is running now.</summary>
     public IReadOnlyCollection<string> Running => [.. _running.Keys];
@@ -74,11 +79,17 @@ public sealed partial class QueueRunner(
             ),
             StringComparer.Ordinal
         );
+        // KVM is what the boot test's own probe says (docs/cluster.md, "Requiring KVM"). Probing can take the probe
+        // guest's 5 s after a reboot, so it answers in the background: until then this worker has no KVM.
+        var kvmProbe = pipeline.Connected.KvmProbe;
         var worker = await catalog.RegisterWorkerAsync(
             identity.Id,
             name,
             Environment.ProcessId,
-            new WorkerCapabilities([.. takes], File.Exists("/dev/kvm")),
+            new WorkerCapabilities([.. takes], false)
+            {
+                KvmReason = kvmProbe is null ? KvmAnswer.NotProbed.Reason : "not probed yet",
+            },
             config.Lease,
             cancellationToken
         );
@@ -87,6 +98,11 @@ public sealed partial class QueueRunner(
             Providers = takes,
         };
         LogRegistered(worker.Id, catalog.Location, config.Lease.TotalSeconds);
+        if (kvmProbe is not null)
+        {
+            _probeKvm = ProbeKvmAsync(kvmProbe, worker.Id, [.. takes], _stopKeepAlive.Token);
+        }
+
         // A dead predecessor's builds (their leases just ended above) are taken over before anything is claimed.
         await ReapExpiredAsync();
         await base.StartAsync(cancellationToken);
@@ -107,7 +123,10 @@ public sealed partial class QueueRunner(
                         ? null
                         : await catalog.ClaimNextAsync(
                             config.QueueLimits,
-                            claimant,
+                            claimant with
+                            {
+                                Kvm = _kvm,
+                            },
                             time.GetUtcNow(),
                             stoppingToken
                         );
@@ -178,6 +197,7 @@ public sealed partial class QueueRunner(
 
         await _stopKeepAlive.CancelAsync();
         await _keepAlive;
+        await _probeKvm;
         if (_claimant is { } claimant)
         {
             try
@@ -253,6 +273,41 @@ public sealed partial class QueueRunner(
                 // Publishing a takeover's end failed: the loop goes on, or the worker's leases would lapse.
                 LogKeepAliveFailed(e.Message);
             }
+        }
+    }
+
+    // Runs the boot test's KVM probe once and records its answer as this worker's kvm capability.
+    private async Task ProbeKvmAsync(
+        IKvmProbe probe,
+        string workerId,
+        IReadOnlyList<string> providers,
+        CancellationToken stop
+    )
+    {
+        try
+        {
+            // Off the start-up path: the probe runs while the worker claims its first builds.
+            await Task.Yield();
+            var answer = await probe.ProbeAsync(pipeline.Host.Paths.Content, stop);
+            _kvm = answer.Works;
+            await catalog.UpdateCapabilitiesAsync(
+                workerId,
+                new WorkerCapabilities(providers, answer.Works) { KvmReason = answer.Reason },
+                CancellationToken.None
+            );
+            LogKvm(answer.Works ? "yes" : $"no ({answer.Reason})");
+            if (answer.Works)
+            {
+                signal.Notify();
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped before the probe answered: the worker never had KVM.
+        }
+        catch (Exception e) when (e is CatalogException or IOException)
+        {
+            LogKeepAliveFailed(e.Message);
         }
     }
 
@@ -408,6 +463,9 @@ public sealed partial class QueueRunner(
         Message = "registered as worker {WorkerId} of catalog {Catalog} (lease {Lease:0}s)"
     )]
     private partial void LogRegistered(string workerId, string catalog, double lease);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "kvm {Answer}")]
+    private partial void LogKvm(string answer);
 
     [LoggerMessage(
         Level = LogLevel.Warning,

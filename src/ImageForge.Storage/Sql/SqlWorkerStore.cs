@@ -221,11 +221,16 @@ internal sealed partial class SqlWorkerStore
         )
             .GroupBy(r => BuilderOf(r.Target), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Sum(r => r.Count), StringComparer.Ordinal);
-        // The oldest queued build of each target: the one a free slot of that target goes to.
+        // The oldest queued build of each target that the claimant can run: the one a free slot of that target goes to.
+        // A claimant without KVM passes over builds that require it (they wait for one with it).
         var heads = await connection.QueryAsync<(string Target, long Id)>(
             Command(
-                "SELECT target, MIN(id) FROM builds WHERE status = 'queued' GROUP BY target",
-                null,
+                """
+                SELECT target, MIN(id) FROM builds
+                WHERE status = 'queued' AND (requires_kvm = 0 OR @Kvm = 1)
+                GROUP BY target
+                """,
+                new { Kvm = claimant.Kvm ? 1 : 0 },
                 transaction,
                 cancellationToken
             )
@@ -1079,9 +1084,9 @@ internal sealed partial class SqlWorkerStore
             Command(
                 """
                 INSERT INTO builds (image, target, "trigger", requester, reason, fingerprint, started_at, status,
-                                    cancel_requested, queued_at, traceparent)
+                                    cancel_requested, queued_at, traceparent, requires_kvm)
                 VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @At, 'queued', 0, @At,
-                        @TraceParent)
+                        @TraceParent, @RequiresKvm)
                 RETURNING id
                 """,
                 new
@@ -1094,6 +1099,7 @@ internal sealed partial class SqlWorkerStore
                     build.Fingerprint,
                     At = DbText.FromTime(at),
                     build.TraceParent,
+                    RequiresKvm = build.RequiresKvm ? 1 : 0,
                 },
                 transaction,
                 cancellationToken
