@@ -36,7 +36,9 @@ public sealed partial class QueueRunner(
     WorkerIdentity identity
 ) : BackgroundService
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
+    // The longest a claimer with a free slot waits before it looks at the queue again when nothing woke it (a build
+    // queued or ended here wakes it at once; one queued again by another worker's reaper does not).
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, RunningBuild> _running = new(
         StringComparer.Ordinal
@@ -45,6 +47,7 @@ public sealed partial class QueueRunner(
     private readonly CancellationTokenSource _stopKeepAlive = new();
     private Task _keepAlive = Task.CompletedTask;
     private Task _probeKvm = Task.CompletedTask;
+    private Task _reaper = Task.CompletedTask;
     private Claimant? _claimant;
 
     // Whether KVM runs a guest here: false until the boot test's probe said it does (read by the claim loop).
@@ -112,7 +115,11 @@ public sealed partial class QueueRunner(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var claimant = _claimant!;
-        _keepAlive = KeepAliveAsync(claimant, stoppingToken);
+        _keepAlive = KeepAliveAsync(claimant);
+        _reaper = ReapEveryQuarterLeaseAsync(stoppingToken);
+        // A quarter of the lease, at most 2 s: a build another worker's reaper queued again waits at most this long
+        // for a free slot here.
+        var poll = config.Lease / 4 < MaxPoll ? config.Lease / 4 : MaxPoll;
         while (!stoppingToken.IsCancellationRequested)
         {
             BuildRecord? claimed;
@@ -165,7 +172,7 @@ public sealed partial class QueueRunner(
 
             try
             {
-                await signal.WaitAsync(Poll, stoppingToken);
+                await signal.WaitAsync(poll, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -195,6 +202,7 @@ public sealed partial class QueueRunner(
             await Task.WhenAll(_running.Values.Select(r => r.Task));
         }
 
+        await _reaper;
         await _stopKeepAlive.CancelAsync();
         await _keepAlive;
         await _probeKvm;
@@ -211,9 +219,9 @@ public sealed partial class QueueRunner(
         }
     }
 
-    // Every third of the lease: the worker's heartbeat, its builds' leases, and the builds of workers gone silent.
-    // The running builds keep their leases while the worker shuts down; the loop ends when they have all ended.
-    private async Task KeepAliveAsync(Claimant claimant, CancellationToken stoppingToken)
+    // Every third of the lease: the worker's heartbeat and its builds' leases (the reaper has its own loop). The
+    // running builds keep their leases while the worker shuts down; the loop ends when they have all ended.
+    private async Task KeepAliveAsync(Claimant claimant)
     {
         using var timer = new PeriodicTimer(claimant.Lease / 3, time);
         while (true)
@@ -252,11 +260,6 @@ public sealed partial class QueueRunner(
                         await CancelAsync(build);
                     }
                 }
-
-                if (!stoppingToken.IsCancellationRequested)
-                {
-                    await ReapExpiredAsync();
-                }
             }
             catch (OperationCanceledException) when (_stopKeepAlive.IsCancellationRequested)
             {
@@ -273,6 +276,37 @@ public sealed partial class QueueRunner(
                 // Publishing a takeover's end failed: the loop goes on, or the worker's leases would lapse.
                 LogKeepAliveFailed(e.Message);
             }
+        }
+    }
+
+    // Every quarter of the lease until the worker stops claiming: the builds of workers gone silent are taken over,
+    // so a lease that ran out waits at most a quarter of the lease for a reaper (docs/cluster.md).
+    private async Task ReapEveryQuarterLeaseAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(config.Lease / 4, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await ReapExpiredAsync();
+                }
+                catch (CatalogException e)
+                {
+                    // The database is unreachable: the next tick tries again.
+                    LogKeepAliveFailed(e.Message);
+                }
+                catch (Exception e) when (e is ImageForgeException or IOException)
+                {
+                    // Publishing a takeover's end failed: the loop goes on.
+                    LogKeepAliveFailed(e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: no more takeovers by this worker.
         }
     }
 

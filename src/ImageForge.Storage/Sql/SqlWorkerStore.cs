@@ -204,6 +204,25 @@ internal sealed partial class SqlWorkerStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(claimant.Lease, TimeSpan.Zero);
 
         await using var connection = await _connect(cancellationToken);
+        // An idle worker looks often (every quarter of its lease): when nothing it could take is queued, a read
+        // answers without the writer lock, so looking costs the other writers nothing (readers never wait).
+        if (
+            !await connection.ExecuteScalarAsync<bool>(
+                Command(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM builds
+                                   WHERE status = 'queued' AND (requires_kvm = 0 OR @Kvm = 1))
+                    """,
+                    new { Kvm = claimant.Kvm ? 1 : 0 },
+                    null,
+                    cancellationToken
+                )
+            )
+        )
+        {
+            return null;
+        }
+
         await using var transaction = await _dialect.BeginWriteTransactionAsync(
             connection,
             cancellationToken
