@@ -31,6 +31,7 @@ internal sealed class ClusterChaosBenchmark : IBenchmark
     public async Task<string> RunAsync()
     {
         using var dir = new TempDirectory("imageforge-bench-chaos");
+        var loadBefore = Report.LoadAverage();
         var postgres = ThrowawayPostgres.Shared;
         var run = await ClusterChaos.RunAsync(
             Full,
@@ -78,8 +79,23 @@ internal sealed class ClusterChaosBenchmark : IBenchmark
                         ClusterChaos.Times(run),
                         $"p95 <= {Report.Seconds(goal)}",
                     ],
+                    [
+                        "of those, run again by the restarted worker",
+                        $"{Num(run.OnRestarted.Count)}, max {Report.Seconds(run.OnRestarted.Max)}",
+                        "",
+                    ],
+                    [
+                        "of those, run again by another worker",
+                        $"{Num(run.OnOthers.Count)}, max {Report.Seconds(run.OnOthers.Max)}",
+                        "",
+                    ],
                 ]
             )
+            .Line(
+                $"Load average (1, 5, 15 min) at the start: {loadBefore}; at the end: {Report.LoadAverage()} (other "
+                    + "work shares this machine's 2 cores)."
+            )
+            .Line("")
             .Line(
                 lost == 0 && twice == 0 && notRerun == 0 && run.AuditVerifies && unclean == 0
                     ? "Verdict: no build lost or recorded twice."

@@ -38,14 +38,16 @@ internal static class WorkersCommand
                 }
 
                 await ctx.Out.WriteLineAsync(
-                    $"{"WORKER", -28} {"HOST", -20} {"PID", 7} {"STATE", -8} {"HEARTBEAT", -20} {"PROVIDERS", -20} BUILDS"
+                    $"{"WORKER", -28} {"HOST", -20} {"PID", 7} {"STATE", -8} {"HEARTBEAT", -20} {"PROVIDERS", -20} {"BUILDS", -12} KVM"
                 );
                 foreach (var w in workers)
                 {
-                    var providers = string.Join(",", w.Providers) + (w.Kvm ? " +kvm" : "");
+                    // The KVM column last: its reason can be long.
+                    var kvm = w.Kvm ? "kvm yes" : $"kvm no ({w.KvmReason})";
                     await ctx.Out.WriteLineAsync(
                         $"{w.Id, -28} {w.Host, -20} {w.Pid, 7} {w.State, -8} {Report.Time(w.HeartbeatAt), -20} "
-                            + $"{providers, -20} {(w.Builds.Count == 0 ? "-" : string.Join(",", w.Builds))}"
+                            + $"{string.Join(",", w.Providers), -20} "
+                            + $"{(w.Builds.Count == 0 ? "-" : string.Join(",", w.Builds)), -12} {kvm}"
                     );
                 }
 

@@ -110,6 +110,13 @@ public sealed class LocalProvider : ProviderModule
     }
 
     /// <inheritdoc />
+    public override bool RequiresKvm(TargetSpec target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return LocalRules.RequiresKvm(target.Options);
+    }
+
+    /// <inheritdoc />
     public override ProviderServices Connect(ProviderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -123,7 +130,15 @@ public sealed class LocalProvider : ProviderModule
                 Path.Combine(context.Data.CacheFor(ProviderName), "mirror-indexes")
             ),
             new LocalRegistry(context.Data.Root, context.Time)
-        );
+        )
+        {
+            // The boot test's own probe, with its cache (the boot test's cache directory).
+            Kvm = new KvmProbe(
+                new ProcessRunner(context.Time),
+                context.Data.CacheFor(ProviderName),
+                context.ToolEnvironment
+            ),
+        };
     }
 }
 

@@ -65,12 +65,45 @@ internal static partial class LocalRules
                 ),
                 OptionRule.Boolean("boot_test", true),
                 new OptionRule("boot_test_timeout", CheckBootTestTimeout, _ => "300"),
+                // required: the boot test boots under KVM or fails; only a worker whose KVM probe passed claims the
+                // build. auto: KVM where IMAGEFORGE_BOOT_TEST_KVM=1 asks for it and the probe passes, else emulation.
+                OptionRule.OneOf(
+                    "boot_test_kvm",
+                    [BootTestKvmAuto, BootTestKvmRequired],
+                    BootTestKvmAuto
+                ),
             ],
-            CrossCheck = (_, options) => CheckDiskFitsLayout(options),
+            CrossCheck = (_, options) =>
+                CheckDiskFitsLayout(options).Concat(CheckKvmHasABootTest(options)),
             // The GPT/UEFI disk (disk.raw, disk.vhd, disk.tar.gz) every cloud target with build: import takes.
             BuildsDisks = true,
             SecretVariables = ["mirror_auth"],
         };
+
+    /// <summary>boot_test_kvm: the boot test may fall back to software emulation.</summary>
+    public const string BootTestKvmAuto = "auto";
+
+    /// <summary>boot_test_kvm: the boot test boots under KVM or fails.</summary>
+    public const string BootTestKvmRequired = "required";
+
+    /// <summary>Whether a target's boot test must run under KVM (its options checked and defaulted).</summary>
+    public static bool RequiresKvm(IReadOnlyDictionary<string, string> options) =>
+        options.GetValueOrDefault("boot_test") == "true"
+        && options.GetValueOrDefault("boot_test_kvm") == BootTestKvmRequired;
+
+    private static IEnumerable<(string Field, string Message)> CheckKvmHasABootTest(
+        IReadOnlyDictionary<string, string> options
+    ) =>
+        options.GetValueOrDefault("boot_test_kvm") == BootTestKvmRequired
+        && options.GetValueOrDefault("boot_test") == "false"
+            ?
+            [
+                (
+                    "options.boot_test_kvm",
+                    "boot_test_kvm: required asks for a boot under KVM, but boot_test is false (no boot test runs); remove boot_test_kvm or set boot_test: true"
+                ),
+            ]
+            : [];
 
     private static IEnumerable<(string Field, string Message)> CheckDiskFitsLayout(
         IReadOnlyDictionary<string, string> options

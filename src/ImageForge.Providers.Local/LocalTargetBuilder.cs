@@ -261,6 +261,12 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             invocation = invocation.WithEnvironment(name, value);
         }
 
+        // boot_test_kvm: required: boot-test.sh boots under KVM or fails the boot test (never falls back to TCG).
+        if (LocalRules.RequiresKvm(target.Options))
+        {
+            invocation = invocation.WithEnvironment("IMAGEFORGE_BOOT_TEST_KVM", "required");
+        }
+
         foreach (var (name, value) in request.Secrets)
         {
             invocation = invocation.WithSensitiveVariable(name, value);

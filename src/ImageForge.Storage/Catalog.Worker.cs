@@ -70,6 +70,13 @@ public sealed partial class Catalog
     ) => Guard(Worker.RegisterWorkerAsync(id, name, pid, capabilities, lease, cancellationToken));
 
     /// <inheritdoc />
+    public Task UpdateCapabilitiesAsync(
+        string workerId,
+        WorkerCapabilities capabilities,
+        CancellationToken cancellationToken = default
+    ) => Guard(Worker.UpdateCapabilitiesAsync(workerId, capabilities, cancellationToken));
+
+    /// <inheritdoc />
     public Task HeartbeatAsync(string workerId, CancellationToken cancellationToken = default) =>
         Guard(Worker.HeartbeatAsync(workerId, cancellationToken));
 

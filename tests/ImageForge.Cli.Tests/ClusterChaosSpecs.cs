@@ -70,7 +70,9 @@ public sealed class ClusterChaosSpecs(ITestOutputHelper output)
         run.Rerun.Count.ShouldBe(run.Killed.Count);
         output.WriteLine(
             $"{run.Killed.Count} builds killed with their worker; ran again elsewhere after {ClusterChaos.Times(run)} "
-                + $"(lease {Small.Lease.TotalSeconds:0} s; goal p95 at most 2 x lease)"
+                + $"(lease {Small.Lease.TotalSeconds:0} s; goal p95 at most 2 x lease); by the restarted worker "
+                + $"{run.OnRestarted.Count} (max {run.OnRestarted.Max.TotalSeconds:0.0} s), by another "
+                + $"{run.OnOthers.Count} (max {run.OnOthers.Max.TotalSeconds:0.0} s)"
         );
     }
 }

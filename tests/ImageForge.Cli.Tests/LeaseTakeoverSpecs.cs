@@ -94,7 +94,7 @@ public sealed class LeaseTakeoverSpecs
             var logBefore = await workerB.Catalog.ReadLogAsync(buildId);
             ProcessGroup.Signal(groupA, Continue);
             // A renews every third of its lease: give it several renewals to find out.
-            await WaitUntilAsync(() => workerA.Said("lease was taken over"));
+            await WaitUntilAsync(() => workerA.Said("lease was taken over"), workerA.Output);
             await Task.Delay(Lease);
 
             // Assert: B finished it on its second attempt, with B's Packer's error; A's tools are gone, and A wrote
@@ -160,14 +160,16 @@ public sealed class LeaseTakeoverSpecs
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> said)
     {
         var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
         while (!condition())
         {
             if (TimeProvider.System.GetUtcNow() > deadline)
             {
-                throw new TimeoutException("the resumed worker never said it lost the lease");
+                throw new TimeoutException(
+                    $"the resumed worker never said it lost the lease; it said:\n{said()}"
+                );
             }
 
             await Task.Delay(100);

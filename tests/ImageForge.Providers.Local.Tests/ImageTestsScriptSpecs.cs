@@ -17,7 +17,8 @@ namespace ImageForge.Providers.Local.Tests;
 /// </summary>
 public sealed class ImageTestsScriptSpecs : IDisposable
 {
-    private static readonly string Scripts = Path.Combine(
+    /// <summary>The local target's stage scripts in the repository.</summary>
+    internal static readonly string Scripts = Path.Combine(
         RepoPaths.Root,
         "templates",
         "packer",

@@ -229,7 +229,7 @@ public sealed class MigrationSpecs : IDisposable
         {
             (await Raw.MigrationsAsync(db))
                 .Select(m => m.Version)
-                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L]);
+                .ShouldBe([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L, 14L]);
         }
 
         (await catalog.ListBuildsAsync())

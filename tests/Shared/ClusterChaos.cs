@@ -47,6 +47,15 @@ internal sealed record ChaosRun(
     TimeSpan Elapsed
 )
 {
+    /// <summary>
+    /// How many killed builds ran again on the restarted worker (its start takes its predecessor's builds over) rather
+    /// than on another one, and their slowest time: what the kill-to-running-elsewhere time is made of.
+    /// </summary>
+    public (int Count, TimeSpan Max) OnRestarted { get; init; }
+
+    /// <summary>The same for the killed builds another (running) worker took.</summary>
+    public (int Count, TimeSpan Max) OnOthers { get; init; }
+
     /// <summary>The <paramref name="p"/> percentile of the kill-to-running-elsewhere times.</summary>
     public TimeSpan Percentile(double p) =>
         Rerun[Math.Min(Rerun.Count - 1, (int)Math.Ceiling(p * Rerun.Count) - 1)];
@@ -154,8 +163,11 @@ internal static class ClusterChaos
         var random = new Random(18);
         var killed = new ConcurrentDictionary<string, (DateTimeOffset At, int Attempts)>();
         var rerun = new ConcurrentDictionary<string, TimeSpan>();
+        // Which worker (w0, w1...) each killed build was killed with, and which one ran it again.
+        var victims = new ConcurrentDictionary<string, string>();
+        var rerunOn = new ConcurrentDictionary<string, string>();
         using var stopWatching = new CancellationTokenSource();
-        var watcher = WatchAsync(catalog, killed, rerun, stopWatching.Token);
+        var watcher = WatchAsync(catalog, killed, rerun, rerunOn, stopWatching.Token);
         var kills = 0;
         while ((shape.Kills is not { } most || kills < most) && !await AllEndedAsync(catalog))
         {
@@ -188,6 +200,7 @@ internal static class ClusterChaos
             foreach (var b in running)
             {
                 killed[b.Id] = (at, b.Attempts);
+                victims[b.Id] = $"w{victim}";
             }
 
             await workers[victim].Exited;
@@ -246,6 +259,18 @@ internal static class ClusterChaos
             versions += (await catalog.ListVersionsAsync(image.Image, limit: 100_000)).Count;
         }
 
+        (int, TimeSpan) Where(bool restarted)
+        {
+            var times = rerun
+                .Where(r =>
+                    (rerunOn.GetValueOrDefault(r.Key) == victims.GetValueOrDefault(r.Key))
+                    == restarted
+                )
+                .Select(r => r.Value)
+                .ToList();
+            return (times.Count, times.Count == 0 ? TimeSpan.Zero : times.Max());
+        }
+
         return new ChaosRun(
             all,
             Recorded("build"),
@@ -257,7 +282,11 @@ internal static class ClusterChaos
             kills,
             stopped,
             elapsed
-        );
+        )
+        {
+            OnRestarted = Where(restarted: true),
+            OnOthers = Where(restarted: false),
+        };
     }
 
     /// <summary>"p50 2.0 s, p95 2.9 s, max 2.9 s" of a run's kill-to-running-elsewhere times.</summary>
@@ -280,6 +309,7 @@ internal static class ClusterChaos
         Catalog catalog,
         ConcurrentDictionary<string, (DateTimeOffset At, int Attempts)> killed,
         ConcurrentDictionary<string, TimeSpan> rerun,
+        ConcurrentDictionary<string, string> rerunOn,
         CancellationToken stop
     )
     {
@@ -294,6 +324,7 @@ internal static class ClusterChaos
                 )
                 {
                     rerun[build.Id] = TimeProvider.System.GetUtcNow() - kill.At;
+                    rerunOn[build.Id] = build.LeaseWorker?.Split('-')[0] ?? "";
                 }
             }
 
@@ -313,6 +344,7 @@ internal static class ClusterChaos
                 )
                 {
                     rerun[build.Id] = ended - kill.At;
+                    rerunOn[build.Id] = build.LeaseWorker?.Split('-')[0] ?? "";
                 }
             }
 

@@ -17,7 +17,10 @@ namespace ImageForge.Application.Views;
 /// <param name="StoppedAt">When it stopped cleanly.</param>
 /// <param name="LeaseSeconds">Its queue.lease.</param>
 /// <param name="Providers">The providers it builds for.</param>
-/// <param name="Kvm">Whether /dev/kvm is present there.</param>
+/// <param name="Kvm">Whether KVM runs a guest there (the boot test's own probe passed): only then does it claim
+/// builds whose definition says <c>boot_test_kvm: required</c>.</param>
+/// <param name="KvmReason">Why not (<c>no /dev/kvm</c>, <c>the probe guest exited 124, expected 99</c>, <c>not probed
+/// yet</c>); null when it has KVM.</param>
 /// <param name="Builds">The builds running under its lease.</param>
 public sealed record WorkerView(
     string Id,
@@ -31,6 +34,7 @@ public sealed record WorkerView(
     double LeaseSeconds,
     IReadOnlyList<string> Providers,
     bool Kvm,
+    string? KvmReason,
     IReadOnlyList<string> Builds
 )
 {
@@ -53,6 +57,7 @@ public sealed record WorkerView(
             worker.Lease.TotalSeconds,
             worker.Capabilities.Providers,
             worker.Capabilities.Kvm,
+            worker.Capabilities.Kvm ? null : worker.Capabilities.KvmReason ?? "not probed",
             worker.Builds
         );
     }

@@ -134,6 +134,12 @@ public sealed record NewBuild(
 {
     /// <summary>The W3C traceparent of the request that queued it, which the build's span continues.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>
+    /// Its definition asks for a boot under KVM (<c>boot_test_kvm: required</c>): only a worker whose KVM probe passed
+    /// claims it (docs/cluster.md, "Requiring KVM"). Recorded when it is queued: a claim never reads definitions.
+    /// </summary>
+    public bool RequiresKvm { get; init; }
 }
 
 /// <summary>One line of a build's log, already redacted.</summary>

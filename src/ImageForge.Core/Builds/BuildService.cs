@@ -238,6 +238,7 @@ public sealed class BuildService
         )
         {
             Imports = importers,
+            RequiresKvm = _providers.Get(target.Provider).RequiresKvm(target),
         };
     }
 
@@ -870,6 +871,9 @@ public sealed record PreparedBuild(
 {
     /// <summary>The targets this build imports its disk into (<c>build: import</c>), in definition order.</summary>
     public IReadOnlyList<PreparedImport> Imports { get; init; } = [];
+
+    /// <summary>Its target must boot under KVM (<see cref="ProviderModule.RequiresKvm"/>): queued, only a worker with KVM claims it.</summary>
+    public bool RequiresKvm { get; init; }
 
     /// <summary>The build's targets as the build row names them: the disk's target, then every import (local,aws).</summary>
     public string Targets =>

@@ -60,6 +60,12 @@ public abstract class ProviderModule
     public virtual string? SecurityMirror(TargetSpec target) => null;
 
     /// <summary>
+    /// Whether a build of <paramref name="target"/> must run where KVM runs a guest (the local target's
+    /// <c>boot_test_kvm: required</c>); a queued one is claimed only by a worker whose KVM probe passed. Default: no.
+    /// </summary>
+    public virtual bool RequiresKvm(TargetSpec target) => false;
+
+    /// <summary>
     /// The parts of the provider that act (build, resolve inputs, distribute), created for one host: the command line
     /// or the worker. A provider whose targets are validated but not built yet returns <see cref="ProviderServices.None"/>.
     /// </summary>
@@ -101,6 +107,23 @@ public sealed record ProviderServices(
 
     /// <summary>Checks reachability and credentials where the targets act (<c>GET /health</c>).</summary>
     public IAccessProbe? Access { get; init; }
+
+    /// <summary>Tells whether KVM runs a guest on this machine, as this provider's builds would find (a worker's <c>kvm</c>).</summary>
+    public IKvmProbe? Kvm { get; init; }
+}
+
+/// <summary>Whether KVM runs a guest here: <paramref name="Works"/>, or why not (<c>no /dev/kvm</c>, the probe's exit).</summary>
+public sealed record KvmAnswer(bool Works, string? Reason)
+{
+    /// <summary>No provider here can tell (none boots guests).</summary>
+    public static KvmAnswer NotProbed { get; } = new(false, "no provider here boots guests");
+}
+
+/// <summary>Runs a provider's KVM probe (the local boot test's own, docs/cluster.md "Requiring KVM").</summary>
+public interface IKvmProbe
+{
+    /// <summary>Probes (or reads the answer cached for this boot of the machine), in the host's content.</summary>
+    Task<KvmAnswer> ProbeAsync(ContentPaths content, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The base of a target: its name in the lineage, and its provenance dependency.</summary>

@@ -113,6 +113,10 @@ public sealed class ConnectedProviders
             : Builders.Any(b => b.Provider == target.Provider);
     }
 
+    /// <summary>The first provider's KVM probe (the local target's), or null when no provider here boots guests.</summary>
+    public IKvmProbe? KvmProbe =>
+        Services().Select(s => s.Kvm).OfType<IKvmProbe>().FirstOrDefault();
+
     private IEnumerable<ProviderServices> Services() =>
         Registry.Modules.Select(m => _services[m.Name]);
 }

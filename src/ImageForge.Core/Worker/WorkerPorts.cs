@@ -115,6 +115,9 @@ public sealed record Claimant(string Worker, int Pid, TimeSpan Lease)
     /// The providers whose builds it takes: only builds all of whose targets are among them are claimed. Null for any.
     /// </summary>
     public IReadOnlySet<string>? Providers { get; init; }
+
+    /// <summary>Whether KVM runs a guest where it runs (its probe passed): only then does it claim builds that require KVM.</summary>
+    public bool Kvm { get; init; }
 }
 
 /// <summary>A build whose lease ran out, as it was (<paramref name="Build"/>), and what it became.</summary>
@@ -123,8 +126,15 @@ public sealed record Claimant(string Worker, int Pid, TimeSpan Lease)
 /// <param name="Message">What the build's log (and, when it ended, its message) says.</param>
 public sealed record ReapedLease(BuildRecord Build, BuildStatus Became, string Message);
 
-/// <summary>What a worker can do, as it registered it: the providers it builds for and whether KVM works.</summary>
-public sealed record WorkerCapabilities(IReadOnlyList<string> Providers, bool Kvm);
+/// <summary>
+/// What a worker can do, as it registered it: the providers it builds for and whether KVM works (the boot test's own
+/// probe, docs/cluster.md "Requiring KVM").
+/// </summary>
+public sealed record WorkerCapabilities(IReadOnlyList<string> Providers, bool Kvm)
+{
+    /// <summary>Why KVM does not work there (<c>no /dev/kvm</c>, the probe guest's exit, not probed yet); null when it works.</summary>
+    public string? KvmReason { get; init; }
+}
 
 /// <summary>A worker process that registered with the catalog, as <c>imageforge workers</c> lists it.</summary>
 /// <param name="Id">New at every start: <c>&lt;name&gt;-&lt;12 hex&gt;</c>.</param>
@@ -174,6 +184,13 @@ public interface IWorkerRegistry
         int pid,
         WorkerCapabilities capabilities,
         TimeSpan lease,
+        CancellationToken cancellationToken = default
+    );
+
+    /// <summary>Replaces what a registered worker can do (its KVM probe answered after it registered).</summary>
+    Task UpdateCapabilitiesAsync(
+        string workerId,
+        WorkerCapabilities capabilities,
         CancellationToken cancellationToken = default
     );
 

@@ -109,7 +109,8 @@ public sealed class BuildRequests(
 
     /// <summary>
     /// The build row values of a prepared build: its targets as the command line records them (the disk's target,
-    /// then every import), so the runner builds and imports what was asked.
+    /// then every import), so the runner builds and imports what was asked, and whether it requires KVM (a claim
+    /// never reads definitions). Every enqueue path (API, schedules, CVE rebuilds) queues through this.
     /// </summary>
     public static NewBuild NewBuildOf(PreparedBuild prepared) =>
         new(
@@ -119,7 +120,10 @@ public sealed class BuildRequests(
             prepared.Command.Requester,
             prepared.Command.Reason,
             prepared.Fingerprint
-        );
+        )
+        {
+            RequiresKvm = prepared.RequiresKvm,
+        };
 }
 
 /// <summary>Wakes the queue runner when a build was queued (it also looks every few seconds on its own).</summary>

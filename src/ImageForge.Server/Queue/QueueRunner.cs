@@ -4,6 +4,7 @@ using ImageForge.Application;
 using ImageForge.Core.Audit;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Telemetry;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Telemetry;
@@ -35,7 +36,9 @@ public sealed partial class QueueRunner(
     WorkerIdentity identity
 ) : BackgroundService
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
+    // The longest a claimer with a free slot waits before it looks at the queue again when nothing woke it (a build
+    // queued or ended here wakes it at once; one queued again by another worker's reaper does not).
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, RunningBuild> _running = new(
         StringComparer.Ordinal
@@ -43,7 +46,12 @@ public sealed partial class QueueRunner(
     private readonly CancellationTokenSource _builds = new();
     private readonly CancellationTokenSource _stopKeepAlive = new();
     private Task _keepAlive = Task.CompletedTask;
+    private Task _probeKvm = Task.CompletedTask;
+    private Task _reaper = Task.CompletedTask;
     private Claimant? _claimant;
+
+    // Whether KVM runs a guest here: false until the boot test's probe said it does (read by the claim loop).
+    private volatile bool _kvm;
 
     /// <summary>Builds this runner is running now.</summary>
     public IReadOnlyCollection<string> Running => [.. _running.Keys];
@@ -74,11 +82,17 @@ public sealed partial class QueueRunner(
             ),
             StringComparer.Ordinal
         );
+        // KVM is what the boot test's own probe says (docs/cluster.md, "Requiring KVM"). Probing can take the probe
+        // guest's 5 s after a reboot, so it answers in the background: until then this worker has no KVM.
+        var kvmProbe = pipeline.Connected.KvmProbe;
         var worker = await catalog.RegisterWorkerAsync(
             identity.Id,
             name,
             Environment.ProcessId,
-            new WorkerCapabilities([.. takes], File.Exists("/dev/kvm")),
+            new WorkerCapabilities([.. takes], false)
+            {
+                KvmReason = kvmProbe is null ? KvmAnswer.NotProbed.Reason : "not probed yet",
+            },
             config.Lease,
             cancellationToken
         );
@@ -87,6 +101,11 @@ public sealed partial class QueueRunner(
             Providers = takes,
         };
         LogRegistered(worker.Id, catalog.Location, config.Lease.TotalSeconds);
+        if (kvmProbe is not null)
+        {
+            _probeKvm = ProbeKvmAsync(kvmProbe, worker.Id, [.. takes], _stopKeepAlive.Token);
+        }
+
         // A dead predecessor's builds (their leases just ended above) are taken over before anything is claimed.
         await ReapExpiredAsync();
         await base.StartAsync(cancellationToken);
@@ -96,7 +115,11 @@ public sealed partial class QueueRunner(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var claimant = _claimant!;
-        _keepAlive = KeepAliveAsync(claimant, stoppingToken);
+        _keepAlive = KeepAliveAsync(claimant);
+        _reaper = ReapEveryQuarterLeaseAsync(stoppingToken);
+        // A quarter of the lease, at most 2 s: a build another worker's reaper queued again waits at most this long
+        // for a free slot here.
+        var poll = config.Lease / 4 < MaxPoll ? config.Lease / 4 : MaxPoll;
         while (!stoppingToken.IsCancellationRequested)
         {
             BuildRecord? claimed;
@@ -107,7 +130,10 @@ public sealed partial class QueueRunner(
                         ? null
                         : await catalog.ClaimNextAsync(
                             config.QueueLimits,
-                            claimant,
+                            claimant with
+                            {
+                                Kvm = _kvm,
+                            },
                             time.GetUtcNow(),
                             stoppingToken
                         );
@@ -146,7 +172,7 @@ public sealed partial class QueueRunner(
 
             try
             {
-                await signal.WaitAsync(Poll, stoppingToken);
+                await signal.WaitAsync(poll, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -176,8 +202,10 @@ public sealed partial class QueueRunner(
             await Task.WhenAll(_running.Values.Select(r => r.Task));
         }
 
+        await _reaper;
         await _stopKeepAlive.CancelAsync();
         await _keepAlive;
+        await _probeKvm;
         if (_claimant is { } claimant)
         {
             try
@@ -191,9 +219,9 @@ public sealed partial class QueueRunner(
         }
     }
 
-    // Every third of the lease: the worker's heartbeat, its builds' leases, and the builds of workers gone silent.
-    // The running builds keep their leases while the worker shuts down; the loop ends when they have all ended.
-    private async Task KeepAliveAsync(Claimant claimant, CancellationToken stoppingToken)
+    // Every third of the lease: the worker's heartbeat and its builds' leases (the reaper has its own loop). The
+    // running builds keep their leases while the worker shuts down; the loop ends when they have all ended.
+    private async Task KeepAliveAsync(Claimant claimant)
     {
         using var timer = new PeriodicTimer(claimant.Lease / 3, time);
         while (true)
@@ -232,11 +260,6 @@ public sealed partial class QueueRunner(
                         await CancelAsync(build);
                     }
                 }
-
-                if (!stoppingToken.IsCancellationRequested)
-                {
-                    await ReapExpiredAsync();
-                }
             }
             catch (OperationCanceledException) when (_stopKeepAlive.IsCancellationRequested)
             {
@@ -253,6 +276,72 @@ public sealed partial class QueueRunner(
                 // Publishing a takeover's end failed: the loop goes on, or the worker's leases would lapse.
                 LogKeepAliveFailed(e.Message);
             }
+        }
+    }
+
+    // Every quarter of the lease until the worker stops claiming: the builds of workers gone silent are taken over,
+    // so a lease that ran out waits at most a quarter of the lease for a reaper (docs/cluster.md).
+    private async Task ReapEveryQuarterLeaseAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(config.Lease / 4, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await ReapExpiredAsync();
+                }
+                catch (CatalogException e)
+                {
+                    // The database is unreachable: the next tick tries again.
+                    LogKeepAliveFailed(e.Message);
+                }
+                catch (Exception e) when (e is ImageForgeException or IOException)
+                {
+                    // Publishing a takeover's end failed: the loop goes on.
+                    LogKeepAliveFailed(e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: no more takeovers by this worker.
+        }
+    }
+
+    // Runs the boot test's KVM probe once and records its answer as this worker's kvm capability.
+    private async Task ProbeKvmAsync(
+        IKvmProbe probe,
+        string workerId,
+        IReadOnlyList<string> providers,
+        CancellationToken stop
+    )
+    {
+        try
+        {
+            // Off the start-up path: the probe runs while the worker claims its first builds.
+            await Task.Yield();
+            var answer = await probe.ProbeAsync(pipeline.Host.Paths.Content, stop);
+            _kvm = answer.Works;
+            await catalog.UpdateCapabilitiesAsync(
+                workerId,
+                new WorkerCapabilities(providers, answer.Works) { KvmReason = answer.Reason },
+                CancellationToken.None
+            );
+            LogKvm(answer.Works ? "yes" : $"no ({answer.Reason})");
+            if (answer.Works)
+            {
+                signal.Notify();
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped before the probe answered: the worker never had KVM.
+        }
+        catch (Exception e) when (e is CatalogException or IOException)
+        {
+            LogKeepAliveFailed(e.Message);
         }
     }
 
@@ -411,6 +500,9 @@ public sealed partial class QueueRunner(
         Message = "registered as worker {WorkerId} of catalog {Catalog} (lease {Lease:0}s)"
     )]
     private partial void LogRegistered(string workerId, string catalog, double lease);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "kvm {Answer}")]
+    private partial void LogKvm(string answer);
 
     [LoggerMessage(
         Level = LogLevel.Warning,

@@ -271,6 +271,21 @@ internal sealed partial class SqlWorkerStore
         return row.ToInfo([]);
     }
 
+    public Task UpdateCapabilitiesAsync(
+        string workerId,
+        WorkerCapabilities capabilities,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(capabilities);
+        return UpdateWorkerAsync(
+            "UPDATE workers SET capabilities = @Capabilities WHERE id = @Id",
+            workerId,
+            cancellationToken,
+            JsonSerializer.Serialize(capabilities, CapabilitiesJson)
+        );
+    }
+
     public Task HeartbeatAsync(string workerId, CancellationToken cancellationToken = default) =>
         UpdateWorkerAsync(
             $"UPDATE workers SET heartbeat_at = {_dialect.Clock()} WHERE id = @Id",
@@ -291,7 +306,8 @@ internal sealed partial class SqlWorkerStore
     private async Task UpdateWorkerAsync(
         string statement,
         string workerId,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        string? capabilities = null
     )
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
@@ -301,7 +317,14 @@ internal sealed partial class SqlWorkerStore
             cancellationToken
         );
         await connection.ExecuteAsync(
-            Command(statement, new { Id = workerId }, transaction, cancellationToken)
+            Command(
+                statement,
+                capabilities is null
+                    ? (object)new { Id = workerId }
+                    : new { Id = workerId, Capabilities = capabilities },
+                transaction,
+                cancellationToken
+            )
         );
         await transaction.CommitAsync(cancellationToken);
     }

@@ -204,6 +204,25 @@ internal sealed partial class SqlWorkerStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(claimant.Lease, TimeSpan.Zero);
 
         await using var connection = await _connect(cancellationToken);
+        // An idle worker looks often (every quarter of its lease): when nothing it could take is queued, a read
+        // answers without the writer lock, so looking costs the other writers nothing (readers never wait).
+        if (
+            !await connection.ExecuteScalarAsync<bool>(
+                Command(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM builds
+                                   WHERE status = 'queued' AND (requires_kvm = 0 OR @Kvm = 1))
+                    """,
+                    new { Kvm = claimant.Kvm ? 1 : 0 },
+                    null,
+                    cancellationToken
+                )
+            )
+        )
+        {
+            return null;
+        }
+
         await using var transaction = await _dialect.BeginWriteTransactionAsync(
             connection,
             cancellationToken
@@ -221,11 +240,16 @@ internal sealed partial class SqlWorkerStore
         )
             .GroupBy(r => BuilderOf(r.Target), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Sum(r => r.Count), StringComparer.Ordinal);
-        // The oldest queued build of each target: the one a free slot of that target goes to.
+        // The oldest queued build of each target that the claimant can run: the one a free slot of that target goes to.
+        // A claimant without KVM passes over builds that require it (they wait for one with it).
         var heads = await connection.QueryAsync<(string Target, long Id)>(
             Command(
-                "SELECT target, MIN(id) FROM builds WHERE status = 'queued' GROUP BY target",
-                null,
+                """
+                SELECT target, MIN(id) FROM builds
+                WHERE status = 'queued' AND (requires_kvm = 0 OR @Kvm = 1)
+                GROUP BY target
+                """,
+                new { Kvm = claimant.Kvm ? 1 : 0 },
                 transaction,
                 cancellationToken
             )
@@ -1079,9 +1103,9 @@ internal sealed partial class SqlWorkerStore
             Command(
                 """
                 INSERT INTO builds (image, target, "trigger", requester, reason, fingerprint, started_at, status,
-                                    cancel_requested, queued_at, traceparent)
+                                    cancel_requested, queued_at, traceparent, requires_kvm)
                 VALUES (@Image, @Target, @Trigger, @Requester, @Reason, @Fingerprint, @At, 'queued', 0, @At,
-                        @TraceParent)
+                        @TraceParent, @RequiresKvm)
                 RETURNING id
                 """,
                 new
@@ -1094,6 +1118,7 @@ internal sealed partial class SqlWorkerStore
                     build.Fingerprint,
                     At = DbText.FromTime(at),
                     build.TraceParent,
+                    RequiresKvm = build.RequiresKvm ? 1 : 0,
                 },
                 transaction,
                 cancellationToken

@@ -43,6 +43,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
             new Dictionary<string, string>
             {
                 ["boot_test"] = "true",
+                ["boot_test_kvm"] = "auto",
                 ["boot_test_timeout"] = "300",
                 ["disk_formats"] = "raw,vhd,tar-gz",
                 ["disk_layout"] = "single",
@@ -725,7 +726,7 @@ public sealed class ImageDefinitionSpecs : IDisposable
             11,
             "targets[0].options.instance_type",
             "unknown key 'instance_type'",
-            "expected one of: mirror, security_mirror, security_updates, disk_size, variant, disk_layout, disk_formats, boot_test, boot_test_timeout"
+            "expected one of: mirror, security_mirror, security_updates, disk_size, variant, disk_layout, disk_formats, boot_test, boot_test_timeout, boot_test_kvm"
         );
     }
 
@@ -1450,6 +1451,11 @@ public sealed class ImageDefinitionSpecs : IDisposable
         "targets[0].options.boot_test_timeout",
         "from 30 to 3600, found '10'"
     )]
+    [InlineData(
+        "boot_test_kvm: always",
+        "targets[0].options.boot_test_kvm",
+        "unknown value 'always'; expected one of: auto, required"
+    )]
     public void Local_option_values_are_checked(string option, string field, string expected)
     {
         // Arrange
@@ -1487,6 +1493,52 @@ public sealed class ImageDefinitionSpecs : IDisposable
 
         // Assert
         set.ShouldHaveProblem(file, line, "targets[0].options.disk_size", expected);
+    }
+
+    [Fact]
+    public void Requiring_kvm_without_a_boot_test_is_refused_naming_the_fix()
+    {
+        // Arrange
+        var file = _content.Definition(
+            "web.yaml",
+            ContentFixture.MinimalDefinition
+                + "    options:\n      boot_test: false\n      boot_test_kvm: required\n"
+        );
+
+        // Act
+        var set = _content.Load();
+
+        // Assert
+        set.ShouldHaveProblem(
+            file,
+            12,
+            "targets[0].options.boot_test_kvm",
+            "boot_test is false",
+            "set boot_test: true"
+        );
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("boot_test_kvm: auto", false)]
+    [InlineData("boot_test_kvm: required", true)]
+    public void A_local_target_requires_kvm_only_when_its_definition_says_required(
+        string option,
+        bool requires
+    )
+    {
+        // Arrange
+        _content.Definition(
+            "web.yaml",
+            ContentFixture.MinimalDefinition
+                + $"    options:\n      variant: minbase\n      {option}\n"
+        );
+
+        // Act
+        var target = _content.Load().FindImage("web")!.Targets.ShouldHaveSingleItem();
+
+        // Assert
+        TestProviders.Shipped.Get(target.Provider).RequiresKvm(target).ShouldBe(requires);
     }
 
     [Fact]

@@ -66,6 +66,34 @@ public sealed class CveRescanSpecs
         (await worker.Catalog.ListQueuedAsync()).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task A_cve_rebuild_of_a_definition_that_requires_kvm_waits_for_a_worker_with_kvm()
+    {
+        await using var worker = await WorkerFixture.CreateAsync(Now);
+        await File.AppendAllTextAsync(
+            worker.ContentFile("baselines", "debian-11-anssi.yaml"),
+            "\nvulnerabilities:\n  sources: [osv]\n"
+        );
+        await RecordVersionInProdAsync(worker, ("openssl", "1.1.1n-0+deb11u3"));
+        await KvmClaims.RequireKvmAsync(worker);
+        WriteOsv(worker, "DSA-9001-1", "openssl", fixedIn: "1.1.1w-0+deb11u1", critical: true);
+
+        var result = (
+            await new CveRescan(
+                worker.Catalog,
+                worker.Pipeline,
+                worker.Signal,
+                worker.Time
+            ).RunAsync(default)
+        ).ShouldHaveSingleItem();
+
+        await KvmClaims.ShouldGoOnlyToKvmAsync(
+            worker,
+            result.Queued.ShouldNotBeNull().Id,
+            required: true
+        );
+    }
+
     private static async Task<ImageVersion> RecordVersionInProdAsync(
         WorkerFixture worker,
         params (string Name, string Version)[] packages

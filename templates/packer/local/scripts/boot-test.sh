@@ -11,7 +11,8 @@
 #
 # The stage reads the console until the marker, a known failure (GRUB cannot load the kernel, a kernel panic, the
 # initramfs or systemd's emergency shell) or the timeout (boot_test_timeout seconds), and stops qemu if it is still
-# running. KVM is used only when a tiny real guest runs under it (the probe); otherwise software emulation (TCG).
+# running. KVM is used only when a tiny real guest runs under it (the probe); otherwise software emulation (TCG), or,
+# with IMAGEFORGE_BOOT_TEST_KVM=required, no boot at all: the boot test fails, saying why.
 # qemu stays in the build's process group, so cancelling the build stops it too.
 #
 # With image tests (IMAGEFORGE_IMAGE_TESTS: the checks of the definition's tests: section, one per line), the seed also
@@ -66,38 +67,60 @@ rm -rf "$dir"
 mkdir -p "$dir"
 qemu_version="$(qemu-system-x86_64 --version | head -n 1 | sed -E 's/^QEMU emulator version ([^ ]+).*/\1/')"
 
+# The evidence: the console, boot-test.json and, with image tests, image-tests.json (from what the boot left in the
+# variables marker, failure, seconds, kernel_at, powered_off, accelerator and kvm_note).
+write_evidence() {
+    step "writing boot-test evidence"
+    sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\r//g' "$console" >"$output_dir/boot-test-console.log.partial"
+    mv -f "$output_dir/boot-test-console.log.partial" "$output_dir/boot-test-console.log"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/boot-test-json.py" >"$output_dir/boot-test.json.partial" \
+        "$marker" "$failure" "$seconds" "$kernel_at" "$expected_mounts" "$powered_off" "$accelerator" "$kvm_note" \
+        "$timeout_s" "$qemu_version" "$firmware"
+    mv -f "$output_dir/boot-test.json.partial" "$output_dir/boot-test.json"
+    sha256_file "$output_dir" boot-test-console.log
+    sha256_file "$output_dir" boot-test.json
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["summary"])' "$output_dir/boot-test.json"
+    if [[ -n "$image_tests" ]]; then
+        python3 "$(dirname "${BASH_SOURCE[0]}")/image-tests-json.py" "$image_tests" "$output_dir/boot-test-console.log" \
+            >"$output_dir/image-tests.json.partial"
+        mv -f "$output_dir/image-tests.json.partial" "$output_dir/image-tests.json"
+        sha256_file "$output_dir" image-tests.json
+        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"])' "$output_dir/image-tests.json"
+    fi
+}
+
 step "probing KVM"
-# A multiboot guest of 39 bytes that writes 0x31 to the isa-debug-exit port: qemu exits 99 once it has run. Under a
-# KVM that cannot run guests (nested, broken) it hangs or aborts. The answer holds until the machine reboots, so it
-# is kept per boot id and qemu version.
 # KVM is opt-in (IMAGEFORGE_BOOT_TEST_KVM=1): on these build machines the probe guest can pass under the nested KVM
 # while a real boot under it hangs with an empty console (seen on a quiet machine: no marker within 300 s), so a
-# passing probe alone does not prove that KVM boots a disk.
+# passing probe alone does not prove that KVM boots a disk. The probe is kvm-probe.sh's (a worker asks it too).
+# IMAGEFORGE_BOOT_TEST_KVM=required (the definition's boot_test_kvm: required) boots under KVM or not at all: when
+# the probe fails, the boot test fails saying so instead of falling back to software emulation.
 accelerator=tcg
-kvm_note="no /dev/kvm"
-if [[ -c /dev/kvm && "${IMAGEFORGE_BOOT_TEST_KVM:-0}" != 1 ]]; then
-    kvm_note="KVM not tried (IMAGEFORGE_BOOT_TEST_KVM=1 tries it where the probe passes)"
-elif [[ -c /dev/kvm ]]; then
-    probe_cache="$IMAGEFORGE_CACHE_DIR/boot-test/kvm-probe"
-    probe_key="$(cat /proc/sys/kernel/random/boot_id) $qemu_version"
-    if [[ -f "$probe_cache" && "$(head -n 1 "$probe_cache")" == "$probe_key" ]]; then
-        probe_result="$(sed -n 2p "$probe_cache")"
-    else
-        printf '\x02\xb0\xad\x1b\x00\x00\x01\x00\xfe\x4f\x51\xe4\x00\x00\x10\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x20\x00\x10\x00\xb0\x31\xe6\xf4\xf4\xeb\xfd' \
-            >"$dir/kvm-probe.bin"
-        rc=0
-        timeout --foreground --kill-after=2 5 qemu-system-x86_64 -machine q35,accel=kvm -nodefaults -no-user-config \
-            -display none -kernel "$dir/kvm-probe.bin" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-            >"$dir/kvm-probe.log" 2>&1 || rc=$?
-        probe_result="fails (the probe guest exited $rc, expected 99)"
-        ((rc != 99)) || probe_result=works
-        mkdir -p "$(dirname "$probe_cache")"
-        printf '%s\n%s\n' "$probe_key" "$probe_result" >"$probe_cache"
+kvm_mode="${IMAGEFORGE_BOOT_TEST_KVM:-0}"
+kvm_failure=""
+if [[ "$kvm_mode" != 1 && "$kvm_mode" != required ]]; then
+    kvm_note="no /dev/kvm"
+    [[ ! -c /dev/kvm ]] || kvm_note="KVM not tried (IMAGEFORGE_BOOT_TEST_KVM=1 tries it where the probe passes)"
+else
+    probe_result="$(bash "$(dirname "${BASH_SOURCE[0]}")/kvm-probe.sh" "$IMAGEFORGE_CACHE_DIR" "$dir")"
+    case "$probe_result" in
+        works) accelerator=kvm kvm_note="KVM works" ;;
+        no\ *) kvm_note="$probe_result" ;;
+        *) kvm_note="KVM $probe_result" ;;
+    esac
+    if [[ "$kvm_mode" == required && "$accelerator" != kvm ]]; then
+        accelerator=none
+        kvm_failure="KVM is required (boot_test_kvm: required), but $kvm_note: not booted under software emulation"
     fi
-    kvm_note="KVM $probe_result"
-    [[ "$probe_result" != works ]] || accelerator=kvm
 fi
 printf 'accelerator: %s (%s)\n' "$accelerator" "$kvm_note"
+console="$dir/console.log"
+: >"$console"
+if [[ -n "$kvm_failure" ]]; then
+    marker="" failure="$kvm_failure" seconds="" kernel_at="" powered_off=false
+    write_evidence
+    exit 0
+fi
 
 step "making the overlay and the NoCloud seed"
 overlay="$dir/overlay.qcow2"
@@ -144,8 +167,6 @@ mkfs.vfat -C -n CIDATA "$dir/seed.img" 1024 >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -i "$dir/seed.img" "$dir/meta-data" "$dir/user-data" ::
 
 step "booting the disk ($accelerator, timeout ${timeout_s} s)"
-console="$dir/console.log"
-: >"$console"
 qemu_pid=""
 stop_qemu() {
     [[ -n "$qemu_pid" ]] || return 0
@@ -230,20 +251,4 @@ stop_qemu
 trap - EXIT
 rm -f "$overlay"
 
-step "writing boot-test evidence"
-sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\r//g' "$console" >"$output_dir/boot-test-console.log.partial"
-mv -f "$output_dir/boot-test-console.log.partial" "$output_dir/boot-test-console.log"
-python3 "$(dirname "${BASH_SOURCE[0]}")/boot-test-json.py" >"$output_dir/boot-test.json.partial" \
-    "$marker" "$failure" "$seconds" "$kernel_at" "$expected_mounts" "$powered_off" "$accelerator" "$kvm_note" \
-    "$timeout_s" "$qemu_version" "$firmware"
-mv -f "$output_dir/boot-test.json.partial" "$output_dir/boot-test.json"
-sha256_file "$output_dir" boot-test-console.log
-sha256_file "$output_dir" boot-test.json
-python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["summary"])' "$output_dir/boot-test.json"
-if [[ -n "$image_tests" ]]; then
-    python3 "$(dirname "${BASH_SOURCE[0]}")/image-tests-json.py" "$image_tests" "$output_dir/boot-test-console.log" \
-        >"$output_dir/image-tests.json.partial"
-    mv -f "$output_dir/image-tests.json.partial" "$output_dir/image-tests.json"
-    sha256_file "$output_dir" image-tests.json
-    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"])' "$output_dir/image-tests.json"
-fi
+write_evidence
