@@ -29,6 +29,18 @@ public sealed partial class Catalog : ICatalog, IDisposable, IAsyncDisposable
     /// <summary>How long an operation waits for another process's write (SQLite) or row lock (PostgreSQL).</summary>
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A PostgreSQL connection string for another client of the catalog's database (Quartz's clustered store), with
+    /// the session settings every catalog session has: a lock waited on gives up after <see cref="DefaultBusyTimeout"/>
+    /// and a session idle in a transaction (a paused worker's) is ended, so that neither holds a row lock for ever.
+    /// </summary>
+    public static string WithCatalogSessionSettings(string connectionString)
+    {
+        return PostgresDatabase
+            .WithSessionOptions(PostgresDatabase.Parse(connectionString), DefaultBusyTimeout)
+            .ConnectionString;
+    }
+
     private readonly CatalogDatabase _database;
     private readonly SqlDialect _dialect;
     private readonly SqlCatalog _catalog;

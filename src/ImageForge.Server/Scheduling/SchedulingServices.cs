@@ -1,4 +1,5 @@
 using ImageForge.Application;
+using ImageForge.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Quartz;
@@ -74,7 +75,11 @@ public static class SchedulingServices
                 });
                 q.UsePersistentStore(store =>
                 {
-                    store.UsePostgres(clustered.ConnectionString);
+                    // With the catalog's session settings: a SIGSTOPped worker's open transaction must not hold
+                    // Quartz's trigger lock past its lease.
+                    store.UsePostgres(
+                        Catalog.WithCatalogSessionSettings(clustered.ConnectionString)
+                    );
                     store.UseSystemTextJsonSerializer();
                     store.UseClustering(c =>
                     {

@@ -26,11 +26,21 @@ internal sealed class PostgresDatabase : CatalogDatabase
         Name = Describe(builder);
         _lockTimeout = lockTimeout;
         builder.ApplicationName ??= "imageforge";
+        WithSessionOptions(builder, lockTimeout);
+        _source = NpgsqlDataSource.Create(builder);
+    }
+
+    /// <summary>Adds the catalog's session settings to the connection's <c>Options</c>.</summary>
+    public static NpgsqlConnectionStringBuilder WithSessionOptions(
+        NpgsqlConnectionStringBuilder builder,
+        TimeSpan lockTimeout
+    )
+    {
         var options = SessionOptions(lockTimeout, IdleInTransaction);
         builder.Options = string.IsNullOrEmpty(builder.Options)
             ? options
             : $"{builder.Options} {options}";
-        _source = NpgsqlDataSource.Create(builder);
+        return builder;
     }
 
     /// <summary>The server settings every catalog session starts with (Npgsql's <c>Options</c>).</summary>
