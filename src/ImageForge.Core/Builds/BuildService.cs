@@ -421,6 +421,7 @@ public sealed class BuildService
         )
         {
             Timeout = _settings.Timeout,
+            Flavours = DiskFlavour.For(prepared.Imports),
         };
 
         BuildStatus status;
