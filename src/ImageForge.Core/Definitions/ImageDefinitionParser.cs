@@ -492,7 +492,7 @@ internal static class ImageDefinitionParser
                 );
                 return null;
         }
-        var (package, refusal) = GuestAgents.For(rules.Name, os);
+        var (package, refusal) = GuestAgents.For(rules, os);
         if (refusal is null && build != BuildMode.Import)
         {
             refusal =

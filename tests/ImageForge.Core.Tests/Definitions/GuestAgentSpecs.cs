@@ -1,4 +1,5 @@
 using ImageForge.Core.Definitions;
+using ImageForge.TestSupport;
 using ImageForge.TestUtils;
 using Shouldly;
 using Xunit;
@@ -139,7 +140,10 @@ public sealed class GuestAgentSpecs : IDisposable
         string? package
     )
     {
-        var (found, refusal) = GuestAgents.For(provider, new OsSpec("debian", release));
+        var (found, refusal) = GuestAgents.For(
+            TestProviders.Shipped.Find(provider)!.Rules,
+            new OsSpec("debian", release)
+        );
 
         found.ShouldBe(package);
         (refusal is null).ShouldBe(package is not null);
