@@ -58,6 +58,15 @@ internal static class Report
         foreach (var a in version.Artifacts.Where(a => a.Sha256 is not null))
         {
             await FileLineAsync(writer, a.Kind, a.SizeBytes, a.Sha256, a.Location);
+            if (DiskFlavour.Of(a) is { } flavour)
+            {
+                // The flavour's disk files say what they added; a cloud image which flavour's disk it got.
+                var added = a.Details.GetValueOrDefault(DiskFlavour.PackagesDetailKey);
+                await writer.WriteLineAsync(
+                    $"    {"", -22} flavour {flavour}"
+                        + (added is null ? $", from sha256:{a.SourceSha256}" : $", adds {added}")
+                );
+            }
         }
 
         var images = version.Artifacts.Where(a => a.Sha256 is null).ToList();

@@ -90,6 +90,12 @@ internal static partial class AwsRules
             // Native first (the default) while no shipped provider declares that it builds disks: an import target needs
             // one in its definition. Swap the two once the local provider does (docs/aws.md).
             BuildModes = [BuildMode.Native, BuildMode.Import],
+            GuestAgent = (_, _) =>
+                (
+                    null,
+                    "Debian packages no AWS guest agent (amazon-ssm-agent is not in the Debian archive); remove "
+                        + "guest_agent: cloud-init provisions EC2 instances from the disk's Ec2 datasource"
+                ),
             ChannelOptions =
             [
                 new OptionRule("ami_users", CheckAccountList),

@@ -113,6 +113,16 @@ internal static partial class AzureRules
                     : $"expected a marketplace image URN publisher:offer:sku:version (version 'latest' or like 0.20240101.1598), e.g. Debian:debian-11:11-gen2:latest, found '{baseImage}'";
             },
             BuildModes = [BuildMode.Import, BuildMode.Native],
+            // waagent is in Debian main from bullseye on (checked on the build machines' mirror).
+            GuestAgent = GuestAgents.Debian(
+                new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["bullseye"] = "waagent",
+                    ["bookworm"] = "waagent",
+                },
+                (os, suite) =>
+                    $"waagent is not known for Debian {os.Release} ({suite}); remove guest_agent"
+            ),
             Options =
             [
                 OptionRule.Uuid("subscription_id"),

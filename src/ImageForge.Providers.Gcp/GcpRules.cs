@@ -60,6 +60,20 @@ internal static partial class GcpRules
             // Native comes first until the local provider declares that it builds disks: with import first, a
             // definition with only a gcp target would be refused for want of a disk-building target.
             BuildModes = [BuildMode.Native, BuildMode.Import],
+            // google-guest-agent is in Debian from bookworm; neither bullseye nor bullseye-backports has it (checked
+            // on the build machines' mirror; bullseye-backports has google-compute-engine-oslogin only).
+            GuestAgent = GuestAgents.Debian(
+                new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["bookworm"] = "google-guest-agent",
+                },
+                (os, suite) =>
+                    $"google-guest-agent is not in Debian {os.Release} ({suite} main or {suite}-backports; Debian ships "
+                    + "it from 12, bookworm): build the image on Debian 12 (os.release \"12\", the local target's "
+                    + "base_image bookworm), or remove guest_agent (cloud-init provisions GCE instances from the disk's "
+                    + $"GCE datasource; OS Login's google-compute-engine-oslogin is only in {suite}-backports, which the "
+                    + "build does not use)"
+            ),
             ChannelOptions =
             [
                 OptionRule.Matching(

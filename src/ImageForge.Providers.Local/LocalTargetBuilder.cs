@@ -232,6 +232,7 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             ["kernel_package"] = KernelPackage,
             ["packages_add"] = string.Join(' ', request.Definition.Packages.Add),
             ["packages_remove"] = string.Join(' ', request.Definition.Packages.Remove),
+            ["flavours"] = FlavoursVariable(request.Flavours),
             ["work_dir"] = request.WorkDirectory,
             ["cache_dir"] = request.CacheDirectory,
             ["output_dir"] = request.OutputDirectory,
@@ -274,6 +275,32 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
 
         return invocation;
     }
+
+    // Disk artifact kind -> the template's disk_formats name.
+    private static readonly Dictionary<string, string> FormatOfKind = new(StringComparer.Ordinal)
+    {
+        [DiskRawKind] = "raw",
+        [DiskVhdKind] = "vhd",
+        [DiskTarGzKind] = "tar-gz",
+    };
+
+    /// <summary>
+    /// The template's <c>flavours</c> variable: one <c>name:formats:packages</c> entry per flavour (formats and
+    /// packages comma-separated, raw always first), separated by spaces; "" for none.
+    /// </summary>
+    internal static string FlavoursVariable(IReadOnlyList<DiskFlavour> flavours) =>
+        string.Join(
+            ' ',
+            flavours.Select(f =>
+                $"{f.Name}:{string.Join(',', FlavourFormats(f))}:{string.Join(',', f.Packages)}"
+            )
+        );
+
+    private static IEnumerable<string> FlavourFormats(DiskFlavour flavour) =>
+        flavour
+            .DiskKinds.Select(k => FormatOfKind.GetValueOrDefault(k, k))
+            .Prepend("raw")
+            .Distinct(StringComparer.Ordinal);
 
     /// <summary>
     /// The scan stages' inputs: the installed datastream, and the baseline's profile or, when the baseline turns
@@ -355,35 +382,118 @@ public sealed partial class LocalTargetBuilder : ITargetBuilder
             }
         }
 
-        return new TargetBuildResult(AnnotateDiskFormats(artifacts), evidence);
+        var result = AnnotateDiskFormats(artifacts, null, null);
+        foreach (var flavour in request.Flavours)
+        {
+            result.AddRange(
+                AnnotateDiskFormats(
+                    FlavourDisks(request, flavour, files, manifestPath),
+                    flavour.Name,
+                    FlavourPackages(request.OutputDirectory, flavour)
+                )
+            );
+        }
+        return new TargetBuildResult(result, evidence);
     }
 
-    // The provenance names the disk every format was made from: the raw disk's subject and digest.
-    private static List<Artifact> AnnotateDiskFormats(List<Artifact> artifacts)
+    // One flavour's disk files: disk-<name>.raw and the formats its importers take, each with its recorded digest.
+    private static List<Artifact> FlavourDisks(
+        TargetBuildRequest request,
+        DiskFlavour flavour,
+        HashSet<string> files,
+        string manifestPath
+    )
+    {
+        var extensions = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["raw"] = "raw",
+            ["vhd"] = "vhd",
+            ["tar-gz"] = "tar.gz",
+        };
+        var disks = new List<Artifact>();
+        foreach (var format in FlavourFormats(flavour))
+        {
+            var path = Path.GetFullPath(
+                Path.Combine(request.OutputDirectory, $"disk-{flavour.Name}.{extensions[format]}")
+            );
+            if (!files.Contains(path) || !File.Exists(path))
+            {
+                throw new ToolFailedException(
+                    "packer",
+                    $"the build finished but {path} (the {flavour.Name} flavour's disk) is not among the artifacts of {manifestPath}",
+                    []
+                );
+            }
+            disks.Add(
+                new Artifact
+                {
+                    Target = request.Target.Provider,
+                    Region = LocalProvider.ProviderName,
+                    Kind = FormatOfKind.Single(p => p.Value == format).Key,
+                    Location = path,
+                    Sha256 = RecordedSha256(path),
+                    SizeBytes = new FileInfo(path).Length,
+                }
+            );
+        }
+        return disks;
+    }
+
+    // What the flavour added, from dpkg in its tree: disk-<name>.packages, "name<TAB>version" per line, sorted.
+    private static string FlavourPackages(string outputDirectory, DiskFlavour flavour)
+    {
+        var path = Path.Combine(outputDirectory, $"disk-{flavour.Name}.packages");
+        if (!File.Exists(path))
+        {
+            throw new ToolFailedException(
+                "packer",
+                $"the build finished but {path} (what the {flavour.Name} flavour added) is missing",
+                []
+            );
+        }
+        return string.Join(
+            ' ',
+            File.ReadAllLines(path)
+                .Where(l => l.Length > 0)
+                .Select(l => l.Split('\t', 2))
+                .Select(p => p.Length == 2 ? $"{p[0]}={p[1]}" : p[0])
+        );
+    }
+
+    // The provenance names the disk every format was made from: the raw disk's subject and digest; a flavour's disk
+    // files also name the flavour and the packages it added.
+    private static List<Artifact> AnnotateDiskFormats(
+        List<Artifact> artifacts,
+        string? flavour,
+        string? packages
+    )
     {
         var raw = artifacts.Single(a => a.Kind == DiskRawKind);
-        var formats = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [DiskRawKind] = "raw",
-            [DiskVhdKind] = "vhd",
-            [DiskTarGzKind] = "tar-gz",
-        };
         return
         [
             .. artifacts.Select(a =>
-                formats.TryGetValue(a.Kind, out var format)
-                    ? a with
-                    {
-                        // The raw disk is its own source: it names none.
-                        SourceSha256 = a.Kind == DiskRawKind ? null : raw.Sha256,
-                        Details = new SortedDictionary<string, string>(StringComparer.Ordinal)
-                        {
-                            ["disk"] = ProvenanceSubjects.NameOf(raw),
-                            ["format"] = format,
-                        },
-                    }
-                    : a
-            ),
+            {
+                if (!FormatOfKind.TryGetValue(a.Kind, out var format))
+                {
+                    return a;
+                }
+                var details = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["disk"] = ProvenanceSubjects.NameOf(raw),
+                    ["format"] = format,
+                };
+                if (flavour is not null)
+                {
+                    details[DiskFlavour.DetailKey] = flavour;
+                    details[DiskFlavour.PackagesDetailKey] = packages ?? "";
+                }
+                return a with
+                {
+                    // The raw disk is its own source: it names none.
+                    SourceSha256 = a.Kind == DiskRawKind ? null : raw.Sha256,
+                    Details = details,
+                };
+            }),
         ];
     }
 

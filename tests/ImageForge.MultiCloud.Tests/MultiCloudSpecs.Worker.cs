@@ -41,6 +41,8 @@ public sealed partial class MultiCloudSpecs
         };
         const string Held = "CreateMultipartUpload";
         Clouds.Aws.Fake.Faults.Hold(Held);
+        // The AWS fake is shared by the class's specs and counts every request: only this spec's are compared.
+        var heldBefore = Clouds.Aws.Fake.Requests.Of(Held);
         try
         {
             var worker = await WorkerHost.CreateAsync(
@@ -74,7 +76,7 @@ public sealed partial class MultiCloudSpecs
                 // One build's AWS upload is in flight and held; the other waits for the slot instead of uploading.
                 await EventuallyAsync(
                     async () =>
-                        Clouds.Aws.Fake.Requests.Of(Held) > 0
+                        Clouds.Aws.Fake.Requests.Of(Held) > heldBefore
                         && (await LogsAsync(worker, builds)).Any(l =>
                             l.Contains("waiting: 1 import(s) into aws", StringComparison.Ordinal)
                         ),
@@ -93,7 +95,7 @@ public sealed partial class MultiCloudSpecs
                         )
                 );
                 await Task.Delay(TimeSpan.FromMilliseconds(500));
-                Clouds.Aws.Fake.Requests.Of(Held).ShouldBe(1);
+                Clouds.Aws.Fake.Requests.Of(Held).ShouldBe(heldBefore + 1);
                 Clouds.Aws.Fake.Faults.Release(Held);
 
                 foreach (var id in builds)
@@ -116,7 +118,7 @@ public sealed partial class MultiCloudSpecs
                         .Order(StringComparer.Ordinal)
                         .ShouldBe(ThreeClouds.Places);
                 }
-                Clouds.Aws.Fake.Requests.Of(Held).ShouldBe(2);
+                Clouds.Aws.Fake.Requests.Of(Held).ShouldBe(heldBefore + 2);
                 await worker.App.StopAsync();
             }
         }

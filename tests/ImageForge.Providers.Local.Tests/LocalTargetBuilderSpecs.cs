@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImageForge.Core.Builds;
 using ImageForge.Core.Errors;
 using ImageForge.TestUtils;
 using Shouldly;
@@ -74,6 +75,42 @@ public sealed class LocalTargetBuilderSpecs : IDisposable
         Default(variables, "boot_packages")
             .ShouldBe(string.Join(' ', LocalTargetBuilder.BootPackages));
         Default(variables, "kernel_package").ShouldBe(LocalTargetBuilder.KernelPackage);
+    }
+
+    [Fact]
+    public void The_flavours_variable_names_each_flavour_with_the_formats_its_importers_take()
+    {
+        var variable = LocalTargetBuilder.FlavoursVariable([
+            new DiskFlavour("azure", ["waagent"], [LocalTargetBuilder.DiskVhdKind]),
+            new DiskFlavour("gcp", ["google-guest-agent"], [LocalTargetBuilder.DiskTarGzKind]),
+        ]);
+
+        variable.ShouldBe("azure:raw,vhd:waagent gcp:raw,tar-gz:google-guest-agent");
+        LocalTargetBuilder.FlavoursVariable([]).ShouldBe("");
+        // flavours.sh refuses any entry its own pattern does not match: what the builder writes matches it.
+        var script = File.ReadAllText(
+            Path.Combine(RepoPaths.Root, "templates", "packer", "local", "scripts", "flavours.sh")
+        );
+        var pattern = Regex.Match(script, @"\[\[ ""\$entry"" =~ (\S+) \]\]").Groups[1].Value;
+        pattern.ShouldNotBeEmpty();
+        variable.Split(' ').ShouldAllBe(entry => Regex.IsMatch(entry, pattern));
+        Regex
+            .IsMatch("azure:vhd:waagent", pattern)
+            .ShouldBeFalse("raw comes first: the formats are made from it");
+        Regex.IsMatch("azure:raw,vhd:waagent;reboot", pattern).ShouldBeFalse();
+        Default(
+                File.ReadAllText(
+                    Path.Combine(
+                        RepoPaths.Root,
+                        "templates",
+                        "packer",
+                        "local",
+                        "variables.pkr.hcl"
+                    )
+                ),
+                "flavours"
+            )
+            .ShouldBe("");
     }
 
     private static string Default(string hcl, string variable)

@@ -87,12 +87,64 @@ public sealed class DiskMaker(int diskBytes = 1 << 20)
     {
         Interlocked.Increment(ref _builds);
         Directory.CreateDirectory(request.OutputDirectory);
+        var disks = await DiskAsync(request, "disk", cancellationToken);
+        // Each flavour (a target with a guest agent) gets a disk of its own, its files named and annotated as the
+        // local target's are: disk-<flavour>.raw..., with the flavour and the packages it "added".
+        foreach (var flavour in request.Flavours)
+        {
+            var details = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                [DiskFlavour.DetailKey] = flavour.Name,
+                [DiskFlavour.PackagesDetailKey] = string.Join(
+                    ' ',
+                    flavour.Packages.Select(p => $"{p}=1.0-test")
+                ),
+            };
+            disks.AddRange(
+                (await DiskAsync(request, $"disk-{flavour.Name}", cancellationToken)).Select(a =>
+                    a with
+                    {
+                        Details = details,
+                    }
+                )
+            );
+        }
+        var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
+        await File.WriteAllTextAsync(
+            inventory,
+            string.Join('\t', Core.Inventory.PackageInventory.Columns)
+                + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
+            cancellationToken
+        );
+        return new TargetBuildResult(
+            disks,
+            [
+                new EvidenceDocument
+                {
+                    Kind = "package-inventory",
+                    Location = inventory,
+                    Sha256 = Convert.ToHexStringLower(
+                        SHA256.HashData(await File.ReadAllBytesAsync(inventory, cancellationToken))
+                    ),
+                    MediaType = "text/tab-separated-values",
+                },
+            ]
+        );
+    }
+
+    // One random disk in the three formats: <name>.raw, <name>.vhd, <name>.tar.gz (holding disk.raw).
+    private async Task<List<Artifact>> DiskAsync(
+        TargetBuildRequest request,
+        string name,
+        CancellationToken cancellationToken
+    )
+    {
         var disk = new byte[diskBytes];
         RandomNumberGenerator.Fill(disk);
-        var raw = await WriteAsync(request, "disk.raw", disk, cancellationToken);
+        var raw = await WriteAsync(request, $"{name}.raw", disk, cancellationToken);
         var vhd = await WriteAsync(
             request,
-            "disk.vhd",
+            $"{name}.vhd",
             [.. disk, .. FixedVhd.Footer(disk.Length, Guid.NewGuid())],
             cancellationToken
         );
@@ -108,32 +160,18 @@ public sealed class DiskMaker(int diskBytes = 1 << 20)
             );
         }
 
-        var tarball = await WriteAsync(request, "disk.tar.gz", tarGz.ToArray(), cancellationToken);
-        var inventory = Path.Combine(request.OutputDirectory, "packages.tsv");
-        await File.WriteAllTextAsync(
-            inventory,
-            string.Join('\t', Core.Inventory.PackageInventory.Columns)
-                + "\nbash\t5.1-2\tamd64\tbash\t5.1-2\tDebian\t7000\tGPL-3\tdeb\n",
+        var tarball = await WriteAsync(
+            request,
+            $"{name}.tar.gz",
+            tarGz.ToArray(),
             cancellationToken
         );
-        return new TargetBuildResult(
-            [
-                Artifact("disk-raw", raw.Path, raw.Sha256, raw.Size, null),
-                Artifact("disk-vhd", vhd.Path, vhd.Sha256, vhd.Size, raw.Sha256),
-                Artifact("disk-tar-gz", tarball.Path, tarball.Sha256, tarball.Size, raw.Sha256),
-            ],
-            [
-                new EvidenceDocument
-                {
-                    Kind = "package-inventory",
-                    Location = inventory,
-                    Sha256 = Convert.ToHexStringLower(
-                        SHA256.HashData(await File.ReadAllBytesAsync(inventory, cancellationToken))
-                    ),
-                    MediaType = "text/tab-separated-values",
-                },
-            ]
-        );
+        return
+        [
+            Artifact("disk-raw", raw.Path, raw.Sha256, raw.Size, null),
+            Artifact("disk-vhd", vhd.Path, vhd.Sha256, vhd.Size, raw.Sha256),
+            Artifact("disk-tar-gz", tarball.Path, tarball.Sha256, tarball.Size, raw.Sha256),
+        ];
     }
 
     private Artifact Artifact(string kind, string path, string sha256, long size, string? source) =>

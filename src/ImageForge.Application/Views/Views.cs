@@ -146,6 +146,9 @@ public sealed record VersionView(
 /// <param name="Sha256">Lowercase hex sha256 of a file; null for cloud images.</param>
 /// <param name="SizeBytes">The file's size.</param>
 /// <param name="SourceSha256">What it was made from: the raw disk of a VHD or disk.tar.gz, the disk file a cloud image was imported from.</param>
+/// <param name="Flavour">The disk flavour a disk file is, or a cloud image was imported from (azure: the disk with
+/// its guest agent); null for the base disk every other cloud shares.</param>
+/// <param name="FlavourPackages">What a flavour's disk file added to the base tree ("name=version", space-separated).</param>
 public sealed record ArtifactView(
     string Target,
     string Region,
@@ -153,11 +156,23 @@ public sealed record ArtifactView(
     string Path,
     string? Sha256,
     long? SizeBytes,
-    string? SourceSha256
+    string? SourceSha256,
+    string? Flavour = null,
+    string? FlavourPackages = null
 )
 {
     public static ArtifactView From(Artifact a) =>
-        new(a.Target, a.Region, a.Kind, a.Location, a.Sha256, a.SizeBytes, a.SourceSha256);
+        new(
+            a.Target,
+            a.Region,
+            a.Kind,
+            a.Location,
+            a.Sha256,
+            a.SizeBytes,
+            a.SourceSha256,
+            DiskFlavour.Of(a),
+            a.Details.GetValueOrDefault(DiskFlavour.PackagesDetailKey)
+        );
 }
 
 /// <summary>An evidence document of a version (download it from <c>.../evidence/{kind}</c>).</summary>

@@ -140,11 +140,17 @@ internal sealed class BuildImports(
     )
     {
         var provider = import.Target.Provider;
+        // A target with a guest agent imports its flavour of the disk (named after it); the others the base disk.
+        var flavour = import.Target.GuestAgent is null ? null : provider;
         var source =
-            disk.Artifacts.FirstOrDefault(a => a.Kind == import.Importer.DiskKind)
+            disk.Artifacts.FirstOrDefault(a =>
+                a.Kind == import.Importer.DiskKind && DiskFlavour.Of(a) == flavour
+            )
             ?? throw new ToolFailedException(
                 provider,
-                $"{provider}: the disk build made no {import.Importer.DiskKind} to import; its template must export it",
+                flavour is null
+                    ? $"{provider}: the disk build made no {import.Importer.DiskKind} to import; its template must export it"
+                    : $"{provider}: the disk build made no {import.Importer.DiskKind} of the {flavour} flavour to import; its template must export it",
                 []
             );
         using var slot = await slots.EnterAsync(
@@ -175,7 +181,7 @@ internal sealed class BuildImports(
         );
         try
         {
-            return await import.Importer.ImportAsync(
+            var images = await import.Importer.ImportAsync(
                 new ImportRequest(
                     build.Id,
                     prepared.Definition,
@@ -189,6 +195,7 @@ internal sealed class BuildImports(
                 sink,
                 cancellationToken
             );
+            return flavour is null ? images : [.. images.Select(i => WithFlavour(i, flavour))];
         }
         catch (ImageForgeException e)
         {
@@ -196,6 +203,19 @@ internal sealed class BuildImports(
             throw new ToolFailedException(provider, $"{provider}: {e.Message}", [], e);
         }
     }
+
+    // The cloud image says which flavour's disk it was made from (signed with it, shown by images show).
+    private static Artifact WithFlavour(Artifact image, string flavour) =>
+        image with
+        {
+            Details = new SortedDictionary<string, string>(
+                image.Details.ToDictionary(),
+                StringComparer.Ordinal
+            )
+            {
+                [DiskFlavour.DetailKey] = flavour,
+            },
+        };
 
     private static async Task WriteDiskBuildAsync(
         string outputDirectory,

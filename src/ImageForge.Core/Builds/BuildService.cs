@@ -424,6 +424,7 @@ public sealed class BuildService
             Timeout = _settings.Timeout,
             ReserveVersionAsync = token =>
                 _catalog.ReserveVersionAsync(build.Id, _time.GetUtcNow(), token),
+            Flavours = DiskFlavour.For(prepared.Imports),
         };
 
         BuildStatus status;

@@ -104,6 +104,48 @@ public sealed record TargetBuildRequest(
             throw new InvalidOperationException(
                 "this build has no catalog to reserve a version in"
             );
+
+    /// <summary>
+    /// The flavours of the disk this build's imports need besides the base disk (targets with a guest agent); empty
+    /// when every import takes the base disk.
+    /// </summary>
+    public IReadOnlyList<DiskFlavour> Flavours { get; init; } = [];
+}
+
+/// <summary>
+/// One flavour of the build's disk: the same hardened tree with packages added (a cloud's guest agent), written as
+/// its own disk in the formats its importers take. Its disk artifacts carry <see cref="DetailKey"/> (the name) and
+/// <see cref="PackagesDetailKey"/> (what it added, with versions) in their details, signed with them.
+/// </summary>
+/// <param name="Name">The flavour's name: the provider whose target asked for it (azure).</param>
+/// <param name="Packages">The packages it installs on top of the base tree (waagent).</param>
+/// <param name="DiskKinds">The disk artifact kinds its importers take (disk-vhd); the raw disk is always made.</param>
+public sealed record DiskFlavour(
+    string Name,
+    IReadOnlyList<string> Packages,
+    IReadOnlyList<string> DiskKinds
+)
+{
+    /// <summary>Artifact detail naming the flavour of a disk file or of the cloud image imported from one.</summary>
+    public const string DetailKey = "flavour";
+
+    /// <summary>Artifact detail of a flavour's raw disk: the packages it added, "name=version" separated by spaces.</summary>
+    public const string PackagesDetailKey = "flavour_packages";
+
+    /// <summary>The flavours the imports of a build need: one per target with a guest agent, in definition order.</summary>
+    public static IReadOnlyList<DiskFlavour> For(IEnumerable<PreparedImport> imports) =>
+        [
+            .. imports
+                .Where(i => i.Target.GuestAgent is not null)
+                .Select(i => new DiskFlavour(
+                    i.Target.Provider,
+                    [i.Target.GuestAgent!],
+                    [i.Importer.DiskKind]
+                )),
+        ];
+
+    /// <summary>The flavour an artifact belongs to (its <see cref="DetailKey"/> detail), or null for the base disk.</summary>
+    public static string? Of(Artifact artifact) => artifact.Details.GetValueOrDefault(DetailKey);
 }
 
 /// <summary>Where a target builder reports what it is doing. Every text it passes is already redacted.</summary>

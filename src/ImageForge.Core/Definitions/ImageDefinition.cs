@@ -104,6 +104,13 @@ public sealed record TargetSpec
         IReadOnlyDictionary<string, string>
     > Channels { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
+    /// <summary>
+    /// The Debian package of the cloud's guest agent this target's disk adds (<c>guest_agent: true</c>: waagent on
+    /// azure), or null: the target imports the base disk every cloud shares. A target with an agent imports a flavour
+    /// of that disk, made from the same hardened tree with this package installed.
+    /// </summary>
+    public string? GuestAgent { get; init; }
+
     /// <summary>The channel option's value, or null when the target sets none for that channel.</summary>
     public string? ChannelOption(string channel, string key) =>
         Channels.TryGetValue(channel, out var options) && options.TryGetValue(key, out var value)

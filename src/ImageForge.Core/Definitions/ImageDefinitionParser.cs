@@ -42,6 +42,7 @@ internal static class ImageDefinitionParser
         "secrets",
         "build",
         "channels",
+        "guest_agent",
     ];
     private static readonly IReadOnlyList<string> ScheduleKeys = ["cron", "time_zone"];
     private static readonly IReadOnlyList<string> DefaultChannels = ["dev", "staging", "prod"];
@@ -385,6 +386,7 @@ internal static class ImageDefinitionParser
         }
         var regions = ReadRegions(target, rules);
         var build = ReadBuildMode(target, rules);
+        var guestAgent = ReadGuestAgent(target, rules, os, build);
         var options = ReadOptions(target, rules, os);
         var channelOptions = ReadTargetChannels(target, rules, channels);
         var secrets = ReadSecrets(target, rules);
@@ -408,6 +410,7 @@ internal static class ImageDefinitionParser
             Secrets = secrets,
             Build = build,
             Channels = channelOptions,
+            GuestAgent = guestAgent,
         };
         foreach (var (field, message) in rules.TargetCheck(spec))
         {
@@ -458,6 +461,50 @@ internal static class ImageDefinitionParser
             return rules.BuildModes[0];
         }
         return rules.BuildModes[index];
+    }
+
+    // guest_agent: true adds the cloud's agent package to this target's disk only (a flavour of the one disk); the
+    // package comes from GuestAgents, which refuses an agent the image's Debian release does not ship.
+    private static string? ReadGuestAgent(
+        MappingReader target,
+        ProviderRules? rules,
+        OsSpec? os,
+        BuildMode build
+    )
+    {
+        var text = target.OptionalScalar("guest_agent", "true or false");
+        if (text is null || rules is null)
+        {
+            return null;
+        }
+        var field = target.PathOf("guest_agent");
+        switch (text.ToLowerInvariant())
+        {
+            case "false":
+                return null;
+            case "true":
+                break;
+            default:
+                target.Problems.Add(
+                    target.LineOf("guest_agent"),
+                    field,
+                    $"expected true or false, found '{text}'"
+                );
+                return null;
+        }
+        var (package, refusal) = GuestAgents.For(rules, os);
+        if (refusal is null && build != BuildMode.Import)
+        {
+            refusal =
+                "guest_agent makes this cloud's flavour of the imported disk, and this target builds natively; "
+                + "use build: import, or add the agent to packages.add of a native-only definition";
+        }
+        if (refusal is not null)
+        {
+            target.Problems.Add(target.LineOf("guest_agent"), field, refusal);
+            return null;
+        }
+        return package;
     }
 
     private static List<string> ReadRegions(MappingReader target, ProviderRules? rules)

@@ -139,6 +139,12 @@ public sealed class ProviderRules
     /// </summary>
     public IReadOnlyList<BuildMode> BuildModes { get; init; } = [];
 
+    /// <summary>
+    /// The provider's guest agent for <c>guest_agent: true</c>: given the image's os and its Debian suite, the package,
+    /// or why that release has none (what to do instead). Null when the provider has no agent to add.
+    /// </summary>
+    public Func<OsSpec, string, (string? Package, string? Refusal)>? GuestAgent { get; init; }
+
     /// <summary>Whether this provider's builder makes the disk that import targets of the same definition import.</summary>
     public bool BuildsDisks { get; init; }
 

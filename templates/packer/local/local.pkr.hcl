@@ -9,6 +9,15 @@ locals {
   scripts      = "${path.root}/scripts"
   disk_formats = split(",", var.disk_formats)
 
+  # Each flavour as [name, formats, packages]; its files are disk-<name>.raw (+ .vhd, .tar.gz) and
+  # disk-<name>.packages (what it added, from dpkg).
+  flavours = [for entry in compact(split(" ", var.flavours)) : split(":", entry)]
+  flavour_files = flatten([for f in local.flavours : concat(
+    ["${var.output_dir}/disk-${f[0]}.raw", "${var.output_dir}/disk-${f[0]}.packages"],
+    contains(split(",", f[1]), "vhd") ? ["${var.output_dir}/disk-${f[0]}.vhd"] : [],
+    contains(split(",", f[1]), "tar-gz") ? ["${var.output_dir}/disk-${f[0]}.tar.gz"] : [],
+  )])
+
   # `{{.Vars}} exec ...`: the variables (mirror_auth among them) reach the script through its environment only.
   # Packer's default `/bin/sh -c "{{.Vars}} {{.Script}}"` keeps a shell alive whose command line (visible in ps)
   # holds every value. `/bin/bash` runs the script, so it needs no executable bit.
@@ -115,6 +124,17 @@ build {
     environment_vars = local.common_env
   }
 
+  # Flavours (only with flavours set): per flavour a copy of the finished tree, its packages installed in a chroot with
+  # the bootstrap's apt sources, cleaned again, written as its own disk -> disk-<name>.raw (+ formats), .packages.
+  provisioner "shell-local" {
+    script          = "${local.scripts}/flavours.sh"
+    execute_command = local.execute_command
+    environment_vars = concat(local.common_env, [
+      "IMAGEFORGE_FLAVOURS=${var.flavours}",
+      "IMAGEFORGE_MIRROR_AUTH=${var.mirror_auth}",
+    ])
+  }
+
   # 4. Clean and export -> rootfs.tar.zst, disk.raw (+ disk.vhd, disk.tar.gz), disk.json and the .sha256 files.
   provisioner "shell-local" {
     script          = "${local.scripts}/export.sh"
@@ -156,6 +176,7 @@ build {
         contains(local.disk_formats, "tar-gz") ? ["${var.output_dir}/disk.tar.gz"] : [],
         var.boot_test == "true" ? ["${var.output_dir}/boot-test.json", "${var.output_dir}/boot-test-console.log"] : [],
         var.boot_test == "true" && var.image_tests_file != "" ? ["${var.output_dir}/image-tests.json"] : [],
+        local.flavour_files,
       )
     }
 

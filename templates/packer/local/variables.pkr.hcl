@@ -143,6 +143,12 @@ variable "disk_formats" {
   description = "Comma-separated formats the disk is written in: raw (always), vhd (fixed VHD), tar-gz (GNU tar of disk.raw, gzip)."
 }
 
+variable "flavours" {
+  type        = string
+  default     = ""
+  description = "Flavours of the disk, space-separated name:formats:packages entries (formats and packages comma-separated, e.g. azure:raw,vhd:waagent): the hardened tree with the packages added, written as disk-<name>.<format>. Empty: none."
+}
+
 variable "boot_packages" {
   type        = string
   default     = "systemd-sysv udev dbus cloud-init cloud-guest-utils isc-dhcp-client"

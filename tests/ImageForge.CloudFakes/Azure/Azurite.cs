@@ -28,6 +28,14 @@ public sealed class Azurite : IVhdBlobs, IAsyncDisposable
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
+    // Blobs up to this size are hashed whole when the ARM fake looks at them as a version's source.
+    private const long HashedSourceLimit = 64L << 20;
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(
+        Uri Blob,
+        string? Sha256
+    )> _sources = new();
+
     private readonly CancellationTokenSource _stop;
     private readonly Task _run;
     private readonly TempDirectory _workspace;
@@ -52,6 +60,12 @@ public sealed class Azurite : IVhdBlobs, IAsyncDisposable
 
     /// <summary>Azurite's process group (gone once disposed).</summary>
     public int ProcessGroupId { get; }
+
+    /// <summary>
+    /// Every page blob the ARM fake was given as a version's source VHD, in order, with the sha256 of its bytes as
+    /// Azurite held them (null for blobs over 64 MiB, which are not read whole): what Azure would have imported.
+    /// </summary>
+    public IReadOnlyList<(Uri Blob, string? Sha256)> Sources => [.. _sources];
 
     /// <summary>The account's shared key credential.</summary>
     public static StorageSharedKeyCredential Credential { get; } = new(AccountName, AccountKey);
@@ -262,6 +276,15 @@ public sealed class Azurite : IVhdBlobs, IAsyncDisposable
             },
             cancellationToken
         );
+        string? sha256 = null;
+        if (length <= HashedSourceLimit)
+        {
+            var whole = await client.DownloadContentAsync(cancellationToken);
+            sha256 = Convert.ToHexStringLower(
+                System.Security.Cryptography.SHA256.HashData(whole.Value.Content.ToArray())
+            );
+        }
+        _sources.Enqueue((blob, sha256));
         return new VhdBlobFacts(
             AccountName,
             true,

@@ -61,6 +61,8 @@ public sealed class ImageApiSpecs(ApiFactory api) : IClassFixture<ApiFactory>
                 "sha256",
                 "size_bytes",
                 "source_sha256",
+                "flavour",
+                "flavour_packages",
             ]);
         var evidence = one.GetProperty("evidence")[0];
         evidence.GetProperty("kind").GetString().ShouldBe("sbom-cyclonedx");

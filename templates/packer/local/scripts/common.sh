@@ -80,6 +80,12 @@ if_paths() {
     # A tmpfs (made by the bootstrap) holding the tree and the disk while it is assembled.
     IF_MEM="$IF_WORK_DIR/mem"
     IF_ROOTFS="$IF_MEM/rootfs"
+    # The flavours stage runs the clean and export stages again on a flavour's copy of the tree (below mem).
+    if [[ -n "${IMAGEFORGE_TREE:-}" ]]; then
+        [[ "$IMAGEFORGE_TREE" == "$IF_MEM/"* && ! "$IMAGEFORGE_TREE" =~ (^|/)\.\.(/|$) ]] ||
+            die "IMAGEFORGE_TREE must be a tree below $IF_MEM, got '$IMAGEFORGE_TREE'"
+        IF_ROOTFS="${IMAGEFORGE_TREE%/}"
+    fi
     IF_LOG_DIR="$IF_WORK_DIR/logs"
     mkdir -p "$IF_LOG_DIR"
 }

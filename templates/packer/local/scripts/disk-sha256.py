@@ -1,13 +1,13 @@
 """Hashes disk.raw, and a fixed VHD made from it, in one pass (optionally copying disk.raw out on the way); writes
 <name>.sha256 (sha256sum format) for each.
 
-Usage: disk-sha256.py [--copy-to <dir>] <dir> <raw name> [<vhd name>]
+Usage: disk-sha256.py [--copy-to <dir> [--as <name>]] <dir> <raw name> [<vhd name>]
 
 The raw disk is mostly holes (a 2 GiB disk holds a few hundred MiB of data). Reading holes still costs the kernel a
 page of zeros each, so the file is walked with SEEK_DATA/SEEK_HOLE and the holes are fed to the hash from one buffer
 of zeros. With --copy-to, the data regions are also written to <dir>/<raw name> there (holes stay holes), so the disk
 assembled in memory reaches the output directory in the same pass that hashes it; the digests are written beside
-the copy. A fixed VHD is the raw bytes followed by a 512-byte footer (qemu-img convert -O vpc -o subformat=fixed
+the copy (named <name> with --as: a flavour's disk-<flavour>.raw, assembled as disk.raw). A fixed VHD is the raw bytes followed by a 512-byte footer (qemu-img convert -O vpc -o subformat=fixed
 copies the data as it is), so its digest is the raw digest's state continued with the footer: the VHD (looked up in
 the --copy-to directory when given) is checked to be exactly raw size + 512 bytes with a VHD footer ("conectix") at
 the end, and is not read again.
@@ -68,14 +68,18 @@ def write_sha256(directory, name, hexdigest):
 def main(argv):
     args = argv[1:]
     target = None
+    copy_name = None
     if args[:1] == ["--copy-to"]:
         target, args = args[1], args[2:]
+        if args[:1] == ["--as"]:
+            copy_name, args = args[1], args[2:]
     if len(args) not in (2, 3):
-        sys.exit("usage: disk-sha256.py [--copy-to <dir>] <dir> <raw name> [<vhd name>]")
-    directory, raw = args[0], args[1]
+        sys.exit("usage: disk-sha256.py [--copy-to <dir> [--as <name>]] <dir> <raw name> [<vhd name>]")
+    directory, source = args[0], args[1]
+    raw = copy_name or source
     out_dir = target or directory
     copy = os.path.join(out_dir, raw + ".partial") if target else None
-    digest, size = sparse_sha256(os.path.join(directory, raw), copy)
+    digest, size = sparse_sha256(os.path.join(directory, source), copy)
     if copy is not None:
         os.replace(copy, os.path.join(out_dir, raw))
     if len(args) == 3:

@@ -11,11 +11,19 @@
 #   disk.json        what the disk is: layout, partitions and their identifiers, kernel command line, formats
 #   <file>.sha256    sha256sum format with the bare file name, for every artifact and both reports, computed once,
 #                    while the file is written (streams) or in one sparse-aware pass (disk.raw and disk.vhd together)
+#
+# The flavours stage runs it again for each flavour with IMAGEFORGE_EXPORT_FLAVOUR=<name> and IMAGEFORGE_TREE=<its
+# tree>: then it writes only that tree's disk, as disk-<name>.raw (+ disk-<name>.vhd, disk-<name>.tar.gz holding
+# disk.raw), with the same layout and identifiers, and leaves the work directory's memory to its caller.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-if_init export
+flavour="${IMAGEFORGE_EXPORT_FLAVOUR:-}"
+if [[ -n "$flavour" ]]; then if_init flavours; else if_init export; fi
+[[ -z "$flavour" || "$flavour" =~ ^[a-z][a-z0-9-]*$ ]] || die "IMAGEFORGE_EXPORT_FLAVOUR: '$flavour' is not a flavour name"
+# File names: disk.raw... for the base disk, disk-<flavour>.raw... for a flavour's.
+disk_name="disk${flavour:+-$flavour}"
 
 step "checking inputs"
 require_env IMAGEFORGE_OUTPUT_DIR IMAGEFORGE_DISK_FORMATS
@@ -51,14 +59,15 @@ leftover="$(mounts_inside "$IF_ROOTFS")"
 
 r="$IF_ROOTFS"
 
-step "writing disk.raw ($layout layout, $disk_mib MiB, GPT/UEFI)"
+step "writing $disk_name.raw ($layout layout, $disk_mib MiB, GPT/UEFI)"
 # The disk is assembled in the work directory's memory (the tmpfs that holds the tree: mke2fs syncs its file when it
 # is done, which costs nothing there) and copied out once, sparse, when it is complete and hashed.
-stage="$IF_MEM/disk"
+stage="$IF_MEM/$disk_name"
 rm -rf "$stage"
 mkdir -p "$stage"
+# (Assembled as disk.raw, the one member of a disk.tar.gz whichever disk it is.)
 partial="$stage/disk.raw"
-rm -f "$output_dir/disk.raw" "$output_dir/disk.vhd" "$output_dir/disk.tar.gz"
+rm -f "$output_dir/$disk_name.raw" "$output_dir/$disk_name.vhd" "$output_dir/$disk_name.tar.gz"
 truncate -s "${disk_mib}M" "$partial"
 
 # The table first. Its identifiers come from the layout, so /etc/fstab and GRUB's configuration agree with it.
@@ -77,7 +86,7 @@ sfdisk --quiet --no-reread --no-tell-kernel --wipe never --wipe-partitions never
 # data is copied) of its subtree in which the mount points of the filesystems below it are emptied, so /var/log/audit's
 # files go to their own partition and the /var/log partition keeps an empty audit directory (mode and owner kept).
 # The tree itself stays whole, so rootfs.tar.zst is written from it while the filesystems are made.
-trees="$IF_MEM/trees"
+trees="$IF_MEM/trees${flavour:+-$flavour}"
 rm -rf "$trees"
 mkdir -p "$trees"
 separate=()
@@ -97,17 +106,19 @@ for row in "${rows[@]}"; do
 done
 
 pids=()
-# pax headers without atime/ctime and sorted names keep the archive stable for an unchanged tree. Hashed once,
-# right after it is written, from the page cache (about 130 MiB: cheaper than teeing the stream into a hasher).
-(
-    rm -f "$output_dir/rootfs.tar.zst"
-    tar --create --file=- --directory="$r" --numeric-owner --xattrs --xattrs-include='*' --acls --sort=name \
-        --one-file-system --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' . |
-        zstd -T0 -q -f -o "$output_dir/rootfs.tar.zst.partial"
-    mv -f "$output_dir/rootfs.tar.zst.partial" "$output_dir/rootfs.tar.zst"
-    sha256_file "$output_dir" rootfs.tar.zst
-) &
-pids+=("$!")
+if [[ -z "$flavour" ]]; then
+    # pax headers without atime/ctime and sorted names keep the archive stable for an unchanged tree. Hashed once,
+    # right after it is written, from the page cache (about 130 MiB: cheaper than teeing the stream into a hasher).
+    (
+        rm -f "$output_dir/rootfs.tar.zst"
+        tar --create --file=- --directory="$r" --numeric-owner --xattrs --xattrs-include='*' --acls --sort=name \
+            --one-file-system --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' . |
+            zstd -T0 -q -f -o "$output_dir/rootfs.tar.zst.partial"
+        mv -f "$output_dir/rootfs.tar.zst.partial" "$output_dir/rootfs.tar.zst"
+        sha256_file "$output_dir" rootfs.tar.zst
+    ) &
+    pids+=("$!")
+fi
 
 # mkfs.ext4 runs with the image's own mke2fs.conf, so the e2fsck inside the image knows every feature it uses.
 mke2fs_config="/etc/mke2fs.conf"
@@ -189,24 +200,25 @@ sfdisk --verify "$partial" >"$IF_LOG_DIR/sfdisk-verify.log" 2>&1 ||
 made=(raw)
 
 # Everything below reads what is finished (disk.raw) and runs side by side, and beside rootfs.tar.zst.
-outputs="rootfs.tar.zst"
-((!want_vhd)) || outputs+=", disk.vhd"
-((!want_tar)) || outputs+=", disk.tar.gz"
-step "writing $outputs, hashing the disk"
+outputs=()
+[[ -n "$flavour" ]] || outputs+=(rootfs.tar.zst)
+((!want_vhd)) || outputs+=("$disk_name.vhd")
+((!want_tar)) || outputs+=("$disk_name.tar.gz")
+step "writing $(printf '%s, ' "${outputs[@]}")hashing the disk"
 hashed=(disk.raw)
 if ((want_vhd)); then
-    hashed+=(disk.vhd)
+    hashed+=("$disk_name.vhd")
     made+=(vhd)
 fi
 (
     if ((want_vhd)); then
         # force_size: the virtual size is exactly disk.raw's, not rounded to a CHS geometry. Zero blocks stay holes.
-        qemu-img convert -f raw -O vpc -o subformat=fixed,force_size "$partial" "$output_dir/disk.vhd.partial"
-        mv -f "$output_dir/disk.vhd.partial" "$output_dir/disk.vhd"
+        qemu-img convert -f raw -O vpc -o subformat=fixed,force_size "$partial" "$output_dir/$disk_name.vhd.partial"
+        mv -f "$output_dir/$disk_name.vhd.partial" "$output_dir/$disk_name.vhd"
     fi
     # One sparse-aware pass over disk.raw copies it out of memory into output_dir and gives both digests (a fixed VHD
     # is the raw bytes followed by its footer).
-    python3 "$scripts/disk-sha256.py" --copy-to "$output_dir" "$stage" "${hashed[@]}"
+    python3 "$scripts/disk-sha256.py" --copy-to "$output_dir" --as "$disk_name.raw" "$stage" "${hashed[@]}"
 ) &
 pids+=("$!")
 if ((want_tar)); then
@@ -215,17 +227,27 @@ if ((want_tar)); then
     gzip=(gzip -1 -c)
     ! command -v pigz >/dev/null 2>&1 || gzip=(pigz -1 -c)
     (tar --create --file=- --format=gnu --sparse --directory="$stage" disk.raw | "${gzip[@]}" |
-        hash_stream "$output_dir" disk.tar.gz) &
+        hash_stream "$output_dir" "$disk_name.tar.gz") &
     pids+=("$!")
     made+=(tar-gz)
 fi
-for name in packages.tsv hardening-report.tsv; do
-    [[ -f "$output_dir/$name" ]] || die "$output_dir/$name is missing"
-    sha256_file "$output_dir" "$name"
-done
+if [[ -z "$flavour" ]]; then
+    for name in packages.tsv hardening-report.tsv; do
+        [[ -f "$output_dir/$name" ]] || die "$output_dir/$name is missing"
+        sha256_file "$output_dir" "$name"
+    done
+fi
 for pid in "${pids[@]}"; do
     wait "$pid" || die "could not write or hash the artifacts in $output_dir"
 done
+if [[ -n "$flavour" ]]; then
+    # The flavour's disk has the base disk's layout (disk.json); its memory is its caller's to release.
+    rm -rf "$stage" "$trees"
+    for name in "$disk_name.raw" "$disk_name.vhd" "$disk_name.tar.gz"; do
+        [[ ! -f "$output_dir/$name" ]] || printf '%s: %s bytes\n' "$name" "$(stat -c %s "$output_dir/$name")"
+    done
+    exit 0
+fi
 
 step "writing disk.json"
 python3 "$scripts/disk-json.py" "$disk_dir/layout.tsv" "$cmdline" "$(IFS=,; printf '%s' "${made[*]}")" \
