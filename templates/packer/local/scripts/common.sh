@@ -80,6 +80,11 @@ if_paths() {
     # A tmpfs (made by the bootstrap) holding the tree and the disk while it is assembled.
     IF_MEM="$IF_WORK_DIR/mem"
     IF_ROOTFS="$IF_MEM/rootfs"
+    # IMAGEFORGE_ROOT=/: the stage runs on a running system (a cloud template's instance) instead of the tree.
+    if [[ -n "${IMAGEFORGE_ROOT:-}" ]]; then
+        [[ "$IMAGEFORGE_ROOT" == / ]] || die "IMAGEFORGE_ROOT must be / (the running system) or unset, got '$IMAGEFORGE_ROOT'"
+        IF_ROOTFS=/
+    fi
     IF_LOG_DIR="$IF_WORK_DIR/logs"
     mkdir -p "$IF_LOG_DIR"
 }
