@@ -645,6 +645,8 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
             "snap" => FindSnapshot(region, id, account, owned: true).Tags,
             "import" when region.Tasks.TryGetValue(id, out var task) && task.Owner == account =>
                 task.Tags,
+            "i" => FindInstance(region, id).Tags,
+            "vol" when region.Volumes.TryGetValue(id, out var volume) => volume.Tags,
             _ => throw Fail("InvalidID", $"The ID '{id}' is not valid"),
         };
 
@@ -1100,6 +1102,8 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
         string? kmsKeyId
     )
     {
+        // Packer 1.6.6 copies with Encrypted=false and KmsKeyId="" when it does not encrypt; EC2 takes "" as no key.
+        kmsKeyId = string.IsNullOrEmpty(kmsKeyId) ? null : kmsKeyId;
         if (kmsKeyId is not null && encrypted != true)
         {
             throw Fail(

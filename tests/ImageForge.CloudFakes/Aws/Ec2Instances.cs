@@ -693,6 +693,9 @@ internal sealed partial class Ec2Fake
             ("Placement", Tree.Object(("AvailabilityZone", $"{RegionNameOf(i)}a"))),
             ("PrivateIpAddress", address),
             ("PublicIpAddress", address),
+            // In a VPC Packer connects to the public address (outside one, only to a public DNS name).
+            ("VpcId", "vpc-0000000000000000a"),
+            ("SubnetId", "subnet-0000000000000000a"),
             ("Architecture", i.Image.Architecture),
             ("RootDeviceName", i.Image.RootDeviceName ?? "/dev/xvda"),
             ("RootDeviceType", "ebs"),
@@ -786,8 +789,10 @@ internal sealed partial class Ec2Fake
         DateTimeOffset launched
     )
     {
-        // A state in transition is seen this many times by DescribeInstances before it settles.
-        private const int DescribesPerTransition = 1;
+        // A state in transition is seen this many more times by DescribeInstances before it settles: the answer to
+        // the call itself shows it (pending, stopping, shutting-down), the next describe the settled state, so that
+        // Packer's waiters (15 s between polls) do not wait.
+        private const int DescribesPerTransition = 0;
 
         private string? _next = "running";
         private int _describes = DescribesPerTransition;

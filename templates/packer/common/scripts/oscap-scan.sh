@@ -79,7 +79,8 @@ if ((rc != 0 && rc != 2)); then
     printf 'oscap-scan: oscap xccdf eval failed (exit %s)\n' "$rc" >&2
     exit 1
 fi
-awk -F'\t' -v phase="$phase" '$1 == "Result" { n[$2]++ }
+# oscap ends some labels with a carriage return when it writes to no terminal (as scan.sh notes): dropped first.
+awk -F'\t' -v phase="$phase" '{ gsub(/\r/, "") } $1 == "Result" { n[$2]++ }
     END { printf "%s: %d pass, %d fail, %d notapplicable, %d error\n", phase, n["pass"], n["fail"], n["notapplicable"], n["error"] }' \
     "$out_dir/oscap-$phase.log"
 
