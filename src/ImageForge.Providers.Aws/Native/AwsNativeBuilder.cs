@@ -68,7 +68,6 @@ internal sealed class AwsNativeBuilder : ITargetBuilder
             var file in new[]
             {
                 Path.Combine(content.PackerTemplates, TemplateDirectory, "aws.pkr.hcl"),
-                Path.Combine(content.PackerTemplates, "local", "scripts", "harden.sh"),
                 Path.Combine(content.PackerTemplates, "common", "scripts", "oscap-scan.sh"),
             }
         )
@@ -151,21 +150,10 @@ internal sealed class AwsNativeBuilder : ITargetBuilder
         Amazon.Runtime.ImmutableCredentials credentials
     )
     {
-        // The template reads the local target's stage scripts and the shared ones beside it (../local, ../common).
+        // The template runs the local target's stage scripts and the shared ones beside it (../local/scripts,
+        // ../common/scripts): the whole template tree is copied (a few hundred KiB of scripts).
         var packerRoot = Path.Combine(request.WorkDirectory, "packer");
-        var templates = request.Content.PackerTemplates;
-        CopyDirectory(
-            Path.Combine(templates, TemplateDirectory),
-            Path.Combine(packerRoot, TemplateDirectory)
-        );
-        CopyDirectory(
-            Path.Combine(templates, "local", "scripts"),
-            Path.Combine(packerRoot, "local", "scripts")
-        );
-        CopyDirectory(
-            Path.Combine(templates, "common", "scripts"),
-            Path.Combine(packerRoot, "common", "scripts")
-        );
+        CopyDirectory(request.Content.PackerTemplates, packerRoot);
         var templateDir = Path.Combine(packerRoot, TemplateDirectory);
         var plugins = _packer.RequiredPluginsBlock(
             version,
