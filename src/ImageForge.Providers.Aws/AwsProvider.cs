@@ -4,6 +4,9 @@ using ImageForge.Core.Providers;
 using ImageForge.Providers.Aws.Connection;
 using ImageForge.Providers.Aws.Distribution;
 using ImageForge.Providers.Aws.Import;
+using ImageForge.Providers.Aws.Native;
+using ImageForge.Toolchain.Packer;
+using ImageForge.Toolchain.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -41,7 +44,13 @@ public sealed class AwsProvider : ProviderModule
         ArgumentNullException.ThrowIfNull(context);
         var clients = new AwsClients(context.Variable, _options.MaxErrorRetry);
         var waits = new AwsWaits(context.Time, _options.PollInterval, _options.WaitTimeout);
-        return new ProviderServices(null, null, new AwsDistribution(clients, context.Time))
+        // build: native runs real Packer (amazon-ebs); build: import imports the disk of the same build.
+        var native = new AwsNativeBuilder(
+            new PackerClient(new ProcessRunner(context.Time), context.PackerExecutable),
+            clients,
+            context.ToolEnvironment
+        );
+        return new ProviderServices(native, null, new AwsDistribution(clients, context.Time))
         {
             Importer = new AwsImporter(clients, waits),
             Access = new AwsAccess(clients),

@@ -71,6 +71,12 @@ internal static partial class AwsRules
                 new OptionRule("region_kms_key_ids", CheckKmsKeys),
                 new OptionRule("upload_part_mib", CheckPartSize, _ => "64"),
                 OptionRule.Matching(
+                    "ssh_port",
+                    TcpPort(),
+                    "the TCP port (1 to 65535) the source AMI's sshd listens on, for build: native",
+                    _ => "22"
+                ),
+                OptionRule.Matching(
                     "source_ami_owner",
                     AwsImageOwner(),
                     "the 12-digit AWS account id that publishes the base AMI (e.g. 136693071363 for Debian), or amazon, aws-marketplace, self"
@@ -225,7 +231,7 @@ internal static partial class AwsRules
     }
 
     [GeneratedRegex(@"^ami-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]
-    private static partial Regex AmiId();
+    internal static partial Regex AmiId();
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex S3Bucket();
@@ -267,13 +273,19 @@ internal static partial class AwsRules
         @"^(us-(east|west)-[12]|af-south-1|ap-east-[12]|ap-south-[12]|ap-southeast-[1-7]|ap-northeast-[123]|ca-central-1|ca-west-1|eu-central-[12]|eu-west-[123]|eu-south-[12]|eu-north-1|il-central-1|me-south-1|me-central-1|mx-central-1|sa-east-1|us-gov-(east|west)-1|cn-north-1|cn-northwest-1)$",
         RegexOptions.CultureInvariant
     )]
-    private static partial Regex AwsRegion();
+    internal static partial Regex AwsRegion();
 
     [GeneratedRegex(@"^subnet-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]
     private static partial Regex AwsSubnet();
 
     [GeneratedRegex(@"^ami-[0-9A-Za-z]*$", RegexOptions.CultureInvariant)]
     private static partial Regex LooksLikeAmiId();
+
+    [GeneratedRegex(
+        @"^([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",
+        RegexOptions.CultureInvariant
+    )]
+    private static partial Regex TcpPort();
 
     [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex UnixUser();

@@ -77,6 +77,13 @@ internal sealed class AwsClients : IDisposable
             () => new AmazonSecurityTokenServiceConfig()
         );
 
+    /// <summary>
+    /// The credentials a tool that cannot use the SDK (Packer) is given: the base ones, or the role's (assumed and
+    /// refreshed here). Never written anywhere but the tool's sensitive variables.
+    /// </summary>
+    public Task<ImmutableCredentials> CredentialsAsync(string? roleArn) =>
+        Credentials(roleArn).GetCredentialsAsync();
+
     public void Dispose()
     {
         foreach (var client in _clients.Values)

@@ -294,7 +294,8 @@ public sealed partial class PackerClient
     private static string Summary(RunOutcome run) =>
         run.Errors.Count > 0 ? string.Join('\n', run.Errors) : string.Join('\n', run.LastLines);
 
-    private static string HclString(string value) =>
+    /// <summary>An HCL string literal of <paramref name="value"/>: backslash, quote, newline, <c>${</c> and <c>%{</c> escaped.</summary>
+    public static string HclString(string value) =>
         "\""
         + value
             .Replace("\\", "\\\\", StringComparison.Ordinal)

@@ -94,6 +94,26 @@ public sealed class AwsFake : IAsyncDisposable
         return fake;
     }
 
+    /// <summary>Where RunInstances starts machines (null: instances are state only).</summary>
+    public IEc2InstanceHost? InstanceHost
+    {
+        get => Ec2.InstanceHost;
+        set => Ec2.InstanceHost = value;
+    }
+
+    /// <summary>The user whose authorized_keys gets the key pair of RunInstances.</summary>
+    public string InstanceUser { get; set; } = "admin";
+
+    /// <summary>Machines started on the instance host and not terminated yet.</summary>
+    public int LiveMachines => Ec2.LiveMachines;
+
+    /// <summary>
+    /// Registers an available public AMI named <paramref name="name"/> of <paramref name="owner"/> in
+    /// <paramref name="region"/>, whose instances run a copy of <paramref name="tree"/> on the instance host; returns its id.
+    /// </summary>
+    public string RegisterSourceImage(string region, string name, string owner, string tree) =>
+        Ec2.RegisterSourceImage(region, name, owner, tree);
+
     /// <summary>Lets the fake's user assume <paramref name="roleArn"/> (<c>arn:aws:iam::ACCOUNT:role/NAME</c>).</summary>
     public void AddRole(string roleArn) => Sts.AddRole(roleArn);
 

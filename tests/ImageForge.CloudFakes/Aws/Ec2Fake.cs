@@ -134,7 +134,7 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
             "DeleteSnapshot" => DeleteSnapshot(call, region),
             "ModifySnapshotAttribute" => ModifySnapshotAttribute(call, region),
             "DescribeSnapshotAttribute" => DescribeSnapshotAttribute(call, region),
-            _ => throw NotServed(call),
+            _ => ExecuteInstanceCall(call, region) ?? throw NotServed(call),
         };
     }
 
@@ -541,6 +541,8 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
             "state" => [image.State],
             "owner-id" => [image.Owner],
             "architecture" => [image.Architecture],
+            "virtualization-type" => [image.VirtualizationType],
+            "root-device-type" => ["ebs"],
             "is-public" =>
             [
                 image.LaunchPermissions.Any(p => p.Str("Group") == "all") ? "true" : "false",
@@ -643,6 +645,8 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
             "snap" => FindSnapshot(region, id, account, owned: true).Tags,
             "import" when region.Tasks.TryGetValue(id, out var task) && task.Owner == account =>
                 task.Tags,
+            "i" => FindInstance(region, id).Tags,
+            "vol" when region.Volumes.TryGetValue(id, out var volume) => volume.Tags,
             _ => throw Fail("InvalidID", $"The ID '{id}' is not valid"),
         };
 
@@ -1098,6 +1102,8 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
         string? kmsKeyId
     )
     {
+        // Packer 1.6.6 copies with Encrypted=false and KmsKeyId="" when it does not encrypt; EC2 takes "" as no key.
+        kmsKeyId = string.IsNullOrEmpty(kmsKeyId) ? null : kmsKeyId;
         if (kmsKeyId is not null && encrypted != true)
         {
             throw Fail(
@@ -1227,6 +1233,14 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
             (string Account, string Token),
             (string Fingerprint, JsonObject Output)
         > Tokens { get; } = [];
+
+        public Dictionary<string, KeyPair> KeyPairs { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, SecurityGroup> Groups { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, Instance> Instances { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, Volume> Volumes { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class Image(
@@ -1280,6 +1294,9 @@ internal sealed partial class Ec2Fake(AwsFake fake) : AwsServiceFake(fake, "aws-
         public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
 
         public List<JsonObject> LaunchPermissions { get; } = [];
+
+        /// <summary>The root tree an instance of it runs on an instance host; null for an image of state only.</summary>
+        public string? Tree { get; set; }
     }
 
     private sealed class Snapshot(

@@ -61,18 +61,19 @@ public sealed class ScheduleSyncSpecs
     public async Task Only_targets_the_pipeline_can_build_get_a_job()
     {
         await using var worker = await WorkerFixture.CreateAsync(At("2026-01-09T12:00Z"));
-        // The aws target built natively: a path this version of ImageForge validates but cannot build.
-        var aws = worker.ContentFile("templates", "images", "debian-11-cis-aws.yaml");
-        var yaml = await File.ReadAllTextAsync(aws);
+        // The gcp target built natively: a path this version of ImageForge validates but cannot build (gcp only
+        // imports; aws builds natively with Packer).
+        var gcp = worker.ContentFile("templates", "images", "debian-11-cis-gcp.yaml");
+        var yaml = await File.ReadAllTextAsync(gcp);
         yaml.ShouldContain("    build: import\n");
         await File.WriteAllTextAsync(
-            aws,
+            gcp,
             yaml.Replace("    build: import\n", "    build: native\n", StringComparison.Ordinal)
                 + "schedule:\n  cron: \"0 3 * * *\"\n"
         );
         await using var host = await ScheduleHost.Over(worker).StartAsync();
 
-        (await host.TriggerAsync("debian-11-cis-aws", "aws")).ShouldBeNull();
+        (await host.TriggerAsync("debian-11-cis-gcp", "gcp")).ShouldBeNull();
         (await host.TriggerAsync(Image)).ShouldNotBeNull();
     }
 

@@ -41,21 +41,30 @@ if ! command -v oscap >/dev/null 2>&1; then
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
         chmod 0755 /usr/sbin/policy-rc.d
         trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q openscap-scanner >/dev/null
+        # Debian 11 has no OpenSCAP package at all (openscap left bullseye before its release); bookworm and Ubuntu
+        # call it openscap-scanner, older releases libopenscap8.
+        scanner=""
+        for candidate in openscap-scanner libopenscap8; do
+            if apt-cache show "$candidate" >/dev/null 2>&1; then
+                scanner="$candidate"
+                break
+            fi
+        done
+        [[ -n "$scanner" ]] || {
+            printf 'oscap-scan: oscap is not installed and this system'"'"'s archive has no OpenSCAP package (Debian 11 has none); install oscap in the source image\n' >&2
+            exit 1
+        }
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$scanner" >/dev/null
     elif command -v dnf >/dev/null 2>&1; then
-        dnf install -y -q openscap-scanner >/dev/null
+        scanner=openscap-scanner
+        dnf install -y -q "$scanner" >/dev/null
     else
         printf 'oscap-scan: no oscap and no apt-get or dnf to install it\n' >&2
         exit 1
     fi
-    installed_scanner=1
-fi
-# The before and after scans are two runs of this script: the marker tells the after scan that the before scan
-# installed the scanner, so that it is removed again (it is a build tool, not part of the image).
-marker="$out_dir/.imageforge-installed-scanner"
-if [[ "${installed_scanner:-0}" == 1 ]]; then
+    # The scan after hardening runs in another process: it reads which package to remove from here.
     mkdir -p "$out_dir"
-    : >"$marker"
+    printf '%s\n' "$scanner" >"$out_dir/.installed-scanner"
 fi
 
 echo "imageforge-step: scan-$phase | scanning with OpenSCAP"
@@ -70,16 +79,18 @@ if ((rc != 0 && rc != 2)); then
     printf 'oscap-scan: oscap xccdf eval failed (exit %s)\n' "$rc" >&2
     exit 1
 fi
-awk -F'\t' -v phase="$phase" '$1 == "Result" { n[$2]++ }
+# oscap ends some labels with a carriage return when it writes to no terminal (as scan.sh notes): dropped first.
+awk -F'\t' -v phase="$phase" '{ gsub(/\r/, "") } $1 == "Result" { n[$2]++ }
     END { printf "%s: %d pass, %d fail, %d notapplicable, %d error\n", phase, n["pass"], n["fail"], n["notapplicable"], n["error"] }' \
     "$out_dir/oscap-$phase.log"
 
-# The scanner is a build tool, not part of the image: remove it again after the last scan when a scan added it.
-if [[ "$phase" == after && -e "$marker" ]]; then
-    rm -f "$marker"
+# The scanner is a build tool, not part of the image: removed after the last scan when a scan of this build added it.
+if [[ "$phase" == after && -f "$out_dir/.installed-scanner" ]]; then
+    scanner="$(cat "$out_dir/.installed-scanner")"
     if command -v apt-get >/dev/null 2>&1; then
-        DEBIAN_FRONTEND=noninteractive apt-get purge -y -q --auto-remove openscap-scanner >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -q --auto-remove "$scanner" >/dev/null
     else
-        dnf remove -y -q openscap-scanner >/dev/null
+        dnf remove -y -q "$scanner" >/dev/null
     fi
+    rm -f "$out_dir/.installed-scanner"
 fi

@@ -86,6 +86,11 @@ if_paths() {
             die "IMAGEFORGE_TREE must be a tree below $IF_MEM, got '$IMAGEFORGE_TREE'"
         IF_ROOTFS="${IMAGEFORGE_TREE%/}"
     fi
+    # IMAGEFORGE_ROOT=/: the stage runs on a running system (a cloud template's instance) instead of the tree.
+    if [[ -n "${IMAGEFORGE_ROOT:-}" ]]; then
+        [[ "$IMAGEFORGE_ROOT" == / ]] || die "IMAGEFORGE_ROOT must be / (the running system) or unset, got '$IMAGEFORGE_ROOT'"
+        IF_ROOTFS=/
+    fi
     IF_LOG_DIR="$IF_WORK_DIR/logs"
     mkdir -p "$IF_LOG_DIR"
 }
