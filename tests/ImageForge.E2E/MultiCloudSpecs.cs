@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ImageForge.CloudFakes.Azure;
 using ImageForge.Core.Provenance;
 using ImageForge.Providers.Local;
 using ImageForge.TestSupport;
