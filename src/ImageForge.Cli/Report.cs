@@ -60,7 +60,7 @@ internal static class Report
             await FileLineAsync(writer, a.Kind, a.SizeBytes, a.Sha256, a.Location);
             if (DiskFlavour.Of(a) is { } flavour)
             {
-                // The flavour's disk files say what they added; a cloud image which flavour's disk it got.
+                // The flavour's disk files say what they added, from the disk they were made from.
                 var added = a.Details.GetValueOrDefault(DiskFlavour.PackagesDetailKey);
                 await writer.WriteLineAsync(
                     $"    {"", -22} flavour {flavour}"
@@ -75,8 +75,15 @@ internal static class Report
             await writer.WriteLineAsync("  images:");
             foreach (var a in images.OrderBy(a => a.Target, StringComparer.Ordinal))
             {
-                var from = a.SourceSha256 is { } disk ? $"  from disk sha256:{disk}" : "";
-                var details = string.Concat(a.Details.Select(d => $"  {d.Key}={d.Value}"));
+                // Which disk it was imported from, and which flavour of it when a guest agent was added.
+                var from =
+                    a.SourceSha256 is not { } disk ? ""
+                    : DiskFlavour.Of(a) is { } flavour ? $"  flavour {flavour}, from sha256:{disk}"
+                    : $"  from disk sha256:{disk}";
+                var details = string.Concat(
+                    a.Details.Where(d => d.Key != DiskFlavour.DetailKey)
+                        .Select(d => $"  {d.Key}={d.Value}")
+                );
                 await writer.WriteLineAsync(
                     $"    {a.Target, -6} {a.Region, -16} {a.Kind, -22} {a.Location}{from}{details}"
                 );

@@ -1,3 +1,8 @@
+using ImageForge.Core.Providers;
+using ImageForge.Providers.Aws;
+using ImageForge.Providers.Azure;
+using ImageForge.Providers.Gcp;
+using ImageForge.Providers.Local;
 using ImageForge.Server.Scheduling;
 using ImageForge.Server.Tests.Worker;
 using Quartz;
@@ -60,9 +65,17 @@ public sealed class ScheduleSyncSpecs
     [Fact]
     public async Task Only_targets_the_pipeline_can_build_get_a_job()
     {
-        await using var worker = await WorkerFixture.CreateAsync(At("2026-01-09T12:00Z"));
-        // The gcp target built natively: a path this version of ImageForge validates but cannot build (gcp only
-        // imports; aws builds natively with Packer).
+        // A gcp module that validates its targets but builds nothing here (as a provider whose paths are validated
+        // before they are built): its target gets no job, the local one does.
+        await using var worker = await WorkerFixture.CreateAsync(
+            At("2026-01-09T12:00Z"),
+            providers: new ProviderRegistry([
+                new LocalProvider(),
+                new AwsProvider(),
+                new AzureProvider(),
+                new ValidatedOnly(new GcpProvider()),
+            ])
+        );
         var gcp = worker.ContentFile("templates", "images", "debian-11-cis-gcp.yaml");
         var yaml = await File.ReadAllTextAsync(gcp);
         yaml.ShouldContain("    build: import\n");
@@ -174,4 +187,10 @@ public sealed class ScheduleSyncSpecs
             yaml
         );
     }
+}
+
+/// <summary>A provider module's rules without anything that acts: its targets validate and nothing builds them.</summary>
+internal sealed class ValidatedOnly(ProviderModule module) : ProviderModule
+{
+    public override ProviderRules Rules => module.Rules;
 }

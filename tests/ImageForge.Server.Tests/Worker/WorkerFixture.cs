@@ -1,6 +1,7 @@
 using ImageForge.Application;
 using ImageForge.Core.Builds;
 using ImageForge.Core.Definitions;
+using ImageForge.Core.Providers;
 using ImageForge.Core.Worker;
 using ImageForge.Server.Queue;
 using ImageForge.Storage;
@@ -17,7 +18,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
 {
     private readonly TempDirectory _dir = new("imageforge-worker");
 
-    private WorkerFixture(ManualTimeProvider time, string? database)
+    private WorkerFixture(ManualTimeProvider time, string? database, ProviderRegistry? providers)
     {
         Time = time;
         foreach (var folder in new[] { "templates", "baselines", "hardening" })
@@ -41,7 +42,7 @@ internal sealed class WorkerFixture : IAsyncDisposable
             {
                 Resolvers = [],
             },
-            TestProviders.Shipped
+            providers ?? TestProviders.Shipped
         );
     }
 
@@ -54,9 +55,13 @@ internal sealed class WorkerFixture : IAsyncDisposable
 
     public string ContentFile(params string[] parts) => _dir.Combine(["content", .. parts]);
 
-    public static async Task<WorkerFixture> CreateAsync(DateTimeOffset now, string? database = null)
+    public static async Task<WorkerFixture> CreateAsync(
+        DateTimeOffset now,
+        string? database = null,
+        ProviderRegistry? providers = null
+    )
     {
-        var fixture = new WorkerFixture(new ManualTimeProvider(now), database);
+        var fixture = new WorkerFixture(new ManualTimeProvider(now), database, providers);
         fixture.Catalog = await Catalog.OpenAsync(fixture.Data, fixture.Time);
         return fixture;
     }
