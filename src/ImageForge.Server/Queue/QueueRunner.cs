@@ -474,13 +474,39 @@ public sealed partial class QueueRunner(
         }
         catch (Exception e) when (e is ImageForgeException or IOException)
         {
-            LogBuildFailed(claimed.Id, e.Message);
+            // A write the database cut short may be a takeover seen late: a worker paused inside a write transaction
+            // has its session ended (the catalog's idle-in-transaction limit) so others can take its builds over.
+            if (await TakenOverAsync(claimed) is { } lost)
+            {
+                await cancel.CancelAsync();
+                LogLeaseLostWrite(claimed.Id, lost.Message);
+            }
+            else
+            {
+                LogBuildFailed(claimed.Id, e.Message);
+            }
         }
         finally
         {
             _running.TryRemove(claimed.Id, out _);
             cancel.Dispose();
             signal.Notify();
+        }
+    }
+
+    /// <summary>The lease lost, when the build's lease epoch moved on from the claimed one; null when held or unknown.</summary>
+    private async Task<LeaseLostException?> TakenOverAsync(BuildRecord claimed)
+    {
+        try
+        {
+            var now = await catalog.GetBuildAsync(claimed.Id, CancellationToken.None);
+            return now?.LeaseEpoch == claimed.LeaseEpoch
+                ? null
+                : new LeaseLostException(claimed.Lease, now?.LeaseEpoch);
+        }
+        catch (CatalogException)
+        {
+            return null;
         }
     }
 

@@ -26,14 +26,19 @@ public sealed record ClusteredScheduleStore(
     /// <summary>The table prefix of Quartz's tables (PostgreSQL folds it to <c>qrtz_</c>).</summary>
     public const string TablePrefix = "QRTZ_";
 
-    /// <summary>How often this worker's scheduler checks in: a third of the lease, as the worker's heartbeat.</summary>
-    public TimeSpan CheckinInterval => Lease / 3;
+    /// <summary>
+    /// How often this worker's scheduler checks in: a third of the lease, as the worker's heartbeat, in whole
+    /// milliseconds (Quartz's clustered store refuses a fraction of one: a 2 s lease's third is 666 ms).
+    /// </summary>
+    public TimeSpan CheckinInterval =>
+        TimeSpan.FromMilliseconds(Math.Floor(Lease.TotalMilliseconds / 3));
 
     /// <summary>
     /// How long past a missed check-in the others wait before recovering this node's triggers: the rest of the lease,
     /// so a killed worker's schedules move on about one lease after its last check-in, as its builds do.
     /// </summary>
-    public TimeSpan CheckinMisfireThreshold => Lease - CheckinInterval;
+    public TimeSpan CheckinMisfireThreshold =>
+        TimeSpan.FromMilliseconds(Math.Ceiling(Lease.TotalMilliseconds)) - CheckinInterval;
 }
 
 /// <summary>Registers the worker's schedules and CVE job in its host.</summary>

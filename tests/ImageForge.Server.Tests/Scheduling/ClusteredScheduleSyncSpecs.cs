@@ -77,6 +77,43 @@ public sealed class ClusteredScheduleSyncSpecs
             )
         )?.NextFireTimeUtc;
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_worker_whose_lease_is_not_a_multiple_of_three_milliseconds_checks_in_every_whole_millisecond_third()
+    {
+        var lease = TimeSpan.FromSeconds(2);
+        var store = new ClusteredScheduleStore("unused", "a", lease);
+        store.CheckinInterval.ShouldBe(TimeSpan.FromMilliseconds(666));
+        store.CheckinMisfireThreshold.ShouldBe(TimeSpan.FromMilliseconds(1334));
+
+        // Quartz's store refuses a fraction of a millisecond: with a 2 s lease the node never checked in before.
+        var server = ThrowawayPostgres.Shared;
+        var database = server.ConnectionString(server.CreateDatabase());
+        await using var worker = await WorkerFixture.CreateAsync(
+            ScheduleSyncSpecs.At("2026-01-09T12:00Z"),
+            database
+        );
+        await using var host = await ScheduleHost
+            .Over(worker, new ClusteredScheduleStore(database, "a", lease))
+            .StartAsync();
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT checkin_interval FROM qrtz_scheduler_state WHERE instance_name = 'a'",
+            connection
+        );
+        object? interval = null;
+        for (var i = 0; i < 100 && interval is null; i++)
+        {
+            interval = await command.ExecuteScalarAsync();
+            if (interval is null)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        interval.ShouldBe(666L);
+    }
+
     private static ClusteredScheduleStore Store(string database, string instance) =>
         new(database, instance, TimeSpan.FromSeconds(60));
 
