@@ -72,7 +72,7 @@ public sealed class AnomalySpecs(DashboardWorker worker) : IClassFixture<Dashboa
             .FillAsync("the extra tool is approved in CHG-7");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Acknowledge {Setuid.Id}" })
             .ClickAsync();
-        await page.WaitForURLAsync($"**{PageOf(version)}#anomalies");
+        await Arrival.AtAsync(page, $"**{PageOf(version)}#anomalies");
         var shown = await page.Locator($"#anomalies tr[data-anomaly='{Setuid.Id}'] td")
             .Last.InnerTextAsync();
         var formsAfter = await page.Locator("#anomalies form").CountAsync();

@@ -136,7 +136,7 @@ public sealed class DashboardWorker : WebApplicationFactory<DashboardWorker>, IA
         await page.GotoAsync("/ui/");
         await page.GetByLabel("API token").FillAsync(await TokenAsync(role, actor));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/");
+        await Arrival.AtAsync(page, "**/ui/");
         return page;
     }
 

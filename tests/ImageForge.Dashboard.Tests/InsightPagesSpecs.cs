@@ -32,7 +32,7 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         var page = await worker.SignedInAsync(ApiRoles.Viewer);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Schedules" }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/schedules");
+        await Arrival.AtAsync(page, "**/ui/schedules");
         await Accessibility.CheckAsync(page);
         var row = page.Locator($"tr[data-schedule='{Image}']");
         var cells = (await row.InnerTextAsync()).Split('\t');
@@ -66,7 +66,7 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         await page.GetByLabel($"Reason to run {Image} now").FillAsync("new mirror snapshot");
         await page.GetByLabel("Build even if nothing changed").First.CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Run now" }).First.ClickAsync();
-        await page.WaitForURLAsync($"**/ui/schedules/{Image}/run");
+        await Arrival.AtAsync(page, $"**/ui/schedules/{Image}/run");
         var heading = await page.Locator("h1").TextContentAsync();
         var audited = (await worker.Catalog.ReadAuditAsync()).Last(e =>
             e.Entry.Action == "schedule-run"
@@ -126,14 +126,14 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
         await page.GotoAsync($"/ui/images/{Image}/versions/{version.Version}");
         await page.GetByLabel("Search packages").FillAsync("1.1.1");
         await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
-        await page.WaitForURLAsync("**sbom_q=1.1.1**");
+        await Arrival.AtAsync(page, "**sbom_q=1.1.1**");
         await Accessibility.CheckAsync(page);
         var found = await PackageNamesAsync(page);
         await page.GetByRole(AriaRole.Link, new() { Name = "Version", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**sbom_sort=version&sbom_dir=asc**");
+        await Arrival.AtAsync(page, "**sbom_sort=version&sbom_dir=asc**");
         var ascending = await PackageNamesAsync(page);
         await page.GetByRole(AriaRole.Link, new() { Name = "Version (ascending)" }).ClickAsync();
-        await page.WaitForURLAsync("**sbom_dir=desc**");
+        await Arrival.AtAsync(page, "**sbom_dir=desc**");
         var descending = await PackageNamesAsync(page);
         await page.GotoAsync(
             $"/ui/images/{Image}/versions/{version.Version}?sbom_sort=version&sbom_dir=asc"
@@ -173,7 +173,7 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
 
         await page.GotoAsync($"/ui/images/{Image}/versions/{middle.Version}");
         await page.GetByRole(AriaRole.Link, new() { Name = "lineage", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/lineage");
+        await Arrival.AtAsync(page, "**/lineage");
         await Accessibility.CheckAsync(page);
         var boxes = await page.Locator("svg g[data-node]").AllAsync();
         var texts = new Dictionary<string, string>();
@@ -226,7 +226,7 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
                 new() { Name = $"What revoking {Image}@{middle.Version} would hit" }
             )
             .ClickAsync();
-        await page.WaitForURLAsync("**/revoke");
+        await Arrival.AtAsync(page, "**/revoke");
         var descendants = await page.Locator("#impact-descendants tbody tr td:nth-child(2)")
             .AllInnerTextsAsync();
 
@@ -278,7 +278,7 @@ public sealed class InsightPagesSpecs(DashboardWorker worker) : IClassFixture<Da
 
         await page.GetByRole(AriaRole.Link, new() { Name = "versions and charts" })
             .First.ClickAsync();
-        await page.WaitForURLAsync($"**/ui/images/{Image}");
+        await Arrival.AtAsync(page, $"**/ui/images/{Image}");
         await Accessibility.CheckAsync(page);
         var charts = await page.Locator("figure.chart svg > title").AllTextContentsAsync();
         var scorePoints = await page.Locator("#chart-local-score circle").AllTextContentsAsync();

@@ -28,7 +28,7 @@ public sealed class ScreenshotSpecs(DashboardWorker worker) : IClassFixture<Dash
         await page.GetByLabel("Image").SelectOptionAsync(Image);
         await page.GetByLabel("Reason").FillAsync("openssl fix");
         await page.GetByRole(AriaRole.Button, new() { Name = "Rebuild now" }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/builds/*");
+        await Arrival.AtAsync(page, "**/ui/builds/*");
         var builds = await worker.Catalog.ListBuildsAsync(Image);
 
         var queued = builds.ShouldHaveSingleItem();

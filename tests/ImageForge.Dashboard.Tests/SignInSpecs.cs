@@ -16,7 +16,7 @@ public sealed class SignInSpecs(DashboardWorker worker) : IClassFixture<Dashboar
         var page = await worker.SignedInAsync(ApiRoles.Viewer, "vera");
 
         await page.GetByRole(AriaRole.Link, new() { Name = version.Version }).First.ClickAsync();
-        await page.WaitForURLAsync($"**/versions/{version.Version}");
+        await Arrival.AtAsync(page, $"**/versions/{version.Version}");
         var cookies = await page.Context.CookiesAsync();
 
         (await page.Locator("h1").AllTextContentsAsync()).ShouldBe([
